@@ -1,0 +1,45 @@
+"""The application factory: `create_app(settings)` builds the whole portal as data."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from starlette.applications import Starlette
+
+from portal.mail.devmailbox import DevMailbox
+from portal.routes import routes
+from portal.services import Services
+from portal.settings import Settings
+from portal.storage.database import create_engine
+from portal.stripe_gateway import StripeGateway
+from portal.templating import create_environment
+
+
+def create_app(settings: Settings, *, mailbox: DevMailbox | None = None) -> Starlette:
+    """The portal for `settings`. A `mailbox` turns on the demo's development pages."""
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Services]]:
+        engine = create_engine(settings.database_url)
+        gateway = StripeGateway(
+            api_key=settings.stripe_api_key,
+            api_base=settings.stripe_api_base,
+            timeout=settings.stripe_timeout,
+            max_network_retries=settings.stripe_max_network_retries,
+        )
+        try:
+            yield {
+                "services": Services(
+                    settings=settings,
+                    engine=engine,
+                    gateway=gateway,
+                    templates=create_environment(),
+                    mailbox=mailbox,
+                )
+            }
+        finally:
+            await gateway.aclose()
+            await engine.dispose()
+
+    return Starlette(routes=routes(demo=mailbox is not None), lifespan=lifespan)

@@ -1,0 +1,1 @@
+"""Invoices, installments, payments and payment methods: the portal's billing domain."""

@@ -1,0 +1,137 @@
+"""The `portal` command: serve, migrate, sandbox, demo."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from collections.abc import Sequence
+
+from portal.settings import SettingsError, load_database_url, load_settings
+
+EXIT_CONFIG = 2
+
+
+def _fail(problems: Sequence[str]) -> int:
+    for line in problems:
+        print(f"portal: {line}", file=sys.stderr)
+    return EXIT_CONFIG
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from portal.app import create_app
+    from portal.serving import run_servers, server
+    from portal.storage import migrate
+    from portal.storage.database import create_engine
+
+    try:
+        settings = load_settings(os.environ)
+    except SettingsError as exc:
+        return _fail(exc.problems)
+
+    async def main() -> int:
+        engine = create_engine(settings.database_url)
+        try:
+            current = await migrate.is_current(engine)
+        except Exception as exc:  # a wrong host, password or file: say so, no traceback
+            return _fail([f"cannot open the database: {type(exc).__name__}: {exc}"])
+        finally:
+            await engine.dispose()
+        if not current:
+            return _fail(["the database schema is not current: run `portal migrate` first"])
+        await run_servers([server(create_app(settings), args.host, args.port)])
+        return 0
+
+    return asyncio.run(main())
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from portal.storage import migrate
+    from portal.storage.database import create_engine
+
+    try:
+        url = load_database_url(os.environ)
+    except SettingsError as exc:
+        return _fail(exc.problems)
+
+    async def main() -> int:
+        engine = create_engine(url)
+        try:
+            await migrate.upgrade(engine)
+            print(f"portal: database at revision {await migrate.current_revision(engine)}")
+        except Exception as exc:
+            return _fail([f"migration failed: {type(exc).__name__}: {exc}"])
+        finally:
+            await engine.dispose()
+        return 0
+
+    return asyncio.run(main())
+
+
+def cmd_sandbox(args: argparse.Namespace) -> int:
+    from portal.demo.seed import format_summary, seed_demo
+    from portal.sandbox.app import SandboxConfig, create_sandbox_app
+    from portal.serving import run_servers, server
+
+    if bool(args.webhook_url) != bool(args.webhook_secret):
+        return _fail(["--webhook-url and --webhook-secret go together"])
+    config = SandboxConfig(
+        webhook_url=args.webhook_url,
+        webhook_secret=args.webhook_secret,
+        latency_ms=args.latency_ms,
+    )
+    base_url = f"http://{args.host}:{args.port}"
+
+    async def seed() -> None:
+        print(f"Stripe sandbox at {base_url} (any sk_test_ key)")
+        if args.seed == "demo":
+            print(format_summary(await seed_demo(base_url)))
+
+    asyncio.run(run_servers([server(create_sandbox_app(config), args.host, args.port)], seed))
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from portal.demo.runner import run_demo
+
+    return run_demo(port=args.port, sandbox_port=args.sandbox_port, smtp_port=args.smtp_port)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="portal", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="run the portal with the PORTAL_* settings")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.set_defaults(func=cmd_serve)
+
+    migrate = sub.add_parser("migrate", help="bring the database to the current schema")
+    migrate.set_defaults(func=cmd_migrate)
+
+    sandbox = sub.add_parser("sandbox", help="run the local Stripe sandbox alone")
+    sandbox.add_argument("--host", default="127.0.0.1")
+    sandbox.add_argument("--port", type=int, default=12111)
+    sandbox.add_argument("--seed", choices=("demo", "none"), default="none")
+    sandbox.add_argument("--webhook-url", help="deliver signed events to this URL")
+    sandbox.add_argument("--webhook-secret", help="signing secret (whsec_...) for --webhook-url")
+    sandbox.add_argument("--latency-ms", type=int, default=0, help="delay every API answer")
+    sandbox.set_defaults(func=cmd_sandbox)
+
+    demo = sub.add_parser("demo", help="sandbox + demo data + portal + development mailbox")
+    demo.add_argument("--port", type=int, default=8000)
+    demo.add_argument("--sandbox-port", type=int, default=None, help="default: --port + 1")
+    demo.add_argument("--smtp-port", type=int, default=None, help="default: --port + 25")
+    demo.set_defaults(func=cmd_demo)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    result: int = args.func(args)
+    return result
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,62 @@
+"""Running one or more ASGI apps with uvicorn in one event loop, stopping all on Ctrl-C.
+
+uvicorn's `Server` installs its own signal handlers per server, which does not compose when
+several run in one loop (the demo runs the portal and the sandbox together); here the loop owns
+SIGINT/SIGTERM and asks every server to finish its in-flight requests and stop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+from collections.abc import Awaitable, Callable, Generator, Sequence
+from typing import Any
+
+import uvicorn
+
+
+class Server(uvicorn.Server):
+    @contextlib.contextmanager
+    def capture_signals(self) -> Generator[None, None, None]:
+        yield  # signals are handled by `run_servers`
+
+
+def server(app: Any, host: str, port: int, *, log_level: str = "info") -> Server:
+    return Server(uvicorn.Config(app, host=host, port=port, log_level=log_level, lifespan="on"))
+
+
+async def wait_started(servers: Sequence[Server], tasks: Sequence[asyncio.Task[None]]) -> None:
+    while not all(s.started for s in servers):
+        for task in tasks:
+            if task.done():
+                task.result()  # re-raises why it stopped (e.g. the port is taken)
+                raise SystemExit(1)
+        await asyncio.sleep(0.02)
+
+
+async def run_servers(
+    servers: Sequence[Server], after_start: Callable[[], Awaitable[None]] | None = None
+) -> None:
+    """Serve until Ctrl-C or SIGTERM; `after_start` runs once every server listens."""
+    loop = asyncio.get_running_loop()
+
+    def stop() -> None:
+        for s in servers:
+            if s.should_exit:  # a second Ctrl-C: do not wait for open connections
+                s.force_exit = True
+            s.should_exit = True
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop)
+    tasks = [asyncio.create_task(s.serve()) for s in servers]
+    try:
+        await wait_started(servers, tasks)
+        if after_start is not None:
+            await after_start()
+        await asyncio.gather(*tasks)
+    finally:
+        stop()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)

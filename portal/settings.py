@@ -1,0 +1,349 @@
+"""The portal's settings: read from `PORTAL_*` environment variables, typed and validated once.
+
+Settings are declared as a table (`SETTINGS`) with help text, in the manner of Datasette's
+`SETTINGS`, so that the README's settings table can be checked against it by a test and no
+setting goes undocumented. `load_settings()` collects every problem before failing, so that an
+operator sees all of them in one go (`SettingsError.problems`, one line each).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import parse_qs, unquote, urlsplit
+
+PREFIX = "PORTAL_"
+
+STRIPE_API_BASE = "https://api.stripe.com"
+
+
+class SettingsError(Exception):
+    """One or more settings are missing or malformed; `problems` has a line for each."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    """Where and how the portal hands over e-mail, parsed from `PORTAL_SMTP_URL`."""
+
+    host: str
+    port: int
+    security: Literal["starttls", "tls", "none"]
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+    timeout: float = 10.0
+
+
+@dataclass(frozen=True)
+class Settings:
+    base_url: str
+    secret_key: str = field(repr=False)
+    stripe_api_key: str = field(repr=False)
+    stripe_webhook_secret: str = field(repr=False)
+    smtp: SmtpSettings
+    mail_from: str
+    database_url: str
+    stripe_api_base: str = STRIPE_API_BASE
+    stripe_timeout: float = 10.0
+    stripe_max_network_retries: int = 2
+    company_name: str = "Billing"
+    support_email: str | None = None
+    data_dir: Path = Path("data")
+
+    @property
+    def is_https(self) -> bool:
+        return self.base_url.startswith("https://")
+
+    @property
+    def host(self) -> str:
+        """The one Host (with port, as browsers send it) the portal answers to."""
+        return urlsplit(self.base_url).netloc
+
+    def replace(self, **changes: Any) -> Settings:
+        return dataclasses.replace(self, **changes)
+
+
+# --- parsers: each takes the raw string and returns the typed value or raises ValueError ---------
+
+
+def _base_url(raw: str) -> str:
+    parts = urlsplit(raw)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError(
+            "must be an absolute http:// or https:// URL, e.g. https://billing.example.com"
+        )
+    if parts.query or parts.fragment:
+        raise ValueError("must not carry a query or fragment")
+    if parts.scheme == "http" and parts.hostname not in ("localhost", "127.0.0.1", "::1"):
+        raise ValueError("must use https:// except on localhost")
+    return raw.rstrip("/")
+
+
+def _secret_key(raw: str) -> str:
+    if len(raw) < 32:
+        raise ValueError(
+            "must be at least 32 characters of random data "
+            '(e.g. python3 -c "import secrets; print(secrets.token_urlsafe(48))")'
+        )
+    return raw
+
+
+def _stripe_api_key(raw: str) -> str:
+    if not re.fullmatch(r"(sk|rk)_(test|live)_[A-Za-z0-9_]+", raw):
+        raise ValueError(
+            "must be a Stripe secret or restricted key (sk_live_..., rk_live_..., sk_test_...)"
+        )
+    return raw
+
+
+def _webhook_secret(raw: str) -> str:
+    if not raw.startswith("whsec_") or len(raw) < 12:
+        raise ValueError("must be the webhook endpoint's signing secret (whsec_...)")
+    return raw
+
+
+def _http_url(raw: str) -> str:
+    parts = urlsplit(raw)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError("must be an absolute http:// or https:// URL")
+    return raw.rstrip("/")
+
+
+def _database_url(raw: str) -> str:
+    """Accept the URLs people write and name the async driver SQLAlchemy needs."""
+    scheme, sep, rest = raw.partition("://")
+    if not sep:
+        raise ValueError(
+            "must be a URL such as sqlite:///data/portal.db or postgresql://user@host/db"
+        )
+    drivers = {
+        "sqlite": "sqlite+aiosqlite",
+        "sqlite+aiosqlite": "sqlite+aiosqlite",
+        "postgres": "postgresql+asyncpg",
+        "postgresql": "postgresql+asyncpg",
+        "postgresql+asyncpg": "postgresql+asyncpg",
+    }
+    if scheme not in drivers:
+        raise ValueError("only sqlite:// and postgresql:// URLs are supported")
+    return f"{drivers[scheme]}://{rest}"
+
+
+def parse_smtp_url(raw: str) -> SmtpSettings:
+    """`smtp://user:pass@host:587` (STARTTLS, required), `smtps://host:465` (implicit TLS);
+    `?tls=none` sends in the clear and is meant for a relay on the same host only."""
+    parts = urlsplit(raw)
+    if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
+        raise ValueError("must look like smtp://user:password@host:587 or smtps://host:465")
+    query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+    unknown = set(query) - {"tls", "timeout"}
+    if unknown:
+        raise ValueError(f"unknown option(s) {', '.join(sorted(unknown))}; known: tls, timeout")
+    security: Literal["starttls", "tls", "none"]
+    if parts.scheme == "smtps":
+        security = "tls"
+    elif query.get("tls", "starttls") == "starttls":
+        security = "starttls"
+    elif query.get("tls") == "none":
+        security = "none"
+    else:
+        raise ValueError("tls= must be starttls or none (use smtps:// for implicit TLS)")
+    try:
+        port = parts.port or (465 if security == "tls" else 587)
+        timeout = float(query.get("timeout", "10"))
+    except ValueError as exc:
+        raise ValueError("port and timeout must be numbers") from exc
+    return SmtpSettings(
+        host=parts.hostname,
+        port=port,
+        security=security,
+        username=unquote(parts.username) if parts.username else None,
+        password=unquote(parts.password) if parts.password else None,
+        timeout=timeout,
+    )
+
+
+_EMAIL = re.compile(r"[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+")
+
+
+def _mail_from(raw: str) -> str:
+    address = raw[raw.find("<") + 1 : raw.rfind(">")] if "<" in raw else raw
+    if not _EMAIL.fullmatch(address.strip()) or "\n" in raw or "\r" in raw:
+        raise ValueError(
+            'must be an address, optionally with a name: "Example Billing <billing@example.com>"'
+        )
+    return raw.strip()
+
+
+def _email(raw: str) -> str:
+    if not _EMAIL.fullmatch(raw):
+        raise ValueError("must be an e-mail address")
+    return raw
+
+
+def _positive_float(raw: str) -> float:
+    value = float(raw)
+    if value <= 0:
+        raise ValueError("must be a positive number of seconds")
+    return value
+
+
+def _non_negative_int(raw: str) -> int:
+    value = int(raw)
+    if value < 0:
+        raise ValueError("must be a whole number, 0 or more")
+    return value
+
+
+def _text(raw: str) -> str:
+    if not raw.strip():
+        raise ValueError("must not be empty")
+    return raw.strip()
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str  # without the prefix
+    attr: str
+    parse: Callable[[str], Any]
+    help: str
+    required: bool = False
+    default: str | None = None  # documented default; None means the field's own default applies
+    secret: bool = False
+
+    @property
+    def env(self) -> str:
+        return PREFIX + self.name
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting(
+        "BASE_URL",
+        "base_url",
+        _base_url,
+        "Public URL of the portal. Every link in every e-mail is built from it (never from the request's Host header), and it is the only Host the portal answers to.",
+        required=True,
+    ),
+    Setting(
+        "SECRET_KEY",
+        "secret_key",
+        _secret_key,
+        "At least 32 random characters; signs invoice links and other tokens. Changing it invalidates them.",
+        required=True,
+        secret=True,
+    ),
+    Setting(
+        "DATABASE_URL",
+        "database_url",
+        _database_url,
+        "Where the portal keeps its own data (sessions, sign-in tokens, rate limits, outbox, audit trail). sqlite:///path or postgresql://user:pass@host/db. Default: a SQLite file in PORTAL_DATA_DIR.",
+    ),
+    Setting(
+        "DATA_DIR",
+        "data_dir",
+        Path,
+        "Folder for local data, such as the default SQLite database.",
+        default="data",
+    ),
+    Setting(
+        "STRIPE_API_KEY",
+        "stripe_api_key",
+        _stripe_api_key,
+        "Stripe secret key or, better, a restricted key with the permissions the README lists.",
+        required=True,
+        secret=True,
+    ),
+    Setting(
+        "STRIPE_API_BASE",
+        "stripe_api_base",
+        _http_url,
+        "Base URL of Stripe's API. Point it at the local sandbox (portal sandbox) or another Stripe-compatible server.",
+        default=STRIPE_API_BASE,
+    ),
+    Setting(
+        "STRIPE_WEBHOOK_SECRET",
+        "stripe_webhook_secret",
+        _webhook_secret,
+        "Signing secret (whsec_...) of the webhook endpoint registered in Stripe for BASE_URL/stripe/webhook.",
+        required=True,
+        secret=True,
+    ),
+    Setting(
+        "STRIPE_TIMEOUT",
+        "stripe_timeout",
+        _positive_float,
+        "Seconds to wait for one Stripe request.",
+        default="10",
+    ),
+    Setting(
+        "STRIPE_MAX_NETWORK_RETRIES",
+        "stripe_max_network_retries",
+        _non_negative_int,
+        "How often the Stripe SDK retries a request that failed on the network or with a retryable status (retries reuse the idempotency key).",
+        default="2",
+    ),
+    Setting(
+        "SMTP_URL",
+        "smtp",
+        parse_smtp_url,
+        "Mail server: smtp://user:password@host:587 (STARTTLS required) or smtps://user:password@host:465 (implicit TLS); add ?tls=none only for a relay on the same host. Optional ?timeout=seconds.",
+        required=True,
+        secret=True,
+    ),
+    Setting(
+        "MAIL_FROM",
+        "mail_from",
+        _mail_from,
+        'Sender of the portal\'s e-mails, e.g. "Example Billing <billing@example.com>".',
+        required=True,
+    ),
+    Setting(
+        "COMPANY_NAME",
+        "company_name",
+        _text,
+        "Company name shown on pages and in e-mails.",
+        default="Billing",
+    ),
+    Setting("SUPPORT_EMAIL", "support_email", _email, "Support address shown to customers."),
+)
+
+
+def load_database_url(environ: Mapping[str, str]) -> str:
+    """Only the database URL, for commands that need nothing else (`portal migrate`)."""
+    raw = environ.get(PREFIX + "DATABASE_URL", "").strip()
+    try:
+        if raw:
+            return _database_url(raw)
+        data_dir = Path(environ.get(PREFIX + "DATA_DIR", "").strip() or "data")
+        return _database_url(f"sqlite:///{data_dir / 'portal.sqlite3'}")
+    except ValueError as exc:
+        raise SettingsError([f"{PREFIX}DATABASE_URL={raw!r} {exc}"]) from exc
+
+
+def load_settings(environ: Mapping[str, str]) -> Settings:
+    """Build `Settings` from an environment mapping, or raise `SettingsError` listing every problem."""
+    problems: list[str] = []
+    values: dict[str, Any] = {}
+    for setting in SETTINGS:
+        raw = environ.get(setting.env, "").strip()
+        if not raw:
+            if setting.required:
+                problems.append(f"{setting.env} is required: {setting.help}")
+            elif setting.default is not None:
+                values[setting.attr] = setting.parse(setting.default)
+            continue
+        try:
+            values[setting.attr] = setting.parse(raw)
+        except ValueError as exc:
+            shown = "(hidden)" if setting.secret else repr(raw)
+            problems.append(f"{setting.env}={shown} {exc}")
+    if problems:
+        raise SettingsError(problems)
+    values["database_url"] = load_database_url(environ)
+    return Settings(**values)

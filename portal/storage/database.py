@@ -1,0 +1,78 @@
+"""The async engine and the few cross-database operations the portal needs."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Table, event
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.pool import ConnectionPoolEntry
+
+
+def create_engine(database_url: str) -> AsyncEngine:
+    """An engine for `database_url` (already normalised by the settings to an async driver)."""
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite":
+        if url.database and url.database != ":memory:":
+            Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_async_engine(url, connect_args={"timeout": 30})
+        event.listen(engine.sync_engine, "connect", _sqlite_connect)
+        event.listen(engine.sync_engine, "begin", _sqlite_begin)
+        return engine
+    return create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+
+
+def _sqlite_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
+    # The sqlite3 module's own implicit transactions start late and never as IMMEDIATE;
+    # SQLAlchemy's documented recipe turns them off and emits BEGIN itself (`_sqlite_begin`).
+    dbapi_connection.isolation_level = None
+    # WAL lets readers proceed while one writer commits; the busy timeout makes a second
+    # writer (another request, another process) wait instead of failing with "locked".
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def _sqlite_begin(conn: Connection) -> None:
+    mode = "IMMEDIATE" if conn.get_execution_options().get("write") else "DEFERRED"
+    conn.exec_driver_sql(f"BEGIN {mode}")
+
+
+@asynccontextmanager
+async def transaction(engine: AsyncEngine, *, write: bool = True) -> AsyncIterator[AsyncConnection]:
+    """One transaction: committed when the block ends, rolled back when it raises.
+
+    A writing transaction on SQLite starts with BEGIN IMMEDIATE, so that a read-then-write
+    (consume a token, count a rate limit) cannot interleave with another writer and fail half-way
+    with "database is locked"; PostgreSQL gets the same guarantee from row locks and unique
+    constraints in the statements themselves.
+    """
+    async with engine.connect() as conn:
+        await conn.execution_options(write=write)
+        async with conn.begin():
+            yield conn
+
+
+async def insert_once(conn: AsyncConnection, table: Table, values: Mapping[str, Any]) -> bool:
+    """Insert a row unless one with the same primary key or unique key exists.
+
+    Returns True when this call inserted it. Concurrent callers racing on the same key get
+    exactly one True between them, on both databases, without an error to catch.
+    """
+    dialect = conn.dialect.name
+    stmt: Any
+    if dialect == "postgresql":
+        stmt = postgresql.insert(table).values(dict(values)).on_conflict_do_nothing()
+    elif dialect == "sqlite":
+        stmt = sqlite.insert(table).values(dict(values)).on_conflict_do_nothing()
+    else:  # pragma: no cover - the settings accept only the two
+        raise RuntimeError(f"unsupported database {dialect}")
+    result = await conn.execute(stmt)
+    return bool(result.rowcount == 1)

@@ -1,0 +1,532 @@
+"""The only door to Stripe.
+
+Every Stripe call the portal makes goes through `StripeGateway`, which uses the official SDK's
+`StripeClient` with its async HTTPX client, the configured `api_base`, a timeout and the SDK's own
+network retries. It hands back the portal's typed values (`portal.billing.models`) and turns
+Stripe's exceptions into the few `GatewayError`s below, each with one meaning the views can act
+on. No other module imports `stripe` (a test checks that).
+
+Money-moving calls take a mandatory `idempotency_key`: the SDK reuses it on its own retries, and
+the caller stores it per payment attempt so that a resubmitted form repeats, rather than
+repeats the charge (https://docs.stripe.com/api/idempotent_requests).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Mapping
+from datetime import UTC, datetime
+from typing import Any, cast
+from urllib.parse import urlsplit
+
+import httpx
+import stripe
+
+from portal.billing.models import (
+    Address,
+    Customer,
+    Installment,
+    Invoice,
+    InvoiceLine,
+    InvoicePayment,
+    Page,
+    PaymentIntent,
+    PaymentMethod,
+    TaxId,
+    WebhookEvent,
+)
+
+# Stripe's tolerance for webhook timestamps (stripe.Webhook.DEFAULT_TOLERANCE).
+WEBHOOK_TOLERANCE_SECONDS = 300
+
+
+# --- errors ----------------------------------------------------------------------------------
+
+
+class GatewayError(Exception):
+    """Something went wrong talking to Stripe; subclasses say what the portal can do about it."""
+
+    def __init__(self, message: str = "", *, request_id: str | None = None) -> None:
+        super().__init__(message)
+        self.request_id = request_id
+
+
+class StripeUnavailable(GatewayError):
+    """Stripe could not be reached or failed on its side: try again later, change nothing."""
+
+
+class StripeRateLimited(StripeUnavailable):
+    """Stripe asked us to slow down (HTTP 429)."""
+
+
+class NotFound(GatewayError):
+    """The object does not exist (or is not visible with this key)."""
+
+
+class InvalidRequest(GatewayError):
+    """Stripe refused the request's parameters; `code` and `param` say which and why."""
+
+    def __init__(
+        self,
+        message: str = "",
+        *,
+        code: str | None,
+        param: str | None,
+        request_id: str | None = None,
+    ) -> None:
+        super().__init__(message, request_id=request_id)
+        self.code = code
+        self.param = param
+
+
+class PaymentDeclined(GatewayError):
+    """The payment method was declined; `decline_code` (or `code`) explains it to the customer."""
+
+    def __init__(
+        self,
+        message: str = "",
+        *,
+        code: str | None,
+        decline_code: str | None,
+        payment_intent_id: str | None = None,
+        request_id: str | None = None,
+    ) -> None:
+        super().__init__(message, request_id=request_id)
+        self.code = code
+        self.decline_code = decline_code
+        self.payment_intent_id = payment_intent_id
+
+
+class IdempotencyConflict(GatewayError):
+    """The same idempotency key was used with different parameters: a bug on our side."""
+
+
+class StripeMisconfigured(GatewayError):
+    """The API key is wrong or lacks a permission: an operator has to fix the settings."""
+
+
+class WebhookSignatureInvalid(GatewayError):
+    """A webhook's body or `Stripe-Signature` header did not verify."""
+
+
+def _translate(exc: stripe.StripeError) -> GatewayError:
+    request_id = exc.request_id
+    message = str(exc.user_message or exc)
+    error = exc.error
+    code = exc.code
+    if isinstance(exc, stripe.CardError):
+        pi = getattr(error, "payment_intent", None) if error else None
+        return PaymentDeclined(
+            message,
+            code=code,
+            decline_code=getattr(error, "decline_code", None) if error else None,
+            payment_intent_id=pi.get("id") if isinstance(pi, Mapping) else None,
+            request_id=request_id,
+        )
+    if isinstance(exc, stripe.RateLimitError):
+        return StripeRateLimited(message, request_id=request_id)
+    if isinstance(exc, stripe.APIConnectionError | stripe.APIError):
+        return StripeUnavailable(message, request_id=request_id)
+    if isinstance(exc, stripe.AuthenticationError | stripe.PermissionError):
+        return StripeMisconfigured(message, request_id=request_id)
+    if isinstance(exc, stripe.IdempotencyError):
+        return IdempotencyConflict(message, request_id=request_id)
+    if isinstance(exc, stripe.InvalidRequestError):
+        if code == "resource_missing" or exc.http_status == 404:
+            return NotFound(message, request_id=request_id)
+        return InvalidRequest(message, code=code, param=exc.param, request_id=request_id)
+    if exc.http_status is not None and exc.http_status >= 500:
+        return StripeUnavailable(message, request_id=request_id)
+    return GatewayError(message, request_id=request_id)
+
+
+@contextlib.asynccontextmanager
+async def _stripe_errors() -> AsyncIterator[None]:
+    try:
+        yield
+    except stripe.StripeError as exc:
+        raise _translate(exc) from exc
+
+
+# --- conversions from Stripe's JSON to the portal's values ------------------------------------
+
+
+def _time(value: Any) -> datetime | None:
+    return datetime.fromtimestamp(int(value), UTC) if value is not None else None
+
+
+def _address(data: Mapping[str, Any] | None) -> Address | None:
+    if not data:
+        return None
+    return Address(
+        line1=data.get("line1"),
+        line2=data.get("line2"),
+        postal_code=data.get("postal_code"),
+        city=data.get("city"),
+        state=data.get("state"),
+        country=data.get("country"),
+    )
+
+
+def _id(value: Any) -> str | None:
+    """An expandable field: either an id or the expanded object."""
+    if isinstance(value, Mapping):
+        return cast(str, value["id"])
+    return cast(str | None, value)
+
+
+def customer_from_stripe(data: Mapping[str, Any]) -> Customer:
+    settings = data.get("invoice_settings") or {}
+    return Customer(
+        id=data["id"],
+        email=data.get("email"),
+        name=data.get("name"),
+        phone=data.get("phone"),
+        address=_address(data.get("address")),
+        preferred_locales=tuple(data.get("preferred_locales") or ()),
+        default_payment_method_id=_id(settings.get("default_payment_method")),
+    )
+
+
+def invoice_from_stripe(data: Mapping[str, Any]) -> Invoice:
+    lines = data.get("lines") or {}
+    transitions = data.get("status_transitions") or {}
+    total_taxes = data.get("total_taxes")
+    tax = sum(t.get("amount", 0) for t in total_taxes) if total_taxes else int(data.get("tax") or 0)
+    return Invoice(
+        id=data["id"],
+        customer_id=cast(str, _id(data["customer"])),
+        number=data.get("number"),
+        status=data["status"],
+        currency=data["currency"],
+        collection_method=data.get("collection_method") or "charge_automatically",
+        created=cast(datetime, _time(data["created"])),
+        due_date=_time(data.get("due_date")),
+        amount_due=data["amount_due"],
+        amount_paid=data["amount_paid"],
+        amount_remaining=data["amount_remaining"],
+        subtotal=data.get("subtotal", 0),
+        tax=tax,
+        total=data.get("total", 0),
+        description=data.get("description"),
+        customer_name=data.get("customer_name"),
+        customer_email=data.get("customer_email"),
+        hosted_invoice_url=data.get("hosted_invoice_url"),
+        invoice_pdf=data.get("invoice_pdf"),
+        finalized_at=_time(transitions.get("finalized_at")),
+        paid_at=_time(transitions.get("paid_at")),
+        voided_at=_time(transitions.get("voided_at")),
+        lines=tuple(
+            InvoiceLine(
+                id=line["id"],
+                description=line.get("description"),
+                quantity=line.get("quantity"),
+                amount=line["amount"],
+                currency=line.get("currency", data["currency"]),
+            )
+            for line in lines.get("data", ())
+        ),
+        lines_complete=not lines.get("has_more", False),
+        # `amounts_due` is a preview field the SDK does not type: read it as a plain key.
+        installments=tuple(
+            Installment(
+                index=i,
+                amount=part["amount"],
+                amount_paid=part.get("amount_paid", 0),
+                amount_remaining=part.get("amount_remaining", part["amount"]),
+                due_date=_time(part.get("due_date")),
+                description=part.get("description"),
+                status=part.get("status", "open"),
+                paid_at=_time(part.get("paid_at")),
+            )
+            for i, part in enumerate(data.get("amounts_due") or ())
+        ),
+    )
+
+
+def invoice_payment_from_stripe(data: Mapping[str, Any]) -> InvoicePayment:
+    payment = data.get("payment") or {}
+    transitions = data.get("status_transitions") or {}
+    return InvoicePayment(
+        id=data["id"],
+        invoice_id=cast(str, _id(data["invoice"])),
+        amount_requested=data["amount_requested"],
+        amount_paid=data.get("amount_paid"),
+        currency=data["currency"],
+        status=data["status"],
+        is_default=bool(data.get("is_default")),
+        payment_intent_id=_id(payment.get("payment_intent")),
+        created=cast(datetime, _time(data["created"])),
+        paid_at=_time(transitions.get("paid_at")),
+    )
+
+
+def payment_method_from_stripe(data: Mapping[str, Any]) -> PaymentMethod:
+    kind = data["type"]
+    details = data.get(kind) or {}
+    return PaymentMethod(
+        id=data["id"],
+        type=kind,
+        brand=details.get("display_brand") or details.get("brand"),
+        last4=details.get("last4"),
+        exp_month=details.get("exp_month"),
+        exp_year=details.get("exp_year"),
+        bank_code=details.get("bank_code"),
+        country=details.get("country"),
+    )
+
+
+def payment_intent_from_stripe(data: Mapping[str, Any]) -> PaymentIntent:
+    action = data.get("next_action") or {}
+    redirect = action.get("redirect_to_url") or {}
+    error = data.get("last_payment_error") or {}
+    return PaymentIntent(
+        id=data["id"],
+        status=data["status"],
+        amount=data["amount"],
+        currency=data["currency"],
+        action_url=redirect.get("url"),
+        decline_code=error.get("decline_code") or error.get("code"),
+    )
+
+
+def tax_id_from_stripe(data: Mapping[str, Any]) -> TaxId:
+    verification = data.get("verification") or {}
+    return TaxId(
+        id=data["id"],
+        type=data["type"],
+        value=data["value"],
+        country=data.get("country"),
+        verification_status=verification.get("status"),
+        verified_name=verification.get("verified_name"),
+    )
+
+
+def _plain(obj: Any) -> dict[str, Any]:
+    return cast(dict[str, Any], obj.to_dict() if hasattr(obj, "to_dict") else dict(obj))
+
+
+# --- the gateway -----------------------------------------------------------------------------
+
+
+class StripeGateway:
+    """Async access to the Stripe account behind the portal."""
+
+    def __init__(
+        self,
+        *,
+        api_key: str,
+        api_base: str = "https://api.stripe.com",
+        timeout: float = 10.0,
+        max_network_retries: int = 2,
+    ) -> None:
+        self._api_base = api_base.rstrip("/")
+        self._http = stripe.HTTPXClient(timeout=timeout)
+        self._client = stripe.StripeClient(
+            api_key,
+            # The sandbox (and any Stripe-compatible server) answers for all three hosts.
+            base_addresses={
+                "api": self._api_base,
+                "files": self._api_base,
+                "connect": self._api_base,
+            }
+            if self._api_base != "https://api.stripe.com"
+            else None,
+            http_client=self._http,
+            max_network_retries=max_network_retries,
+        )
+        self._files = httpx.AsyncClient(timeout=timeout, follow_redirects=False)
+
+    async def aclose(self) -> None:
+        await self._files.aclose()
+        close: Any = self._http.close_async  # untyped in the SDK
+        await close()
+
+    # --- customers ---
+
+    async def get_customer(self, customer_id: str) -> Customer:
+        async with _stripe_errors():
+            data = _plain(await self._client.v1.customers.retrieve_async(customer_id))
+        if data.get("deleted"):
+            raise NotFound(f"customer {customer_id} is deleted")
+        return customer_from_stripe(data)
+
+    async def find_customers_by_email(self, email: str) -> list[Customer]:
+        """Every customer whose e-mail is `email`, ignoring case.
+
+        Stripe's list filter is exact and case-sensitive, and search is eventually consistent,
+        so both the address as typed and its lower-case form are listed, concurrently.
+        """
+        variants = list(dict.fromkeys([email, email.lower()]))
+        async with _stripe_errors():
+            pages = await asyncio.gather(
+                *(
+                    self._client.v1.customers.list_async({"email": v, "limit": 100})
+                    for v in variants
+                )
+            )
+        found: dict[str, Customer] = {}
+        for page in pages:
+            for item in page.data:
+                customer = customer_from_stripe(_plain(item))
+                if (customer.email or "").lower() == email.lower():
+                    found.setdefault(customer.id, customer)
+        return list(found.values())
+
+    # --- invoices ---
+
+    async def list_invoices(
+        self,
+        customer_id: str,
+        *,
+        status: str | None = None,
+        limit: int = 100,
+        starting_after: str | None = None,
+    ) -> Page[Invoice]:
+        params: dict[str, Any] = {"customer": customer_id, "limit": limit}
+        if status:
+            params["status"] = status
+        if starting_after:
+            params["starting_after"] = starting_after
+        async with _stripe_errors():
+            page = await self._client.v1.invoices.list_async(cast(Any, params))
+        return Page(
+            items=tuple(invoice_from_stripe(_plain(item)) for item in page.data),
+            has_more=bool(page.has_more),
+        )
+
+    async def get_invoice(self, invoice_id: str) -> Invoice:
+        async with _stripe_errors():
+            data = await self._client.v1.invoices.retrieve_async(invoice_id)
+        return invoice_from_stripe(_plain(data))
+
+    async def list_invoice_payments(self, invoice_id: str) -> list[InvoicePayment]:
+        async with _stripe_errors():
+            page = await self._client.v1.invoice_payments.list_async(
+                {"invoice": invoice_id, "limit": 100}
+            )
+        return [invoice_payment_from_stripe(_plain(item)) for item in page.data]
+
+    async def fetch_invoice_pdf(self, invoice: Invoice) -> bytes:
+        """Stripe's PDF of a finalized invoice (the caller has checked whose invoice it is)."""
+        if not invoice.invoice_pdf:
+            raise NotFound(f"invoice {invoice.id} has no PDF")
+        if not self._is_stripe_url(invoice.invoice_pdf):
+            # The URL comes from Stripe; refusing any other host keeps the portal from being
+            # turned into a fetcher of arbitrary URLs should that ever not hold.
+            raise GatewayError(f"unexpected PDF host in {invoice.invoice_pdf!r}")
+        try:
+            response = await self._files.get(invoice.invoice_pdf)
+        except httpx.HTTPError as exc:
+            raise StripeUnavailable(str(exc)) from exc
+        if response.status_code == 404:
+            raise NotFound(f"no PDF for invoice {invoice.id}")
+        if response.status_code != 200:
+            raise StripeUnavailable(f"PDF download answered {response.status_code}")
+        return response.content
+
+    def _is_stripe_url(self, url: str) -> bool:
+        host = urlsplit(url).hostname or ""
+        if urlsplit(url).scheme == "https" and (
+            host == "stripe.com" or host.endswith(".stripe.com")
+        ):
+            return True
+        return host == urlsplit(self._api_base).hostname
+
+    # --- payment methods ---
+
+    async def list_payment_methods(self, customer_id: str) -> list[PaymentMethod]:
+        async with _stripe_errors():
+            page = await self._client.v1.customers.payment_methods.list_async(
+                customer_id, {"limit": 100}
+            )
+        return [payment_method_from_stripe(_plain(item)) for item in page.data]
+
+    async def list_tax_ids(self, customer_id: str) -> list[TaxId]:
+        async with _stripe_errors():
+            page = await self._client.v1.customers.tax_ids.list_async(customer_id, {"limit": 100})
+        return [tax_id_from_stripe(_plain(item)) for item in page.data]
+
+    # --- money ---
+
+    async def pay_invoice(
+        self, invoice_id: str, *, payment_method_id: str, idempotency_key: str
+    ) -> Invoice:
+        """Pay an invoice's whole remaining amount with a saved payment method."""
+        async with _stripe_errors():
+            data = await self._client.v1.invoices.pay_async(
+                invoice_id,
+                {"payment_method": payment_method_id, "off_session": True},
+                {"idempotency_key": idempotency_key},
+            )
+        return invoice_from_stripe(_plain(data))
+
+    async def pay_part_of_invoice(
+        self,
+        invoice: Invoice,
+        *,
+        amount: int,
+        payment_method_id: str,
+        idempotency_key: str,
+        return_url: str | None = None,
+    ) -> PaymentIntent:
+        """Pay `amount` of an invoice (installments): a PaymentIntent attached to the invoice.
+
+        The PaymentIntent is attached before it is confirmed, so that a charge that succeeds is
+        always counted on the invoice, even if the portal stops between the two calls. Each step
+        has its own key derived from `idempotency_key`, so a retry of the whole sequence repeats
+        nothing.
+        """
+        if not 0 < amount <= invoice.amount_remaining:
+            raise ValueError("amount must be positive and at most what remains")
+        async with _stripe_errors():
+            intent = await self._client.v1.payment_intents.create_async(
+                cast(
+                    Any,
+                    {
+                        "amount": amount,
+                        "currency": invoice.currency,
+                        "customer": invoice.customer_id,
+                        "payment_method": payment_method_id,
+                        "metadata": {"invoice": invoice.id},
+                    },
+                ),
+                {"idempotency_key": f"{idempotency_key}:create"},
+            )
+            await self._client.v1.invoices.attach_payment_async(
+                invoice.id,
+                {"payment_intent": intent.id},
+                {"idempotency_key": f"{idempotency_key}:attach"},
+            )
+            confirm: dict[str, Any] = {"payment_method": payment_method_id}
+            if return_url:
+                confirm["return_url"] = return_url
+            else:
+                confirm["off_session"] = True
+            confirmed = await self._client.v1.payment_intents.confirm_async(
+                intent.id, cast(Any, confirm), {"idempotency_key": f"{idempotency_key}:confirm"}
+            )
+        return payment_intent_from_stripe(_plain(confirmed))
+
+    # --- webhooks ---
+
+    def verify_webhook(self, payload: bytes, signature: str | None, secret: str) -> WebhookEvent:
+        """Check `Stripe-Signature` over the raw body (Stripe's 300 s tolerance) and parse it."""
+        try:
+            event = self._client.construct_event(
+                payload, signature, secret, WEBHOOK_TOLERANCE_SECONDS
+            )
+        except (stripe.SignatureVerificationError, ValueError) as exc:
+            raise WebhookSignatureInvalid(str(exc)) from exc
+        obj = _plain(event.data.object)
+        object_type = obj.get("object", "")
+        customer = obj.get("id") if object_type == "customer" else _id(obj.get("customer"))
+        return WebhookEvent(
+            id=event.id,
+            type=event.type,
+            object_type=object_type,
+            object_id=obj.get("id"),
+            customer_id=customer,
+            created=cast(datetime, _time(event.created)),
+        )

@@ -1,0 +1,39 @@
+"""Jinja2 set-up: autoescaping on, templates from `templates/`, URLs only through `url_for`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jinja2
+from starlette.requests import Request
+from starlette.responses import HTMLResponse
+
+from portal.resources import TEMPLATES
+from portal.services import services
+
+
+def create_environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        autoescape=jinja2.select_autoescape(default=True, default_for_string=True),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        enable_async=False,
+    )
+    return env
+
+
+def render(
+    request: Request, template: str, context: dict[str, Any] | None = None, *, status: int = 200
+) -> HTMLResponse:
+    svc = services(request)
+    page = svc.templates.get_template(template)
+    html = page.render(
+        request=request,
+        url_for=request.url_for,
+        settings=svc.settings,
+        demo=svc.mailbox is not None,
+        **(context or {}),
+    )
+    return HTMLResponse(html, status_code=status)

@@ -1,0 +1,131 @@
+"""Storage against real databases: every test runs on SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import Connection, select
+
+from portal.storage import migrate
+from portal.storage.database import create_engine, insert_once, transaction
+from portal.storage.tables import mail_outbox, metadata, webhook_events
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+async def test_migrations_reach_head_and_match_the_tables(database_url: str) -> None:
+    engine = create_engine(database_url)
+    try:
+        assert await migrate.current_revision(engine) is None
+        await migrate.upgrade(engine)
+        assert await migrate.is_current(engine)
+
+        def diff(conn: Connection) -> list[object]:
+            return list(compare_metadata(MigrationContext.configure(conn), metadata))
+
+        async with engine.connect() as conn:
+            assert await conn.run_sync(diff) == []
+    finally:
+        await engine.dispose()
+
+
+async def test_upgrade_twice_at_once_is_harmless(database_url: str) -> None:
+    engine = create_engine(database_url)
+    other = create_engine(database_url)
+    try:
+        await asyncio.gather(migrate.upgrade(engine), migrate.upgrade(other))
+        assert await migrate.is_current(engine)
+    finally:
+        await engine.dispose()
+        await other.dispose()
+
+
+async def test_insert_once_lets_exactly_one_of_many_concurrent_callers_win(
+    database_url: str,
+) -> None:
+    engine = create_engine(database_url)
+    try:
+        await migrate.upgrade(engine)
+
+        async def record() -> bool:
+            async with transaction(engine) as conn:
+                return await insert_once(
+                    conn,
+                    webhook_events,
+                    {"event_id": "evt_1", "type": "invoice.paid", "received_at": datetime.now(UTC)},
+                )
+
+        results = await asyncio.gather(*(record() for _ in range(8)))
+        assert sorted(results) == [False] * 7 + [True]
+        async with engine.connect() as conn:
+            rows = (await conn.execute(select(webhook_events))).all()
+        assert len(rows) == 1
+    finally:
+        await engine.dispose()
+
+
+async def test_failed_transaction_leaves_nothing_behind(database_url: str) -> None:
+    engine = create_engine(database_url)
+    try:
+        await migrate.upgrade(engine)
+        with pytest.raises(RuntimeError):
+            async with transaction(engine) as conn:
+                await insert_once(
+                    conn,
+                    webhook_events,
+                    {"event_id": "evt_2", "type": "x", "received_at": datetime.now(UTC)},
+                )
+                raise RuntimeError("handler failed")
+        async with engine.connect() as conn:
+            assert (await conn.execute(select(webhook_events))).all() == []
+    finally:
+        await engine.dispose()
+
+
+async def test_times_come_back_as_the_same_aware_utc_instant(database_url: str) -> None:
+    engine = create_engine(database_url)
+    try:
+        await migrate.upgrade(engine)
+        cest = timezone(timedelta(hours=2))
+        sent = datetime(2026, 7, 1, 14, 30, 15, 123456, tzinfo=cest)
+        async with transaction(engine) as conn:
+            await conn.execute(
+                mail_outbox.insert().values(
+                    dedupe_key="k",
+                    recipient="a@example.com",
+                    message="Subject: x\n\nbody",
+                    created_at=sent,
+                    next_attempt_at=sent,
+                )
+            )
+        async with engine.connect() as conn:
+            row = (await conn.execute(select(mail_outbox))).one()
+        assert row.created_at == sent
+        assert row.created_at.tzinfo is UTC
+        assert row.attempts == 0
+    finally:
+        await engine.dispose()
+
+
+async def test_naive_times_are_refused(database_url: str) -> None:
+    engine = create_engine(database_url)
+    try:
+        await migrate.upgrade(engine)
+        with pytest.raises(Exception, match="naive datetime"):
+            async with transaction(engine) as conn:
+                await conn.execute(
+                    webhook_events.insert().values(
+                        event_id="evt_3", type="x", received_at=datetime(2026, 1, 1)
+                    )
+                )
+    finally:
+        await engine.dispose()
