@@ -27,7 +27,9 @@ def postgres_url() -> Iterator[str]:
     """A fresh, empty PostgreSQL database for this test session (dropped afterwards)."""
     admin = _postgres_admin_url()
     if admin is None:
-        pytest.skip(f"PostgreSQL tests need {POSTGRES_ENV} (e.g. postgresql://postgres@127.0.0.1:5432/test)")
+        pytest.skip(
+            f"PostgreSQL tests need {POSTGRES_ENV} (e.g. postgresql://postgres@127.0.0.1:5432/test)"
+        )
     url = make_url(admin).set(drivername="postgresql+asyncpg")
     name = f"portal_test_{secrets.token_hex(4)}"
 

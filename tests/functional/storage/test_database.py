@@ -77,7 +77,8 @@ async def test_failed_transaction_leaves_nothing_behind(database_url: str) -> No
     engine = create_engine(database_url)
     try:
         await migrate.upgrade(engine)
-        with pytest.raises(RuntimeError):
+
+        async def record_then_fail() -> None:
             async with transaction(engine) as conn:
                 await insert_once(
                     conn,
@@ -85,6 +86,9 @@ async def test_failed_transaction_leaves_nothing_behind(database_url: str) -> No
                     {"event_id": "evt_2", "type": "x", "received_at": datetime.now(UTC)},
                 )
                 raise RuntimeError("handler failed")
+
+        with pytest.raises(RuntimeError):
+            await record_then_fail()
         async with engine.connect() as conn:
             assert (await conn.execute(select(webhook_events))).all() == []
     finally:
