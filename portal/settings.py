@@ -227,7 +227,7 @@ SETTINGS: tuple[Setting, ...] = (
         "BASE_URL",
         "base_url",
         _base_url,
-        "Public URL of the portal. Every link in every e-mail is built from it (never from the request's Host header), and it is the only Host the portal answers to.",
+        "Public URL of the portal. Every link in every e-mail is built from it, never from the request's Host header.",
         required=True,
     ),
     Setting(
