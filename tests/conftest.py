@@ -16,6 +16,18 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from portal.settings import Settings, parse_smtp_url
 
 POSTGRES_ENV = "PORTAL_TEST_POSTGRES_URL"
+SANDBOX_KEY = "sk_test_portal"
+
+
+@pytest.fixture(scope="session")
+def sandbox_url() -> Iterator[str]:
+    """The project's Stripe sandbox, served over real HTTP for the whole session."""
+    from portal.sandbox.app import SandboxConfig, create_sandbox_app
+
+    from tests.support.servers import serve_in_thread
+
+    with serve_in_thread(create_sandbox_app(SandboxConfig())) as url:
+        yield url
 
 
 def _postgres_admin_url() -> str | None:

@@ -1,0 +1,84 @@
+"""`portal demo` as a newcomer runs it: one process, a banner, working pages, a clean Ctrl-C."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import httpx
+
+from tests.support.servers import free_port
+
+PORTAL = Path(sys.executable).with_name("portal")
+
+
+def test_demo_starts_everything_and_stops_cleanly(tmp_path: Path) -> None:
+    port, sandbox_port, smtp_port = free_port(), free_port(), free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PORTAL_")}
+    process = subprocess.Popen(
+        [
+            str(PORTAL),
+            "demo",
+            "--port",
+            str(port),
+            "--sandbox-port",
+            str(sandbox_port),
+            "--smtp-port",
+            str(smtp_port),
+        ],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    output: list[str] = []
+    ready = threading.Event()
+
+    def read() -> None:
+        assert process.stdout is not None
+        for line in process.stdout:
+            output.append(line)
+            if "Stop with Ctrl-C" in line:
+                ready.set()
+
+    threading.Thread(target=read, daemon=True).start()
+    try:
+        assert ready.wait(60), "".join(output)
+        banner = "".join(output)
+        assert f"open http://127.0.0.1:{port}/" in banner
+        assert "@example" in banner  # the demo customers' addresses
+
+        base = f"http://127.0.0.1:{port}"
+        assert httpx.get(f"{base}/").status_code == 200
+        assert httpx.get(f"{base}/_dev/mail").status_code == 200
+        assert httpx.get(f"{base}/readyz").json() == {"database": "ok"}
+        customers = httpx.get(
+            f"http://127.0.0.1:{sandbox_port}/v1/customers",
+            params={"limit": 100},
+            headers={"Authorization": "Bearer sk_test_demo"},
+        ).json()["data"]
+        assert {c["preferred_locales"][0] for c in customers} >= {
+            "de",
+            "en",
+            "nl",
+            "es",
+            "pl",
+            "hr",
+        }
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            code = process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            raise
+    assert code == 0, "".join(output)
+    assert "Traceback" not in "".join(output)
+    time.sleep(0)  # the ports are free again: a second demo could start
+    assert (tmp_path / "data" / "demo" / "portal.sqlite3").exists()
