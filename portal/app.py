@@ -6,7 +6,9 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 
+from portal.i18n import LocaleMiddleware
 from portal.mail.devmailbox import DevMailbox
 from portal.routes import routes
 from portal.services import Services
@@ -42,4 +44,8 @@ def create_app(settings: Settings, *, mailbox: DevMailbox | None = None) -> Star
             await gateway.aclose()
             await engine.dispose()
 
-    return Starlette(routes=routes(demo=mailbox is not None), lifespan=lifespan)
+    return Starlette(
+        routes=routes(demo=mailbox is not None),
+        middleware=[Middleware(LocaleMiddleware)],
+        lifespan=lifespan,
+    )

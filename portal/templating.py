@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 import jinja2
+from babel.dates import format_time
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
+from portal import i18n
 from portal.resources import TEMPLATES
 from portal.services import services
 
@@ -20,6 +22,11 @@ def create_environment() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         enable_async=False,
+        extensions=["jinja2.ext.i18n"],
+    )
+    env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
+    env.globals["format_time"] = lambda value: format_time(
+        value, format="medium", locale=i18n.current_locale()
     )
     return env
 
@@ -34,6 +41,7 @@ def render(
         url_for=request.url_for,
         settings=svc.settings,
         demo=svc.mailbox is not None,
+        lang=i18n.current_locale(),
         **(context or {}),
     )
     return HTMLResponse(html, status_code=status)
