@@ -15,28 +15,20 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def extracted_messages() -> set[str]:
+    """What `pybabel extract -F babel.cfg portal templates` finds, computed here."""
     config = ConfigParser()
     config.read(ROOT / "babel.cfg")
-    method_map = [
-        (section.split(":", 1)[1].strip(), section.split(":", 1)[0].strip())
-        for section in config.sections()
-    ]
-    options_map = {pattern: dict(config[f"{method}: {pattern}"]) for pattern, method in method_map}
+    method_map = []
+    options_map = {}
+    for section in config.sections():
+        method, pattern = (part.strip() for part in section.split(":", 1))
+        method_map.append((pattern, method))
+        options_map[pattern] = dict(config[section])
+    keywords = {"_": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None}
     found: set[str] = set()
     for folder in ("portal", "templates"):
-        rel_map = [
-            (p.split("/", 1)[1] if p.startswith(folder + "/") else p, m)
-            for p, m in method_map
-            if p.startswith(folder + "/")
-        ]
-        rel_options = {
-            p.split("/", 1)[1]: o for p, o in options_map.items() if p.startswith(folder + "/")
-        }
         for _file, _line, message, _comments, _context in extract_from_dir(
-            ROOT / folder,
-            rel_map,
-            rel_options,
-            keywords={"_": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None},
+            ROOT / folder, method_map, options_map, keywords=keywords
         ):
             found.add(message if isinstance(message, str) else message[0])
     return found
