@@ -46,7 +46,8 @@ def test_demo_starts_everything_and_stops_cleanly(tmp_path: Path) -> None:
             if "Stop with Ctrl-C" in line:
                 ready.set()
 
-    threading.Thread(target=read, daemon=True).start()
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
     try:
         assert ready.wait(60), "".join(output)
         banner = "".join(output)
@@ -77,6 +78,10 @@ def test_demo_starts_everything_and_stops_cleanly(tmp_path: Path) -> None:
         except subprocess.TimeoutExpired:
             process.kill()
             raise
+        finally:
+            reader.join(timeout=5)
+            assert process.stdout is not None
+            process.stdout.close()
     assert code == 0, "".join(output)
     assert "Traceback" not in "".join(output)
     assert (tmp_path / "data" / "demo" / "portal.sqlite3").exists()

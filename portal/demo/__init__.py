@@ -1,0 +1,1 @@
+"""Demo mode: the sandbox, demo data, the portal and a development mailbox together."""
