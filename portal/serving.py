@@ -22,8 +22,8 @@ class Server(uvicorn.Server):
         yield  # signals are handled by `run_servers`
 
 
-def server(app: Any, host: str, port: int, *, log_level: str = "info") -> Server:
-    return Server(uvicorn.Config(app, host=host, port=port, log_level=log_level, lifespan="on"))
+def server(app: Any, host: str, port: int, *, access_log: bool = True) -> Server:
+    return Server(uvicorn.Config(app, host=host, port=port, lifespan="on", access_log=access_log))
 
 
 async def wait_started(servers: Sequence[Server], tasks: Sequence[asyncio.Task[None]]) -> None:

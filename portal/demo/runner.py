@@ -101,8 +101,9 @@ def run_demo(*, port: int, sandbox_port: int | None = None, smtp_port: int | Non
 
         await run_servers(
             [
-                server(sandbox, "127.0.0.1", sandbox_port, log_level="warning"),
-                server(portal, "127.0.0.1", port, log_level="info"),
+                # The sandbox's own access log would bury the banner and the portal's log.
+                server(sandbox, "127.0.0.1", sandbox_port, access_log=False),
+                server(portal, "127.0.0.1", port),
             ],
             after_start,
         )
