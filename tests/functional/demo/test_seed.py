@@ -20,7 +20,8 @@ import pytest
 import stripe
 from starlette.responses import PlainTextResponse
 
-from portal.demo.seed import DemoData, StripeAPIError, format_summary, seed_demo
+from portal.demo.seed import DemoData, format_summary, seed_demo
+from portal.demo.stripe_http import StripeAPIError
 from portal.sandbox.app import SandboxConfig, create_sandbox_app
 from tests.support.servers import serve_in_thread
 

@@ -8,7 +8,7 @@ from urllib.parse import parse_qsl, urlencode
 
 import pytest
 
-from portal.demo.seed import FormValue, StripeAPIError, encode_form
+from portal.demo.stripe_http import FormValue, StripeAPIError, encode_form
 
 
 def test_flat_values_become_strings() -> None:

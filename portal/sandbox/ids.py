@@ -1,0 +1,38 @@
+"""Identifiers and secrets in Stripe's formats (`cus_…`, `pi_…_secret_…`, `whsec_…`, `req_…`)."""
+
+from __future__ import annotations
+
+import secrets
+import string
+
+_ALPHABET = string.ascii_letters + string.digits
+
+
+def random_token(length: int) -> str:
+    return "".join(secrets.choice(_ALPHABET) for _ in range(length))
+
+
+def new_id(prefix: str, length: int = 24) -> str:
+    """`prefix` is given without the underscore: new_id("cus") -> "cus_Q1w2…"."""
+    return f"{prefix}_{random_token(length)}"
+
+
+def checkout_session_id() -> str:
+    return f"cs_test_{random_token(58)}"
+
+
+def client_secret(object_id: str) -> str:
+    return f"{object_id}_secret_{random_token(24)}"
+
+
+def webhook_secret() -> str:
+    return f"whsec_{random_token(32)}"
+
+
+def request_id() -> str:
+    return f"req_{random_token(14)}"
+
+
+def invoice_prefix() -> str:
+    # Stripe's prefixes are short upper-case alphanumerics unique to each customer.
+    return "".join(secrets.choice(string.ascii_uppercase + string.digits) for _ in range(8))
