@@ -23,7 +23,6 @@ SANDBOX_KEY = "sk_test_portal"
 def sandbox_url() -> Iterator[str]:
     """The project's Stripe sandbox, served over real HTTP for the whole session."""
     from portal.sandbox.app import SandboxConfig, create_sandbox_app
-
     from tests.support.servers import serve_in_thread
 
     with serve_in_thread(create_sandbox_app(SandboxConfig())) as url:
