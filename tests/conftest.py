@@ -20,6 +20,12 @@ SANDBOX_KEY = "sk_test_portal"
 
 
 @pytest.fixture(scope="session")
+def anyio_backend() -> str:
+    """Async tests (marked `anyio`) run on asyncio, which the portal is served on."""
+    return "asyncio"
+
+
+@pytest.fixture(scope="session")
 def sandbox_url() -> Iterator[str]:
     """The project's Stripe sandbox, served over real HTTP for the whole session."""
     from portal.sandbox.app import SandboxConfig, create_sandbox_app

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
 
+import httpx
+
+from tests.support.servers import free_port
 from tests.unit.test_settings import VALID
 
 PORTAL = Path(sys.executable).with_name("portal")
@@ -56,3 +60,41 @@ def test_migrate_reports_an_unreachable_database_plainly(tmp_path: Path) -> None
     assert result.returncode == 2
     assert result.stderr.startswith("portal: migration failed:")
     assert "Traceback" not in result.stderr
+
+
+def test_sandbox_command_serves_stripes_api_with_demo_data(tmp_path: Path) -> None:
+    port = free_port()
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("PORTAL_")}
+    process = subprocess.Popen(
+        [str(PORTAL), "sandbox", "--port", str(port), "--seed", "demo"],
+        cwd=tmp_path,
+        env=clean,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        lines = []
+        for line in process.stdout:
+            lines.append(line)
+            if "belongs to 2 customers" in line:
+                break
+        assert f"Stripe sandbox at http://127.0.0.1:{port}" in "".join(lines)
+        customers = httpx.get(
+            f"http://127.0.0.1:{port}/v1/customers",
+            params={"email": "anna.schmidt@example.de"},
+            headers={"Authorization": "Bearer sk_test_anything"},
+        ).json()["data"]
+        assert len(customers) == 2
+    finally:
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=20) == 0
+        assert process.stdout is not None
+        process.stdout.close()
+
+
+def test_sandbox_webhook_options_go_together(tmp_path: Path) -> None:
+    result = run_portal("sandbox", "--webhook-url", "http://127.0.0.1:1/hook", env={}, cwd=tmp_path)
+    assert result.returncode == 2
+    assert "--webhook-url and --webhook-secret go together" in result.stderr

@@ -18,11 +18,6 @@ pytestmark = pytest.mark.anyio
 
 
 @pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture
 def sdk(sandbox_url: str) -> stripe.StripeClient:
     """The official SDK, for arranging data the way a Stripe user would."""
     return stripe.StripeClient(

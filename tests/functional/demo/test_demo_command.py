@@ -5,15 +5,13 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import threading
 from pathlib import Path
 
 import httpx
 
+from tests.functional.test_cli import PORTAL
 from tests.support.servers import free_port
-
-PORTAL = Path(sys.executable).with_name("portal")
 
 
 def test_demo_starts_everything_and_stops_cleanly(tmp_path: Path) -> None:

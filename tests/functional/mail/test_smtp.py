@@ -17,11 +17,6 @@ from tests.support.servers import free_port
 pytestmark = pytest.mark.anyio
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 def message(to: str = "kunde@example.de") -> EmailMessage:
     msg = EmailMessage()
     msg["From"] = "Billing <billing@example.com>"

@@ -17,11 +17,6 @@ from portal.storage.tables import mail_outbox, metadata, webhook_events
 pytestmark = pytest.mark.anyio
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 async def test_migrations_reach_head_and_match_the_tables(database_url: str) -> None:
     engine = create_engine(database_url)
     try:
