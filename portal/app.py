@@ -8,9 +8,13 @@ from contextlib import asynccontextmanager
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 
+from portal.assets import Assets
+from portal.cookies import BrowserIdMiddleware, cookie_name
+from portal.errors import HANDLERS
 from portal.i18n import LocaleMiddleware
 from portal.mail.devmailbox import DevMailbox
 from portal.routes import routes
+from portal.security import SecurityMiddleware
 from portal.services import Services
 from portal.settings import Settings
 from portal.storage.database import create_engine
@@ -20,6 +24,7 @@ from portal.templating import create_environment
 
 def create_app(settings: Settings, *, mailbox: DevMailbox | None = None) -> Starlette:
     """The portal for `settings`. A `mailbox` turns on the demo's development pages."""
+    assets = Assets()
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Services]]:
@@ -36,7 +41,7 @@ def create_app(settings: Settings, *, mailbox: DevMailbox | None = None) -> Star
                     settings=settings,
                     engine=engine,
                     gateway=gateway,
-                    templates=create_environment(),
+                    templates=create_environment(assets),
                     mailbox=mailbox,
                 )
             }
@@ -45,7 +50,14 @@ def create_app(settings: Settings, *, mailbox: DevMailbox | None = None) -> Star
             await engine.dispose()
 
     return Starlette(
-        routes=routes(demo=mailbox is not None),
-        middleware=[Middleware(LocaleMiddleware)],
+        routes=routes(assets=assets, demo=mailbox is not None),
+        # Outermost first. The locale comes first so that even a refused Host is answered in
+        # the visitor's language; the security headers wrap everything the app answers.
+        middleware=[
+            Middleware(LocaleMiddleware, cookie=cookie_name(settings, "lang")),
+            Middleware(SecurityMiddleware, settings=settings),
+            Middleware(BrowserIdMiddleware, settings=settings),
+        ],
+        exception_handlers=dict(HANDLERS),
         lifespan=lifespan,
     )

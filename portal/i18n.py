@@ -9,7 +9,8 @@ i18n extension read.
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from functools import cache
 from typing import Any
@@ -46,6 +47,16 @@ def current_locale() -> str:
 
 def set_locale(locale: str) -> None:
     _current.set(locale if locale in SUPPORTED else DEFAULT)
+
+
+@contextmanager
+def use_locale(locale: str) -> Iterator[None]:
+    """Speak `locale` for the block (e-mails are rendered in the recipient's language)."""
+    token = _current.set(locale if locale in SUPPORTED else DEFAULT)
+    try:
+        yield
+    finally:
+        _current.reset(token)
 
 
 def gettext(message: str, **variables: Any) -> str:
@@ -109,15 +120,15 @@ class LocaleMiddleware:
     views that know the customer call `set_locale` themselves.
     """
 
-    COOKIE = "lang"
-
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, cookie: str) -> None:
         self.app = app
+        self.cookie = cookie
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] in ("http", "websocket"):
             headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
-            chosen = _cookie(headers.get("cookie", ""), self.COOKIE)
+            chosen = _cookie(headers.get("cookie", ""), self.cookie)
+            scope["portal.locale_chosen"] = bool(first_supported([chosen] if chosen else []))
             set_locale(
                 first_supported([chosen] if chosen else [])
                 or negotiate(headers.get("accept-language"))

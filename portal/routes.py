@@ -2,22 +2,40 @@
 
 from __future__ import annotations
 
-from starlette.routing import BaseRoute, Mount, Route
-from starlette.staticfiles import StaticFiles
+from starlette.routing import BaseRoute, Route
 
-from portal import health, home
+from portal import branding, health
+from portal.assets import Assets
+from portal.auth import views as auth
+from portal.billing import views as billing
 from portal.billing import webhooks
 from portal.mail import views as mail_views
-from portal.resources import STATIC
 
 
-def routes(*, demo: bool) -> list[BaseRoute]:
+def routes(*, assets: Assets, demo: bool) -> list[BaseRoute]:
     table: list[BaseRoute] = [
-        Route("/", home.index, name="home:index"),
+        Route("/", billing.overview, name="billing:overview"),
+        Route("/history", billing.history, name="billing:history"),
+        Route("/invoices/{invoice_id}", billing.invoice_detail, name="billing:invoice"),
+        Route("/invoices/{invoice_id}/pdf", billing.invoice_pdf, name="billing:invoice_pdf"),
+        Route("/sign-in", auth.sign_in_form, methods=["GET"], name="auth:sign_in"),
+        Route("/sign-in", auth.request_link, methods=["POST"], name="auth:request"),
+        Route("/sign-in/check-email", auth.check_email, name="auth:check_email"),
+        Route("/sign-in/code", auth.enter_code, methods=["POST"], name="auth:code"),
+        Route("/sign-in/link/{token}", auth.follow_link, name="auth:link"),
+        Route("/sign-in/confirm", auth.confirm_page, methods=["GET"], name="auth:confirm"),
+        Route("/sign-in/confirm", auth.confirm, methods=["POST"], name="auth:confirm_post"),
+        Route("/accounts", auth.accounts, methods=["GET"], name="auth:accounts"),
+        Route("/accounts", auth.switch_account, methods=["POST"], name="auth:switch"),
+        Route("/sign-out", auth.sign_out, methods=["POST"], name="auth:sign_out"),
+        Route("/signed-out", auth.signed_out, name="auth:signed_out"),
+        Route("/language", auth.choose_language, methods=["POST"], name="i18n:choose"),
         Route("/healthz", health.healthz, name="health:live"),
         Route("/readyz", health.readyz, name="health:ready"),
         Route("/stripe/webhook", webhooks.receive, methods=["POST"], name="stripe:webhook"),
-        Mount("/static", StaticFiles(directory=STATIC), name="static"),
+        Route("/static/{path:path}", assets.serve, name="static"),
+        Route("/brand.css", branding.stylesheet, name="brand:css"),
+        Route("/brand/logo", branding.logo, name="brand:logo"),
     ]
     if demo:
         table += [

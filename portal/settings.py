@@ -55,6 +55,10 @@ class Settings:
     stripe_max_network_retries: int = 2
     company_name: str = "Billing"
     support_email: str | None = None
+    brand_color: str = "#635bff"
+    logo_file: Path | None = None
+    imprint_url: str | None = None
+    privacy_url: str | None = None
     data_dir: Path = Path("data")
 
     @property
@@ -187,6 +191,28 @@ def _email(raw: str) -> str:
     return raw
 
 
+def _color(raw: str) -> str:
+    if not re.fullmatch(r"#[0-9a-fA-F]{6}", raw):
+        raise ValueError("must be a colour as #rrggbb, e.g. #0a7c66")
+    return raw.lower()
+
+
+def _logo_file(raw: str) -> Path:
+    path = Path(raw)
+    if path.suffix.lower() not in (".svg", ".png", ".webp", ".jpg", ".jpeg"):
+        raise ValueError("must be an .svg, .png, .webp or .jpg file")
+    if not path.is_file():
+        raise ValueError("names no readable file")
+    return path
+
+
+def _https_url(raw: str) -> str:
+    parts = urlsplit(raw)
+    if parts.scheme != "https" or not parts.netloc:
+        raise ValueError("must be an https:// URL")
+    return raw
+
+
 def _positive_float(raw: str) -> float:
     value = float(raw)
     if value <= 0:
@@ -311,6 +337,31 @@ SETTINGS: tuple[Setting, ...] = (
         default="Billing",
     ),
     Setting("SUPPORT_EMAIL", "support_email", _email, "Support address shown to customers."),
+    Setting(
+        "BRAND_COLOR",
+        "brand_color",
+        _color,
+        "Accent colour of buttons and links, as #rrggbb. Choose one with enough contrast on white (4.5:1).",
+        default="#635bff",
+    ),
+    Setting(
+        "LOGO_FILE",
+        "logo_file",
+        _logo_file,
+        "Path to the company logo (.svg, .png, .webp, .jpg), shown in the header of pages and e-mails instead of the company name.",
+    ),
+    Setting(
+        "IMPRINT_URL",
+        "imprint_url",
+        _https_url,
+        "Link to the company's legal notice (Impressum), shown in the footer of pages and e-mails.",
+    ),
+    Setting(
+        "PRIVACY_URL",
+        "privacy_url",
+        _https_url,
+        "Link to the privacy policy, shown in the footer of pages and e-mails.",
+    ),
 )
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 from collections.abc import AsyncIterator, Mapping
 from datetime import UTC, datetime
 from typing import Any, cast
@@ -189,6 +190,16 @@ def customer_from_stripe(data: Mapping[str, Any]) -> Customer:
     )
 
 
+def line_from_stripe(data: Mapping[str, Any], currency: str) -> InvoiceLine:
+    return InvoiceLine(
+        id=data["id"],
+        description=data.get("description"),
+        quantity=data.get("quantity"),
+        amount=data["amount"],
+        currency=data.get("currency", currency),
+    )
+
+
 def invoice_from_stripe(data: Mapping[str, Any]) -> Invoice:
     lines = data.get("lines") or {}
     transitions = data.get("status_transitions") or {}
@@ -217,16 +228,7 @@ def invoice_from_stripe(data: Mapping[str, Any]) -> Invoice:
         finalized_at=_time(transitions.get("finalized_at")),
         paid_at=_time(transitions.get("paid_at")),
         voided_at=_time(transitions.get("voided_at")),
-        lines=tuple(
-            InvoiceLine(
-                id=line["id"],
-                description=line.get("description"),
-                quantity=line.get("quantity"),
-                amount=line["amount"],
-                currency=line.get("currency", data["currency"]),
-            )
-            for line in lines.get("data", ())
-        ),
+        lines=tuple(line_from_stripe(line, data["currency"]) for line in lines.get("data", ())),
         lines_complete=not lines.get("has_more", False),
         # `amounts_due` is a preview field the SDK does not type: read it as a plain key.
         installments=tuple(
@@ -352,6 +354,10 @@ class StripeGateway:
             raise NotFound(f"customer {customer_id} is deleted")
         return customer_from_stripe(data)
 
+    async def get_customers(self, customer_ids: tuple[str, ...]) -> list[Customer]:
+        """Several customers at once, concurrently (one round trip's time), in the given order."""
+        return list(await asyncio.gather(*(self.get_customer(c) for c in customer_ids)))
+
     async def find_customers_by_email(self, email: str) -> list[Customer]:
         """Every customer whose e-mail is `email`, ignoring case.
 
@@ -400,6 +406,27 @@ class StripeGateway:
         async with _stripe_errors():
             data = await self._client.v1.invoices.retrieve_async(invoice_id)
         return invoice_from_stripe(_plain(data))
+
+    async def get_invoice_with_lines(self, invoice_id: str) -> Invoice:
+        """An invoice with every line, even when Stripe sent only the first page of them."""
+        invoice = await self.get_invoice(invoice_id)
+        if invoice.lines_complete:
+            return invoice
+        lines: list[InvoiceLine] = []
+        cursor: str | None = None
+        async with _stripe_errors():
+            while True:
+                params: dict[str, Any] = {"limit": 100}
+                if cursor:
+                    params["starting_after"] = cursor
+                page = await self._client.v1.invoices.line_items.list_async(
+                    invoice_id, cast(Any, params)
+                )
+                lines.extend(line_from_stripe(_plain(i), invoice.currency) for i in page.data)
+                if not page.has_more or not page.data:
+                    break
+                cursor = page.data[-1].id
+        return dataclasses.replace(invoice, lines=tuple(lines), lines_complete=True)
 
     async def list_invoice_payments(self, invoice_id: str) -> list[InvoicePayment]:
         async with _stripe_errors():

@@ -9,24 +9,36 @@ from babel.dates import format_time
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
-from portal import i18n
+from portal import formatting, i18n
+from portal.assets import Assets
+from portal.csrf import csrf_token
 from portal.resources import TEMPLATES
 from portal.services import services
 
 
-def create_environment() -> jinja2.Environment:
+def create_environment(assets: Assets) -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES),
-        autoescape=jinja2.select_autoescape(default=True, default_for_string=True),
+        # Plain-text e-mails (.txt) are not HTML: escaping there would print "&amp;" to the reader.
+        autoescape=jinja2.select_autoescape(
+            enabled_extensions=("html",), disabled_extensions=("txt",), default=True
+        ),
         undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
         enable_async=False,
         extensions=["jinja2.ext.i18n"],
     )
     env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
     env.globals["format_time"] = lambda value: format_time(
         value, format="medium", locale=i18n.current_locale()
+    )
+    env.globals["static_url"] = assets.url_path
+    env.globals["language_name"] = i18n.locale_name
+    env.globals["languages"] = i18n.SUPPORTED
+    env.filters["money"] = lambda amount, currency: formatting.format_money(
+        amount, currency, i18n.current_locale()
+    )
+    env.filters["date"] = lambda value, format="medium": formatting.format_date(
+        value, i18n.current_locale(), format=format
     )
     return env
 
@@ -42,6 +54,8 @@ def render(
         settings=svc.settings,
         demo=svc.mailbox is not None,
         lang=i18n.current_locale(),
+        csrf_token=csrf_token(request),
+        session=request.scope.get("portal.session"),
         **(context or {}),
     )
     return HTMLResponse(html, status_code=status)

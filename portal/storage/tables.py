@@ -43,3 +43,46 @@ mail_outbox = Table(
     Column("sent_at", UTCDateTime(), nullable=True),
     Column("last_error", Text, nullable=True),
 )
+
+# A customer's sign-in: the random session id lives only in the browser's cookie; the row is
+# found by its hash, so a read of this table cannot be replayed as a cookie.
+sessions = Table(
+    "sessions",
+    metadata,
+    Column("id_hash", String(64), primary_key=True),
+    Column("email", String(320), nullable=False),
+    # The Stripe customers this e-mail address opened (one address may belong to several), as
+    # a JSON list of {id, name, locales} read at sign-in; `customer_id` is the one being viewed.
+    Column("accounts", Text, nullable=False),
+    Column("customer_id", String(255), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("last_seen_at", UTCDateTime(), nullable=False),
+    Column("expires_at", UTCDateTime(), nullable=False, index=True),
+)
+
+# Sign-in links and codes, stored only as hashes. A row is consumed at most once: the
+# consuming UPDATE names `consumed_at IS NULL` in its WHERE clause.
+login_tokens = Table(
+    "login_tokens",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("email", String(320), nullable=False, index=True),  # lower-cased
+    Column("link_hash", String(64), nullable=False, unique=True),
+    Column("code_hash", String(64), nullable=False),
+    Column("browser_hash", String(64), nullable=False, index=True),
+    Column("customer_ids", Text, nullable=False),
+    Column("locale", String(8), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("expires_at", UTCDateTime(), nullable=False),
+    Column("consumed_at", UTCDateTime(), nullable=True),
+    Column("failed_attempts", Integer, nullable=False, server_default="0"),
+)
+
+# Fixed-window counters shared by every portal process: one row per key and window.
+rate_limits = Table(
+    "rate_limits",
+    metadata,
+    Column("key", String(255), primary_key=True),
+    Column("window_start", UTCDateTime(), primary_key=True),
+    Column("count", Integer, nullable=False),
+)

@@ -1,0 +1,141 @@
+"""Server-side customer sessions: a database row, found by the hash of a random cookie value.
+
+A session ends after 30 minutes without a request or 12 hours after sign-in, whichever comes
+first, or on sign-out, which deletes the row (the cookie alone is then worthless). A new session
+id is issued at every sign-in, so an id planted before sign-in never becomes a signed-in one.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from portal.auth.tokens import sha256
+from portal.storage.database import transaction
+from portal.storage.tables import sessions
+
+IDLE_TIMEOUT = timedelta(minutes=30)
+ABSOLUTE_TIMEOUT = timedelta(hours=12)
+# Writing last_seen_at on every request would make every page view a database write.
+TOUCH_AFTER = timedelta(minutes=1)
+
+
+@dataclass(frozen=True)
+class Account:
+    """One customer this sign-in opened, as read from Stripe at sign-in (for names and the
+    language without a Stripe call on every page)."""
+
+    id: str
+    name: str | None
+    locales: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class CustomerSession:
+    id_hash: str
+    email: str
+    accounts: tuple[Account, ...]
+    customer_id: str
+    created_at: datetime
+    last_seen_at: datetime
+    expires_at: datetime
+
+    @property
+    def customer_ids(self) -> tuple[str, ...]:
+        return tuple(a.id for a in self.accounts)
+
+    @property
+    def account(self) -> Account:
+        return next(a for a in self.accounts if a.id == self.customer_id)
+
+
+async def create(
+    conn: AsyncConnection,
+    *,
+    email: str,
+    accounts: tuple[Account, ...],
+    customer_id: str,
+    now: datetime,
+) -> str:
+    """Start a session; returns the raw id for the cookie (only its hash is stored)."""
+    if customer_id not in {a.id for a in accounts}:
+        raise ValueError("the active customer must be one of the session's customers")
+    raw_id = secrets.token_urlsafe(32)
+    await conn.execute(
+        sessions.insert().values(
+            id_hash=sha256(raw_id),
+            email=email,
+            accounts=json.dumps(
+                [{"id": a.id, "name": a.name, "locales": list(a.locales)} for a in accounts]
+            ),
+            customer_id=customer_id,
+            created_at=now,
+            last_seen_at=now,
+            expires_at=now + ABSOLUTE_TIMEOUT,
+        )
+    )
+    return raw_id
+
+
+async def load(engine: AsyncEngine, raw_id: str, now: datetime) -> CustomerSession | None:
+    """The live session for a cookie value, or None (unknown, idle too long, or too old)."""
+    id_hash = sha256(raw_id)
+    async with engine.connect() as conn:
+        row = (
+            await conn.execute(select(sessions).where(sessions.c.id_hash == id_hash))
+        ).one_or_none()
+    if row is None:
+        return None
+    if row.expires_at <= now or row.last_seen_at + IDLE_TIMEOUT <= now:
+        await end(engine, raw_id)
+        return None
+    last_seen = row.last_seen_at
+    if now - last_seen >= TOUCH_AFTER:
+        async with transaction(engine) as conn:
+            await conn.execute(
+                update(sessions).where(sessions.c.id_hash == id_hash).values(last_seen_at=now)
+            )
+        last_seen = now
+    return CustomerSession(
+        id_hash=row.id_hash,
+        email=row.email,
+        accounts=tuple(
+            Account(a["id"], a["name"], tuple(a["locales"])) for a in json.loads(row.accounts)
+        ),
+        customer_id=row.customer_id,
+        created_at=row.created_at,
+        last_seen_at=last_seen,
+        expires_at=row.expires_at,
+    )
+
+
+async def switch_customer(engine: AsyncEngine, session: CustomerSession, customer_id: str) -> bool:
+    """View another of the session's own customers; any other id is refused."""
+    if customer_id not in session.customer_ids:
+        return False
+    async with transaction(engine) as conn:
+        await conn.execute(
+            update(sessions)
+            .where(sessions.c.id_hash == session.id_hash)
+            .values(customer_id=customer_id)
+        )
+    return True
+
+
+async def end(engine: AsyncEngine, raw_id: str) -> None:
+    async with transaction(engine) as conn:
+        await conn.execute(delete(sessions).where(sessions.c.id_hash == sha256(raw_id)))
+
+
+async def purge_expired(engine: AsyncEngine, now: datetime) -> None:
+    async with transaction(engine) as conn:
+        await conn.execute(
+            delete(sessions).where(
+                (sessions.c.expires_at <= now) | (sessions.c.last_seen_at <= now - IDLE_TIMEOUT)
+            )
+        )

@@ -1,0 +1,333 @@
+"""Sign-in by e-mail: request, check your e-mail, confirm by link or code; accounts; sign-out."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
+from urllib.parse import urlsplit
+
+from starlette.background import BackgroundTask
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from portal import i18n, ratelimit
+from portal.auth import sessions, tokens
+from portal.auth.current import customer_session, principal
+from portal.auth.forms import clean_email
+from portal.cookies import browser_id, delete_cookie, read_cookie, set_cookie
+from portal.csrf import verified_form
+from portal.i18n import _
+from portal.mail import messages, outbox
+from portal.permissions import Action, require, require_account
+from portal.ratelimit import Limit
+from portal.services import Services, services
+from portal.storage.database import transaction
+from portal.templating import render
+
+log = logging.getLogger(__name__)
+
+SIGN_IN_PER_EMAIL = Limit("sign-in-email", 5, timedelta(hours=1))
+SIGN_IN_PER_IP = Limit("sign-in-ip", 30, timedelta(hours=1))
+CODE_PER_IP = Limit("code-ip", 30, timedelta(hours=1))
+LINK_COOKIE_AGE = int(tokens.TTL.total_seconds())
+
+
+def _client_ip(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+async def sign_in_form(request: Request) -> Response:
+    if await customer_session(request):
+        return RedirectResponse(request.url_for("billing:overview"), status_code=303)
+    return render(
+        request, "pages/sign_in.html", {"email": request.query_params.get("email", ""), "error": None}
+    )
+
+
+async def request_link(request: Request) -> Response:
+    """Send a sign-in e-mail, if the address belongs to a customer.
+
+    Known, unknown and odd-but-plausible addresses get the same answer and do the same work
+    (one Stripe look-up, one token row); only known ones get an e-mail, sent after the response.
+    """
+    svc = services(request)
+    form = await verified_form(request)
+    email, error = clean_email(str(form.get("email", "")))
+    if error:
+        return render(request, "pages/sign_in.html", {"email": email, "error": error}, status=400)
+    await ratelimit.check(
+        svc.engine, [(SIGN_IN_PER_EMAIL, email.lower()), (SIGN_IN_PER_IP, _client_ip(request))]
+    )
+    customers = await svc.gateway.find_customers_by_email(email)
+    now = datetime.now(UTC)
+    locale = (
+        i18n.first_supported([t for c in customers for t in c.preferred_locales])
+        or i18n.current_locale()
+    )
+    outbox_id = None
+    async with transaction(svc.engine) as conn:
+        issued = await tokens.issue(
+            conn,
+            secret=svc.settings.secret_key,
+            email=email,
+            customer_ids=tuple(c.id for c in customers),
+            browser_id=browser_id(request),
+            locale=locale,
+            now=now,
+        )
+        if customers:
+            message = _sign_in_message(svc, request, email, customers[0].name, issued, locale)
+            outbox_id = await outbox.enqueue(
+                conn, key=f"sign-in:{issued.id}", message=message, now=now
+            )
+    response = RedirectResponse(request.url_for("auth:check_email"), status_code=303)
+    if outbox_id is not None:
+        response.background = BackgroundTask(
+            outbox.send_one, svc.engine, svc.settings.smtp, outbox_id
+        )
+    return response
+
+
+def _sign_in_message(
+    svc: Services,
+    request: Request,
+    email: str,
+    name: str | None,
+    issued: tokens.IssuedToken,
+    locale: str,
+) -> EmailMessage:
+    # Links come from PORTAL_BASE_URL, never from the request's Host header.
+    link = svc.settings.base_url + request.app.url_path_for("auth:link", token=issued.link_token)
+    rendered = messages.render(
+        svc.templates,
+        "sign_in",
+        locale,
+        {
+            "settings": svc.settings,
+            "name": name,
+            "link": link,
+            "code": tokens.format_code(issued.code),
+            "minutes": int(tokens.TTL.total_seconds() // 60),
+        },
+    )
+    return messages.build(svc.settings, to=email, to_name=name, email=rendered)
+
+
+async def check_email(request: Request) -> Response:
+    svc = services(request)
+    async with svc.engine.connect() as conn:
+        pending = await tokens.latest_request(conn, browser_id=browser_id(request))
+    if pending is None:
+        return RedirectResponse(request.url_for("auth:sign_in"), status_code=303)
+    return render(request, "pages/check_email.html", {"email": pending.email, "code_error": None})
+
+
+async def enter_code(request: Request) -> Response:
+    svc = services(request)
+    form = await verified_form(request)
+    await ratelimit.check(svc.engine, [(CODE_PER_IP, _client_ip(request))])
+    async with transaction(svc.engine) as conn:
+        pending = await tokens.latest_request(conn, browser_id=browser_id(request))
+        result = await tokens.redeem_code(
+            conn,
+            secret=svc.settings.secret_key,
+            browser_id=browser_id(request),
+            code=str(form.get("code", "")),
+            now=datetime.now(UTC),
+        )
+    if not result.ok:
+        return render(
+            request,
+            "pages/check_email.html",
+            {"email": pending.email if pending else "", "code_error": _refusal_message(result)},
+            status=400,
+        )
+    return await _signed_in(request, result)
+
+
+async def follow_link(request: Request) -> Response:
+    """The e-mailed link: keeps its token in a cookie and moves on to a URL without it.
+
+    Opening the link signs nobody in: mail scanners open links. The sign-in happens only when a
+    person presses the button on the page this redirects to.
+    """
+    response = RedirectResponse(request.url_for("auth:confirm"), status_code=303)
+    set_cookie(
+        response,
+        services(request).settings,
+        "link",
+        request.path_params["token"],
+        max_age=LINK_COOKIE_AGE,
+    )
+    return response
+
+
+async def confirm_page(request: Request) -> Response:
+    svc = services(request)
+    link_token = read_cookie(request, svc.settings, "link")
+    if link_token is None:
+        return render(
+            request,
+            "pages/link_problem.html",
+            {"message": _refusal_message(tokens.Redemption("invalid"))},
+            status=400,
+        )
+    async with svc.engine.connect() as conn:
+        state = await tokens.peek_link(
+            conn, link_token=link_token, browser_id=browser_id(request), now=datetime.now(UTC)
+        )
+    if state.refusal not in (None, "needs_code"):
+        return render(
+            request, "pages/link_problem.html", {"message": _refusal_message(state)}, status=400
+        )
+    return render(
+        request,
+        "pages/confirm.html",
+        {"email": state.email, "needs_code": state.refusal == "needs_code", "code_error": None},
+    )
+
+
+async def confirm(request: Request) -> Response:
+    svc = services(request)
+    form = await verified_form(request)
+    link_token = read_cookie(request, svc.settings, "link")
+    if link_token is None:
+        return render(
+            request,
+            "pages/link_problem.html",
+            {"message": _refusal_message(tokens.Redemption("invalid"))},
+            status=400,
+        )
+    code = form.get("code")
+    if code is not None:
+        await ratelimit.check(svc.engine, [(CODE_PER_IP, _client_ip(request))])
+    async with transaction(svc.engine) as conn:
+        result = await tokens.redeem_link(
+            conn,
+            secret=svc.settings.secret_key,
+            link_token=link_token,
+            browser_id=browser_id(request),
+            code=str(code) if code is not None else None,
+            now=datetime.now(UTC),
+        )
+    if result.refusal in ("wrong_code", "needs_code"):
+        return render(
+            request,
+            "pages/confirm.html",
+            {"email": "", "needs_code": True, "code_error": _refusal_message(result)},
+            status=400,
+        )
+    if not result.ok:
+        return render(
+            request, "pages/link_problem.html", {"message": _refusal_message(result)}, status=400
+        )
+    return await _signed_in(request, result)
+
+
+async def _signed_in(request: Request, result: tokens.Redemption) -> Response:
+    svc = services(request)
+    if not result.customer_ids:
+        # Only reachable by guessing the code of an address no customer has.
+        return render(
+            request,
+            "pages/link_problem.html",
+            {"message": _refusal_message(tokens.Redemption("invalid"))},
+            status=400,
+        )
+    customers = await svc.gateway.get_customers(result.customer_ids)
+    old = read_cookie(request, svc.settings, "session")
+    if old:
+        await sessions.end(svc.engine, old)
+    async with transaction(svc.engine) as conn:
+        raw_id = await sessions.create(
+            conn,
+            email=result.email,
+            accounts=tuple(sessions.Account(c.id, c.name, c.preferred_locales) for c in customers),
+            customer_id=customers[0].id,
+            now=datetime.now(UTC),
+        )
+    target = "auth:accounts" if len(result.customer_ids) > 1 else "billing:overview"
+    response = RedirectResponse(request.url_for(target), status_code=303)
+    set_cookie(
+        response,
+        svc.settings,
+        "session",
+        raw_id,
+        max_age=int(sessions.ABSOLUTE_TIMEOUT.total_seconds()),
+    )
+    delete_cookie(response, svc.settings, "link")
+    return response
+
+
+def _refusal_message(result: tokens.Redemption) -> str:
+    if result.refusal == "wrong_code":
+        return i18n.ngettext(
+            "That code is not right. You can try %(num)d more time.",
+            "That code is not right. You can try %(num)d more times.",
+            result.attempts_left,
+        )
+    if result.refusal == "needs_code":
+        return _("Please enter the code from the e-mail.")
+    if result.refusal == "locked":
+        return _("This code was entered wrongly too often. Please request a new e-mail.")
+    if result.refusal == "expired":
+        return _(
+            "This sign-in link has expired. Links are valid for 10 minutes; please request a new one."
+        )
+    if result.refusal == "used":
+        return _(
+            "This sign-in link has already been used or replaced by a newer one. Please request a new one."
+        )
+    return _("This sign-in link is not valid. Please request a new one.")
+
+
+async def accounts(request: Request) -> Response:
+    who = await principal(request)
+    require(who, Action.VIEW_ACCOUNT)
+    gateway = services(request).gateway
+    customers = await gateway.get_customers(who.customer_ids)
+    return render(
+        request, "pages/accounts.html", {"customers": customers, "active": who.customer_id}
+    )
+
+
+async def switch_account(request: Request) -> Response:
+    who = await principal(request)
+    form = await verified_form(request)
+    customer_id = str(form.get("customer", ""))
+    require(who, Action.SWITCH_ACCOUNT)
+    require_account(who, customer_id)
+    session = await customer_session(request)
+    assert session is not None
+    await sessions.switch_customer(services(request).engine, session, customer_id)
+    return RedirectResponse(request.url_for("billing:overview"), status_code=303)
+
+
+async def sign_out(request: Request) -> Response:
+    svc = services(request)
+    await verified_form(request)
+    raw = read_cookie(request, svc.settings, "session")
+    if raw:
+        await sessions.end(svc.engine, raw)
+    response = RedirectResponse(request.url_for("auth:signed_out"), status_code=303)
+    delete_cookie(response, svc.settings, "session")
+    return response
+
+
+async def signed_out(request: Request) -> Response:
+    return render(request, "pages/signed_out.html")
+
+
+async def choose_language(request: Request) -> Response:
+    """The language switcher: remembered in a cookie for a year."""
+    form = await verified_form(request)
+    chosen = i18n.first_supported([str(form.get("lang", ""))]) or i18n.DEFAULT
+    target = str(form.get("next", "/"))
+    # Only a path on this site: never an open redirect.
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        target = "/"
+    response = RedirectResponse(target, status_code=303)
+    set_cookie(response, services(request).settings, "lang", chosen, max_age=365 * 24 * 3600)
+    return response

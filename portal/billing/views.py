@@ -1,0 +1,150 @@
+"""The customer's invoices: the overview, the history, one invoice, its PDF."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from urllib.parse import quote
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from portal.auth.current import principal
+from portal.billing import invoices as rules
+from portal.billing.models import Installment, Invoice, InvoicePayment
+from portal.i18n import _
+from portal.permissions import Action, NotFound, require
+from portal.services import services
+from portal.stripe_gateway import NotFound as StripeNotFound
+from portal.templating import render
+
+HISTORY_PAGE = 20
+STRIPE_ID_PREFIX = "in_"
+
+
+async def overview(request: Request) -> Response:
+    """What to pay at the top, history below: three Stripe calls, made at the same time."""
+    who = await principal(request)
+    require(who, Action.VIEW_ACCOUNT)
+    gateway = services(request).gateway
+    open_page, uncollectible_page, recent = await asyncio.gather(
+        gateway.list_invoices(who.customer_id, status="open"),
+        gateway.list_invoices(who.customer_id, status="uncollectible"),
+        gateway.list_invoices(who.customer_id, limit=HISTORY_PAGE),
+    )
+    now = datetime.now(UTC)
+    payable = rules.to_pay([*open_page.items, *uncollectible_page.items], now)
+    return render(
+        request,
+        "pages/overview.html",
+        {
+            "to_pay": [(invoice, rules.invoice_state(invoice, now)) for invoice in payable],
+            "totals": rules.totals_to_pay(payable, now),
+            "history": rules.history(recent.items),
+            "more_after": recent.next_cursor,
+            "now": now,
+        },
+    )
+
+
+async def history(request: Request) -> Response:
+    """Older invoices, a page at a time ("show more"), newest first."""
+    who = await principal(request)
+    require(who, Action.VIEW_ACCOUNT)
+    after = request.query_params.get("after")
+    if after is not None and not after.startswith(STRIPE_ID_PREFIX):
+        raise NotFound(after)
+    try:
+        page = await services(request).gateway.list_invoices(
+            who.customer_id, limit=HISTORY_PAGE, starting_after=after
+        )
+    except StripeNotFound as exc:  # a cursor of another customer's invoice, or none at all
+        raise NotFound(after) from exc
+    return render(
+        request,
+        "pages/history.html",
+        {"history": rules.history(page.items), "more_after": page.next_cursor},
+    )
+
+
+async def _own_invoice(request: Request, action: Action) -> Invoice:
+    who = await principal(request)
+    invoice_id = request.path_params["invoice_id"]
+    if not invoice_id.startswith(STRIPE_ID_PREFIX):
+        raise NotFound(invoice_id)
+    try:
+        invoice = await services(request).gateway.get_invoice_with_lines(invoice_id)
+    except StripeNotFound as exc:
+        raise NotFound(invoice_id) from exc
+    require(who, action, invoice=invoice)
+    return invoice
+
+
+async def invoice_detail(request: Request) -> Response:
+    gateway = services(request).gateway
+    invoice_id = request.path_params["invoice_id"]
+    # The payments are fetched alongside the invoice so the page costs one round trip; they are
+    # shown only once the invoice has proved to be this customer's.
+    invoice, payments = await asyncio.gather(
+        _own_invoice(request, Action.VIEW_INVOICE),
+        gateway.list_invoice_payments(invoice_id)
+        if invoice_id.startswith(STRIPE_ID_PREFIX)
+        else _none(),
+    )
+    now = datetime.now(UTC)
+    overdue = {part.index for part in rules.overdue_installments(invoice, now)}
+    return render(
+        request,
+        "pages/invoice.html",
+        {
+            "invoice": invoice,
+            "state": rules.invoice_state(invoice, now),
+            "payments": sorted(
+                (
+                    p
+                    for p in payments
+                    if p.status == "paid" and not (p.is_default and not p.amount_paid)
+                ),
+                key=lambda p: p.paid_at or p.created,
+            ),
+            "next_installment": rules.next_installment(invoice),
+            "installments": [
+                (part, _installment_state(part, overdue)) for part in invoice.installments
+            ],
+            "now": now,
+        },
+    )
+
+
+def _installment_state(part: Installment, overdue: set[int]) -> rules.InvoiceState:
+    if part.amount_remaining == 0:
+        return "paid"
+    if part.index in overdue:
+        return "overdue"
+    return "partially_paid" if part.amount_paid else "open"
+
+
+async def _none() -> list[InvoicePayment]:
+    return []
+
+
+def pdf_filename(invoice: Invoice) -> str:
+    """The PDF's file name in the customer's language, e.g. `Rechnung-INV-0042.pdf`."""
+    number = invoice.number or invoice.id
+    safe = "".join(ch if ch.isalnum() or ch in "-_" else "-" for ch in number)
+    return f"{_('Invoice')}-{safe}.pdf"
+
+
+async def invoice_pdf(request: Request) -> Response:
+    invoice = await _own_invoice(request, Action.DOWNLOAD_PDF)
+    content = await services(request).gateway.fetch_invoice_pdf(invoice)
+    name = pdf_filename(invoice)
+    ascii_name = name.encode("ascii", "replace").decode().replace("?", "_")
+    return Response(
+        content,
+        media_type="application/pdf",
+        headers={
+            "content-disposition": f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name)}",
+            "cache-control": "private, no-store",
+        },
+    )

@@ -1,0 +1,170 @@
+"""Pages for what can go wrong, in the visitor's language, never a traceback.
+
+Each page says what happened and what to do. Unexpected errors get a short reference id that is
+also written to the log with the traceback, so support can find the one from the customer's
+screenshot.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from portal.auth.current import SignInRequired
+from portal.csrf import CsrfFailed
+from portal.i18n import _, ngettext
+from portal.permissions import Forbidden, NotFound
+from portal.ratelimit import RateLimited
+from portal.stripe_gateway import GatewayError, StripeUnavailable
+from portal.stripe_gateway import NotFound as StripeNotFound
+from portal.templating import render
+
+log = logging.getLogger("portal.errors")
+
+
+def reference() -> str:
+    return secrets.token_hex(4).upper()
+
+
+def error_page(
+    request: Request,
+    status: int,
+    title: str,
+    message: str,
+    *,
+    ref: str | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> Response:
+    response = render(
+        request,
+        "pages/error.html",
+        {"title": title, "message": message, "reference": ref, "status": status},
+        status=status,
+    )
+    if headers:
+        response.headers.update(headers)
+    return response
+
+
+async def not_found(request: Request, exc: Exception) -> Response:
+    return error_page(
+        request,
+        404,
+        _("Page not found"),
+        _(
+            "This page does not exist, or it belongs to another account. Please check the address or go back to your invoices."
+        ),
+    )
+
+
+async def http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    if exc.status_code == 404:
+        return await not_found(request, exc)
+    if exc.status_code == 405:
+        return error_page(
+            request,
+            405,
+            _("Not possible"),
+            _("This address cannot be used this way. Please go back and try again."),
+        )
+    return await server_error(request, exc)
+
+
+async def forbidden(request: Request, exc: Exception) -> Response:
+    return error_page(
+        request,
+        403,
+        _("Not allowed"),
+        _("You may look at this account but not change anything in it."),
+    )
+
+
+async def csrf_failed(request: Request, exc: Exception) -> Response:
+    return error_page(
+        request,
+        403,
+        _("Please try again"),
+        _(
+            "This form was open for too long or came from another site, so nothing was done. Please go back, reload the page and send the form again."
+        ),
+    )
+
+
+async def sign_in_required(request: Request, exc: Exception) -> Response:
+    return RedirectResponse(request.url_for("auth:sign_in"), status_code=303)
+
+
+async def rate_limited(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RateLimited)
+    minutes = max(1, exc.retry_after // 60)
+    return error_page(
+        request,
+        429,
+        _("Too many attempts"),
+        ngettext(
+            "For your security, nothing was sent. Please try again in %(num)d minute.",
+            "For your security, nothing was sent. Please try again in %(num)d minutes.",
+            minutes,
+        ),
+        headers={"Retry-After": str(exc.retry_after)},
+    )
+
+
+async def stripe_error(request: Request, exc: Exception) -> Response:
+    ref = reference()
+    if isinstance(exc, StripeNotFound):
+        return await not_found(request, exc)
+    level = logging.WARNING if isinstance(exc, StripeUnavailable) else logging.ERROR
+    log.log(
+        level,
+        "Stripe error [ref %s]: %r",
+        ref,
+        exc,
+        exc_info=not isinstance(exc, StripeUnavailable),
+    )
+    return error_page(
+        request,
+        503,
+        _("Temporarily unavailable"),
+        _(
+            "Our payment provider cannot be reached right now. Nothing was changed or charged. Please try again in a few minutes."
+        ),
+        ref=ref,
+        headers={"Retry-After": "60"},
+    )
+
+
+async def server_error(request: Request, exc: Exception) -> Response:
+    ref = reference()
+    log.exception(
+        "unexpected error [ref %s] on %s %s", ref, request.method, request.url.path, exc_info=exc
+    )
+    return error_page(
+        request,
+        500,
+        _("Something went wrong"),
+        _(
+            "Sorry, this did not work. Nothing was changed or charged. Please try again; if it keeps happening, contact us and quote the reference below."
+        ),
+        ref=ref,
+    )
+
+
+HANDLERS: Mapping[Any, Callable[[Request, Exception], Any]] = {
+    404: not_found,
+    HTTPException: http_error,
+    NotFound: not_found,
+    Forbidden: forbidden,
+    CsrfFailed: csrf_failed,
+    SignInRequired: sign_in_required,
+    RateLimited: rate_limited,
+    GatewayError: stripe_error,
+    Exception: server_error,
+}

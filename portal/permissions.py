@@ -1,0 +1,78 @@
+"""Who may see and do what: the one place every view asks.
+
+A request acts for a `Principal`: today a signed-in customer; later also the holder of an e-mailed
+invoice link and a staff member viewing as a customer (read-only). Views never compare customer
+ids themselves: they call `require`, which raises `NotFound` for objects of other customers (the
+same answer as for objects that do not exist, so ids cannot be probed) and `Forbidden` for actions
+the principal may not take.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from portal.billing.models import Invoice
+
+
+class Action(StrEnum):
+    VIEW_ACCOUNT = "view_account"
+    VIEW_INVOICE = "view_invoice"
+    DOWNLOAD_PDF = "download_pdf"
+    SWITCH_ACCOUNT = "switch_account"
+    PAY = "pay"
+    MANAGE_PAYMENT_METHODS = "manage_payment_methods"
+    EDIT_BILLING_DETAILS = "edit_billing_details"
+    SET_STRIPE_LANGUAGE = "set_stripe_language"
+
+
+# What only the customer in person may do: everything that changes something in Stripe.
+CHANGES = frozenset(
+    {
+        Action.PAY,
+        Action.MANAGE_PAYMENT_METHODS,
+        Action.EDIT_BILLING_DETAILS,
+        Action.SET_STRIPE_LANGUAGE,
+    }
+)
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Acting for `customer_id`; `customer_ids` are all the accounts this sign-in opened."""
+
+    customer_id: str
+    customer_ids: tuple[str, ...]
+    email: str
+    read_only: bool = False
+
+
+class NotFound(Exception):
+    """No such object for this principal (whether or not it exists for someone else)."""
+
+
+class Forbidden(Exception):
+    """The principal may not take this action."""
+
+    def __init__(self, action: Action) -> None:
+        super().__init__(f"{action} is not allowed")
+        self.action = action
+
+
+def can(principal: Principal, action: Action) -> bool:
+    return not (principal.read_only and action in CHANGES)
+
+
+def require(principal: Principal, action: Action, *, invoice: Invoice | None = None) -> None:
+    if invoice is not None and (
+        invoice.customer_id != principal.customer_id or invoice.status == "draft"
+    ):
+        raise NotFound(invoice.id)
+    if not can(principal, action):
+        raise Forbidden(action)
+
+
+def require_account(principal: Principal, customer_id: str) -> None:
+    """Switching to `customer_id` is allowed only among the accounts of this sign-in."""
+    if customer_id not in principal.customer_ids:
+        raise NotFound(customer_id)
