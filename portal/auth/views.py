@@ -41,7 +41,9 @@ async def sign_in_form(request: Request) -> Response:
     if await customer_session(request):
         return RedirectResponse(request.url_for("billing:overview"), status_code=303)
     return render(
-        request, "pages/sign_in.html", {"email": request.query_params.get("email", ""), "error": None}
+        request,
+        "pages/sign_in.html",
+        {"email": request.query_params.get("email", ""), "error": None},
     )
 
 
@@ -293,8 +295,8 @@ async def accounts(request: Request) -> Response:
 
 
 async def switch_account(request: Request) -> Response:
-    who = await principal(request)
     form = await verified_form(request)
+    who = await principal(request)
     customer_id = str(form.get("customer", ""))
     require(who, Action.SWITCH_ACCOUNT)
     require_account(who, customer_id)

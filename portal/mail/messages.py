@@ -26,6 +26,7 @@ class RenderedEmail:
     subject: str
     text: str
     html: str
+    locale: str
 
 
 def render(
@@ -36,7 +37,7 @@ def render(
         subject = env.get_template(f"email/{name}/subject.txt").render(values)
         text = env.get_template(f"email/{name}/body.txt").render(values)
         html = env.get_template(f"email/{name}/body.html").render(values)
-    return RenderedEmail(single_line(subject), text.strip() + "\n", html)
+    return RenderedEmail(single_line(subject), text.strip() + "\n", html, values["lang"])
 
 
 def single_line(value: str) -> str:
@@ -62,4 +63,6 @@ def build(
     message["Auto-Submitted"] = "auto-generated"  # RFC 3834: no auto-replies to this
     message.set_content(email.text)
     message.add_alternative(email.html, subtype="html")
+    # After the body: setting the content replaces every Content-* header.
+    message["Content-Language"] = email.locale
     return message

@@ -9,32 +9,28 @@ import pytest
 from tests.conftest import make_settings
 from tests.functional.app_support import portal_client
 
-GREETING = {
-    "de": "Hier sehen und bezahlen Sie Ihre Rechnungen.",
-    "en": "Here you can see and pay your invoices.",
-    "nl": "Hier bekijkt en betaalt u uw facturen.",
-    "es": "Aquí puede ver y pagar sus facturas.",
-    "pl": "Tutaj może Pan/Pani przeglądać i opłacać swoje faktury.",
-    "hr": "Ovdje možete pregledati i platiti svoje račune.",
+HEADING = {
+    "de": "Melden Sie sich an",
+    "en": "Sign in to see your invoices",
 }
 
 
-@pytest.mark.parametrize("locale", sorted(GREETING))
-def test_front_page_follows_accept_language(tmp_path: Path, locale: str) -> None:
+@pytest.mark.parametrize("locale", ["de", "en", "nl", "es", "pl", "hr"])
+def test_sign_in_page_follows_accept_language(tmp_path: Path, locale: str) -> None:
     with portal_client(make_settings(tmp_path)) as client:
-        page = client.get("/", headers={"Accept-Language": f"{locale};q=0.9,fr;q=1"})
+        page = client.get("/sign-in", headers={"Accept-Language": f"{locale};q=0.9,fr;q=1"})
     assert f'<html lang="{locale}">' in page.text
-    assert GREETING[locale] in page.text
 
 
 def test_explicit_choice_wins_over_the_browser(tmp_path: Path) -> None:
     with portal_client(make_settings(tmp_path)) as client:
-        client.cookies.set("lang", "hr")
-        page = client.get("/", headers={"Accept-Language": "de"})
+        client.cookies.set("portal_lang", "hr")
+        page = client.get("/sign-in", headers={"Accept-Language": "de"})
     assert '<html lang="hr">' in page.text
 
 
 def test_unknown_languages_fall_back_to_english(tmp_path: Path) -> None:
     with portal_client(make_settings(tmp_path)) as client:
-        page = client.get("/", headers={"Accept-Language": "fr-FR,it"})
+        page = client.get("/sign-in", headers={"Accept-Language": "fr-FR,it"})
     assert '<html lang="en">' in page.text
+    assert HEADING["en"] in page.text

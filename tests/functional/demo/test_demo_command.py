@@ -53,7 +53,7 @@ def test_demo_starts_everything_and_stops_cleanly(tmp_path: Path) -> None:
         assert "@example" in banner  # the demo customers' addresses
 
         base = f"http://127.0.0.1:{port}"
-        assert httpx.get(f"{base}/").status_code == 200
+        assert httpx.get(f"{base}/", follow_redirects=True).url.path == "/sign-in"
         assert httpx.get(f"{base}/_dev/mail").status_code == 200
         assert httpx.get(f"{base}/readyz").json() == {"database": "ok"}
         customers = httpx.get(

@@ -1,0 +1,183 @@
+"""The real portal for functional tests: served over HTTP on loopback, talking to the sandbox
+through the official SDK and sending e-mail to a real SMTP server (aiosmtpd)."""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from html import unescape
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import stripe
+from sqlalchemy import create_engine as create_sync_engine
+from sqlalchemy.engine import Engine
+
+from portal.app import create_app
+from portal.mail.devmailbox import DevMailbox, DevMailServer, ReceivedMail
+from portal.settings import Settings, parse_smtp_url
+from tests.conftest import SANDBOX_KEY, make_settings
+from tests.functional.app_support import migrate_database
+from tests.support.servers import free_port, serve_in_thread
+
+CSRF = re.compile(r'name="csrf_token" value="([0-9a-f]+)"')
+LINK = re.compile(r"(http://127\.0\.0\.1:\d+/sign-in/link/[A-Za-z0-9_-]+)")
+CODE = re.compile(r"\b([A-Z2-9]{4}-[A-Z2-9]{4})\b")
+
+
+@dataclass
+class Portal:
+    url: str
+    settings: Settings
+    mailbox: DevMailbox
+    sdk: stripe.StripeClient
+    db: Engine
+    clients: list[httpx.Client]
+
+    def browser(self, **headers: str) -> Browser:
+        client = httpx.Client(base_url=self.url, headers=headers, timeout=30)
+        self.clients.append(client)
+        return Browser(client, self)
+
+    def close_browsers(self) -> None:
+        while self.clients:
+            self.clients.pop().close()
+
+    def wait_for_mail(self, to: str, count: int = 1, timeout: float = 10) -> ReceivedMail:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            found = [m for m in self.mailbox.messages() if to in m.recipients]
+            if len(found) >= count:
+                return found[0]  # newest first
+            time.sleep(0.05)
+        raise AssertionError(f"no e-mail #{count} to {to}")
+
+    def customer(
+        self, *, email: str | None = None, name: str = "Müller & Söhne GmbH", locale: str = "de"
+    ) -> str:
+        email = email or f"kunde-{uuid.uuid4().hex[:8]}@example.de"
+        return self.sdk.v1.customers.create(
+            {"email": email, "name": name, "preferred_locales": [locale]}
+        ).id
+
+    def invoice(
+        self,
+        customer_id: str,
+        *,
+        amount: int = 12000,
+        currency: str = "eur",
+        days_until_due: int = 14,
+        finalize: bool = True,
+        **extra: Any,
+    ) -> stripe.Invoice:
+        params: dict[str, Any] = {
+            "customer": customer_id,
+            "collection_method": "send_invoice",
+            "currency": currency,
+            **extra,
+        }
+        if "due_date" not in extra and "amounts_due" not in extra:
+            params["days_until_due"] = days_until_due
+        invoice = self.sdk.v1.invoices.create(params)  # type: ignore[arg-type]
+        self.sdk.v1.invoice_items.create(
+            {
+                "customer": customer_id,
+                "invoice": invoice.id,
+                "amount": amount,
+                "currency": currency,
+                "description": "Wartungsvertrag",
+            }
+        )
+        return self.sdk.v1.invoices.finalize_invoice(invoice.id) if finalize else invoice
+
+
+class Browser:
+    """One browser: its own cookies, following no redirects on its own."""
+
+    def __init__(self, client: httpx.Client, portal: Portal) -> None:
+        self.client = client
+        self.portal = portal
+        self.csrf = ""
+
+    def get(self, path: str, **kwargs: Any) -> httpx.Response:
+        response = self.client.get(path, **kwargs)
+        found = CSRF.search(response.text)
+        if found:
+            self.csrf = found.group(1)
+        return response
+
+    def post(
+        self, path: str, data: dict[str, str] | None = None, *, csrf: bool = True
+    ) -> httpx.Response:
+        if csrf and not self.csrf:
+            self.get("/sign-in")
+        form = {"csrf_token": self.csrf, **(data or {})} if csrf else dict(data or {})
+        return self.client.post(path, data=form)
+
+    def request_link(self, email: str) -> httpx.Response:
+        self.get("/sign-in")
+        return self.post("/sign-in", {"email": email})
+
+    def sign_in(self, email: str) -> httpx.Response:
+        """The whole flow in this browser: request, e-mail, link, button."""
+        before = len([m for m in self.portal.mailbox.messages() if email in m.recipients])
+        assert self.request_link(email).status_code == 303
+        mail = self.portal.wait_for_mail(email, before + 1)
+        link = link_in(mail)
+        assert self.get(link).status_code == 303
+        self.get("/sign-in/confirm")
+        return self.post("/sign-in/confirm")
+
+
+def link_in(mail: ReceivedMail) -> str:
+    found = LINK.search(mail.part("text/plain") or "")
+    assert found, mail.part("text/plain")
+    return found.group(1)
+
+
+def code_in(mail: ReceivedMail) -> str:
+    found = CODE.search(mail.part("text/plain") or "")
+    assert found, mail.part("text/plain")
+    return found.group(1)
+
+
+def text_of(response: httpx.Response) -> str:
+    return unescape(re.sub(r"<[^>]+>", " ", response.text))
+
+
+@pytest.fixture(scope="module")
+def portal(sandbox_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Portal]:
+    tmp = tmp_path_factory.mktemp("portal")
+    mailbox = DevMailbox(echo=None)
+    mail_server = DevMailServer(mailbox, free_port())
+    mail_server.start()
+    port = free_port()
+    settings = make_settings(
+        tmp,
+        base_url=f"http://127.0.0.1:{port}",
+        stripe_api_base=sandbox_url,
+        smtp=parse_smtp_url(f"smtp://127.0.0.1:{mail_server.port}?tls=none"),
+        support_email="hilfe@example.de",
+    )
+    migrate_database(settings.database_url)
+    sdk = stripe.StripeClient(
+        SANDBOX_KEY,
+        base_addresses={"api": sandbox_url, "files": sandbox_url},
+        max_network_retries=0,
+    )
+    db = create_sync_engine(settings.database_url.replace("+aiosqlite", ""))
+    try:
+        with serve_in_thread(create_app(settings), port=port) as url:
+            yield Portal(url, settings, mailbox, sdk, db, [])
+    finally:
+        mail_server.stop()
+        db.dispose()
+
+
+def sqlite_path(settings: Settings) -> Path:
+    return Path(settings.database_url.split(":///", 1)[1])

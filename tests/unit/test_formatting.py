@@ -1,0 +1,237 @@
+"""Money, dates and numbers in the six languages, as Babel writes them (with Stripe's minor units).
+
+Expected strings were taken from Babel itself, not guessed. Babel writes no-break spaces: U+00A0
+between number and currency, and U+202F before "PM" in English times. Two Babel habits differ from
+CLDR/ICU and are pinned here on purpose, so a Babel upgrade that changes them shows up: it groups
+four-digit numbers in es and pl ("1.234,56 €", ICU says "1234,56 €"), and it leaves out CLDR's
+space between a currency code and digits, which `format_money` adds back.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta, timezone
+from decimal import Decimal
+
+import pytest
+
+from portal.formatting import (
+    format_date,
+    format_datetime,
+    format_money,
+    format_number,
+    format_percent,
+    local_date,
+    money_value,
+)
+
+NB = "\u00a0"  # no-break space
+NNB = "\u202f"  # narrow no-break space
+
+
+@pytest.mark.parametrize(
+    ("locale", "expected"),
+    [
+        ("de", f"1.234,56{NB}€"),
+        ("en", "€1,234.56"),
+        ("nl", f"€{NB}1.234,56"),
+        ("es", f"1.234,56{NB}€"),
+        ("pl", f"1{NB}234,56{NB}€"),
+        ("hr", f"1.234,56{NB}€"),
+    ],
+)
+def test_euros_in_each_language(locale: str, expected: str) -> None:
+    assert format_money(123456, "eur", locale) == expected
+
+
+@pytest.mark.parametrize(
+    ("locale", "expected"),
+    [
+        ("de", f"-1.234,56{NB}€"),
+        ("en", "-€1,234.56"),
+        ("nl", f"€{NB}-1.234,56"),
+        ("es", f"-1.234,56{NB}€"),
+        ("pl", f"-1{NB}234,56{NB}€"),
+        ("hr", f"-1.234,56{NB}€"),
+    ],
+)
+def test_negative_amounts_in_each_language(locale: str, expected: str) -> None:
+    assert format_money(-123456, "eur", locale) == expected
+
+
+@pytest.mark.parametrize(
+    ("locale", "expected"),
+    [
+        ("pl", f"1{NB}234,56{NB}zł"),
+        ("de", f"1.234,56{NB}PLN"),
+        ("en", f"PLN{NB}1,234.56"),
+        ("nl", f"PLN{NB}1.234,56"),
+    ],
+)
+def test_zloty(locale: str, expected: str) -> None:
+    assert format_money(123456, "pln", locale) == expected
+
+
+@pytest.mark.parametrize(
+    ("locale", "expected"),
+    [("en", "¥5,000"), ("de", f"5.000{NB}¥"), ("nl", f"JP¥{NB}5.000"), ("pl", f"5{NB}000{NB}JPY")],
+)
+def test_yen_amount_is_whole_yen(locale: str, expected: str) -> None:
+    assert format_money(5000, "jpy", locale) == expected
+
+
+def test_other_zero_decimal_currencies_are_whole_units() -> None:
+    assert format_money(123456789, "krw", "en") == "₩123,456,789"
+    assert format_money(5000, "ugx", "en") == f"UGX{NB}5,000"
+    assert format_money(5000, "xof", "de") == f"5.000{NB}F\u202fCFA"
+
+
+@pytest.mark.parametrize(
+    ("locale", "expected"),
+    [("en", f"KWD{NB}1.234"), ("de", f"1,234{NB}KWD"), ("nl", f"KWD{NB}1,234")],
+)
+def test_three_decimal_currency_amount_is_thousandths(locale: str, expected: str) -> None:
+    assert format_money(1234, "kwd", locale) == expected
+
+
+def test_negative_three_decimal_amount() -> None:
+    assert format_money(-1234, "kwd", "en") == f"-KWD{NB}1.234"
+
+
+def test_currency_code_is_spaced_from_digits_but_symbols_are_not() -> None:
+    assert format_money(5000, "chf", "en") == f"CHF{NB}50.00"
+    assert format_money(5000, "usd", "en") == "$50.00"
+    assert format_money(5000, "usd", "nl") == f"US${NB}50,00"
+    assert format_money(-5000, "pln", "en") == f"-PLN{NB}50.00"
+
+
+def test_forint_shows_babels_two_decimals() -> None:
+    # CLDR gives HUF two digits (cash has none); Stripe's HUF amounts are two-decimal as well.
+    assert format_money(1234567, "huf", "de") == f"12.345,67{NB}HUF"
+    assert format_money(1234500, "huf", "hu") == f"12{NB}345,00{NB}Ft"
+
+
+def test_krona_shows_whole_kronur_unless_stripe_amount_has_aurar() -> None:
+    # Stripe keeps ISK two-decimal (100 = 1 króna) while CLDR shows none: never round away a
+    # remainder that will be charged.
+    assert format_money(50000, "isk", "en") == f"ISK{NB}500"
+    assert format_money(50010, "isk", "en") == f"ISK{NB}500.10"
+    assert format_money(50010, "isk", "de") == f"500,10{NB}ISK"
+
+
+def test_taiwan_dollar_is_two_decimal() -> None:
+    assert format_money(123450, "twd", "en") == "NT$1,234.50"
+
+
+def test_zero_and_tiny_amounts() -> None:
+    assert format_money(0, "eur", "de") == f"0,00{NB}€"
+    assert format_money(5, "eur", "en") == "€0.05"
+
+
+def test_currency_code_case_does_not_matter() -> None:
+    assert format_money(123456, "EUR", "de") == format_money(123456, "eur", "de")
+
+
+def test_unknown_currency_is_two_decimal() -> None:
+    assert format_money(123456, "zzz", "en") == f"ZZZ{NB}1,234.56"
+
+
+def test_large_amounts_stay_exact() -> None:
+    # Far beyond a float's exact range: the value goes through Decimal only.
+    assert format_money(12345678901234567, "eur", "en") == "€123,456,789,012,345.67"
+
+
+def test_money_value_uses_stripes_exponent() -> None:
+    assert money_value(123456, "eur") == Decimal("1234.56")
+    assert money_value(5000, "jpy") == Decimal(5000)
+    assert money_value(1234, "kwd") == Decimal("1.234")
+    assert money_value(50000, "isk") == Decimal(500)
+
+
+# --- dates ---------------------------------------------------------------------------------------
+
+DAY = date(2026, 3, 5)
+MOMENT = datetime(2026, 3, 5, 14, 30, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("locale", "medium", "long", "short"),
+    [
+        ("de", "05.03.2026", "5. März 2026", "05.03.26"),
+        ("en", "Mar 5, 2026", "March 5, 2026", "3/5/26"),
+        ("nl", "5 mrt 2026", "5 maart 2026", "05-03-2026"),
+        ("es", "5 mar 2026", "5 de marzo de 2026", "5/3/26"),
+        ("pl", "5 mar 2026", "5 marca 2026", "5.03.2026"),
+        ("hr", "5. ožu 2026.", "5. ožujka 2026.", "05. 03. 2026."),
+    ],
+)
+def test_dates_in_each_language(locale: str, medium: str, long: str, short: str) -> None:
+    assert format_date(DAY, locale) == medium
+    assert format_date(DAY, locale, "long") == long
+    assert format_date(DAY, locale, "short") == short
+    assert format_date(MOMENT, locale) == medium
+
+
+@pytest.mark.parametrize(
+    ("locale", "expected"),
+    [
+        ("de", "05.03.2026, 14:30:00"),
+        ("en", f"Mar 5, 2026, 2:30:00{NNB}PM"),
+        ("nl", "5 mrt 2026, 14:30:00"),
+        ("es", "5 mar 2026, 14:30:00"),
+        ("pl", "5 mar 2026, 14:30:00"),
+        ("hr", "5. ožu 2026. 14:30:00"),
+    ],
+)
+def test_datetimes_in_each_language_default_to_utc(locale: str, expected: str) -> None:
+    assert format_datetime(MOMENT, locale) == expected
+
+
+def test_due_timestamp_is_shown_as_the_day_it_falls_on_in_the_chosen_zone() -> None:
+    late_evening_utc = datetime(2026, 3, 5, 23, 30, tzinfo=UTC)
+    assert format_date(late_evening_utc, "de") == "05.03.2026"
+    assert format_date(late_evening_utc, "de", tz="Europe/Berlin") == "06.03.2026"
+    assert format_date(late_evening_utc, "en", tz="America/New_York") == "Mar 5, 2026"
+
+
+def test_datetime_in_a_zone() -> None:
+    assert format_datetime(MOMENT, "de", tz="Europe/Berlin") == "05.03.2026, 15:30:00"
+    assert format_datetime(MOMENT, "de", tz=timezone(timedelta(hours=-5))) == (
+        "05.03.2026, 09:30:00"
+    )
+
+
+def test_a_time_in_another_offset_is_converted_not_relabelled() -> None:
+    same_instant = MOMENT.astimezone(timezone(timedelta(hours=9)))
+    assert format_datetime(same_instant, "de") == "05.03.2026, 14:30:00"
+    assert local_date(same_instant) == DAY
+
+
+def test_naive_datetimes_are_refused() -> None:
+    with pytest.raises(ValueError, match="naive"):
+        format_date(datetime(2026, 3, 5, 12, 0), "de")
+    with pytest.raises(ValueError, match="naive"):
+        format_datetime(datetime(2026, 3, 5, 12, 0), "de")
+
+
+def test_a_plain_date_is_kept_whatever_the_zone() -> None:
+    assert format_date(DAY, "de", tz="Pacific/Kiritimati") == "05.03.2026"
+
+
+# --- numbers ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("locale", "integer", "fraction", "percent"),
+    [
+        ("de", "1.234.567", "1.234,5", f"19{NB}%"),
+        ("en", "1,234,567", "1,234.5", "19%"),
+        ("nl", "1.234.567", "1.234,5", "19%"),
+        ("es", "1.234.567", "1.234,5", f"19{NB}%"),
+        ("pl", f"1{NB}234{NB}567", f"1{NB}234,5", "19%"),
+        ("hr", "1.234.567", "1.234,5", f"19{NB}%"),
+    ],
+)
+def test_numbers_in_each_language(locale: str, integer: str, fraction: str, percent: str) -> None:
+    assert format_number(1234567, locale) == integer
+    assert format_number(Decimal("1234.5"), locale) == fraction
+    assert format_percent(Decimal("0.19"), locale) == percent
