@@ -287,10 +287,10 @@ def _refusal_message(result: tokens.Redemption) -> str:
 async def accounts(request: Request) -> Response:
     who = await principal(request)
     require(who, Action.VIEW_ACCOUNT)
-    gateway = services(request).gateway
-    customers = await gateway.get_customers(who.customer_ids)
+    session = await customer_session(request)
+    assert session is not None
     return render(
-        request, "pages/accounts.html", {"customers": customers, "active": who.customer_id}
+        request, "pages/accounts.html", {"accounts": session.accounts, "active": who.customer_id}
     )
 
 

@@ -13,7 +13,7 @@ from portal.auth.current import principal
 from portal.billing import invoices as rules
 from portal.billing.models import Installment, Invoice, InvoicePayment
 from portal.i18n import _
-from portal.permissions import Action, NotFound, require
+from portal.permissions import Action, NotFound, Principal, require
 from portal.services import services
 from portal.stripe_gateway import NotFound as StripeNotFound
 from portal.templating import render
@@ -67,8 +67,10 @@ async def history(request: Request) -> Response:
     )
 
 
-async def _own_invoice(request: Request, action: Action) -> Invoice:
-    who = await principal(request)
+async def _own_invoice(
+    request: Request, action: Action, *, who: Principal | None = None
+) -> Invoice:
+    who = who or await principal(request)
     invoice_id = request.path_params["invoice_id"]
     if not invoice_id.startswith(STRIPE_ID_PREFIX):
         raise NotFound(invoice_id)
@@ -85,8 +87,11 @@ async def invoice_detail(request: Request) -> Response:
     invoice_id = request.path_params["invoice_id"]
     # The payments are fetched alongside the invoice so the page costs one round trip; they are
     # shown only once the invoice has proved to be this customer's.
+    # Signed in first, outside the gather: it also sets the page's language, and a context
+    # variable set inside a gathered task would not reach this one.
+    who = await principal(request)
     invoice, payments = await asyncio.gather(
-        _own_invoice(request, Action.VIEW_INVOICE),
+        _own_invoice(request, Action.VIEW_INVOICE, who=who),
         gateway.list_invoice_payments(invoice_id)
         if invoice_id.startswith(STRIPE_ID_PREFIX)
         else _none(),

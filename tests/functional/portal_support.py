@@ -147,7 +147,9 @@ def code_in(mail: ReceivedMail) -> str:
 
 
 def text_of(response: httpx.Response) -> str:
-    return unescape(re.sub(r"<[^>]+>", " ", response.text))
+    """The visible text, with Babel's no-break spaces as plain ones."""
+    text = unescape(re.sub(r"<[^>]+>", " ", response.text))
+    return text.replace("\u00a0", " ").replace("\u202f", " ")
 
 
 @pytest.fixture(scope="module")

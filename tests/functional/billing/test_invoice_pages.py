@@ -1,0 +1,204 @@
+"""The overview, the history, an invoice and its PDF, as a signed-in customer sees them."""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+
+import httpx
+import pytest
+from pypdf import PdfReader
+
+from tests.functional.portal_support import Browser, Portal, text_of
+
+
+def signed_in(
+    portal: Portal, *, locale: str = "de", name: str = "Schmidt Haustechnik GmbH", **headers: str
+) -> tuple[Browser, str]:
+    email = f"kunde-{uuid.uuid4().hex[:8]}@example.de"
+    customer = portal.customer(email=email, name=name, locale=locale)
+    return portal.browser(**headers), customer
+
+
+def sign_in(browser: Browser, portal: Portal, customer: str) -> None:
+    email = portal.sdk.v1.customers.retrieve(customer).email
+    assert email
+    assert browser.sign_in(email).status_code == 303
+
+
+def row_of(page: httpx.Response, number: str) -> str:
+    rows = re.findall(r"<tr>.*?</tr>", page.text, re.S)
+    found = [r for r in rows if number in r]
+    assert found, number
+    return found[0]
+
+
+def test_overview_lists_what_to_pay_above_the_history_and_never_a_draft(portal: Portal) -> None:
+    browser, customer = signed_in(portal)
+    now = int(time.time())
+    overdue = portal.invoice(customer, amount=5000, due_date=now - 5 * 86400)
+    soon = portal.invoice(customer, amount=7000, due_date=now + 3 * 86400)
+    later = portal.invoice(customer, amount=9000, due_date=now + 40 * 86400)
+    written_off = portal.invoice(customer, amount=4000, due_date=now - 40 * 86400)
+    portal.sdk.v1.invoices.mark_uncollectible(written_off.id)
+    paid = portal.invoice(customer, amount=3000)
+    portal.sdk.v1.invoices.pay(paid.id, {"paid_out_of_band": True})
+    void = portal.invoice(customer, amount=2000)
+    portal.sdk.v1.invoices.void_invoice(void.id)
+    draft = portal.invoice(customer, amount=1000, finalize=False)
+    sign_in(browser, portal, customer)
+
+    page = browser.get("/")
+    assert page.status_code == 200
+    html = page.text
+    to_pay, history = html.split('id="history-heading"')
+    # Most urgent first: the older overdue one, the other overdue one, due soon, then later.
+    order = [to_pay.index(i.number) for i in (written_off, overdue, soon, later)]  # type: ignore[arg-type]
+    assert order == sorted(order)
+    assert "badge--overdue" in row_of(page, written_off.number)  # type: ignore[arg-type]
+    assert "badge--soon" in row_of(page, soon.number)  # type: ignore[arg-type]
+    assert "badge--open" in row_of(page, later.number)  # type: ignore[arg-type]
+    assert paid.number in history
+    assert void.number in history
+    assert paid.number not in to_pay
+    assert draft.id not in html
+    shown = text_of(page)
+    assert "250,00 €" in shown  # 40 + 50 + 70 + 90 EUR outstanding
+    assert "90,00 €" in shown  # of which overdue: 40 + 50
+
+
+def test_overview_costs_at_most_three_stripe_calls(portal: Portal, sandbox_url: str) -> None:
+    browser, customer = signed_in(portal)
+    portal.invoice(customer)
+    sign_in(browser, portal, customer)
+    httpx.post(f"{sandbox_url}/_sandbox/stats/reset")
+    assert browser.get("/").status_code == 200
+    stats = httpx.get(f"{sandbox_url}/_sandbox/stats").json()
+    assert stats["requests"] <= 3, stats
+
+
+def test_history_shows_more_on_request(portal: Portal) -> None:
+    browser, customer = signed_in(portal)
+    numbers = []
+    for _ in range(23):
+        invoice = portal.invoice(customer, amount=1000)
+        portal.sdk.v1.invoices.pay(invoice.id, {"paid_out_of_band": True})
+        numbers.append(invoice.number)
+    sign_in(browser, portal, customer)
+    first = browser.get("/")
+    shown_first = [n for n in numbers if n in first.text]
+    more = re.search(r"href=\"[^\"]*(/history\?after=in_[A-Za-z0-9]+)\"", first.text)
+    assert more
+    second = browser.get(more.group(1))
+    shown_second = [n for n in numbers if n in second.text]
+    assert len(shown_first) == 20
+    assert sorted(shown_first + shown_second) == sorted(numbers)
+    assert shown_first[-1] == numbers[-1]  # newest first
+    assert "/history?after=" not in second.text
+
+
+def test_invoice_page_shows_lines_totals_plan_and_payments(portal: Portal) -> None:
+    browser, customer = signed_in(portal)
+    now = int(time.time())
+    plan = portal.invoice(
+        customer,
+        amount=30000,
+        amounts_due=[
+            {"amount": 10000, "due_date": now - 20 * 86400, "description": "Anzahlung"},
+            {"amount": 10000, "due_date": now - 2 * 86400, "description": "Rate 1"},
+            {"amount": 10000, "due_date": now + 28 * 86400, "description": "Rate 2"},
+        ],
+    )
+    pm = portal.sdk.v1.payment_methods.attach("pm_card_visa", {"customer": customer})
+    intent = portal.sdk.v1.payment_intents.create(
+        {"amount": 10000, "currency": "eur", "customer": customer, "payment_method": pm.id}
+    )
+    portal.sdk.v1.invoices.attach_payment(plan.id, {"payment_intent": intent.id})
+    portal.sdk.v1.payment_intents.confirm(intent.id, {"off_session": True})
+    sign_in(browser, portal, customer)
+
+    page = browser.get(f"/invoices/{plan.id}")
+    text = text_of(page)
+    assert page.status_code == 200
+    assert "Wartungsvertrag" in text
+    assert "300,00 €" in text  # total
+    assert "200,00 €" in text  # still to pay
+    assert "Anzahlung" in text
+    assert "Rate 2" in text
+    assert "badge--overdue" in page.text  # Rate 1 is late: overdue wins over partially paid
+    assert text.count("100,00 €") >= 4  # three parts, one payment
+
+
+@pytest.mark.parametrize("whose", ["another customer's", "a draft", "no such"])
+def test_invoices_not_ours_are_the_same_404(portal: Portal, whose: str) -> None:
+    browser, customer = signed_in(portal)
+    sign_in(browser, portal, customer)
+    if whose == "another customer's":
+        invoice_id = portal.invoice(portal.customer()).id
+    elif whose == "a draft":
+        invoice_id = portal.invoice(customer, finalize=False).id
+    else:
+        invoice_id = "in_doesnotexist000000"
+    for path in (f"/invoices/{invoice_id}", f"/invoices/{invoice_id}/pdf"):
+        response = browser.get(path)
+        assert response.status_code == 404
+        assert invoice_id not in text_of(response)
+
+
+def test_pdf_is_streamed_under_a_name_in_the_customers_language(portal: Portal) -> None:
+    browser, customer = signed_in(portal, locale="de")
+    invoice = portal.invoice(customer)
+    sign_in(browser, portal, customer)
+    response = browser.get(f"/invoices/{invoice.id}/pdf")
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/pdf"
+    assert f'filename="Rechnung-{invoice.number}.pdf"' in response.headers["content-disposition"]
+    text = PdfReader(__import__("io").BytesIO(response.content)).pages[0].extract_text()
+    assert invoice.number in text
+
+
+def test_zero_decimal_currencies_are_whole_units(portal: Portal) -> None:
+    browser, customer = signed_in(portal, locale="en", name="Tanaka Trading K.K.")
+    portal.invoice(customer, amount=5000, currency="jpy")
+    sign_in(browser, portal, customer)
+    assert "¥5,000" in text_of(browser.get("/"))
+
+
+def test_one_address_two_companies_pick_and_switch_without_signing_in_again(portal: Portal) -> None:
+    email = f"anna-{uuid.uuid4().hex[:6]}@example.de"
+    first = portal.customer(email=email, name="Schmidt Haustechnik GmbH")
+    second = portal.customer(email=email, name="Schmidt Immobilien AG")
+    first_invoice = portal.invoice(first)
+    second_invoice = portal.invoice(second, currency="chf")
+    browser = portal.browser()
+    done = browser.sign_in(email)
+    assert done.headers["location"].endswith("/accounts")
+    picker = text_of(browser.get("/accounts"))
+    assert "Schmidt Haustechnik GmbH" in picker
+    assert "Schmidt Immobilien AG" in picker
+
+    browser.post("/accounts", {"customer": second})
+    page = browser.get("/")
+    assert second_invoice.number in page.text
+    assert first_invoice.number not in page.text
+    assert browser.get(f"/invoices/{first_invoice.id}").status_code == 404
+
+    browser.post("/accounts", {"customer": first})
+    assert first_invoice.number in browser.get("/").text
+    stranger = portal.customer()
+    assert browser.post("/accounts", {"customer": stranger}).status_code == 404
+
+
+def test_stripe_down_gives_a_page_that_says_so(portal: Portal, sandbox_url: str) -> None:
+    browser, customer = signed_in(portal, **{"Accept-Language": "de"})
+    sign_in(browser, portal, customer)
+    httpx.post(f"{sandbox_url}/_sandbox/faults", json={"status": 500, "count": 3})
+    try:
+        page = browser.get("/")
+    finally:
+        httpx.post(f"{sandbox_url}/_sandbox/faults/clear")
+    assert page.status_code == 503
+    assert '<html lang="de">' in page.text
+    assert re.search(r"<code>[0-9A-F]{8}</code>", page.text)
+    assert "Traceback" not in page.text
