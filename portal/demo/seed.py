@@ -472,7 +472,11 @@ def _story(plan: CustomerPlan, now: datetime) -> str:
         parts.append(f"{len(upcoming)} open (not yet due)")
     for installment_plan in plans:
         late = sum(1 for p in installment_plan.parts if p.paid_at is None and p.due < now)
-        parts.append(f"installment plan with deposit paid and {late} part late")
+        parts.append(
+            f"installment plan with deposit paid and {late} part late"
+            if late
+            else "installment plan with deposit paid, next part upcoming"
+        )
     for outcome in ("uncollectible", "void", "draft"):
         count = sum(1 for i in invoices if i.outcome == outcome)
         if count:

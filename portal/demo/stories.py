@@ -570,8 +570,9 @@ def _nowak_software(at: _Dates) -> CustomerPlan:
                         plan_issued + timedelta(days=5),
                         paid_at=plan_issued + timedelta(days=1, hours=5),
                     ),
-                    Part("Rata 1", 1440000, at.end_of_day(-5)),
-                    Part("Rata 2", 1440000, at.end_of_day(25)),
+                    # Nothing late yet: the overview's "partially paid" (Schmidt's plan is late).
+                    Part("Rata 1", 1440000, at.end_of_day(10)),
+                    Part("Rata 2", 1440000, at.end_of_day(40)),
                 ),
             ),
             _closed(
@@ -620,7 +621,8 @@ def _horvat_dizajn(at: _Dates) -> CustomerPlan:
         card="tok_hr",
         invoices=(
             *_monthly(at, 7, upkeep, day=5),
-            _open(at, 8, 15, Line("Izrada web trgovine — prva faza", 180000)),
+            # Due in three days: the overview's "due soon".
+            _open(at, 12, 15, Line("Izrada web trgovine — prva faza", 180000)),
             _open(
                 at,
                 47,
