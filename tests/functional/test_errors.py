@@ -1,0 +1,46 @@
+"""An unexpected error: a page in the visitor's language with a reference that is in the log."""
+
+from __future__ import annotations
+
+import logging
+import re
+from pathlib import Path
+
+import pytest
+from starlette.testclient import TestClient
+
+from portal.app import create_app
+from portal.auth import views as auth_views
+from tests.conftest import make_settings
+from tests.functional.app_support import migrate_database
+
+
+def test_unexpected_error_page_has_a_reference_that_is_logged(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("something broke")
+
+    monkeypatch.setattr(auth_views, "clean_email", broken)
+    settings = make_settings(tmp_path)
+    migrate_database(settings.database_url)
+    with TestClient(
+        create_app(settings), base_url=settings.base_url, raise_server_exceptions=False
+    ) as client:
+        client.get("/sign-in")
+        csrf = re.search(r'name="csrf_token" value="([0-9a-f]+)"', client.get("/sign-in").text)
+        assert csrf
+        with caplog.at_level(logging.ERROR, logger="portal.errors"):
+            response = client.post(
+                "/sign-in",
+                data={"csrf_token": csrf.group(1), "email": "a@example.de"},
+                headers={"Accept-Language": "pl"},
+            )
+    assert response.status_code == 500
+    assert '<html lang="pl">' in response.text
+    assert "Traceback" not in response.text
+    assert "something broke" not in response.text
+    reference = re.search(r"<code>([0-9A-F]{8})</code>", response.text)
+    assert reference
+    assert reference.group(1) in caplog.text
+    assert "something broke" in caplog.text
