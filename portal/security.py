@@ -40,8 +40,10 @@ def security_headers(settings: Settings) -> list[tuple[bytes, bytes]]:
         "content-security-policy": csp_header(),
         "x-content-type-options": "nosniff",
         "x-frame-options": "DENY",
-        # Sign-in URLs carry tokens; no page may leak its URL to another site.
-        "referrer-policy": "no-referrer",
+        # No URL leaves the site in a Referer. Within it the origin is kept, because with
+        # `no-referrer` browsers send `Origin: null` on every form post, and the CSRF check
+        # relies on a real Origin. The one URL that carries a token sets `no-referrer` itself.
+        "referrer-policy": "same-origin",
         "cross-origin-opener-policy": "same-origin",
         "permissions-policy": "camera=(), microphone=(), geolocation=(), payment=()",
     }
@@ -76,7 +78,8 @@ class SecurityMiddleware:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
                 for key, value in self.headers:
-                    headers[key.decode()] = value.decode()
+                    if key.decode() not in headers:  # a view's own choice stands
+                        headers[key.decode()] = value.decode()
                 if "cache-control" not in headers:
                     headers["cache-control"] = "no-store"
             await send(message)

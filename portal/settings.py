@@ -55,7 +55,7 @@ class Settings:
     stripe_max_network_retries: int = 2
     company_name: str = "Billing"
     support_email: str | None = None
-    brand_color: str = "#635bff"
+    brand_color: str = "#5046e5"
     logo_file: Path | None = None
     imprint_url: str | None = None
     privacy_url: str | None = None
@@ -342,7 +342,7 @@ SETTINGS: tuple[Setting, ...] = (
         "brand_color",
         _color,
         "Accent colour of buttons and links, as #rrggbb. Choose one with enough contrast on white (4.5:1).",
-        default="#635bff",
+        default="#5046e5",
     ),
     Setting(
         "LOGO_FILE",

@@ -155,6 +155,7 @@ async def follow_link(request: Request) -> Response:
     person presses the button on the page this redirects to.
     """
     response = RedirectResponse(request.url_for("auth:confirm"), status_code=303)
+    response.headers["referrer-policy"] = "no-referrer"  # this URL carries the token
     set_cookie(
         response,
         services(request).settings,

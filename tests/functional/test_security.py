@@ -30,7 +30,7 @@ def test_every_page_carries_the_security_headers(portal: Portal) -> None:
     for directive in ("object-src 'none'", "base-uri 'none'", "frame-ancestors 'none'"):
         assert directive in csp
     assert response.headers["x-content-type-options"] == "nosniff"
-    assert response.headers["referrer-policy"] == "no-referrer"
+    assert response.headers["referrer-policy"] == "same-origin"
     assert response.headers["cache-control"] == "no-store"
     assert "strict-transport-security" not in response.headers  # plain-http development only
     assert "<script" not in response.text
@@ -107,3 +107,8 @@ def test_language_switcher_is_no_open_redirect(portal: Portal, target: str) -> N
     browser.get("/sign-in")
     response = browser.post("/language", {"lang": "de", "next": target})
     assert response.headers["location"] == "/"
+
+
+def test_the_url_with_a_sign_in_token_sends_no_referrer(portal: Portal) -> None:
+    response = portal.browser().get("/sign-in/link/some-token-value")
+    assert response.headers["referrer-policy"] == "no-referrer"

@@ -1,0 +1,166 @@
+"""The customer's way in a real browser: sign in through the e-mail, see the overview and an
+invoice, in German and in Polish, on a phone and on a desktop, without accessibility faults."""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+from typing import Any
+
+import pytest
+import stripe
+from playwright.sync_api import Page, expect
+
+from tests.conftest import SANDBOX_KEY
+from tests.e2e.support import (
+    LivePortal,
+    NewPage,
+    assert_no_console_errors,
+    assert_no_serious_violations,
+    screenshot,
+)
+
+LINK = re.compile(r"(http://127\.0\.0\.1:\d+/sign-in/link/[A-Za-z0-9_-]+)")
+CODE = re.compile(r"\b([A-Z2-9]{4}-[A-Z2-9]{4})\b")
+
+TEXT = {
+    "de": {
+        "send": "Anmeldelink senden",
+        "heading": "Ihre Rechnungen",
+        "overdue": "Überfällig",
+        "sign_in": "Anmelden",
+        "pdf": "PDF herunterladen",
+    },
+    "pl": {
+        "send": "Wyślij link do logowania",
+        "heading": "Faktury",
+        "overdue": "Po terminie",
+        "sign_in": "Zaloguj się",
+        "pdf": "Pobierz PDF",
+    },
+}
+CUSTOMERS = {
+    "de": ("Schmidt Haustechnik GmbH", "eur", "Wartungsvertrag Heizung"),
+    "pl": ("Nowak Software sp. z o.o.", "pln", "Abonament — pakiet Pro"),
+}
+
+
+def customer_with_invoices(sandbox_url: str, locale: str) -> tuple[str, str]:
+    """A customer with an overdue invoice, a payment plan, a paid and a void invoice."""
+    sdk = stripe.StripeClient(SANDBOX_KEY, base_addresses={"api": sandbox_url})
+    name, currency, item = CUSTOMERS[locale]
+    email = f"{locale}-{uuid.uuid4().hex[:8]}@example.com"
+    customer = sdk.v1.customers.create(
+        {"email": email, "name": name, "preferred_locales": [locale]}
+    )
+    now = int(time.time())
+
+    def invoice(amount: int, **params: Any) -> str:
+        created = sdk.v1.invoices.create(
+            {
+                "customer": customer.id,
+                "collection_method": "send_invoice",
+                "currency": currency,
+                **params,
+            }
+        )
+        sdk.v1.invoice_items.create(
+            {
+                "customer": customer.id,
+                "invoice": created.id,
+                "amount": amount,
+                "currency": currency,
+                "description": item,
+            }
+        )
+        return sdk.v1.invoices.finalize_invoice(created.id).id
+
+    invoice(48000, due_date=now - 9 * 86400)
+    plan = invoice(
+        90000,
+        amounts_due=[
+            {"amount": 30000, "due_date": now - 30 * 86400},
+            {"amount": 30000, "due_date": now - 3 * 86400},
+            {"amount": 30000, "due_date": now + 27 * 86400},
+        ],
+    )
+    pm = sdk.v1.payment_methods.attach("pm_card_visa", {"customer": customer.id})
+    intent = sdk.v1.payment_intents.create(
+        {"amount": 30000, "currency": currency, "customer": customer.id, "payment_method": pm.id}
+    )
+    sdk.v1.invoices.attach_payment(plan, {"payment_intent": intent.id})
+    sdk.v1.payment_intents.confirm(intent.id, {"off_session": True})
+    sdk.v1.invoices.pay(invoice(12000, days_until_due=14), {"paid_out_of_band": True})
+    sdk.v1.invoices.void_invoice(invoice(5000, days_until_due=14))
+    invoice(20000, days_until_due=20)
+    return email, plan
+
+
+def wait_for_mail(portal: LivePortal, email: str) -> str:
+    for _ in range(200):
+        found = [m for m in portal.mailbox.messages() if email in m.recipients]
+        if found:
+            return found[0].part("text/plain") or ""
+        time.sleep(0.05)
+    raise AssertionError(f"no e-mail to {email}")
+
+
+def request_link(page: Page, email: str, locale: str) -> None:
+    page.goto("/")
+    expect(page).to_have_url(re.compile(r"/sign-in$"))
+    page.get_by_label(re.compile("E-Mail|e-mail", re.I)).fill(email)
+    page.get_by_role("button", name=TEXT[locale]["send"]).click()
+    expect(page).to_have_url(re.compile(r"/sign-in/check-email$"))
+
+
+@pytest.mark.parametrize("locale", ["de", "pl"])
+@pytest.mark.parametrize("width", [375, 1280])
+def test_sign_in_through_the_email_and_see_the_overview(
+    live_portal: LivePortal, new_page: NewPage, sandbox_url: str, locale: str, width: int
+) -> None:
+    email, plan = customer_with_invoices(sandbox_url, locale)
+    page = new_page(width=width, locale=locale, base_url=live_portal.url)
+    request_link(page, email, locale)
+    if width == 1280:
+        screenshot(page, f"check-email-{locale}-{width}")
+    assert_no_serious_violations(page)
+
+    link = LINK.search(wait_for_mail(live_portal, email))
+    assert link
+    page.goto(link.group(1))
+    expect(page).to_have_url(re.compile(r"/sign-in/confirm$"))  # the token is gone from the URL
+    assert_no_serious_violations(page)
+    page.get_by_role("button", name=TEXT[locale]["sign_in"]).click()
+
+    expect(page).to_have_url(live_portal.url + "/")
+    expect(page.locator("html")).to_have_attribute("lang", locale)
+    expect(page.get_by_role("heading", level=1)).to_have_text(TEXT[locale]["heading"])
+    expect(page.locator(".badge--overdue").first).to_have_text(TEXT[locale]["overdue"])
+    screenshot(page, f"overview-{locale}-{width}", readme=locale == "de")
+    assert_no_serious_violations(page)
+    assert_no_console_errors(page)
+
+    page.locator(f'a[href$="/invoices/{plan}"]').first.click()
+    expect(page.get_by_role("link", name=TEXT[locale]["pdf"])).to_be_visible()
+    screenshot(page, f"invoice-{locale}-{width}", readme=locale == "de" and width == 1280)
+    assert_no_serious_violations(page)
+    assert_no_console_errors(page)
+
+
+def test_a_second_device_signs_in_with_the_code(
+    live_portal: LivePortal, new_page: NewPage, sandbox_url: str
+) -> None:
+    email, _plan = customer_with_invoices(sandbox_url, "de")
+    laptop = new_page(locale="de", base_url=live_portal.url)
+    request_link(laptop, email, "de")
+    mail = wait_for_mail(live_portal, email)
+    link, code = LINK.search(mail), CODE.search(mail)
+    assert link
+    assert code
+    phone = new_page(width=375, locale="de", base_url=live_portal.url)
+    phone.goto(link.group(1))
+    phone.get_by_label("Code aus der E-Mail").fill(code.group(1))
+    phone.get_by_role("button", name="Anmelden").click()
+    expect(phone.get_by_role("heading", level=1)).to_have_text("Ihre Rechnungen")
+    assert_no_serious_violations(phone)
