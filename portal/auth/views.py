@@ -30,6 +30,8 @@ log = logging.getLogger(__name__)
 SIGN_IN_PER_EMAIL = Limit("sign-in-email", 5, timedelta(hours=1))
 SIGN_IN_PER_IP = Limit("sign-in-ip", 30, timedelta(hours=1))
 CODE_PER_IP = Limit("code-ip", 30, timedelta(hours=1))
+# Each code locks after 5 wrong tries; this caps the tries on one address across new e-mails.
+CODE_PER_EMAIL = Limit("code-email", 10, timedelta(hours=1))
 LINK_COOKIE_AGE = int(tokens.TTL.total_seconds())
 
 
@@ -128,9 +130,13 @@ async def check_email(request: Request) -> Response:
 async def enter_code(request: Request) -> Response:
     svc = services(request)
     form = await verified_form(request)
-    await ratelimit.check(svc.engine, [(CODE_PER_IP, _client_ip(request))])
-    async with transaction(svc.engine) as conn:
+    async with svc.engine.connect() as conn:
         pending = await tokens.latest_request(conn, browser_id=browser_id(request))
+    limits = [(CODE_PER_IP, _client_ip(request))]
+    if pending is not None:
+        limits.append((CODE_PER_EMAIL, pending.email))
+    await ratelimit.check(svc.engine, limits)
+    async with transaction(svc.engine) as conn:
         result = await tokens.redeem_code(
             conn,
             secret=svc.settings.secret_key,
@@ -204,7 +210,14 @@ async def confirm(request: Request) -> Response:
         )
     code = form.get("code")
     if code is not None:
-        await ratelimit.check(svc.engine, [(CODE_PER_IP, _client_ip(request))])
+        async with svc.engine.connect() as conn:
+            state = await tokens.peek_link(
+                conn, link_token=link_token, browser_id=browser_id(request), now=datetime.now(UTC)
+            )
+        limits = [(CODE_PER_IP, _client_ip(request))]
+        if state.email:
+            limits.append((CODE_PER_EMAIL, state.email))
+        await ratelimit.check(svc.engine, limits)
     async with transaction(svc.engine) as conn:
         result = await tokens.redeem_link(
             conn,

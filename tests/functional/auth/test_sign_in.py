@@ -283,3 +283,18 @@ def test_session_id_changes_at_sign_in(portal: Portal) -> None:
     browser.sign_in(email)
     assert browser.client.cookies.get("portal_session") != "planted-by-an-attacker"
     assert browser.get("/").status_code == 200
+
+
+def test_code_tries_on_one_address_are_limited_across_new_emails(portal: Portal) -> None:
+    email = new_email()
+    portal.customer(email=email)
+    statuses = []
+    for round_ in range(3):
+        browser = portal.browser()
+        browser.request_link(email)
+        portal.wait_for_mail(email, count=round_ + 1)
+        browser.get("/sign-in/check-email")
+        statuses += [
+            browser.post("/sign-in/code", {"code": "ZZZZ-ZZZZ"}).status_code for _ in range(4)
+        ]
+    assert statuses == [400] * 10 + [429] * 2
