@@ -39,6 +39,13 @@ def _client_ip(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
+async def _count_code_try(request: Request, email: str | None) -> None:
+    limits = [(CODE_PER_IP, _client_ip(request))]
+    if email:
+        limits.append((CODE_PER_EMAIL, email))
+    await ratelimit.check(services(request).engine, limits)
+
+
 async def sign_in_form(request: Request) -> Response:
     if await customer_session(request):
         return RedirectResponse(request.url_for("billing:overview"), status_code=303)
@@ -132,10 +139,7 @@ async def enter_code(request: Request) -> Response:
     form = await verified_form(request)
     async with svc.engine.connect() as conn:
         pending = await tokens.latest_request(conn, browser_id=browser_id(request))
-    limits = [(CODE_PER_IP, _client_ip(request))]
-    if pending is not None:
-        limits.append((CODE_PER_EMAIL, pending.email))
-    await ratelimit.check(svc.engine, limits)
+    await _count_code_try(request, pending.email if pending else None)
     async with transaction(svc.engine) as conn:
         result = await tokens.redeem_code(
             conn,
@@ -214,10 +218,7 @@ async def confirm(request: Request) -> Response:
             state = await tokens.peek_link(
                 conn, link_token=link_token, browser_id=browser_id(request), now=datetime.now(UTC)
             )
-        limits = [(CODE_PER_IP, _client_ip(request))]
-        if state.email:
-            limits.append((CODE_PER_EMAIL, state.email))
-        await ratelimit.check(svc.engine, limits)
+        await _count_code_try(request, state.email or None)
     async with transaction(svc.engine) as conn:
         result = await tokens.redeem_link(
             conn,

@@ -26,14 +26,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from tests.e2e.support import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
-    LivePortal,
-    NewPage,
-    missing_prerequisite,
-    running_portal,
-)
+from tests.e2e.support import CHROMIUM, CHROMIUM_ARGS, NewPage, missing_prerequisite
+from tests.functional.portal_support import Portal, serve_portal
 
 if TYPE_CHECKING:
     from playwright._impl._api_structures import SetCookieParam
@@ -100,7 +94,7 @@ def new_page(browser: Browser) -> Iterator[NewPage]:
 
 
 @pytest.fixture
-def live_portal(tmp_path: Path, sandbox_url: str) -> Iterator[LivePortal]:
+def live_portal(tmp_path: Path, sandbox_url: str) -> Iterator[Portal]:
     """The real portal for this test alone (own database and mailbox), served over HTTP."""
-    with running_portal(tmp_path, sandbox_url) as portal:
+    with serve_portal(tmp_path, sandbox_url) as portal:
         yield portal

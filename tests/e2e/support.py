@@ -3,22 +3,12 @@
 
 from __future__ import annotations
 
-import concurrent.futures
-import contextlib
 import importlib.util
 import os
 import re
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
-
-from portal.app import create_app
-from portal.mail.devmailbox import DevMailbox, DevMailServer
-from portal.settings import Settings, parse_smtp_url
-from tests.conftest import make_settings
-from tests.functional.app_support import migrate_database
-from tests.support.servers import free_port, serve_in_thread
 
 if TYPE_CHECKING:
     from playwright._impl._api_structures import SetCookieParam
@@ -74,43 +64,6 @@ class NewPage(Protocol):
         cookies: Sequence[SetCookieParam] = (),
         bypass_csp: bool = False,
     ) -> Page: ...
-
-
-@dataclass(frozen=True)
-class LivePortal:
-    url: str
-    settings: Settings
-    # Every e-mail the portal sends arrives here over real SMTP (sign-in links, receipts).
-    mailbox: DevMailbox
-
-
-@contextlib.contextmanager
-def running_portal(data_dir: Path, sandbox_url: str, **overrides: object) -> Iterator[LivePortal]:
-    """The real portal on a loopback port, against the Stripe sandbox, with an SMTP mailbox."""
-    mailbox = DevMailbox(echo=None)
-    mail_server = DevMailServer(mailbox, free_port())
-    # Every link the portal puts in a page or an e-mail is built from base_url, so the port is
-    # chosen before the settings are made.
-    port = free_port()
-    settings = make_settings(
-        data_dir,
-        **{
-            "base_url": f"http://127.0.0.1:{port}",
-            "stripe_api_base": sandbox_url,
-            "smtp": parse_smtp_url(f"smtp://127.0.0.1:{mail_server.port}?tls=none"),
-            **overrides,
-        },
-    )
-    # While Playwright's sync API is running, this thread counts as inside an event loop, so
-    # asyncio.run() (which migrating uses) must run in a thread of its own.
-    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
-        pool.submit(migrate_database, settings.database_url).result()
-    mail_server.start()
-    try:
-        with serve_in_thread(create_app(settings), port=port) as url:
-            yield LivePortal(url=url, settings=settings, mailbox=mailbox)
-    finally:
-        mail_server.stop()
 
 
 def axe(page: Page) -> list[dict[str, Any]]:

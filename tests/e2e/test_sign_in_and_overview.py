@@ -14,12 +14,12 @@ from playwright.sync_api import Page, expect
 
 from tests.conftest import SANDBOX_KEY
 from tests.e2e.support import (
-    LivePortal,
     NewPage,
     assert_no_console_errors,
     assert_no_serious_violations,
     screenshot,
 )
+from tests.functional.portal_support import Portal
 
 LINK = re.compile(r"(http://127\.0\.0\.1:\d+/sign-in/link/[A-Za-z0-9_-]+)")
 CODE = re.compile(r"\b([A-Z2-9]{4}-[A-Z2-9]{4})\b")
@@ -97,13 +97,8 @@ def customer_with_invoices(sandbox_url: str, locale: str) -> tuple[str, str]:
     return email, plan
 
 
-def wait_for_mail(portal: LivePortal, email: str) -> str:
-    for _ in range(200):
-        found = [m for m in portal.mailbox.messages() if email in m.recipients]
-        if found:
-            return found[0].part("text/plain") or ""
-        time.sleep(0.05)
-    raise AssertionError(f"no e-mail to {email}")
+def wait_for_mail(portal: Portal, email: str) -> str:
+    return portal.wait_for_mail(email).part("text/plain") or ""
 
 
 def request_link(page: Page, email: str, locale: str) -> None:
@@ -117,7 +112,7 @@ def request_link(page: Page, email: str, locale: str) -> None:
 @pytest.mark.parametrize("locale", ["de", "pl"])
 @pytest.mark.parametrize("width", [375, 1280])
 def test_sign_in_through_the_email_and_see_the_overview(
-    live_portal: LivePortal, new_page: NewPage, sandbox_url: str, locale: str, width: int
+    live_portal: Portal, new_page: NewPage, sandbox_url: str, locale: str, width: int
 ) -> None:
     email, plan = customer_with_invoices(sandbox_url, locale)
     page = new_page(width=width, locale=locale, base_url=live_portal.url)
@@ -149,7 +144,7 @@ def test_sign_in_through_the_email_and_see_the_overview(
 
 
 def test_a_second_device_signs_in_with_the_code(
-    live_portal: LivePortal, new_page: NewPage, sandbox_url: str
+    live_portal: Portal, new_page: NewPage, sandbox_url: str
 ) -> None:
     email, _plan = customer_with_invoices(sandbox_url, "de")
     laptop = new_page(locale="de", base_url=live_portal.url)

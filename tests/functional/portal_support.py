@@ -3,6 +3,8 @@ through the official SDK and sending e-mail to a real SMTP server (aiosmtpd)."""
 
 from __future__ import annotations
 
+import concurrent.futures
+import contextlib
 import re
 import time
 import uuid
@@ -152,33 +154,50 @@ def text_of(response: httpx.Response) -> str:
     return text.replace("\u00a0", " ").replace("\u202f", " ")
 
 
-@pytest.fixture(scope="module")
-def portal(sandbox_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Portal]:
-    tmp = tmp_path_factory.mktemp("portal")
+@contextlib.contextmanager
+def serve_portal(
+    data_dir: Path, sandbox_url: str, *, api_key: str = SANDBOX_KEY, **overrides: Any
+) -> Iterator[Portal]:
+    """The real portal on a loopback port, against the sandbox, with an SMTP mailbox."""
     mailbox = DevMailbox(echo=None)
     mail_server = DevMailServer(mailbox, free_port())
-    mail_server.start()
+    # Every link in a page or an e-mail is built from base_url: the port is chosen first.
     port = free_port()
     settings = make_settings(
-        tmp,
-        base_url=f"http://127.0.0.1:{port}",
-        stripe_api_base=sandbox_url,
-        smtp=parse_smtp_url(f"smtp://127.0.0.1:{mail_server.port}?tls=none"),
-        support_email="hilfe@example.de",
+        data_dir,
+        **{
+            "base_url": f"http://127.0.0.1:{port}",
+            "stripe_api_base": sandbox_url,
+            "stripe_api_key": api_key,
+            "smtp": parse_smtp_url(f"smtp://127.0.0.1:{mail_server.port}?tls=none"),
+            **overrides,
+        },
     )
-    migrate_database(settings.database_url)
+    # In a thread of its own: under Playwright's sync API this thread counts as inside an event
+    # loop, where asyncio.run() (which migrating uses) refuses to run.
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(migrate_database, settings.database_url).result()
     sdk = stripe.StripeClient(
-        SANDBOX_KEY,
-        base_addresses={"api": sandbox_url, "files": sandbox_url},
-        max_network_retries=0,
+        api_key, base_addresses={"api": sandbox_url, "files": sandbox_url}, max_network_retries=0
     )
     db = create_sync_engine(settings.database_url.replace("+aiosqlite", ""))
+    mail_server.start()
     try:
         with serve_in_thread(create_app(settings), port=port) as url:
-            yield Portal(url, settings, mailbox, sdk, db, [])
+            found = Portal(url, settings, mailbox, sdk, db, [])
+            yield found
+            found.close_browsers()
     finally:
         mail_server.stop()
         db.dispose()
+
+
+@pytest.fixture(scope="module")
+def portal(sandbox_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Portal]:
+    with serve_portal(
+        tmp_path_factory.mktemp("portal"), sandbox_url, support_email="hilfe@example.de"
+    ) as found:
+        yield found
 
 
 def sqlite_path(settings: Settings) -> Path:

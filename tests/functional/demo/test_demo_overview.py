@@ -6,21 +6,14 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-import stripe
 
 from portal import i18n
-from portal.app import create_app
 from portal.demo.seed import DemoData, seed_demo
-from portal.mail.devmailbox import DevMailbox, DevMailServer
 from portal.sandbox.app import SandboxConfig, create_sandbox_app
-from portal.settings import parse_smtp_url
-from tests.conftest import make_settings
-from tests.functional.app_support import migrate_database
-from tests.functional.portal_support import Browser, Portal
-from tests.support.servers import free_port, serve_in_thread
+from tests.functional.portal_support import Browser, Portal, serve_portal
+from tests.support.servers import serve_in_thread
 
 STATES = ["Overdue", "Partially paid", "Due soon", "Open", "Paid", "Void"]
 
@@ -30,27 +23,10 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Portal, Dem
     # A sandbox of its own: seeding moves the sandbox's clock through history.
     with serve_in_thread(create_sandbox_app(SandboxConfig())) as sandbox_url:
         data = asyncio.run(seed_demo(sandbox_url, "sk_test_demo"))
-        tmp: Path = tmp_path_factory.mktemp("demo")
-        mailbox = DevMailbox(echo=None)
-        mail_server = DevMailServer(mailbox, free_port())
-        mail_server.start()
-        port = free_port()
-        settings = make_settings(
-            tmp,
-            base_url=f"http://127.0.0.1:{port}",
-            stripe_api_base=sandbox_url,
-            stripe_api_key="sk_test_demo",
-            smtp=parse_smtp_url(f"smtp://127.0.0.1:{mail_server.port}?tls=none"),
-        )
-        migrate_database(settings.database_url)
-        sdk = stripe.StripeClient("sk_test_demo", base_addresses={"api": sandbox_url})
-        try:
-            with serve_in_thread(create_app(settings), port=port) as url:
-                portal = Portal(url, settings, mailbox, sdk, None, [])  # type: ignore[arg-type]
-                yield portal, data
-                portal.close_browsers()
-        finally:
-            mail_server.stop()
+        with serve_portal(
+            tmp_path_factory.mktemp("demo"), sandbox_url, api_key="sk_test_demo"
+        ) as portal:
+            yield portal, data
 
 
 def badges(html: str) -> set[str]:
