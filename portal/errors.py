@@ -41,6 +41,10 @@ def error_page(
     ref: str | None = None,
     headers: Mapping[str, str] | None = None,
 ) -> Response:
+    if ref is None:
+        # Every error page carries a reference that support can find in the log.
+        ref = reference()
+        log.info("%s on %s %s [ref %s]", status, request.method, request.url.path, ref)
     response = render(
         request,
         "pages/error.html",

@@ -44,3 +44,19 @@ def test_unexpected_error_page_has_a_reference_that_is_logged(
     assert reference
     assert reference.group(1) in caplog.text
     assert "something broke" in caplog.text
+
+
+def test_not_found_page_has_a_logged_reference(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings = make_settings(tmp_path)
+    migrate_database(settings.database_url)
+    with (
+        TestClient(create_app(settings), base_url=settings.base_url) as client,
+        caplog.at_level(logging.INFO, logger="portal.errors"),
+    ):
+        response = client.get("/nowhere", headers={"Accept-Language": "hr"})
+    assert response.status_code == 404
+    reference = re.search(r"<code>([0-9A-F]{8})</code>", response.text)
+    assert reference
+    assert reference.group(1) in caplog.text
