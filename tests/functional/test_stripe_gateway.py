@@ -201,3 +201,12 @@ async def test_declined_card_gives_its_decline_code(
             invoice_id, payment_method_id=declining.id, idempotency_key=f"d-{uuid.uuid4()}"
         )
     assert caught.value.decline_code == "insufficient_funds"
+
+
+async def test_finds_an_address_stored_with_capitals(
+    gateway: gw.StripeGateway, sdk: stripe.StripeClient
+) -> None:
+    stored = f"Anna.Schmidt-{uuid.uuid4().hex[:6]}@Example.de"
+    customer_id, _ = customer_with_card(sdk, stored)
+    found = await gateway.find_customers_by_email(stored.lower())
+    assert [c.id for c in found] == [customer_id]
