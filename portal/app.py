@@ -10,7 +10,7 @@ from starlette.middleware import Middleware
 
 from portal.assets import Assets
 from portal.cookies import BrowserIdMiddleware, cookie_name
-from portal.errors import HANDLERS
+from portal.errors import HANDLERS, UnexpectedErrorMiddleware
 from portal.i18n import LocaleMiddleware
 from portal.mail.devmailbox import DevMailbox
 from portal.routes import routes
@@ -57,6 +57,7 @@ def create_app(settings: Settings, *, mailbox: DevMailbox | None = None) -> Star
             Middleware(LocaleMiddleware, cookie=cookie_name(settings, "lang")),
             Middleware(SecurityMiddleware, settings=settings),
             Middleware(BrowserIdMiddleware, settings=settings),
+            Middleware(UnexpectedErrorMiddleware),
         ],
         exception_handlers=dict(HANDLERS),
         lifespan=lifespan,

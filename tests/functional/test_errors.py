@@ -37,6 +37,7 @@ def test_unexpected_error_page_has_a_reference_that_is_logged(
                 headers={"Accept-Language": "pl"},
             )
     assert response.status_code == 500
+    assert "script-src 'self'" in response.headers["content-security-policy"]
     assert '<html lang="pl">' in response.text
     assert "Traceback" not in response.text
     assert "something broke" not in response.text
