@@ -1,0 +1,133 @@
+"""What a payment charges: planned from Stripe's invoice at the moment of paying, never from a form.
+
+A customer chooses *what* to pay (the whole remainder, the next installment, the overdue
+installments, or everything overdue in one currency); these functions turn that choice and the
+invoice as Stripe reports it now into `Charge`s with amounts. A charge below Stripe's minimum for
+the currency is refused here, before Stripe is asked.
+
+`fingerprint` captures what the customer saw when they chose; the paying step compares it with
+the invoice re-read from Stripe, so a second tab, a resubmitted form or a payment that arrived in
+between cannot turn "pay the next installment" into paying the one after it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+from portal.billing import invoices as rules
+from portal.billing.minimums import below_minimum, minimum_charge
+from portal.billing.models import Invoice
+
+PaymentKind = Literal["whole", "next_installment", "overdue_installments"]
+KINDS: tuple[PaymentKind, ...] = ("whole", "next_installment", "overdue_installments")
+
+
+@dataclass(frozen=True)
+class Charge:
+    """One charge on one invoice, in the invoice's currency and minor unit."""
+
+    invoice_id: str
+    customer_id: str
+    currency: str
+    amount: int
+    kind: PaymentKind
+    installments: tuple[int, ...] = ()  # the plan's parts this pays, by index
+
+    @property
+    def settles_invoice(self) -> bool:
+        """Whether this pays everything left (Stripe's `invoices.pay`), not a part of it."""
+        return self.kind == "whole"
+
+
+class CannotPay(Exception):
+    """The choice cannot be paid; `reason` names why for the customer's message."""
+
+    def __init__(
+        self,
+        reason: Literal["not_payable", "no_plan", "nothing_due", "below_minimum"],
+        *,
+        amount: int = 0,
+        minimum: int = 0,
+        currency: str = "",
+    ) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.amount = amount
+        self.minimum = minimum
+        self.currency = currency
+
+
+def choices(invoice: Invoice, now: datetime) -> list[PaymentKind]:
+    """What this invoice offers to pay now, in the order a page lists them."""
+    if not rules.needs_payment(invoice):
+        return []
+    offered: list[PaymentKind] = []
+    if invoice.installments:
+        late = rules.overdue_installments(invoice, now)
+        if late:
+            offered.append("overdue_installments")
+        nxt = rules.next_installment(invoice)
+        if nxt is not None and not (len(late) == 1 and late[0].index == nxt.index):
+            offered.append("next_installment")
+    offered.append("whole")
+    return offered
+
+
+def plan_charge(invoice: Invoice, kind: PaymentKind, now: datetime) -> Charge:
+    """The charge for paying `kind` of `invoice` as it stands now."""
+    if not rules.needs_payment(invoice):
+        raise CannotPay("not_payable")
+    parts: tuple[int, ...] = ()
+    if kind == "whole":
+        amount = invoice.amount_remaining
+    elif not invoice.installments:
+        raise CannotPay("no_plan")
+    elif kind == "next_installment":
+        nxt = rules.next_installment(invoice)
+        if nxt is None:
+            raise CannotPay("nothing_due")
+        amount, parts = nxt.amount_remaining, (nxt.index,)
+    else:
+        late = rules.overdue_installments(invoice, now)
+        if not late:
+            raise CannotPay("nothing_due")
+        amount, parts = sum(p.amount_remaining for p in late), tuple(p.index for p in late)
+    # Stripe accepts no more than what remains on the invoice.
+    amount = min(amount, invoice.amount_remaining)
+    if amount == invoice.amount_remaining:
+        kind = "whole"
+    if below_minimum(amount, invoice.currency):
+        raise CannotPay(
+            "below_minimum",
+            amount=amount,
+            minimum=minimum_charge(invoice.currency),
+            currency=invoice.currency,
+        )
+    return Charge(invoice.id, invoice.customer_id, invoice.currency, amount, kind, parts)
+
+
+def plan_overdue(invoices: Iterable[Invoice], currency: str, now: datetime) -> list[Charge]:
+    """ "Pay all overdue" in one currency: one charge per invoice, the longest overdue first.
+
+    Invoices whose overdue part is below the minimum charge are left out (the page says so); the
+    others are charged one after another.
+    """
+    charges = []
+    for invoice in rules.to_pay(invoices, now):  # most urgent (longest overdue) first
+        if invoice.currency != currency or not rules.is_overdue(invoice, now):
+            continue
+        kind: PaymentKind = "overdue_installments" if invoice.installments else "whole"
+        try:
+            charges.append(plan_charge(invoice, kind, now))
+        except CannotPay:
+            continue
+    return charges
+
+
+def fingerprint(invoice: Invoice) -> str:
+    """What the customer saw of the invoice's balance: changes whenever any payment lands."""
+    parts = ",".join(str(p.amount_remaining) for p in invoice.installments)
+    return f"{invoice.id}:{invoice.status}:{invoice.amount_remaining}:{parts}"

@@ -1,0 +1,151 @@
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from portal.billing.models import Installment, Invoice
+from portal.billing.payments import CannotPay, choices, fingerprint, plan_charge, plan_overdue
+
+NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
+DAY = timedelta(days=1)
+
+
+def invoice(
+    amount: int = 30000,
+    *,
+    currency: str = "eur",
+    due: datetime | None = NOW + 14 * DAY,
+    paid: int = 0,
+    status: str = "open",
+    number: str = "INV-1",
+    created: datetime = NOW - 30 * DAY,
+    parts: tuple[Installment, ...] = (),
+) -> Invoice:
+    return Invoice(
+        id=f"in_{number}",
+        customer_id="cus_1",
+        number=number,
+        status=status,  # type: ignore[arg-type]
+        currency=currency,
+        collection_method="send_invoice",
+        created=created,
+        due_date=due,
+        amount_due=amount,
+        amount_paid=paid,
+        amount_remaining=amount - paid,
+        subtotal=amount,
+        tax=0,
+        total=amount,
+        installments=parts,
+    )
+
+
+def part(index: int, amount: int, due: datetime, paid: int = 0) -> Installment:
+    return Installment(
+        index, amount, paid, amount - paid, due, None, "paid" if paid == amount else "open"
+    )
+
+
+def plan(*, late: bool = True) -> Invoice:
+    parts = (
+        part(0, 10000, NOW - 40 * DAY, paid=10000),
+        part(1, 10000, NOW - 5 * DAY if late else NOW + 5 * DAY),
+        part(2, 10000, NOW + 25 * DAY),
+    )
+    return invoice(paid=10000, parts=parts, due=None)
+
+
+def test_whole_invoice_is_its_remainder() -> None:
+    charge = plan_charge(invoice(paid=5000), "whole", NOW)
+    assert (charge.amount, charge.kind, charge.settles_invoice) == (25000, "whole", True)
+
+
+def test_next_installment_is_the_first_unpaid_part() -> None:
+    charge = plan_charge(plan(late=False), "next_installment", NOW)
+    assert (charge.amount, charge.installments, charge.settles_invoice) == (10000, (1,), False)
+
+
+def test_overdue_installments_are_all_late_parts() -> None:
+    charge = plan_charge(plan(), "overdue_installments", NOW)
+    assert (charge.amount, charge.installments) == (10000, (1,))
+
+
+def test_paying_the_last_part_settles_the_invoice() -> None:
+    last = invoice(
+        paid=20000,
+        due=None,
+        parts=(
+            part(0, 10000, NOW - DAY, 10000),
+            part(1, 10000, NOW - DAY, 10000),
+            part(2, 10000, NOW + DAY),
+        ),
+    )
+    charge = plan_charge(last, "next_installment", NOW)
+    assert charge.kind == "whole"
+
+
+@pytest.mark.parametrize(
+    ("bill", "kind", "reason"),
+    [
+        (invoice(status="paid", paid=30000), "whole", "not_payable"),
+        (invoice(status="void"), "whole", "not_payable"),
+        (invoice(), "next_installment", "no_plan"),
+        (plan(late=False), "overdue_installments", "nothing_due"),
+        (invoice(amount=40, currency="eur"), "whole", "below_minimum"),
+        (invoice(amount=150, currency="pln"), "whole", "below_minimum"),
+    ],
+)
+def test_what_cannot_be_paid_says_why(bill: Invoice, kind: str, reason: str) -> None:
+    with pytest.raises(CannotPay) as caught:
+        plan_charge(bill, kind, NOW)  # type: ignore[arg-type]
+    assert caught.value.reason == reason
+
+
+def test_below_minimum_names_the_minimum() -> None:
+    with pytest.raises(CannotPay) as caught:
+        plan_charge(invoice(amount=150, currency="pln"), "whole", NOW)
+    assert (caught.value.amount, caught.value.minimum, caught.value.currency) == (150, 200, "pln")
+
+
+def test_uncollectible_invoices_can_be_paid() -> None:
+    assert plan_charge(invoice(status="uncollectible"), "whole", NOW).amount == 30000
+
+
+def test_choices_follow_the_plan() -> None:
+    assert choices(invoice(), NOW) == ["whole"]
+    assert choices(plan(late=False), NOW) == ["next_installment", "whole"]
+    # The one late part is also the next one: offering both would say the same twice.
+    assert choices(plan(), NOW) == ["overdue_installments", "whole"]
+    assert choices(invoice(status="paid", paid=30000), NOW) == []
+
+
+def test_pay_all_overdue_takes_one_currency_longest_overdue_first() -> None:
+    older = invoice(number="A", due=NOW - 20 * DAY)
+    newer = invoice(number="B", due=NOW - 2 * DAY)
+    other_currency = invoice(number="C", currency="pln", due=NOW - 30 * DAY)
+    not_due = invoice(number="D")
+    tiny = invoice(number="E", amount=30, due=NOW - 40 * DAY)
+    charges = plan_overdue([newer, not_due, other_currency, older, tiny, plan()], "eur", NOW)
+    assert [(c.invoice_id, c.amount) for c in charges] == [
+        ("in_INV-1", 10000),
+        ("in_A", 30000),
+        ("in_B", 30000),
+    ]
+
+
+def test_fingerprint_changes_when_a_payment_lands() -> None:
+    before = plan()
+    after = replace(
+        before,
+        amount_paid=20000,
+        amount_remaining=10000,
+        installments=(
+            before.installments[0],
+            replace(before.installments[1], amount_paid=10000, amount_remaining=0),
+            before.installments[2],
+        ),
+    )
+    assert fingerprint(before) != fingerprint(after)
+    assert fingerprint(before) == fingerprint(plan())
