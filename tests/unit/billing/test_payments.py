@@ -129,9 +129,9 @@ def test_pay_all_overdue_takes_one_currency_longest_overdue_first() -> None:
     tiny = invoice(number="E", amount=30, due=NOW - 40 * DAY)
     charges = plan_overdue([newer, not_due, other_currency, older, tiny, plan()], "eur", NOW)
     assert [(c.invoice_id, c.amount) for c in charges] == [
-        ("in_INV-1", 10000),
-        ("in_A", 30000),
-        ("in_B", 30000),
+        ("in_A", 30000),  # 20 days late
+        ("in_INV-1", 10000),  # its late part: 5 days
+        ("in_B", 30000),  # 2 days
     ]
 
 
