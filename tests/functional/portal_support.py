@@ -198,7 +198,3 @@ def portal(sandbox_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterat
         tmp_path_factory.mktemp("portal"), sandbox_url, support_email="hilfe@example.de"
     ) as found:
         yield found
-
-
-def sqlite_path(settings: Settings) -> Path:
-    return Path(settings.database_url.split(":///", 1)[1])
