@@ -7,8 +7,8 @@ from starlette.routing import BaseRoute, Route
 from portal import branding, health
 from portal.assets import Assets
 from portal.auth import views as auth
+from portal.billing import paying, webhooks
 from portal.billing import views as billing
-from portal.billing import webhooks
 from portal.mail import views as mail_views
 
 
@@ -18,6 +18,16 @@ def routes(*, assets: Assets, demo: bool) -> list[BaseRoute]:
         Route("/history", billing.history, name="billing:history"),
         Route("/invoices/{invoice_id}", billing.invoice_detail, name="billing:invoice"),
         Route("/invoices/{invoice_id}/pdf", billing.invoice_pdf, name="billing:invoice_pdf"),
+        Route("/invoices/{invoice_id}/pay", paying.pay_page, name="billing:pay"),
+        Route(
+            "/payments/{attempt_id}",
+            paying.confirm_payment,
+            methods=["POST"],
+            name="billing:pay_confirm",
+        ),
+        Route(
+            "/payments/{attempt_id}", paying.payment_result, methods=["GET"], name="billing:payment"
+        ),
         Route("/sign-in", auth.sign_in_form, methods=["GET"], name="auth:sign_in"),
         Route("/sign-in", auth.request_link, methods=["POST"], name="auth:request"),
         Route("/sign-in/check-email", auth.check_email, name="auth:check_email"),

@@ -11,7 +11,9 @@ from starlette.responses import Response
 
 from portal.auth.current import principal
 from portal.billing import invoices as rules
+from portal.billing.messages import cannot_pay_message
 from portal.billing.models import Installment, Invoice, InvoicePayment
+from portal.billing.payments import CannotPay, PaymentKind, choices, plan_charge
 from portal.i18n import _
 from portal.permissions import Action, NotFound, Principal, require
 from portal.services import services
@@ -67,9 +69,7 @@ async def history(request: Request) -> Response:
     )
 
 
-async def _own_invoice(
-    request: Request, action: Action, *, who: Principal | None = None
-) -> Invoice:
+async def own_invoice(request: Request, action: Action, *, who: Principal | None = None) -> Invoice:
     who = who or await principal(request)
     invoice_id = request.path_params["invoice_id"]
     if not invoice_id.startswith(STRIPE_ID_PREFIX):
@@ -91,7 +91,7 @@ async def invoice_detail(request: Request) -> Response:
     # variable set inside a gathered task would not reach this one.
     who = await principal(request)
     invoice, payments = await asyncio.gather(
-        _own_invoice(request, Action.VIEW_INVOICE, who=who),
+        own_invoice(request, Action.VIEW_INVOICE, who=who),
         gateway.list_invoice_payments(invoice_id)
         if invoice_id.startswith(STRIPE_ID_PREFIX)
         else _none(),
@@ -113,12 +113,26 @@ async def invoice_detail(request: Request) -> Response:
                 key=lambda p: p.paid_at or p.created,
             ),
             "next_installment": rules.next_installment(invoice),
+            "pay_options": pay_options(invoice, now),
             "installments": [
                 (part, _installment_state(part, overdue)) for part in invoice.installments
             ],
             "now": now,
         },
     )
+
+
+def pay_options(
+    invoice: Invoice, now: datetime
+) -> list[tuple[PaymentKind, int | None, str | None]]:
+    """What the invoice page offers to pay: (kind, amount, or why it cannot be paid)."""
+    options: list[tuple[PaymentKind, int | None, str | None]] = []
+    for kind in choices(invoice, now):
+        try:
+            options.append((kind, plan_charge(invoice, kind, now).amount, None))
+        except CannotPay as exc:
+            options.append((kind, None, cannot_pay_message(exc)))
+    return options
 
 
 def _installment_state(part: Installment, overdue: set[int]) -> rules.InvoiceState:
@@ -141,7 +155,7 @@ def pdf_filename(invoice: Invoice) -> str:
 
 
 async def invoice_pdf(request: Request) -> Response:
-    invoice = await _own_invoice(request, Action.DOWNLOAD_PDF)
+    invoice = await own_invoice(request, Action.DOWNLOAD_PDF)
     content = await services(request).gateway.fetch_invoice_pdf(invoice)
     name = pdf_filename(invoice)
     ascii_name = name.encode("ascii", "replace").decode().replace("?", "_")

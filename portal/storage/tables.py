@@ -86,3 +86,23 @@ rate_limits = Table(
     Column("window_start", UTCDateTime(), primary_key=True),
     Column("count", Integer, nullable=False),
 )
+
+# One row per payment the customer set out to make. Its id is the root of every idempotency key
+# sent to Stripe for it, so a resubmitted form repeats the same request instead of charging again;
+# `fingerprint` is the invoice balance the customer saw, checked again right before charging.
+payment_attempts = Table(
+    "payment_attempts",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("customer_id", String(255), nullable=False, index=True),
+    Column("invoice_id", String(255), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("fingerprint", Text, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("amount", Integer, nullable=False),  # as planned when the page was shown
+    Column("status", String(32), nullable=False),
+    Column("payment_method_id", String(255), nullable=True),
+    Column("error_code", String(64), nullable=True),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+)

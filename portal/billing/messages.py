@@ -1,0 +1,50 @@
+"""What paying can go wrong with, in words a customer understands.
+
+Declines are explained from Stripe's decline code only: Stripe's own messages are English and
+written for developers. Codes not listed get the general message.
+"""
+
+from __future__ import annotations
+
+from portal.billing.payments import CannotPay
+from portal.formatting import format_money
+from portal.i18n import _, current_locale
+
+
+def decline_message(code: str | None) -> str:
+    if code == "insufficient_funds":
+        return _(
+            "The card has insufficient funds. Please use another payment method or try again later."
+        )
+    if code in ("expired_card",):
+        return _("The card has expired. Please use another payment method.")
+    if code in ("incorrect_cvc", "invalid_cvc"):
+        return _(
+            "The card's security code was not accepted. Please add the card again or use another payment method."
+        )
+    if code in ("authentication_required", "invoice_payment_intent_requires_action"):
+        return _(
+            "Your bank wants you to confirm this payment. Please pay with a new card, where you can confirm it."
+        )
+    if code in ("processing_error", "try_again_later"):
+        return _(
+            "The payment could not be processed just now. Nothing was charged. Please try again in a few minutes."
+        )
+    if code in ("lost_card", "stolen_card", "pickup_card", "restricted_card"):
+        return _("The card cannot be used. Please use another payment method.")
+    return _(
+        "The bank declined the payment without giving a reason. Please use another payment method or contact your bank."
+    )
+
+
+def cannot_pay_message(exc: CannotPay) -> str:
+    if exc.reason == "below_minimum":
+        locale = current_locale()
+        return _(
+            "%(amount)s is less than the smallest amount that can be charged (%(minimum)s). Please pay it together with the next payment, or contact us.",
+            amount=format_money(exc.amount, exc.currency, locale),
+            minimum=format_money(exc.minimum, exc.currency, locale),
+        )
+    if exc.reason == "not_payable":
+        return _("This invoice has nothing left to pay.")
+    return _("There is nothing of this kind to pay on this invoice.")
