@@ -10,7 +10,6 @@ import uuid
 import pytest
 
 from portal import i18n
-
 from tests.functional.portal_support import Browser, Portal, text_of
 
 DAY = 86400
