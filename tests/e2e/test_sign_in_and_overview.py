@@ -12,6 +12,7 @@ import pytest
 import stripe
 from playwright.sync_api import Page, expect
 
+from portal import i18n
 from tests.conftest import SANDBOX_KEY
 from tests.e2e.support import (
     NewPage,
@@ -159,3 +160,63 @@ def test_a_second_device_signs_in_with_the_code(
     phone.get_by_role("button", name="Anmelden").click()
     expect(phone.get_by_role("heading", level=1)).to_have_text("Ihre Rechnungen")
     assert_no_serious_violations(phone)
+
+
+def test_pay_an_overdue_installment_then_the_rest_in_german(
+    live_portal: Portal, new_page: NewPage, sandbox_url: str
+) -> None:
+    sdk = stripe.StripeClient(SANDBOX_KEY, base_addresses={"api": sandbox_url})
+    email = f"de-{uuid.uuid4().hex[:8]}@example.com"
+    customer = sdk.v1.customers.create(
+        {"email": email, "name": "Schmidt Haustechnik GmbH", "preferred_locales": ["de"]}
+    )
+    card = sdk.v1.payment_methods.attach("pm_card_visa", {"customer": customer.id})
+    sdk.v1.customers.update(customer.id, {"invoice_settings": {"default_payment_method": card.id}})
+    now = int(time.time())
+    draft = sdk.v1.invoices.create(
+        {
+            "customer": customer.id,
+            "collection_method": "send_invoice",
+            "currency": "eur",
+            "amounts_due": [
+                {"amount": 20000, "due_date": now - 4 * 86400, "description": "Anzahlung"},
+                {"amount": 40000, "due_date": now + 26 * 86400, "description": "Schlussrate"},
+            ],
+        }
+    )
+    sdk.v1.invoice_items.create(
+        {
+            "customer": customer.id,
+            "invoice": draft.id,
+            "amount": 60000,
+            "currency": "eur",
+            "description": "Heizungstausch",
+        }
+    )
+    invoice = sdk.v1.invoices.finalize_invoice(draft.id)
+
+    page = new_page(locale="de", base_url=live_portal.url)
+    request_link(page, email, "de")
+    link = LINK.search(wait_for_mail(live_portal, email))
+    assert link
+    page.goto(link.group(1))
+    page.get_by_role("button", name="Anmelden").click()
+    page.goto(f"/invoices/{invoice.id}")
+    with i18n.use_locale("de"):
+        overdue, partial, paid = (i18n.gettext(s) for s in ("Overdue", "Partially paid", "Paid"))
+    expect(page.locator("h1 .badge")).to_have_text(overdue)
+
+    page.get_by_role("link", name=re.compile("200,00")).click()
+    assert_no_serious_violations(page)
+    screenshot(page, "pay-de-1280")
+    page.get_by_role("button", name=re.compile("200,00")).click()
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
+    assert_no_serious_violations(page)
+    page.goto(f"/invoices/{invoice.id}")
+    expect(page.locator("h1 .badge")).to_have_text(partial)
+
+    page.get_by_role("link", name=re.compile("400,00")).first.click()
+    page.get_by_role("button", name=re.compile("400,00")).click()
+    page.goto(f"/invoices/{invoice.id}")
+    expect(page.locator("h1 .badge")).to_have_text(paid)
+    assert_no_console_errors(page)
