@@ -7,7 +7,7 @@ from starlette.routing import BaseRoute, Route
 from portal import branding, health
 from portal.assets import Assets
 from portal.auth import views as auth
-from portal.billing import paying, webhooks
+from portal.billing import methods, paying, webhooks
 from portal.billing import views as billing
 from portal.mail import views as mail_views
 
@@ -27,6 +27,19 @@ def routes(*, assets: Assets, demo: bool) -> list[BaseRoute]:
         ),
         Route(
             "/payments/{attempt_id}", paying.payment_result, methods=["GET"], name="billing:payment"
+        ),
+        Route("/payment-methods", methods.payment_methods, name="billing:methods"),
+        Route(
+            "/payment-methods/default",
+            methods.make_default,
+            methods=["POST"],
+            name="billing:method_default",
+        ),
+        Route(
+            "/payment-methods/remove",
+            methods.remove,
+            methods=["POST"],
+            name="billing:method_remove",
         ),
         Route("/sign-in", auth.sign_in_form, methods=["GET"], name="auth:sign_in"),
         Route("/sign-in", auth.request_link, methods=["POST"], name="auth:request"),

@@ -482,6 +482,17 @@ class StripeGateway:
             )
         return [payment_method_from_stripe(_plain(item)) for item in page.data]
 
+    async def set_default_payment_method(self, customer_id: str, payment_method_id: str) -> None:
+        """The method Stripe charges for this customer's invoices by default."""
+        async with _stripe_errors():
+            await self._client.v1.customers.update_async(
+                customer_id, {"invoice_settings": {"default_payment_method": payment_method_id}}
+            )
+
+    async def detach_payment_method(self, payment_method_id: str) -> None:
+        async with _stripe_errors():
+            await self._client.v1.payment_methods.detach_async(payment_method_id)
+
     async def list_tax_ids(self, customer_id: str) -> list[TaxId]:
         async with _stripe_errors():
             page = await self._client.v1.customers.tax_ids.list_async(customer_id, {"limit": 100})

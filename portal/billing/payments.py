@@ -131,3 +131,10 @@ def fingerprint(invoice: Invoice) -> str:
     """What the customer saw of the invoice's balance: changes whenever any payment lands."""
     parts = ",".join(str(p.amount_remaining) for p in invoice.installments)
     return f"{invoice.id}:{invoice.status}:{invoice.amount_remaining}:{parts}"
+
+
+def may_remove_method(method_count: int, has_unpaid_invoices: bool) -> bool:
+    """A saved method may go unless it is the last one while invoices are still to be paid:
+    Stripe would then have nothing to collect them with (the rule customers know from other
+    billing portals), so the customer adds another first."""
+    return method_count > 1 or not has_unpaid_invoices

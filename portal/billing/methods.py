@@ -1,0 +1,98 @@
+"""The customer's saved payment methods: list, choose the default, remove."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from portal.auth.current import principal
+from portal.billing.models import PaymentMethod
+from portal.billing.paying import usable
+from portal.billing.payments import may_remove_method
+from portal.csrf import verified_form
+from portal.i18n import _
+from portal.permissions import Action, NotFound, Principal, require
+from portal.services import services
+from portal.templating import render
+
+
+@dataclass(frozen=True)
+class Wallet:
+    """What the page needs, read from Stripe in one concurrent round trip."""
+
+    methods: list[PaymentMethod]
+    default_id: str | None
+    has_unpaid_invoices: bool
+
+
+async def _wallet(request: Request, who: Principal) -> Wallet:
+    gateway = services(request).gateway
+    methods, customer, still_open, written_off = await asyncio.gather(
+        gateway.list_payment_methods(who.customer_id),
+        gateway.get_customer(who.customer_id),
+        gateway.list_invoices(who.customer_id, status="open", limit=1),
+        gateway.list_invoices(who.customer_id, status="uncollectible", limit=1),
+    )
+    unpaid = any(i.amount_remaining for i in (*still_open.items, *written_off.items))
+    return Wallet(methods, customer.default_payment_method_id, unpaid)
+
+
+def _page(
+    request: Request, wallet: Wallet, *, message: str | None = None, status: int = 200
+) -> Response:
+    now = datetime.now(UTC)
+    return render(
+        request,
+        "pages/payment_methods.html",
+        {
+            "methods": [(m, usable(m, now)) for m in wallet.methods],
+            "default_id": wallet.default_id,
+            "may_remove": may_remove_method(len(wallet.methods), wallet.has_unpaid_invoices),
+            "message": message,
+        },
+        status=status,
+    )
+
+
+async def payment_methods(request: Request) -> Response:
+    who = await principal(request)
+    require(who, Action.VIEW_ACCOUNT)
+    return _page(request, await _wallet(request, who))
+
+
+async def _chosen(request: Request) -> tuple[Principal, Wallet, PaymentMethod]:
+    form = await verified_form(request)
+    who = await principal(request)
+    require(who, Action.MANAGE_PAYMENT_METHODS)
+    wallet = await _wallet(request, who)
+    chosen = next((m for m in wallet.methods if m.id == form.get("payment_method")), None)
+    if chosen is None:  # not one of this customer's methods
+        raise NotFound(str(form.get("payment_method")))
+    return who, wallet, chosen
+
+
+async def make_default(request: Request) -> Response:
+    who, _wallet_now, chosen = await _chosen(request)
+    if not usable(chosen, datetime.now(UTC)):
+        raise NotFound(chosen.id)
+    await services(request).gateway.set_default_payment_method(who.customer_id, chosen.id)
+    return RedirectResponse(request.url_for("billing:methods"), status_code=303)
+
+
+async def remove(request: Request) -> Response:
+    _who, wallet, chosen = await _chosen(request)
+    if not may_remove_method(len(wallet.methods), wallet.has_unpaid_invoices):
+        return _page(
+            request,
+            wallet,
+            message=_(
+                "This is your only payment method and some invoices are still to be paid, so it cannot be removed. Please add another payment method first."
+            ),
+            status=409,
+        )
+    await services(request).gateway.detach_payment_method(chosen.id)
+    return RedirectResponse(request.url_for("billing:methods"), status_code=303)

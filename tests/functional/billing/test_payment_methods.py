@@ -1,0 +1,92 @@
+"""The payment methods page against Stripe's records: default, removal and the last-method rule."""
+
+from __future__ import annotations
+
+import re
+
+from tests.functional.billing.test_paying import customer_with_card, signed_in
+from tests.functional.portal_support import Portal, text_of
+
+
+def methods_of(portal: Portal, customer: str) -> list[str]:
+    return [m.id for m in portal.sdk.v1.customers.payment_methods.list(customer).data]
+
+
+def test_lists_cards_and_sepa_with_the_default_and_expired_marked(portal: Portal) -> None:
+    email, customer, visa = customer_with_card(portal)
+    expired = portal.sdk.v1.payment_methods.attach("pm_card_mastercard", {"customer": customer})
+    portal.sdk.v1.payment_methods.update(expired.id, {"card": {"exp_month": 3, "exp_year": 2024}})
+    sepa = portal.sdk.v1.payment_methods.create(
+        {
+            "type": "sepa_debit",
+            "sepa_debit": {"iban": "DE89370400440532013000"},
+            "billing_details": {"name": "Anna Schmidt", "email": email},
+        }
+    )
+    portal.sdk.v1.payment_methods.attach(sepa.id, {"customer": customer})
+    page = signed_in(portal, email).get("/payment-methods")
+    text = text_of(page)
+    assert "Visa •••• 4242" in text
+    assert "Mastercard •••• 4444" in text
+    assert "•••• 3000" in text
+    rows = {
+        m: r
+        for r in re.findall(r'<li class="method-row">.*?</li>', page.text, re.S)
+        for m in (visa, expired.id)
+        if m in r
+    }
+    assert "badge--open" in rows[visa]  # the default
+    assert "badge--overdue" in rows[expired.id]  # expired
+    assert 'name="payment_method" value="' + expired.id + '"' in rows[expired.id]
+
+
+def test_make_another_method_the_default(portal: Portal) -> None:
+    email, customer, _visa = customer_with_card(portal)
+    other = portal.sdk.v1.payment_methods.attach("pm_card_mastercard", {"customer": customer})
+    browser = signed_in(portal, email)
+    browser.get("/payment-methods")
+    assert browser.post("/payment-methods/default", {"payment_method": other.id}).status_code == 303
+    settings = portal.sdk.v1.customers.retrieve(customer).invoice_settings
+    assert settings is not None
+    assert settings.default_payment_method == other.id
+
+
+def test_remove_a_method_that_is_not_the_last(portal: Portal) -> None:
+    email, customer, visa = customer_with_card(portal)
+    other = portal.sdk.v1.payment_methods.attach("pm_card_mastercard", {"customer": customer})
+    portal.invoice(customer)
+    browser = signed_in(portal, email)
+    browser.get("/payment-methods")
+    assert browser.post("/payment-methods/remove", {"payment_method": other.id}).status_code == 303
+    assert methods_of(portal, customer) == [visa]
+
+
+def test_the_last_method_stays_while_invoices_are_unpaid(portal: Portal) -> None:
+    email, customer, visa = customer_with_card(portal)
+    portal.invoice(customer)
+    browser = signed_in(portal, email)
+    page = browser.get("/payment-methods")
+    assert "/payment-methods/remove" not in page.text
+    refused = browser.post("/payment-methods/remove", {"payment_method": visa})
+    assert refused.status_code == 409
+    assert 'role="alert"' in refused.text
+    assert methods_of(portal, customer) == [visa]
+
+
+def test_the_last_method_can_go_when_nothing_is_unpaid(portal: Portal) -> None:
+    email, customer, visa = customer_with_card(portal)
+    browser = signed_in(portal, email)
+    browser.get("/payment-methods")
+    assert browser.post("/payment-methods/remove", {"payment_method": visa}).status_code == 303
+    assert methods_of(portal, customer) == []
+
+
+def test_another_customers_method_is_not_found(portal: Portal) -> None:
+    email, _customer, _visa = customer_with_card(portal)
+    _other_email, other, other_pm = customer_with_card(portal)
+    portal.sdk.v1.payment_methods.attach("pm_card_mastercard", {"customer": other})
+    browser = signed_in(portal, email)
+    browser.get("/payment-methods")
+    assert browser.post("/payment-methods/remove", {"payment_method": other_pm}).status_code == 404
+    assert browser.post("/payment-methods/default", {"payment_method": other_pm}).status_code == 404
+    assert other_pm in methods_of(portal, other)
