@@ -29,6 +29,8 @@ def routes(*, assets: Assets, demo: bool) -> list[BaseRoute]:
             "/payments/{attempt_id}", paying.payment_result, methods=["GET"], name="billing:payment"
         ),
         Route("/payment-methods", methods.payment_methods, name="billing:methods"),
+        Route("/payment-methods/add", methods.add, methods=["POST"], name="billing:method_add"),
+        Route("/payment-methods/added", methods.added, name="billing:method_added"),
         Route(
             "/payment-methods/default",
             methods.make_default,

@@ -35,9 +35,19 @@ def csp_header(policy: dict[str, list[str]] = CSP) -> str:
     return "; ".join(f"{name} {' '.join(values)}" for name, values in policy.items())
 
 
+def policy_for(settings: Settings) -> dict[str, list[str]]:
+    """The CSP, with the sandbox's (or another Stripe-compatible server's) origin allowed as a
+    form target when the portal is pointed at one: its Checkout pages stand in for Stripe's."""
+    policy = {name: list(values) for name, values in CSP.items()}
+    api = urlsplit(settings.stripe_api_base)
+    if api.netloc != "api.stripe.com":
+        policy["form-action"].append(f"{api.scheme}://{api.netloc}")
+    return policy
+
+
 def security_headers(settings: Settings) -> list[tuple[bytes, bytes]]:
     headers = {
-        "content-security-policy": csp_header(),
+        "content-security-policy": csp_header(policy_for(settings)),
         "x-content-type-options": "nosniff",
         "x-frame-options": "DENY",
         # No URL leaves the site in a Referer. Within it the origin is kept, because with

@@ -493,6 +493,43 @@ class StripeGateway:
         async with _stripe_errors():
             await self._client.v1.payment_methods.detach_async(payment_method_id)
 
+    async def start_adding_payment_method(
+        self, customer_id: str, *, success_url: str, cancel_url: str, locale: str
+    ) -> str:
+        """A Checkout Session in setup mode, hosted by Stripe, so card data never touches the
+        portal; returns the URL to send the customer to."""
+        async with _stripe_errors():
+            session = await self._client.v1.checkout.sessions.create_async(
+                cast(
+                    Any,
+                    {
+                        "mode": "setup",
+                        "customer": customer_id,
+                        "currency": "eur",  # SEPA Direct Debit is a euro method
+                        "payment_method_types": ["card", "sepa_debit"],
+                        "success_url": success_url,
+                        "cancel_url": cancel_url,
+                        "locale": locale,
+                    },
+                )
+            )
+        if not session.url:
+            raise GatewayError("Checkout returned no URL")
+        return str(session.url)
+
+    async def added_payment_method(self, session_id: str, customer_id: str) -> str | None:
+        """The payment method a completed setup Checkout Session saved for this customer."""
+        async with _stripe_errors():
+            session = _plain(
+                await self._client.v1.checkout.sessions.retrieve_async(
+                    session_id, {"expand": ["setup_intent"]}
+                )
+            )
+        if _id(session.get("customer")) != customer_id or session.get("status") != "complete":
+            return None
+        intent = session.get("setup_intent") or {}
+        return _id(intent.get("payment_method")) if isinstance(intent, Mapping) else None
+
     async def list_tax_ids(self, customer_id: str) -> list[TaxId]:
         async with _stripe_errors():
             page = await self._client.v1.customers.tax_ids.list_async(customer_id, {"limit": 100})

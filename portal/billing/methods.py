@@ -14,7 +14,7 @@ from portal.billing.models import PaymentMethod
 from portal.billing.paying import usable
 from portal.billing.payments import may_remove_method
 from portal.csrf import verified_form
-from portal.i18n import _
+from portal.i18n import _, current_locale
 from portal.permissions import Action, NotFound, Principal, require
 from portal.services import services
 from portal.templating import render
@@ -95,4 +95,40 @@ async def remove(request: Request) -> Response:
             status=409,
         )
     await services(request).gateway.detach_payment_method(chosen.id)
+    return RedirectResponse(request.url_for("billing:methods"), status_code=303)
+
+
+async def add(request: Request) -> Response:
+    """Off to Stripe's hosted page to add a card or a SEPA mandate; back to `added`."""
+    await verified_form(request)
+    who = await principal(request)
+    require(who, Action.MANAGE_PAYMENT_METHODS)
+    svc = services(request)
+    # Return addresses come from PORTAL_BASE_URL, never from the request.
+    base = svc.settings.base_url
+    url = await svc.gateway.start_adding_payment_method(
+        who.customer_id,
+        success_url=base
+        + request.app.url_path_for("billing:method_added")
+        + "?session_id={CHECKOUT_SESSION_ID}",
+        cancel_url=base + request.app.url_path_for("billing:methods"),
+        locale=current_locale(),
+    )
+    return RedirectResponse(url, status_code=303)
+
+
+async def added(request: Request) -> Response:
+    """Back from Stripe: the new method becomes the default when there was none."""
+    who = await principal(request)
+    require(who, Action.MANAGE_PAYMENT_METHODS)
+    session_id = request.query_params.get("session_id", "")
+    if not session_id.startswith("cs_"):
+        raise NotFound(session_id)
+    gateway = services(request).gateway
+    method_id = await gateway.added_payment_method(session_id, who.customer_id)
+    if method_id is None:
+        raise NotFound(session_id)
+    wallet = await _wallet(request, who)
+    if wallet.default_id is None or not any(m.id == wallet.default_id for m in wallet.methods):
+        await gateway.set_default_payment_method(who.customer_id, method_id)
     return RedirectResponse(request.url_for("billing:methods"), status_code=303)

@@ -20,3 +20,12 @@ def test_csp_allows_no_inline_code_and_no_framing() -> None:
     assert "frame-ancestors 'none'" in policy
     assert "object-src 'none'" in policy
     assert "base-uri 'none'" in policy
+
+
+def test_forms_may_go_to_stripe_or_to_the_configured_sandbox_only(tmp_path: Path) -> None:
+    real = dict(security_headers(make_settings(tmp_path, stripe_api_base="https://api.stripe.com")))
+    sandbox = dict(
+        security_headers(make_settings(tmp_path, stripe_api_base="http://127.0.0.1:12111"))
+    )
+    assert b"form-action 'self' https://checkout.stripe.com;" in real[b"content-security-policy"]
+    assert b"http://127.0.0.1:12111" in sandbox[b"content-security-policy"]

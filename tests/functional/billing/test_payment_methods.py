@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import re
+import uuid
+
+import httpx
 
 from tests.functional.billing.test_paying import customer_with_card, signed_in
 from tests.functional.portal_support import Portal, text_of
@@ -90,3 +93,40 @@ def test_another_customers_method_is_not_found(portal: Portal) -> None:
     assert browser.post("/payment-methods/remove", {"payment_method": other_pm}).status_code == 404
     assert browser.post("/payment-methods/default", {"payment_method": other_pm}).status_code == 404
     assert other_pm in methods_of(portal, other)
+
+
+def test_add_a_card_through_stripes_hosted_page(portal: Portal) -> None:
+    email = f"neu-{uuid.uuid4().hex[:8]}@example.de"
+    customer = portal.customer(email=email)
+    browser = signed_in(portal, email)
+    browser.get("/payment-methods")
+    leave = browser.post("/payment-methods/add")
+    assert leave.status_code == 303
+    checkout = leave.headers["location"]
+    assert checkout.startswith(portal.settings.stripe_api_base)
+    # The customer fills in Stripe's page (the sandbox's stands in for it) and comes back.
+    back = httpx.post(
+        checkout, data={"method": "card", "card": "pm_card_mastercard", "name": "Anna Schmidt"}
+    )
+    assert back.status_code in (302, 303)
+    returned = back.headers["location"]
+    assert returned.startswith(portal.url + "/payment-methods/added?session_id=cs_")
+    assert browser.get(returned.removeprefix(portal.url)).status_code == 303
+    (method,) = methods_of(portal, customer)
+    settings = portal.sdk.v1.customers.retrieve(customer).invoice_settings
+    assert settings is not None
+    assert settings.default_payment_method == method  # the first method becomes the default
+
+
+def test_a_session_of_another_customer_adds_nothing(portal: Portal) -> None:
+    email, customer, _visa = customer_with_card(portal)
+    other_email, _other, _pm = customer_with_card(portal)
+    other_browser = signed_in(portal, other_email)
+    other_browser.get("/payment-methods")
+    checkout = other_browser.post("/payment-methods/add").headers["location"]
+    returned = httpx.post(checkout, data={"method": "card", "card": "pm_card_visa"}).headers[
+        "location"
+    ]
+    browser = signed_in(portal, email)
+    assert browser.get(returned.removeprefix(portal.url)).status_code == 404
+    assert len(methods_of(portal, customer)) == 1
