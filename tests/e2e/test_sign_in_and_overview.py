@@ -220,3 +220,34 @@ def test_pay_an_overdue_installment_then_the_rest_in_german(
     page.goto(f"/invoices/{invoice.id}")
     expect(page.locator("h1 .badge")).to_have_text(paid)
     assert_no_console_errors(page)
+
+
+def test_add_a_sepa_mandate_through_checkout_in_dutch(
+    live_portal: Portal, new_page: NewPage, sandbox_url: str
+) -> None:
+    sdk = stripe.StripeClient(SANDBOX_KEY, base_addresses={"api": sandbox_url})
+    email = f"nl-{uuid.uuid4().hex[:8]}@example.com"
+    customer = sdk.v1.customers.create(
+        {"email": email, "name": "Bloemenhandel De Vries B.V.", "preferred_locales": ["nl"]}
+    )
+    page = new_page(width=375, locale="nl", base_url=live_portal.url)
+    page.goto("/sign-in")
+    page.get_by_label("E-mailadres").fill(email)
+    page.locator('form[action$="/sign-in"] button').click()
+    link = LINK.search(wait_for_mail(live_portal, email))
+    assert link
+    page.goto(link.group(1))
+    page.locator('form[action$="/sign-in/confirm"] button').click()
+    page.goto("/payment-methods")
+    assert_no_serious_violations(page)
+    page.locator('form[action$="/payment-methods/add"] button').click()
+    # The sandbox's hosted page stands in for Stripe Checkout (the CSP must allow going there).
+    page.get_by_label("Name").fill("Sanne de Vries")
+    page.get_by_label("E-mail").fill(email)
+    page.get_by_role("button", name="Use this account").click()
+    expect(page).to_have_url(live_portal.url + "/payment-methods")
+    expect(page.locator(".method-row")).to_contain_text("3000")
+    screenshot(page, "payment-methods-nl-375")
+    assert_no_serious_violations(page)
+    methods = sdk.v1.customers.payment_methods.list(customer.id).data
+    assert [m.type for m in methods] == ["sepa_debit"]
