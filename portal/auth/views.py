@@ -180,20 +180,13 @@ async def confirm_page(request: Request) -> Response:
     svc = services(request)
     link_token = read_cookie(request, svc.settings, "link")
     if link_token is None:
-        return render(
-            request,
-            "pages/link_problem.html",
-            {"message": _refusal_message(tokens.Redemption("invalid"))},
-            status=400,
-        )
+        return _link_problem(request, tokens.Redemption("invalid"))
     async with svc.engine.connect() as conn:
         state = await tokens.peek_link(
             conn, link_token=link_token, browser_id=browser_id(request), now=datetime.now(UTC)
         )
     if state.refusal not in (None, "needs_code"):
-        return render(
-            request, "pages/link_problem.html", {"message": _refusal_message(state)}, status=400
-        )
+        return _link_problem(request, state)
     return render(
         request,
         "pages/confirm.html",
@@ -206,12 +199,7 @@ async def confirm(request: Request) -> Response:
     form = await verified_form(request)
     link_token = read_cookie(request, svc.settings, "link")
     if link_token is None:
-        return render(
-            request,
-            "pages/link_problem.html",
-            {"message": _refusal_message(tokens.Redemption("invalid"))},
-            status=400,
-        )
+        return _link_problem(request, tokens.Redemption("invalid"))
     code = form.get("code")
     if code is not None:
         async with svc.engine.connect() as conn:
@@ -236,9 +224,7 @@ async def confirm(request: Request) -> Response:
             status=400,
         )
     if not result.ok:
-        return render(
-            request, "pages/link_problem.html", {"message": _refusal_message(result)}, status=400
-        )
+        return _link_problem(request, result)
     return await _signed_in(request, result)
 
 
@@ -246,12 +232,7 @@ async def _signed_in(request: Request, result: tokens.Redemption) -> Response:
     svc = services(request)
     if not result.customer_ids:
         # Only reachable by guessing the code of an address no customer has.
-        return render(
-            request,
-            "pages/link_problem.html",
-            {"message": _refusal_message(tokens.Redemption("invalid"))},
-            status=400,
-        )
+        return _link_problem(request, tokens.Redemption("invalid"))
     customers = await svc.gateway.get_customers(result.customer_ids)
     old = read_cookie(request, svc.settings, "session")
     if old:
@@ -275,6 +256,13 @@ async def _signed_in(request: Request, result: tokens.Redemption) -> Response:
     )
     delete_cookie(response, svc.settings, "link")
     return response
+
+
+def _link_problem(request: Request, result: tokens.Redemption) -> Response:
+    """The page for a link that cannot sign anyone in, saying why."""
+    return render(
+        request, "pages/link_problem.html", {"message": _refusal_message(result)}, status=400
+    )
 
 
 def _refusal_message(result: tokens.Redemption) -> str:

@@ -10,11 +10,21 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import text
 
-from tests.functional.portal_support import Portal, code_in, link_in, text_of
+from portal.mail.devmailbox import ReceivedMail
+from tests.functional.portal_support import Browser, Portal, code_in, link_in, text_of
 
 
 def new_email() -> str:
     return f"kunde-{uuid.uuid4().hex[:8]}@example.de"
+
+
+def requested(portal: Portal) -> tuple[str, Browser, ReceivedMail]:
+    """A new customer who has asked for a sign-in e-mail in a browser, and that e-mail."""
+    email = new_email()
+    portal.customer(email=email)
+    browser = portal.browser()
+    browser.request_link(email)
+    return email, browser, portal.wait_for_mail(email)
 
 
 def test_link_confirmed_in_the_same_browser_opens_the_overview(portal: Portal) -> None:
@@ -110,11 +120,8 @@ def test_code_signs_in_a_second_browser_that_opened_the_link(portal: Portal) -> 
 
 
 def test_code_typed_into_the_browser_that_asked(portal: Portal) -> None:
-    email = new_email()
-    portal.customer(email=email)
-    browser = portal.browser()
-    browser.request_link(email)
-    code = code_in(portal.wait_for_mail(email))
+    _email, browser, mail = requested(portal)
+    code = code_in(mail)
     browser.get("/sign-in/check-email")
     assert browser.post("/sign-in/code", {"code": code}).status_code == 303
     assert browser.get("/").status_code == 200
@@ -134,11 +141,8 @@ def test_a_used_link_is_refused(portal: Portal) -> None:
 
 
 def test_an_expired_link_is_refused(portal: Portal) -> None:
-    email = new_email()
-    portal.customer(email=email)
-    browser = portal.browser()
-    browser.request_link(email)
-    link = link_in(portal.wait_for_mail(email))
+    email, browser, mail = requested(portal)
+    link = link_in(mail)
     with portal.db.begin() as conn:
         conn.execute(
             text("UPDATE login_tokens SET expires_at = :t WHERE email = :e"),
@@ -152,11 +156,8 @@ def test_an_expired_link_is_refused(portal: Portal) -> None:
 
 
 def test_a_newer_request_replaces_the_earlier_link(portal: Portal) -> None:
-    email = new_email()
-    portal.customer(email=email)
-    browser = portal.browser()
-    browser.request_link(email)
-    first = link_in(portal.wait_for_mail(email))
+    email, browser, mail = requested(portal)
+    first = link_in(mail)
     browser.request_link(email)
     portal.wait_for_mail(email, count=2)
     browser.get(first)
@@ -165,11 +166,8 @@ def test_a_newer_request_replaces_the_earlier_link(portal: Portal) -> None:
 
 
 def test_a_tampered_link_is_refused(portal: Portal) -> None:
-    email = new_email()
-    portal.customer(email=email)
-    browser = portal.browser()
-    browser.request_link(email)
-    link = link_in(portal.wait_for_mail(email))
+    _email, browser, mail = requested(portal)
+    link = link_in(mail)
     tampered = link[:-3] + ("AAA" if not link.endswith("AAA") else "BBB")
     browser.get(tampered)
     page = browser.get("/sign-in/confirm")
@@ -179,11 +177,8 @@ def test_a_tampered_link_is_refused(portal: Portal) -> None:
 
 
 def test_five_wrong_codes_lock_the_code_even_for_the_right_one(portal: Portal) -> None:
-    email = new_email()
-    portal.customer(email=email)
-    browser = portal.browser()
-    browser.request_link(email)
-    code = code_in(portal.wait_for_mail(email))
+    _email, browser, mail = requested(portal)
+    code = code_in(mail)
     browser.get("/sign-in/check-email")
     answers = [browser.post("/sign-in/code", {"code": "ZZZZ-ZZZZ"}) for _ in range(5)]
     assert [a.status_code for a in answers] == [400] * 5
@@ -194,11 +189,8 @@ def test_five_wrong_codes_lock_the_code_even_for_the_right_one(portal: Portal) -
 
 
 def test_two_simultaneous_confirmations_sign_in_once(portal: Portal) -> None:
-    email = new_email()
-    portal.customer(email=email)
-    browser = portal.browser()
-    browser.request_link(email)
-    link = link_in(portal.wait_for_mail(email))
+    email, browser, mail = requested(portal)
+    link = link_in(mail)
     browser.get(link)
     browser.get("/sign-in/confirm")
     with concurrent.futures.ThreadPoolExecutor(4) as pool:
