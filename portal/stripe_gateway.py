@@ -122,7 +122,7 @@ def _translate(exc: stripe.StripeError) -> GatewayError:
             message,
             code=code,
             decline_code=getattr(error, "decline_code", None) if error else None,
-            payment_intent_id=pi.get("id") if isinstance(pi, Mapping) else None,
+            payment_intent_id=_id(pi),
             request_id=request_id,
         )
     if isinstance(exc, stripe.RateLimitError):
@@ -172,9 +172,11 @@ def _address(data: Mapping[str, Any] | None) -> Address | None:
 
 def _id(value: Any) -> str | None:
     """An expandable field: either an id or the expanded object."""
+    if value is None or isinstance(value, str):
+        return value
     if isinstance(value, Mapping):
         return cast(str, value["id"])
-    return cast(str | None, value)
+    return cast(str | None, getattr(value, "id", None))  # a StripeObject (not a Mapping)
 
 
 def customer_from_stripe(data: Mapping[str, Any]) -> Customer:
@@ -494,10 +496,18 @@ class StripeGateway:
             await self._client.v1.payment_methods.detach_async(payment_method_id)
 
     async def start_adding_payment_method(
-        self, customer_id: str, *, success_url: str, cancel_url: str, locale: str
+        self,
+        customer_id: str,
+        *,
+        success_url: str,
+        cancel_url: str,
+        locale: str,
+        for_currency: str = "eur",
     ) -> str:
         """A Checkout Session in setup mode, hosted by Stripe, so card data never touches the
-        portal; returns the URL to send the customer to."""
+        portal; returns the URL to send the customer to. SEPA Direct Debit is offered only when
+        the method is for euro payments, the only currency it can pay."""
+        types = ["card", "sepa_debit"] if for_currency == "eur" else ["card"]
         async with _stripe_errors():
             session = await self._client.v1.checkout.sessions.create_async(
                 cast(
@@ -505,8 +515,8 @@ class StripeGateway:
                     {
                         "mode": "setup",
                         "customer": customer_id,
-                        "currency": "eur",  # SEPA Direct Debit is a euro method
-                        "payment_method_types": ["card", "sepa_debit"],
+                        "currency": for_currency,
+                        "payment_method_types": types,
                         "success_url": success_url,
                         "cancel_url": cancel_url,
                         "locale": locale,
@@ -551,50 +561,69 @@ class StripeGateway:
 
     async def pay_part_of_invoice(
         self,
-        invoice: Invoice,
         *,
+        invoice_id: str,
+        customer_id: str,
+        currency: str,
         amount: int,
         payment_method_id: str,
         idempotency_key: str,
-        return_url: str | None = None,
+        return_url: str,
     ) -> PaymentIntent:
         """Pay `amount` of an invoice (installments): a PaymentIntent attached to the invoice.
 
         The PaymentIntent is attached before it is confirmed, so that a charge that succeeds is
         always counted on the invoice, even if the portal stops between the two calls. Each step
         has its own key derived from `idempotency_key`, so a retry of the whole sequence repeats
-        nothing.
+        nothing. The customer is present, so the confirmation is on-session with a `return_url`:
+        a bank that wants 3-D Secure gets a redirect (`action_url`) instead of a decline.
         """
-        if not 0 < amount <= invoice.amount_remaining:
-            raise ValueError("amount must be positive and at most what remains")
+        if amount <= 0:
+            raise ValueError("amount must be positive")
         async with _stripe_errors():
             intent = await self._client.v1.payment_intents.create_async(
                 cast(
                     Any,
                     {
                         "amount": amount,
-                        "currency": invoice.currency,
-                        "customer": invoice.customer_id,
+                        "currency": currency,
+                        "customer": customer_id,
                         "payment_method": payment_method_id,
-                        "metadata": {"invoice": invoice.id},
+                        "metadata": {"invoice": invoice_id},
                     },
                 ),
                 {"idempotency_key": f"{idempotency_key}:create"},
             )
             await self._client.v1.invoices.attach_payment_async(
-                invoice.id,
+                invoice_id,
                 {"payment_intent": intent.id},
                 {"idempotency_key": f"{idempotency_key}:attach"},
             )
-            confirm: dict[str, Any] = {"payment_method": payment_method_id}
-            if return_url:
-                confirm["return_url"] = return_url
-            else:
-                confirm["off_session"] = True
             confirmed = await self._client.v1.payment_intents.confirm_async(
-                intent.id, cast(Any, confirm), {"idempotency_key": f"{idempotency_key}:confirm"}
+                intent.id,
+                cast(Any, {"payment_method": payment_method_id, "return_url": return_url}),
+                {"idempotency_key": f"{idempotency_key}:confirm"},
             )
         return payment_intent_from_stripe(_plain(confirmed))
+
+    async def authenticate_payment(
+        self, payment_intent_id: str, *, return_url: str, idempotency_key: str
+    ) -> PaymentIntent:
+        """Ask Stripe for the page where the customer confirms a payment with their bank: an
+        invoice's PaymentIntent left in `requires_action` by `invoices.pay` is confirmed again
+        with a `return_url`, which makes its next action a redirect."""
+        async with _stripe_errors():
+            confirmed = await self._client.v1.payment_intents.confirm_async(
+                payment_intent_id,
+                cast(Any, {"return_url": return_url}),
+                {"idempotency_key": idempotency_key},
+            )
+        return payment_intent_from_stripe(_plain(confirmed))
+
+    async def get_payment_intent(self, payment_intent_id: str) -> PaymentIntent:
+        async with _stripe_errors():
+            data = await self._client.v1.payment_intents.retrieve_async(payment_intent_id)
+        return payment_intent_from_stripe(_plain(data))
 
     # --- webhooks ---
 

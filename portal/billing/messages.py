@@ -7,6 +7,7 @@ written for developers. Codes not listed get the general message.
 from __future__ import annotations
 
 from portal.billing.payments import CannotPay
+from portal.billing.records import ChargeRecord
 from portal.formatting import format_money
 from portal.i18n import _, current_locale
 
@@ -25,6 +26,10 @@ def decline_message(code: str | None) -> str:
     if code in ("authentication_required", "invoice_payment_intent_requires_action"):
         return _(
             "Your bank wants you to confirm this payment. Please pay with a new card, where you can confirm it."
+        )
+    if code == "payment_intent_authentication_failure":
+        return _(
+            "The payment was not confirmed with your bank, so nothing was charged. Please try again or use another payment method."
         )
     if code in ("processing_error", "try_again_later"):
         return _(
@@ -48,3 +53,16 @@ def cannot_pay_message(exc: CannotPay) -> str:
     if exc.reason == "not_payable":
         return _("This invoice has nothing left to pay.")
     return _("There is nothing of this kind to pay on this invoice.")
+
+
+def charge_message(charge: ChargeRecord) -> str | None:
+    """Why a charge of a payment was not made, for its line on the payment's page."""
+    if charge.status == "failed":
+        return decline_message(charge.error_code)
+    if charge.status == "changed":
+        return _(
+            "Not charged: this invoice changed after the payment page was shown (another payment may have arrived)."
+        )
+    if charge.status == "skipped":
+        return _("Not charged, because the payment before it did not go through.")
+    return None

@@ -1,9 +1,9 @@
-"""Paying an invoice with a saved payment method: choose, confirm, see the outcome.
+"""The pages of paying: start a payment, choose how to pay, come back from Stripe, see the result.
 
-The pay page plans the charge from Stripe's invoice and records an attempt; pressing "Pay" claims
-that attempt once, re-reads the invoice, checks that its balance is what the customer saw, plans
-the charge again from it, and charges with the attempt's idempotency key. A double click, a
-second tab or a resubmitted form therefore never charges twice (see `portal.billing.attempts`).
+Every payment has one page, `/payments/{id}`: while nothing has been charged it shows what will
+be paid and the methods to pay with; afterwards it shows what became of each charge. Starting a
+payment (an invoice's pay button, "pay all overdue") plans its charges from Stripe's invoices as
+they are now and redirects there. The charging itself is `portal.billing.charging`.
 """
 
 from __future__ import annotations
@@ -11,46 +11,60 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime
 
-from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from portal.auth.current import principal
-from portal.billing import attempts
-from portal.billing.messages import cannot_pay_message, decline_message
-from portal.billing.models import PaymentMethod
-from portal.billing.payments import KINDS, CannotPay, fingerprint, plan_charge
+from portal.billing import charging, records
+from portal.billing import invoices as rules
+from portal.billing.messages import cannot_pay_message, charge_message
+from portal.billing.models import Invoice, PaymentMethod
+from portal.billing.payments import KINDS, CannotPay, Charge, fingerprint, plan_charge, plan_overdue
+from portal.billing.records import Payment
 from portal.billing.views import own_invoice
 from portal.csrf import verified_form
-from portal.i18n import _
-from portal.permissions import Action, NotFound, require
-from portal.services import services
+from portal.i18n import current_locale
+from portal.permissions import Action, NotFound, Principal, require
+from portal.services import Services, services
 from portal.storage.database import transaction
-from portal.stripe_gateway import PaymentDeclined, StripeUnavailable
 from portal.templating import render
 
+NEW_METHOD = "new"
 
-def usable(method: PaymentMethod, now: datetime) -> bool:
-    """Cards past their expiry month cannot be charged; other methods do not expire."""
+
+def usable(method: PaymentMethod, now: datetime, currency: str | None = None) -> bool:
+    """Cards past their expiry month cannot be charged; SEPA Direct Debit pays only euros."""
+    if currency is not None and method.type == "sepa_debit" and currency != "eur":
+        return False
     if method.exp_year is None or method.exp_month is None:
         return True
     return (method.exp_year, method.exp_month) >= (now.year, now.month)
 
 
-async def pay_page(request: Request) -> Response:
+async def _start(
+    request: Request, who: Principal, currency: str, charges: list[Charge], seen: list[Invoice]
+) -> Response:
+    prints = {invoice.id: fingerprint(invoice) for invoice in seen}
+    async with transaction(services(request).engine) as conn:
+        payment_id = await records.create(
+            conn,
+            who.customer_id,
+            currency,
+            [(charge, prints[charge.invoice_id]) for charge in charges],
+            datetime.now(UTC),
+        )
+    return RedirectResponse(request.url_for("billing:payment", payment_id=payment_id), 303)
+
+
+async def pay_invoice(request: Request) -> Response:
+    """An invoice's pay button: the whole remainder, the next or the overdue installments."""
     who = await principal(request)
     kind = request.query_params.get("what", "whole")
     if kind not in KINDS:
         raise NotFound(kind)
-    gateway = services(request).gateway
-    invoice, methods, customer = await asyncio.gather(
-        own_invoice(request, Action.PAY, who=who),
-        gateway.list_payment_methods(who.customer_id),
-        gateway.get_customer(who.customer_id),
-    )
-    now = datetime.now(UTC)
+    invoice = await own_invoice(request, Action.PAY, who=who)
     try:
-        charge = plan_charge(invoice, kind, now)
+        charge = plan_charge(invoice, kind, datetime.now(UTC))
     except CannotPay as exc:
         return render(
             request,
@@ -58,116 +72,267 @@ async def pay_page(request: Request) -> Response:
             {"invoice": invoice, "message": cannot_pay_message(exc)},
             status=409,
         )
-    async with transaction(services(request).engine) as conn:
-        attempt_id = await attempts.create(conn, charge, fingerprint(invoice), now)
+    return await _start(request, who, invoice.currency, [charge], [invoice])
+
+
+async def pay_overdue(request: Request) -> Response:
+    """ "Pay all overdue" in one currency: every overdue invoice, the longest overdue first."""
+    who = await principal(request)
+    require(who, Action.PAY)
+    currency = request.path_params["currency"]
+    gateway = services(request).gateway
+    still_open, written_off = await asyncio.gather(
+        gateway.list_invoices(who.customer_id, status="open"),
+        gateway.list_invoices(who.customer_id, status="uncollectible"),
+    )
+    unpaid = [*still_open.items, *written_off.items]
+    for invoice in unpaid:
+        require(who, Action.PAY, invoice=invoice)
+    charges = plan_overdue(unpaid, currency, datetime.now(UTC))
+    if not charges:
+        return render(request, "pages/nothing_overdue.html", {}, status=409)
+    return await _start(request, who, currency, charges, unpaid)
+
+
+async def _payment(request: Request, who: Principal) -> Payment:
+    async with services(request).engine.connect() as conn:
+        payment = await records.get(conn, request.path_params["payment_id"], who.customer_id)
+    if payment is None:
+        raise NotFound("payment")
+    return payment
+
+
+def _return_url(svc: Services, request: Request, payment: Payment) -> str:
+    # Addresses Stripe sends the customer back to come from PORTAL_BASE_URL, never the request.
+    path = request.app.url_path_for("billing:payment_authenticated", payment_id=payment.id)
+    return svc.settings.base_url + str(path)
+
+
+async def _after_run(request: Request, payment: Payment, action_url: str | None) -> Response:
+    if action_url is not None:  # off to the bank's confirmation, hosted by Stripe
+        return RedirectResponse(action_url, 303)
+    return RedirectResponse(request.url_for("billing:payment", payment_id=payment.id), 303)
+
+
+async def payment_page(request: Request) -> Response:
+    who = await principal(request)
+    svc = services(request)
+    payment = await _payment(request, who)
+    if payment.status == "processing" and _stopped(payment):
+        payment = await _resume(request, who, payment)
+    now = datetime.now(UTC)
+    choosing = payment.status in ("pending", "awaiting_method")
+    reading = asyncio.gather(*(svc.gateway.get_invoice(c.invoice_id) for c in payment.charges))
+    methods: list[PaymentMethod] = []
+    default_id = None
+    if choosing:
+        methods, customer, found = await asyncio.gather(
+            svc.gateway.list_payment_methods(who.customer_id),
+            svc.gateway.get_customer(who.customer_id),
+            reading,
+        )
+        default_id = customer.default_payment_method_id
+    else:
+        found = await reading
+    invoices = {invoice.id: invoice for invoice in found}
+    for invoice in found:
+        require(who, Action.VIEW_INVOICE, invoice=invoice)
+    options = [(m, usable(m, now, payment.currency)) for m in methods]
+    preselected = next(
+        (m.id for m, ok in options if ok and m.id == default_id),
+        next((m.id for m, ok in options if ok), NEW_METHOD),
+    )
     return render(
         request,
-        "pages/pay.html",
+        "pages/payment.html",
         {
-            "invoice": invoice,
-            "charge": charge,
-            "attempt_id": attempt_id,
-            "methods": [(m, usable(m, now)) for m in methods],
-            "default_id": customer.default_payment_method_id,
+            "payment": payment,
+            "invoices": invoices,
+            "choosing": choosing,
+            "methods": options,
+            "default_id": default_id,
+            "preselected": preselected,
+            "messages": {c.position: charge_message(c) for c in payment.charges},
+            "unpaid_left": any(rules.needs_payment(i) for i in found),
         },
     )
 
 
-async def confirm_payment(request: Request) -> Response:
+def _stopped(payment: Payment) -> bool:
+    """Work on the payment was cut off: Stripe was unreachable, or the process stopped."""
+    if any(c.status == "interrupted" for c in payment.charges):
+        return True
+    return datetime.now(UTC) - payment.updated_at > records.STALE_AFTER
+
+
+async def _resume(request: Request, who: Principal, payment: Payment) -> Payment:
+    svc = services(request)
+    async with transaction(svc.engine) as conn:
+        mine = await records.take_over(conn, payment, datetime.now(UTC))
+    if mine and payment.payment_method_id:
+        invoices = await charging.read_invoices(svc.gateway, payment)
+        await charging.run(
+            svc,
+            who,
+            payment,
+            payment.payment_method_id,
+            invoices,
+            return_url=_return_url(svc, request, payment),
+        )
+    return await _payment(request, who)
+
+
+async def pay(request: Request) -> Response:
+    """ "Pay" pressed: with a saved method now, or first to Stripe to add a new one."""
     form = await verified_form(request)
     who = await principal(request)
     require(who, Action.PAY)
     svc = services(request)
-    attempt_id = request.path_params["attempt_id"]
-    method_id = str(form.get("payment_method", ""))
-    result_url = request.url_for("billing:payment", attempt_id=attempt_id)
+    payment = await _payment(request, who)
+    here = request.url_for("billing:payment", payment_id=payment.id)
+    choice = str(form.get("payment_method", ""))
     now = datetime.now(UTC)
-    async with transaction(svc.engine) as conn:
-        attempt = await attempts.get(conn, attempt_id, who.customer_id)
-        if attempt is None:
-            raise NotFound(attempt_id)
-        claimed = await attempts.claim(conn, attempt_id, who.customer_id, method_id, now)
-    if not claimed:  # a double click or a resubmitted form: the first one is on it
-        return RedirectResponse(result_url, status_code=303)
-
-    async def finish(
-        status: attempts.Status, *, amount: int | None = None, error_code: str | None = None
-    ) -> Response:
+    if choice == NEW_METHOD:
         async with transaction(svc.engine) as conn:
-            await attempts.finish(
-                conn, attempt_id, status, datetime.now(UTC), amount=amount, error_code=error_code
+            claimed = await records.claim(
+                conn,
+                payment,
+                before=("pending", "awaiting_method"),
+                after="awaiting_method",
+                now=now,
             )
-        return RedirectResponse(result_url, status_code=303)
-
-    try:
-        invoice, methods = await asyncio.gather(
-            svc.gateway.get_invoice(attempt.invoice_id),
-            svc.gateway.list_payment_methods(who.customer_id),
+        if not claimed:
+            return RedirectResponse(here, 303)
+        base = svc.settings.base_url
+        url = await svc.gateway.start_adding_payment_method(
+            who.customer_id,
+            success_url=base
+            + request.app.url_path_for("billing:payment_method_added", payment_id=payment.id)
+            + "?session_id={CHECKOUT_SESSION_ID}",
+            cancel_url=base + request.app.url_path_for("billing:payment", payment_id=payment.id),
+            locale=current_locale(),
+            for_currency=payment.currency,
         )
-    except StripeUnavailable:
-        await _release(svc.engine, attempt_id)
-        raise
-    require(who, Action.PAY, invoice=invoice)
-    if not any(m.id == method_id and usable(m, now) for m in methods):
-        return await finish("failed", error_code="unknown_method")
-    if fingerprint(invoice) != attempt.fingerprint:
-        return await finish("changed")
-    try:
-        charge = plan_charge(invoice, attempt.kind, now)
-    except CannotPay as exc:
-        return await finish("failed", error_code=exc.reason)
-    try:
-        if charge.settles_invoice:
-            await svc.gateway.pay_invoice(
-                invoice.id, payment_method_id=method_id, idempotency_key=attempt.idempotency_key()
-            )
-        else:
-            intent = await svc.gateway.pay_part_of_invoice(
-                invoice,
-                amount=charge.amount,
-                payment_method_id=method_id,
-                idempotency_key=attempt.idempotency_key(),
-            )
-            if intent.status not in ("succeeded", "processing"):
-                return await finish("failed", error_code=intent.decline_code or intent.status)
-    except PaymentDeclined as exc:
-        return await finish("failed", error_code=exc.decline_code or exc.code)
-    except StripeUnavailable:
-        # Whether Stripe charged is unknown: the attempt goes back to pending, and pressing
-        # "Pay" again repeats the same idempotent requests, which charge at most once.
-        await _release(svc.engine, attempt_id)
-        raise
-    return await finish("succeeded", amount=charge.amount)
-
-
-async def _release(engine: AsyncEngine, attempt_id: str) -> None:
-    async with transaction(engine) as conn:
-        await attempts.release(conn, attempt_id, datetime.now(UTC))
-
-
-async def payment_result(request: Request) -> Response:
-    who = await principal(request)
-    svc = services(request)
-    async with svc.engine.connect() as conn:
-        attempt = await attempts.get(conn, request.path_params["attempt_id"], who.customer_id)
-    if attempt is None:
-        raise NotFound("attempt")
-    invoice = await svc.gateway.get_invoice(attempt.invoice_id)
-    require(who, Action.VIEW_INVOICE, invoice=invoice)
-    message = decline_message(attempt.error_code) if attempt.status == "failed" else None
-    if attempt.status == "failed" and attempt.error_code in (
-        "below_minimum",
-        "not_payable",
-        "no_plan",
-        "nothing_due",
-    ):
-        message = _(
-            "This payment is no longer possible: the invoice has changed. Nothing was charged."
-        )
-    if attempt.error_code == "unknown_method":
-        message = _("Please choose one of your saved payment methods.")
-    return render(
-        request,
-        "pages/payment_result.html",
-        {"attempt": attempt, "invoice": invoice, "message": message},
+        return RedirectResponse(url, 303)
+    methods, invoices = await asyncio.gather(
+        svc.gateway.list_payment_methods(who.customer_id),
+        charging.read_invoices(svc.gateway, payment),
     )
+    if not any(m.id == choice and usable(m, now, payment.currency) for m in methods):
+        raise NotFound(choice)  # not one of this customer's usable methods
+    async with transaction(svc.engine) as conn:
+        claimed = await records.claim(
+            conn,
+            payment,
+            before=("pending", "awaiting_method"),
+            after="processing",
+            now=now,
+            payment_method_id=choice,
+        )
+    if not claimed:  # a double click or a resubmitted form: the first one is on it
+        return RedirectResponse(here, 303)
+    action_url = await charging.run(
+        svc, who, payment, choice, invoices, return_url=_return_url(svc, request, payment)
+    )
+    return await _after_run(request, payment, action_url)
+
+
+async def method_added(request: Request) -> Response:
+    """Back from Stripe Checkout with a new method: it pays this payment."""
+    who = await principal(request)
+    require(who, Action.PAY)
+    svc = services(request)
+    payment = await _payment(request, who)
+    session_id = request.query_params.get("session_id", "")
+    if not session_id.startswith("cs_"):
+        raise NotFound(session_id)
+    method_id, customer, invoices = await asyncio.gather(
+        svc.gateway.added_payment_method(session_id, who.customer_id),
+        svc.gateway.get_customer(who.customer_id),
+        charging.read_invoices(svc.gateway, payment),
+    )
+    if method_id is None:
+        raise NotFound(session_id)
+    if customer.default_payment_method_id is None:
+        await svc.gateway.set_default_payment_method(who.customer_id, method_id)
+    async with transaction(svc.engine) as conn:
+        claimed = await records.claim(
+            conn,
+            payment,
+            before=("awaiting_method",),
+            after="processing",
+            now=datetime.now(UTC),
+            payment_method_id=method_id,
+        )
+    if not claimed:  # reloaded, or paid meanwhile in another tab: the method stays saved
+        return RedirectResponse(request.url_for("billing:payment", payment_id=payment.id), 303)
+    action_url = await charging.run(
+        svc, who, payment, method_id, invoices, return_url=_return_url(svc, request, payment)
+    )
+    return await _after_run(request, payment, action_url)
+
+
+def _waiting(payment: Payment) -> records.ChargeRecord:
+    charge = next((c for c in payment.charges if c.status == "requires_action"), None)
+    if payment.status != "requires_action" or charge is None or not charge.payment_intent_id:
+        raise NotFound("authentication")
+    return charge
+
+
+async def authenticate(request: Request) -> Response:
+    """The payment page's "confirm with your bank" button: to Stripe's page again."""
+    who = await principal(request)
+    require(who, Action.PAY)
+    svc = services(request)
+    payment = await _payment(request, who)
+    try:
+        charge = _waiting(payment)
+    except NotFound:
+        return RedirectResponse(request.url_for("billing:payment", payment_id=payment.id), 303)
+    outcome = await charging.settle_action(svc.engine, svc.gateway, charge)
+    if outcome.action_url:
+        return RedirectResponse(outcome.action_url, 303)
+    return await _continue(request, who, payment)
+
+
+async def authenticated(request: Request) -> Response:
+    """Back from the bank's confirmation: record what Stripe says, then go on."""
+    who = await principal(request)
+    require(who, Action.PAY)
+    svc = services(request)
+    payment = await _payment(request, who)
+    try:
+        charge = _waiting(payment)
+    except NotFound:  # reloaded: already settled
+        return RedirectResponse(request.url_for("billing:payment", payment_id=payment.id), 303)
+    outcome = await charging.settle_action(svc.engine, svc.gateway, charge)
+    if outcome.status == "requires_action":  # came back without confirming: the page offers it
+        return RedirectResponse(request.url_for("billing:payment", payment_id=payment.id), 303)
+    return await _continue(request, who, payment)
+
+
+async def _continue(request: Request, who: Principal, payment: Payment) -> Response:
+    """After a charge waiting for the bank settled: the payment's other charges, if any."""
+    svc = services(request)
+    async with transaction(svc.engine) as conn:
+        claimed = await records.claim(
+            conn, payment, before=("requires_action",), after="processing", now=datetime.now(UTC)
+        )
+    here = RedirectResponse(request.url_for("billing:payment", payment_id=payment.id), 303)
+    method_id = payment.payment_method_id
+    if not claimed or method_id is None:
+        return here
+    payment = await _payment(request, who)
+    invoices = await charging.read_invoices(svc.gateway, payment)
+    if any(c.status == "failed" for c in payment.charges):
+        await charging.stop(svc.engine, payment)
+        return here
+    action_url = await charging.run(
+        svc,
+        who,
+        payment,
+        method_id,
+        invoices,
+        return_url=_return_url(svc, request, payment),
+    )
+    return await _after_run(request, payment, action_url)

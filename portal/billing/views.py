@@ -15,7 +15,7 @@ from portal.billing.messages import cannot_pay_message
 from portal.billing.models import Installment, Invoice, InvoicePayment
 from portal.billing.payments import CannotPay, PaymentKind, choices, plan_charge
 from portal.i18n import _
-from portal.permissions import Action, NotFound, Principal, require
+from portal.permissions import Action, NotFound, Principal, can, require
 from portal.services import services
 from portal.stripe_gateway import NotFound as StripeNotFound
 from portal.templating import render
@@ -45,6 +45,7 @@ async def overview(request: Request) -> Response:
             "history": rules.history(recent.items),
             "more_after": recent.next_cursor,
             "now": now,
+            "may_pay": can(who, Action.PAY),
         },
     )
 

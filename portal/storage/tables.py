@@ -87,22 +87,47 @@ rate_limits = Table(
     Column("count", Integer, nullable=False),
 )
 
-# One row per payment the customer set out to make. Its id is the root of every idempotency key
-# sent to Stripe for it, so a resubmitted form repeats the same request instead of charging again;
-# `fingerprint` is the invoice balance the customer saw, checked again right before charging.
-payment_attempts = Table(
-    "payment_attempts",
+# One row per payment the customer set out to make: one invoice, or every overdue invoice of one
+# currency. It is created when the pay page is shown and claimed once when "Pay" is pressed
+# (a conditional UPDATE on `status`), so a double click, a second tab or a resubmitted form
+# goes on to Stripe once.
+payments = Table(
+    "payments",
     metadata,
     Column("id", String(64), primary_key=True),
     Column("customer_id", String(255), nullable=False, index=True),
-    Column("invoice_id", String(255), nullable=False),
-    Column("kind", String(32), nullable=False),
-    Column("fingerprint", Text, nullable=False),
     Column("currency", String(3), nullable=False),
-    Column("amount", Integer, nullable=False),  # as planned when the page was shown
     Column("status", String(32), nullable=False),
     Column("payment_method_id", String(255), nullable=True),
-    Column("error_code", String(64), nullable=True),
     Column("created_at", UTCDateTime(), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False, index=True),
+)
+
+# The charges of a payment, one per invoice, paid in `position` order. Each charge's Stripe
+# requests carry idempotency keys derived from (payment id, position), so repeating them after
+# an interruption replays Stripe's answer instead of charging again. `amount` and `fingerprint`
+# are what the customer saw: the charge goes ahead only while the invoice still matches.
+payment_charges = Table(
+    "payment_charges",
+    metadata,
+    Column("payment_id", String(64), primary_key=True),
+    Column("position", Integer, primary_key=True),
+    Column("invoice_id", String(255), nullable=False, index=True),
+    Column("kind", String(32), nullable=False),
+    Column("fingerprint", Text, nullable=False),
+    Column("amount", Integer, nullable=False),
+    Column("status", String(32), nullable=False),
+    Column("error_code", String(64), nullable=True),
+    Column("payment_intent_id", String(255), nullable=True),
     Column("updated_at", UTCDateTime(), nullable=False),
+)
+
+# What Stripe told us changed for a customer (webhooks), as a counter per customer: anything
+# the portal keeps about a customer from Stripe is stale once this moves past what it saw.
+customer_changes = Table(
+    "customer_changes",
+    metadata,
+    Column("customer_id", String(255), primary_key=True),
+    Column("version", Integer, nullable=False),
+    Column("changed_at", UTCDateTime(), nullable=False),
 )

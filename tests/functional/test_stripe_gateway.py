@@ -178,7 +178,13 @@ async def test_paying_one_installment_counts_on_the_invoice(
     customer_id, pm_id = customer_with_card(sdk)
     invoice = await gateway.get_invoice(open_invoice(sdk, customer_id, plan=[10000, 10000, 10000]))
     intent = await gateway.pay_part_of_invoice(
-        invoice, amount=10000, payment_method_id=pm_id, idempotency_key=f"part-{uuid.uuid4()}"
+        invoice_id=invoice.id,
+        customer_id=customer_id,
+        currency=invoice.currency,
+        amount=10000,
+        payment_method_id=pm_id,
+        idempotency_key=f"part-{uuid.uuid4()}",
+        return_url="https://portal.example/back",
     )
     assert intent.status == "succeeded"
     after = await gateway.get_invoice(invoice.id)

@@ -6,64 +6,26 @@ import concurrent.futures
 import re
 import time
 import uuid
+from typing import Any
 
+import httpx
 import pytest
 
 from portal import i18n
-from tests.functional.portal_support import Browser, Portal, text_of
-
-DAY = 86400
-
-
-def customer_with_card(
-    portal: Portal, card: str = "pm_card_visa", locale: str = "de"
-) -> tuple[str, str, str]:
-    email = f"zahler-{uuid.uuid4().hex[:8]}@example.de"
-    customer = portal.customer(email=email, locale=locale)
-    pm = portal.sdk.v1.payment_methods.attach(card, {"customer": customer})
-    portal.sdk.v1.customers.update(
-        customer, {"invoice_settings": {"default_payment_method": pm.id}}
-    )
-    return email, customer, pm.id
-
-
-def signed_in(portal: Portal, email: str) -> Browser:
-    browser = portal.browser()
-    assert browser.sign_in(email).status_code == 303
-    return browser
-
-
-def plan_invoice(portal: Portal, customer: str, *, late: bool) -> str:
-    now = int(time.time())
-    return portal.invoice(
-        customer,
-        amount=30000,
-        amounts_due=[
-            {"amount": 10000, "due_date": now - 10 * DAY if late else now + 5 * DAY},
-            {"amount": 10000, "due_date": now + 20 * DAY},
-            {"amount": 10000, "due_date": now + 50 * DAY},
-        ],
-    ).id
-
-
-def charged(portal: Portal, customer: str) -> list[int]:
-    intents = portal.sdk.v1.payment_intents.list({"customer": customer, "limit": 100}).data
-    return sorted(i.amount for i in intents if i.status == "succeeded")
-
-
-def open_pay_page(browser: Browser, invoice_id: str, what: str) -> str:
-    page = browser.get(f"/invoices/{invoice_id}/pay?what={what}")
-    assert page.status_code == 200, page.text
-    action = re.search(r'action="[^"]*(/payments/[A-Za-z0-9_-]+)"', page.text)
-    assert action
-    return action.group(1)
-
-
-def chosen_method(browser: Browser, invoice_id: str, what: str) -> str:
-    page = browser.client.get(f"/invoices/{invoice_id}/pay?what={what}")
-    found = re.search(r'name="payment_method" value="(pm_[A-Za-z0-9]+)" checked', page.text)
-    assert found
-    return found.group(1)
+from tests.functional.billing.billing_support import (
+    DAY,
+    at_stripe,
+    back_from_stripe,
+    charged,
+    chosen_method,
+    customer_with_card,
+    follow,
+    open_pay_page,
+    pay_page,
+    plan_invoice,
+    signed_in,
+)
+from tests.functional.portal_support import Portal, text_of
 
 
 def test_whole_invoice_with_the_default_card(portal: Portal) -> None:
@@ -171,5 +133,136 @@ def test_an_expired_card_cannot_be_chosen(portal: Portal) -> None:
     portal.sdk.v1.payment_methods.update(old.id, {"card": {"exp_month": 1, "exp_year": 2024}})
     invoice = portal.invoice(customer).id
     browser = signed_in(portal, email)
-    page = browser.get(f"/invoices/{invoice}/pay?what=whole")
+    page = pay_page(browser, f"/invoices/{invoice}/pay?what=whole")
     assert re.search(rf'value="{old.id}" disabled', page.text)
+
+
+def overdue_invoice(
+    portal: Portal, customer: str, amount: int, days_late: int, **extra: Any
+) -> str:
+    due = int(time.time()) - days_late * DAY
+    return portal.invoice(
+        customer, amount=amount, amounts_due=[{"amount": amount, "due_date": due}], **extra
+    ).id
+
+
+def test_pay_all_overdue_pays_each_overdue_invoice_of_the_currency_oldest_first(
+    portal: Portal,
+) -> None:
+    email, customer, pm = customer_with_card(portal)
+    newer = overdue_invoice(portal, customer, 4000, days_late=3)
+    older = overdue_invoice(portal, customer, 5000, days_late=30)
+    plan = plan_invoice(portal, customer, late=True)  # one installment of 100 € overdue
+    not_due = portal.invoice(customer, amount=7000).id
+    zloty = overdue_invoice(portal, customer, 9000, days_late=10, currency="pln")
+    browser = signed_in(portal, email)
+    overview = browser.get("/")
+    assert '/pay-overdue/eur"' in overview.text
+    assert '/pay-overdue/pln"' in overview.text
+    page = pay_page(browser, "/pay-overdue/eur")
+    assert "190,00 €" in text_of(page)  # 50 + 100 + 40
+    action = re.search(r'action="[^"]*(/payments/[A-Za-z0-9_-]+)"', page.text)
+    assert action
+    result = follow(browser, browser.post(action.group(1), {"payment_method": pm}))
+    with i18n.use_locale("de"):
+        assert i18n.gettext("Thank you for your payment") in text_of(result)
+    charges = portal.sdk.v1.charges.list({"customer": customer, "limit": 100}).data
+    paid_in_order = [c.amount for c in reversed(charges) if c.status == "succeeded"]
+    assert paid_in_order == [5000, 10000, 4000]  # the longest overdue first
+    assert portal.sdk.v1.invoices.retrieve(older).status == "paid"
+    assert portal.sdk.v1.invoices.retrieve(newer).status == "paid"
+    assert portal.sdk.v1.invoices.retrieve(plan).amount_paid == 10000
+    assert portal.sdk.v1.invoices.retrieve(not_due).amount_paid == 0
+    assert portal.sdk.v1.invoices.retrieve(zloty).amount_paid == 0
+    # Pressing "Pay" again (back button) charges nothing more.
+    follow(browser, browser.post(action.group(1), {"payment_method": pm}))
+    assert sorted(charged(portal, customer)) == [4000, 5000, 10000]
+
+
+def test_nothing_overdue_says_so(portal: Portal) -> None:
+    email, customer, _ = customer_with_card(portal)
+    portal.invoice(customer, amount=7000)
+    browser = signed_in(portal, email)
+    assert "/pay-overdue/" not in browser.get("/").text
+    assert browser.get("/pay-overdue/eur").status_code == 409
+
+
+def test_pay_with_a_new_method_added_through_checkout(portal: Portal) -> None:
+    email = f"neu-{uuid.uuid4().hex[:8]}@example.de"
+    customer = portal.customer(email=email)
+    invoice = portal.invoice(customer, amount=8800).id
+    browser = signed_in(portal, email)
+    page = pay_page(browser, f"/invoices/{invoice}/pay?what=whole")
+    assert 'value="new" checked' in page.text  # nothing saved: a new method is the choice
+    action = re.search(r'action="[^"]*(/payments/[A-Za-z0-9_-]+)"', page.text)
+    assert action
+    checkout = at_stripe(browser.post(action.group(1), {"payment_method": "new"}), portal)
+    answer = httpx.post(checkout, data={"method": "card", "card": "pm_card_visa", "name": "Anna"})
+    result = back_from_stripe(browser, answer)
+    assert "88,00 €" in text_of(result)
+    assert portal.sdk.v1.invoices.retrieve(invoice).status == "paid"
+    assert charged(portal, customer) == [8800]
+    (method,) = portal.sdk.v1.payment_methods.list({"customer": customer}).data
+    settings = portal.sdk.v1.customers.retrieve(customer).invoice_settings
+    assert settings is not None
+    assert settings.default_payment_method == method.id
+    # Coming back a second time (reload) charges nothing more.
+    browser.get(answer.headers["location"].removeprefix(portal.url))
+    assert charged(portal, customer) == [8800]
+
+
+@pytest.mark.parametrize("what", ["whole", "next_installment"])
+def test_3d_secure_sends_the_customer_to_the_bank_and_back(portal: Portal, what: str) -> None:
+    email, customer, _ = customer_with_card(portal)
+    secure = portal.sdk.v1.payment_methods.attach(
+        "pm_card_authenticationRequired", {"customer": customer}
+    ).id
+    invoice = plan_invoice(portal, customer, late=False)
+    browser = signed_in(portal, email)
+    challenge = at_stripe(
+        browser.post(open_pay_page(browser, invoice, what), {"payment_method": secure}), portal
+    )
+    assert charged(portal, customer) == []  # nothing before the bank says yes
+    result = back_from_stripe(browser, httpx.post(challenge, data={"outcome": "complete"}))
+    expected = 30000 if what == "whole" else 10000
+    assert charged(portal, customer) == [expected]
+    assert portal.sdk.v1.invoices.retrieve(invoice).amount_paid == expected
+    with i18n.use_locale("de"):
+        assert i18n.gettext("Thank you for your payment") in text_of(result)
+
+
+def test_3d_secure_refused_charges_nothing_and_says_why(portal: Portal) -> None:
+    email, customer, _ = customer_with_card(portal)
+    secure = portal.sdk.v1.payment_methods.attach(
+        "pm_card_authenticationRequired", {"customer": customer}
+    ).id
+    invoice = plan_invoice(portal, customer, late=False)
+    browser = signed_in(portal, email)
+    challenge = at_stripe(
+        browser.post(
+            open_pay_page(browser, invoice, "next_installment"), {"payment_method": secure}
+        ),
+        portal,
+    )
+    result = back_from_stripe(browser, httpx.post(challenge, data={"outcome": "fail"}))
+    with i18n.use_locale("de"):
+        assert i18n.gettext("The payment did not go through") in text_of(result)
+    assert f"/invoices/{invoice}/pay?what=next_installment" in result.text
+    assert charged(portal, customer) == []
+    assert portal.sdk.v1.invoices.retrieve(invoice).amount_paid == 0
+
+
+def test_leaving_the_bank_page_unfinished_offers_to_confirm_later(portal: Portal) -> None:
+    email, customer, _ = customer_with_card(portal)
+    secure = portal.sdk.v1.payment_methods.attach(
+        "pm_card_authenticationRequired", {"customer": customer}
+    ).id
+    invoice = portal.invoice(customer, amount=4500).id
+    browser = signed_in(portal, email)
+    action = open_pay_page(browser, invoice, "whole")
+    at_stripe(browser.post(action, {"payment_method": secure}), portal)
+    page = browser.get(action)  # back in the portal without confirming
+    assert f"{action}/authenticate" in page.text
+    challenge = at_stripe(browser.get(f"{action}/authenticate"), portal)
+    back_from_stripe(browser, httpx.post(challenge, data={"outcome": "complete"}))
+    assert charged(portal, customer) == [4500]

@@ -7,7 +7,7 @@ import uuid
 
 import httpx
 
-from tests.functional.billing.test_paying import customer_with_card, signed_in
+from tests.functional.billing.billing_support import customer_with_card, signed_in
 from tests.functional.portal_support import Portal, text_of
 
 

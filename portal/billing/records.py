@@ -1,0 +1,261 @@
+"""Payments in the database: what the customer set out to pay, and what became of each charge.
+
+A payment is created when its page is shown, with one charge per invoice (one for an invoice's
+pay button, several for "pay all overdue"). Pressing "Pay" claims it with one conditional UPDATE
+on its status, so of a double click, two tabs or a resubmitted form exactly one request goes on
+to Stripe; the others show that payment's page. Each charge's Stripe requests use idempotency
+keys derived from the payment's id and the charge's position, so repeating them after an
+interruption replays Stripe's answer instead of charging twice.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+from sqlalchemy import Row, delete, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from portal.billing.payments import Charge, PaymentKind
+from portal.storage.tables import payment_charges, payments
+
+# pending: shown, not yet paid; awaiting_method: the customer is adding a method at Stripe;
+# processing: charges under way; requires_action: the customer is confirming with their bank.
+PaymentStatus = Literal["pending", "awaiting_method", "processing", "requires_action", "done"]
+ChargeStatus = Literal[
+    "pending",
+    "processing",  # requests sent to Stripe, answer not yet recorded
+    "interrupted",  # Stripe could not be reached mid-way: to be repeated with the same keys
+    "requires_action",
+    "succeeded",
+    "submitted",  # a SEPA debit on its way: Stripe settles it in a few days
+    "failed",
+    "changed",  # the invoice changed after the page was shown: not charged
+    "skipped",  # not tried because an earlier charge of the payment failed
+]
+UNSETTLED: tuple[ChargeStatus, ...] = ("processing", "interrupted")
+
+# A charge "processing" for longer than this was left behind by a stopped process.
+STALE_AFTER = timedelta(minutes=2)
+
+
+@dataclass(frozen=True)
+class ChargeRecord:
+    payment_id: str
+    position: int
+    invoice_id: str
+    kind: PaymentKind
+    fingerprint: str
+    amount: int
+    status: ChargeStatus
+    error_code: str | None
+    payment_intent_id: str | None
+    updated_at: datetime
+
+    def idempotency_key(self) -> str:
+        return f"portal-payment-{self.payment_id}-{self.position}"
+
+
+@dataclass(frozen=True)
+class Payment:
+    id: str
+    customer_id: str
+    currency: str
+    status: PaymentStatus
+    payment_method_id: str | None
+    updated_at: datetime
+    charges: tuple[ChargeRecord, ...]
+
+    @property
+    def amount(self) -> int:
+        return sum(c.amount for c in self.charges)
+
+    @property
+    def paid(self) -> int:
+        return sum(c.amount for c in self.charges if c.status == "succeeded")
+
+    def charge(self, position: int) -> ChargeRecord:
+        return next(c for c in self.charges if c.position == position)
+
+
+def _charge(row: Row[Any]) -> ChargeRecord:
+    return ChargeRecord(
+        row.payment_id,
+        row.position,
+        row.invoice_id,
+        row.kind,
+        row.fingerprint,
+        row.amount,
+        row.status,
+        row.error_code,
+        row.payment_intent_id,
+        row.updated_at,
+    )
+
+
+async def create(
+    conn: AsyncConnection,
+    customer_id: str,
+    currency: str,
+    charges: Sequence[tuple[Charge, str]],
+    now: datetime,
+) -> str:
+    """A pending payment of `charges` (each with the fingerprint of its invoice)."""
+    payment_id = secrets.token_urlsafe(24)
+    await conn.execute(
+        payments.insert().values(
+            id=payment_id,
+            customer_id=customer_id,
+            currency=currency,
+            status="pending",
+            created_at=now,
+            updated_at=now,
+        )
+    )
+    await conn.execute(
+        payment_charges.insert(),
+        [
+            {
+                "payment_id": payment_id,
+                "position": position,
+                "invoice_id": charge.invoice_id,
+                "kind": charge.kind,
+                "fingerprint": fingerprint,
+                "amount": charge.amount,
+                "status": "pending",
+                "updated_at": now,
+            }
+            for position, (charge, fingerprint) in enumerate(charges)
+        ],
+    )
+    return payment_id
+
+
+async def get(conn: AsyncConnection, payment_id: str, customer_id: str) -> Payment | None:
+    """The payment, if it belongs to this customer."""
+    row = (
+        await conn.execute(
+            select(payments).where(
+                payments.c.id == payment_id, payments.c.customer_id == customer_id
+            )
+        )
+    ).one_or_none()
+    if row is None:
+        return None
+    charges = (
+        await conn.execute(
+            select(payment_charges)
+            .where(payment_charges.c.payment_id == payment_id)
+            .order_by(payment_charges.c.position)
+        )
+    ).all()
+    return Payment(
+        row.id,
+        row.customer_id,
+        row.currency,
+        row.status,
+        row.payment_method_id,
+        row.updated_at,
+        tuple(_charge(c) for c in charges),
+    )
+
+
+async def claim(
+    conn: AsyncConnection,
+    payment: Payment,
+    *,
+    before: Iterable[PaymentStatus],
+    after: PaymentStatus,
+    now: datetime,
+    payment_method_id: str | None = None,
+) -> bool:
+    """Move the payment from one of `before` to `after`; True for exactly one caller."""
+    values: dict[str, object] = {"status": after, "updated_at": now}
+    if payment_method_id is not None:
+        values["payment_method_id"] = payment_method_id
+    result = await conn.execute(
+        update(payments)
+        .where(
+            payments.c.id == payment.id,
+            payments.c.customer_id == payment.customer_id,
+            payments.c.status.in_(tuple(before)),
+        )
+        .values(**values)
+    )
+    return bool(result.rowcount == 1)
+
+
+async def take_over(conn: AsyncConnection, payment: Payment, now: datetime) -> bool:
+    """Resume a payment whose work stopped (`payment` as read): True for exactly one caller."""
+    result = await conn.execute(
+        update(payments)
+        .where(payments.c.id == payment.id, payments.c.updated_at == payment.updated_at)
+        .values(updated_at=now)
+    )
+    return bool(result.rowcount == 1)
+
+
+async def set_status(
+    conn: AsyncConnection, payment_id: str, status: PaymentStatus, now: datetime
+) -> None:
+    await conn.execute(
+        update(payments).where(payments.c.id == payment_id).values(status=status, updated_at=now)
+    )
+
+
+async def update_charge(
+    conn: AsyncConnection,
+    charge: ChargeRecord,
+    status: ChargeStatus,
+    now: datetime,
+    *,
+    error_code: str | None = None,
+    payment_intent_id: str | None = None,
+    only_from: Iterable[ChargeStatus] | None = None,
+) -> bool:
+    """Record a charge's new status; with `only_from`, only if it is still in one of those."""
+    values: dict[str, object] = {"status": status, "error_code": error_code, "updated_at": now}
+    if payment_intent_id is not None:
+        values["payment_intent_id"] = payment_intent_id
+    query = update(payment_charges).where(
+        payment_charges.c.payment_id == charge.payment_id,
+        payment_charges.c.position == charge.position,
+    )
+    if only_from is not None:
+        query = query.where(payment_charges.c.status.in_(tuple(only_from)))
+    result = await conn.execute(query.values(**values))
+    return bool(result.rowcount == 1)
+
+
+async def awaiting_customer(conn: AsyncConnection, invoice_id: str) -> list[ChargeRecord]:
+    """Charges on this invoice whose outcome Stripe decides without the portal (3-D Secure
+    left unfinished, a request whose answer was lost)."""
+    rows = (
+        await conn.execute(
+            select(payment_charges).where(
+                payment_charges.c.invoice_id == invoice_id,
+                payment_charges.c.status.in_(("requires_action", *UNSETTLED)),
+            )
+        )
+    ).all()
+    return [_charge(r) for r in rows]
+
+
+async def purge(conn: AsyncConnection, *, unpaid_before: datetime, done_before: datetime) -> int:
+    """Forget payments never paid (shown and left) and old finished ones."""
+    stale = select(payments.c.id).where(
+        (
+            payments.c.status.in_(("pending", "awaiting_method"))
+            & (payments.c.updated_at < unpaid_before)
+        )
+        | ((payments.c.status == "done") & (payments.c.updated_at < done_before))
+    )
+    ids = [row.id for row in (await conn.execute(stale)).all()]
+    if not ids:
+        return 0
+    await conn.execute(delete(payment_charges).where(payment_charges.c.payment_id.in_(ids)))
+    await conn.execute(delete(payments).where(payments.c.id.in_(ids)))
+    return len(ids)

@@ -1,0 +1,99 @@
+"""Customers, invoices and pay pages for the paying tests, made through Stripe's API (the sandbox)
+and the portal's HTTP interface."""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+
+import httpx
+
+from tests.functional.portal_support import Browser, Portal
+
+DAY = 86400
+
+
+def customer_with_card(
+    portal: Portal, card: str = "pm_card_visa", locale: str = "de"
+) -> tuple[str, str, str]:
+    email = f"zahler-{uuid.uuid4().hex[:8]}@example.de"
+    customer = portal.customer(email=email, locale=locale)
+    pm = portal.sdk.v1.payment_methods.attach(card, {"customer": customer})
+    portal.sdk.v1.customers.update(
+        customer, {"invoice_settings": {"default_payment_method": pm.id}}
+    )
+    return email, customer, pm.id
+
+
+def signed_in(portal: Portal, email: str) -> Browser:
+    browser = portal.browser()
+    assert browser.sign_in(email).status_code == 303
+    return browser
+
+
+def plan_invoice(portal: Portal, customer: str, *, late: bool) -> str:
+    now = int(time.time())
+    return portal.invoice(
+        customer,
+        amount=30000,
+        amounts_due=[
+            {"amount": 10000, "due_date": now - 10 * DAY if late else now + 5 * DAY},
+            {"amount": 10000, "due_date": now + 20 * DAY},
+            {"amount": 10000, "due_date": now + 50 * DAY},
+        ],
+    ).id
+
+
+def charged(portal: Portal, customer: str) -> list[int]:
+    intents = portal.sdk.v1.payment_intents.list({"customer": customer, "limit": 100}).data
+    return sorted(i.amount for i in intents if i.status == "succeeded")
+
+
+def pay_page(browser: Browser, start: str) -> httpx.Response:
+    """Start a payment (`start` plans it and redirects) and open its page."""
+    started = browser.get(start)
+    assert started.status_code == 303, started.text
+    page = browser.get(started.headers["location"])
+    assert page.status_code == 200, page.text
+    return page
+
+
+def open_pay_page(browser: Browser, invoice_id: str, what: str) -> str:
+    """The address the pay page's form posts to."""
+    page = pay_page(browser, f"/invoices/{invoice_id}/pay?what={what}")
+    action = re.search(r'action="[^"]*(/payments/[A-Za-z0-9_-]+)"', page.text)
+    assert action
+    return action.group(1)
+
+
+def chosen_method(browser: Browser, invoice_id: str, what: str) -> str:
+    page = pay_page(browser, f"/invoices/{invoice_id}/pay?what={what}")
+    found = re.search(r'name="payment_method" value="(pm_[A-Za-z0-9]+)" checked', page.text)
+    assert found
+    return found.group(1)
+
+
+def follow(browser: Browser, response: httpx.Response) -> httpx.Response:
+    """Follow the portal's redirects (not those leaving for Stripe's pages)."""
+    while response.status_code in (302, 303) and response.headers["location"].startswith(
+        ("/", browser.portal.url)
+    ):
+        response = browser.get(response.headers["location"].removeprefix(browser.portal.url))
+    return response
+
+
+def at_stripe(response: httpx.Response, portal: Portal) -> str:
+    """The Stripe page (the sandbox's) a response sends the customer to."""
+    assert response.status_code == 303, response.text
+    location = response.headers["location"]
+    assert location.startswith(portal.settings.stripe_api_base), location
+    return str(location)
+
+
+def back_from_stripe(browser: Browser, stripe_answer: httpx.Response) -> httpx.Response:
+    """Stripe's page redirected the customer back to the portal: follow it in the browser."""
+    assert stripe_answer.status_code in (302, 303), stripe_answer.text
+    location = stripe_answer.headers["location"]
+    assert location.startswith(browser.portal.url + "/payments/"), location
+    return follow(browser, browser.get(location.removeprefix(browser.portal.url)))
