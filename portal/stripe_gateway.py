@@ -26,6 +26,7 @@ import stripe
 
 from portal.billing.models import (
     Address,
+    CheckoutSession,
     Customer,
     Installment,
     Invoice,
@@ -278,6 +279,7 @@ def payment_method_from_stripe(data: Mapping[str, Any]) -> PaymentMethod:
         exp_year=details.get("exp_year"),
         bank_code=details.get("bank_code"),
         country=details.get("country"),
+        customer_id=_id(data.get("customer")),
     )
 
 
@@ -527,18 +529,45 @@ class StripeGateway:
             raise GatewayError("Checkout returned no URL")
         return str(session.url)
 
-    async def added_payment_method(self, session_id: str, customer_id: str) -> str | None:
-        """The payment method a completed setup Checkout Session saved for this customer."""
+    async def get_checkout_session(self, session_id: str) -> CheckoutSession:
         async with _stripe_errors():
-            session = _plain(
+            data = _plain(
                 await self._client.v1.checkout.sessions.retrieve_async(
                     session_id, {"expand": ["setup_intent"]}
                 )
             )
-        if _id(session.get("customer")) != customer_id or session.get("status") != "complete":
+        intent = data.get("setup_intent")
+        return CheckoutSession(
+            id=data["id"],
+            customer_id=_id(data.get("customer")),
+            mode=data["mode"],
+            status=data.get("status") or "open",
+            payment_method_id=_id(intent.get("payment_method"))
+            if isinstance(intent, Mapping)
+            else None,
+        )
+
+    async def added_payment_method(self, session_id: str, customer_id: str) -> str | None:
+        """The payment method a completed setup Checkout Session saved for this customer."""
+        session = await self.get_checkout_session(session_id)
+        if session.customer_id != customer_id or session.status != "complete":
             return None
-        intent = session.get("setup_intent") or {}
-        return _id(intent.get("payment_method")) if isinstance(intent, Mapping) else None
+        return session.payment_method_id
+
+    async def get_payment_method(self, payment_method_id: str) -> PaymentMethod:
+        async with _stripe_errors():
+            data = await self._client.v1.payment_methods.retrieve_async(payment_method_id)
+        return payment_method_from_stripe(_plain(data))
+
+    async def get_invoice_payment(self, invoice_payment_id: str) -> InvoicePayment:
+        async with _stripe_errors():
+            data = await self._client.v1.invoice_payments.retrieve_async(invoice_payment_id)
+        return invoice_payment_from_stripe(_plain(data))
+
+    async def get_tax_id(self, customer_id: str, tax_id: str) -> TaxId:
+        async with _stripe_errors():
+            data = await self._client.v1.customers.tax_ids.retrieve_async(customer_id, tax_id)
+        return tax_id_from_stripe(_plain(data))
 
     async def list_tax_ids(self, customer_id: str) -> list[TaxId]:
         async with _stripe_errors():
@@ -638,6 +667,9 @@ class StripeGateway:
         obj = _plain(event.data.object)
         object_type = obj.get("object", "")
         customer = obj.get("id") if object_type == "customer" else _id(obj.get("customer"))
+        if customer is None:  # a detached payment method names its customer only as it was
+            before = _plain(getattr(event.data, "previous_attributes", None) or {})
+            customer = _id(before.get("customer"))
         return WebhookEvent(
             id=event.id,
             type=event.type,

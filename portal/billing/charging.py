@@ -18,8 +18,9 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import cast
 
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from portal.billing import records
 from portal.billing.models import Invoice, PaymentIntent
@@ -182,8 +183,35 @@ async def _set_status(engine: AsyncEngine, payment: Payment, status: records.Pay
 
 async def stop(engine: AsyncEngine, payment: Payment) -> None:
     """The payment is over: charges not yet tried (after a failed one) are not made."""
-    now = datetime.now(UTC)
     async with transaction(engine) as conn:
-        for charge in payment.charges:
-            await records.update_charge(conn, charge, "skipped", now, only_from=("pending",))
-        await records.set_status(conn, payment.id, "done", now)
+        await records.stop(conn, payment.id, datetime.now(UTC))
+
+
+async def settled_by_bank(
+    engine: AsyncEngine, gateway: StripeGateway, invoice_id: str
+) -> list[tuple[ChargeRecord, Outcome]]:
+    """Charges on this invoice that waited for the customer's bank and are now decided at
+    Stripe (the customer confirmed, or failed to, and did not come back to the portal)."""
+    async with engine.connect() as conn:
+        waiting = [c for c in await records.awaiting_bank(conn, invoice_id) if c.payment_intent_id]
+    intents = await asyncio.gather(
+        *(gateway.get_payment_intent(cast(str, c.payment_intent_id)) for c in waiting)
+    )
+    decided = [(c, from_intent(intent)) for c, intent in zip(waiting, intents, strict=True)]
+    return [(c, outcome) for c, outcome in decided if outcome.status != "requires_action"]
+
+
+async def record_settled(
+    conn: AsyncConnection, charge: ChargeRecord, outcome: Outcome, now: datetime
+) -> None:
+    """Record a charge the bank decided without the customer coming back: the payment ends
+    there, since charging further invoices while the customer is away would surprise them."""
+    if await records.update_charge(
+        conn,
+        charge,
+        outcome.status,
+        now,
+        error_code=outcome.error_code,
+        only_from=("requires_action",),
+    ):
+        await records.stop(conn, charge.payment_id, now)

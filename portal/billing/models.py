@@ -128,6 +128,7 @@ class PaymentMethod:
     exp_year: int | None = None  # cards
     bank_code: str | None = None  # SEPA debit
     country: str | None = None
+    customer_id: str | None = None  # None once detached
 
 
 @dataclass(frozen=True)
@@ -139,6 +140,15 @@ class PaymentIntent:
     # Where to send the customer when Stripe needs them (3-D Secure); None otherwise.
     action_url: str | None = None
     decline_code: str | None = None
+
+
+@dataclass(frozen=True)
+class CheckoutSession:
+    id: str
+    customer_id: str | None
+    mode: str  # "setup", "payment"
+    status: str  # "open", "complete", "expired"
+    payment_method_id: str | None  # what a completed setup session saved
 
 
 @dataclass(frozen=True)

@@ -230,18 +230,27 @@ async def update_charge(
     return bool(result.rowcount == 1)
 
 
-async def awaiting_customer(conn: AsyncConnection, invoice_id: str) -> list[ChargeRecord]:
-    """Charges on this invoice whose outcome Stripe decides without the portal (3-D Secure
-    left unfinished, a request whose answer was lost)."""
+async def awaiting_bank(conn: AsyncConnection, invoice_id: str) -> list[ChargeRecord]:
+    """Charges on this invoice waiting for the customer's confirmation with their bank."""
     rows = (
         await conn.execute(
             select(payment_charges).where(
                 payment_charges.c.invoice_id == invoice_id,
-                payment_charges.c.status.in_(("requires_action", *UNSETTLED)),
+                payment_charges.c.status == "requires_action",
             )
         )
     ).all()
     return [_charge(r) for r in rows]
+
+
+async def stop(conn: AsyncConnection, payment_id: str, now: datetime) -> None:
+    """The payment is over: its charges not yet tried are not made."""
+    await conn.execute(
+        update(payment_charges)
+        .where(payment_charges.c.payment_id == payment_id, payment_charges.c.status == "pending")
+        .values(status="skipped", updated_at=now)
+    )
+    await set_status(conn, payment_id, "done", now)
 
 
 async def purge(conn: AsyncConnection, *, unpaid_before: datetime, done_before: datetime) -> int:

@@ -2,37 +2,33 @@
 
 The signature is checked on the raw body before anything else. Each event id is inserted into
 `webhook_events` in the same transaction as the event's effects, so an event delivered twice,
-even at the same moment to two instances, takes effect once. Events carry a snapshot that may be
-stale by the time it arrives (Stripe does not order deliveries); handlers re-read the object
-from Stripe before acting on it.
+even at the same moment to two instances, takes effect once. What each event type does is in
+`portal.billing.events`: handlers re-read the object from Stripe before the transaction (no
+database lock is held while Stripe answers) and return the effects the transaction applies.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy import select
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from portal.billing import changes
+from portal.billing.events import HANDLERS, Reaction
 from portal.billing.models import WebhookEvent
 from portal.services import Services, services
 from portal.storage.database import insert_once, transaction
 from portal.storage.tables import webhook_events
+from portal.stripe_gateway import NotFound as StripeNotFound
 from portal.stripe_gateway import WebhookSignatureInvalid
 
 log = logging.getLogger(__name__)
 
 # Stripe's events are a few kilobytes; anything far larger is not from Stripe.
 MAX_BODY_BYTES = 512 * 1024
-
-Handler = Callable[[Services, AsyncConnection, WebhookEvent], Awaitable[None]]
-
-# Event type -> handler. Types without a handler are acknowledged and ignored, as Stripe
-# recommends, so that enabling more events on the endpoint never causes failed deliveries.
-HANDLERS: dict[str, Handler] = {}
 
 
 async def receive(request: Request) -> Response:
@@ -47,13 +43,38 @@ async def receive(request: Request) -> Response:
     except WebhookSignatureInvalid:
         log.warning("webhook with an invalid signature refused")
         return JSONResponse({"error": "invalid signature"}, status_code=400)
+    if await _seen(svc, event.id):  # a redelivery: no need to ask Stripe again
+        return JSONResponse({"received": True, "duplicate": True})
+    reaction = await _react(svc, event)
+    now = datetime.now(UTC)
     async with transaction(svc.engine) as conn:
         first = await insert_once(
-            conn,
-            webhook_events,
-            {"event_id": event.id, "type": event.type, "received_at": datetime.now(UTC)},
+            conn, webhook_events, {"event_id": event.id, "type": event.type, "received_at": now}
         )
-        handler = HANDLERS.get(event.type)
-        if first and handler is not None:
-            await handler(svc, conn, event)
+        if first and reaction is not None:
+            for effect in reaction.effects:
+                await effect(conn, now)
+            if reaction.customer_id:
+                await changes.bump(conn, reaction.customer_id, now)
     return JSONResponse({"received": True, "duplicate": not first})
+
+
+async def _seen(svc: Services, event_id: str) -> bool:
+    async with svc.engine.connect() as conn:
+        found = await conn.execute(
+            select(webhook_events.c.event_id).where(webhook_events.c.event_id == event_id)
+        )
+        return found.first() is not None
+
+
+async def _react(svc: Services, event: WebhookEvent) -> Reaction | None:
+    handler = HANDLERS.get(event.type)
+    if handler is None or event.object_id is None:
+        return None
+    try:
+        return await handler(svc, event, event.object_id)
+    except StripeNotFound:
+        # Deleted since (a customer, a tax ID): nothing of it left to act on. Stripe being
+        # unreachable, on the other hand, propagates: the 503 makes Stripe deliver again.
+        log.info("webhook %s: its %s is gone at Stripe", event.type, event.object_type)
+        return Reaction(event.customer_id)

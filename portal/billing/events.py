@@ -1,0 +1,103 @@
+"""What the portal does with each Stripe event it subscribes to.
+
+Events arrive late, twice and out of order, so the snapshot an event carries may already be
+outdated: every handler re-reads the object from Stripe and acts on that. A handler may make
+idempotent changes at Stripe; the database changes it returns are applied in the same
+transaction as the row that marks the event processed, so they happen once.
+
+Every event also records that the customer's data at Stripe changed (`customer_changes`): what
+the portal keeps of it, on any instance, is stale from then on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from portal.billing import charging
+from portal.billing.models import WebhookEvent
+from portal.billing.records import ChargeRecord
+from portal.services import Services
+
+Effect = Callable[[AsyncConnection, datetime], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Reaction:
+    customer_id: str | None  # whose data at Stripe changed
+    effects: list[Effect] = field(default_factory=list)
+
+
+# (services, the event, the id of its object) -> what to record
+Handler = Callable[[Services, WebhookEvent, str], Awaitable[Reaction]]
+
+
+async def on_invoice(svc: Services, event: WebhookEvent, invoice_id: str) -> Reaction:
+    """Paid, failed, waiting for the customer, finalized, voided, written off: a 3-D Secure
+    confirmation the customer finished at their bank without coming back is recorded."""
+    invoice = await svc.gateway.get_invoice(invoice_id)
+    settled = await charging.settled_by_bank(svc.engine, svc.gateway, invoice.id)
+
+    def record(charge: ChargeRecord, outcome: charging.Outcome) -> Effect:
+        async def effect(conn: AsyncConnection, now: datetime) -> None:
+            await charging.record_settled(conn, charge, outcome, now)
+
+        return effect
+
+    return Reaction(invoice.customer_id, [record(c, o) for c, o in settled])
+
+
+async def on_invoice_payment(svc: Services, event: WebhookEvent, payment_id: str) -> Reaction:
+    payment = await svc.gateway.get_invoice_payment(payment_id)
+    return await on_invoice(svc, event, payment.invoice_id)
+
+
+async def on_checkout_completed(svc: Services, event: WebhookEvent, session_id: str) -> Reaction:
+    """A method added at Checkout becomes the default when the customer has none, also when
+    the customer closed the page before coming back to the portal."""
+    session = await svc.gateway.get_checkout_session(session_id)
+    if session.mode != "setup" or session.status != "complete" or session.customer_id is None:
+        return Reaction(session.customer_id)
+    customer = await svc.gateway.get_customer(session.customer_id)
+    if customer.default_payment_method_id is None and session.payment_method_id:
+        await svc.gateway.set_default_payment_method(customer.id, session.payment_method_id)
+    return Reaction(customer.id)
+
+
+async def on_payment_method(svc: Services, event: WebhookEvent, method_id: str) -> Reaction:
+    method = await svc.gateway.get_payment_method(method_id)
+    # Detached, it no longer names a customer; the event's previous state does.
+    return Reaction(method.customer_id or event.customer_id)
+
+
+async def on_customer(svc: Services, event: WebhookEvent, customer_id: str) -> Reaction:
+    customer = await svc.gateway.get_customer(customer_id)
+    return Reaction(customer.id)
+
+
+async def on_tax_id(svc: Services, event: WebhookEvent, tax_id: str) -> Reaction:
+    if event.customer_id is None:  # a tax ID of an account, not of a customer
+        return Reaction(None)
+    await svc.gateway.get_tax_id(event.customer_id, tax_id)  # still there (else: NotFound)
+    return Reaction(event.customer_id)
+
+
+# Event type -> handler. Types without one are acknowledged and ignored, as Stripe recommends,
+# so that enabling more events on the endpoint never causes failed deliveries.
+HANDLERS: dict[str, Handler] = {
+    "checkout.session.completed": on_checkout_completed,
+    "invoice.paid": on_invoice,
+    "invoice.payment_failed": on_invoice,
+    "invoice.payment_action_required": on_invoice,
+    "invoice.finalized": on_invoice,
+    "invoice.voided": on_invoice,
+    "invoice.marked_uncollectible": on_invoice,
+    "invoice_payment.paid": on_invoice_payment,
+    "payment_method.attached": on_payment_method,
+    "payment_method.detached": on_payment_method,
+    "customer.updated": on_customer,
+    "customer.tax_id.updated": on_tax_id,
+}
