@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 
+from portal import housekeeping
 from portal.assets import Assets
 from portal.cookies import BrowserIdMiddleware, cookie_name
 from portal.errors import HANDLERS, UnexpectedErrorMiddleware
@@ -35,6 +38,8 @@ def create_app(settings: Settings, *, mailbox: DevMailbox | None = None) -> Star
             timeout=settings.stripe_timeout,
             max_network_retries=settings.stripe_max_network_retries,
         )
+        # Every instance purges; the work is idempotent (see portal.housekeeping).
+        purging = asyncio.create_task(housekeeping.run_periodically(engine))
         try:
             yield {
                 "services": Services(
@@ -46,6 +51,9 @@ def create_app(settings: Settings, *, mailbox: DevMailbox | None = None) -> Star
                 )
             }
         finally:
+            purging.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await purging
             await gateway.aclose()
             await engine.dispose()
 

@@ -1,4 +1,4 @@
-"""The `portal` command: serve, migrate, sandbox, demo."""
+"""The `portal` command: serve, migrate, purge, sandbox, demo."""
 
 from __future__ import annotations
 
@@ -69,6 +69,29 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     return asyncio.run(main())
 
 
+def cmd_purge(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
+    from portal import housekeeping
+    from portal.storage.database import create_engine
+
+    try:
+        url = load_database_url(os.environ)
+    except SettingsError as exc:
+        return _fail(exc.problems)
+
+    async def main() -> int:
+        engine = create_engine(url)
+        try:
+            await housekeeping.purge(engine, datetime.now(UTC))
+        finally:
+            await engine.dispose()
+        print("portal: purged expired sessions, sign-in tokens, rate limits and payments")
+        return 0
+
+    return asyncio.run(main())
+
+
 def cmd_sandbox(args: argparse.Namespace) -> int:
     from portal.demo.seed import format_summary, seed_demo
     from portal.sandbox.app import SandboxConfig, create_sandbox_app
@@ -109,6 +132,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     migrate = sub.add_parser("migrate", help="bring the database to the current schema")
     migrate.set_defaults(func=cmd_migrate)
+
+    purge = sub.add_parser(
+        "purge", help="forget expired sessions, tokens, rate limits and unpaid payments"
+    )
+    purge.set_defaults(func=cmd_purge)
 
     sandbox = sub.add_parser("sandbox", help="run the local Stripe sandbox alone")
     sandbox.add_argument("--host", default="127.0.0.1")

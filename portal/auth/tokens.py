@@ -18,9 +18,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import Row, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy import Row, delete, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from portal.storage.database import transaction
 from portal.storage.tables import login_tokens
 
 TTL = timedelta(minutes=10)
@@ -243,3 +244,15 @@ async def latest_request(conn: AsyncConnection, *, browser_id: str) -> SignInReq
     if row is None:
         return None
     return SignInRequest(row.email, row.expires_at, row.consumed_at is not None)
+
+
+# Spent and expired tokens are kept a day: "this link has expired" beats "unknown link" for a
+# customer who opens yesterday's e-mail.
+KEPT_AFTER_EXPIRY = timedelta(days=1)
+
+
+async def purge(engine: AsyncEngine, now: datetime) -> None:
+    async with transaction(engine) as conn:
+        await conn.execute(
+            delete(login_tokens).where(login_tokens.c.expires_at < now - KEPT_AFTER_EXPIRY)
+        )

@@ -32,14 +32,15 @@ def head_revision() -> str:
     return head
 
 
-async def upgrade(engine: AsyncEngine) -> None:
-    """Bring the database to the newest schema; safe to run from several processes at once."""
+async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
+    """Bring the database to the newest schema (or `revision`, for tests of a migration); safe
+    to run from several processes at once."""
 
     def run(connection: Connection) -> None:
         if connection.dialect.name == "postgresql":
             # Two instances starting together must not both create the same tables.
             connection.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_MIGRATION_LOCK})
-        command.upgrade(_config(connection), "head")
+        command.upgrade(_config(connection), revision)
 
     async with transaction(engine) as conn:
         await conn.run_sync(run)

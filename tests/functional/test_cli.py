@@ -55,6 +55,14 @@ def test_migrate_creates_the_schema(tmp_path: Path) -> None:
     assert f"database at revision {migrate.head_revision()}" in again.stdout
 
 
+def test_purge_runs_on_a_migrated_database(tmp_path: Path) -> None:
+    env = {"PORTAL_DATABASE_URL": f"sqlite:///{tmp_path / 'p.db'}"}
+    assert run_portal("migrate", env=env, cwd=tmp_path).returncode == 0
+    result = run_portal("purge", env=env, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "purged" in result.stdout
+
+
 def test_migrate_reports_an_unreachable_database_plainly(tmp_path: Path) -> None:
     env = {"PORTAL_DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none"}
     result = run_portal("migrate", env=env, cwd=tmp_path)

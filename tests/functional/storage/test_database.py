@@ -8,11 +8,17 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, select, text
 
 from portal.storage import migrate
 from portal.storage.database import create_engine, insert_once, transaction
-from portal.storage.tables import mail_outbox, metadata, webhook_events
+from portal.storage.tables import (
+    mail_outbox,
+    metadata,
+    payment_charges,
+    payments,
+    webhook_events,
+)
 
 pytestmark = pytest.mark.anyio
 
@@ -126,5 +132,34 @@ async def test_naive_times_are_refused(database_url: str) -> None:
                         event_id="evt_3", type="x", received_at=datetime(2026, 1, 1)
                     )
                 )
+    finally:
+        await engine.dispose()
+
+
+async def test_payment_attempts_become_one_charge_payments(database_url: str) -> None:
+    engine = create_engine(database_url)
+    now = datetime.now(UTC)
+    try:
+        await migrate.upgrade(engine, "0003")
+        async with transaction(engine) as conn:
+            await conn.execute(
+                text(
+                    "INSERT INTO payment_attempts (id, customer_id, invoice_id, kind, fingerprint,"
+                    " currency, amount, status, created_at, updated_at) VALUES ('att_1', 'cus_1',"
+                    " 'in_1', 'whole', 'fp', 'eur', 1200, 'succeeded', :now, :now)"
+                ),
+                {"now": now},
+            )
+        await migrate.upgrade(engine)
+        async with engine.connect() as conn:
+            (row,) = (await conn.execute(select(payments))).all()
+            (part,) = (await conn.execute(select(payment_charges))).all()
+        assert (row.id, row.customer_id, row.status) == ("att_1", "cus_1", "done")
+        assert (part.payment_id, part.invoice_id, part.amount, part.status) == (
+            "att_1",
+            "in_1",
+            1200,
+            "succeeded",
+        )
     finally:
         await engine.dispose()

@@ -1,0 +1,58 @@
+"""Forgetting what is no longer needed: expired sessions and sign-in tokens, old rate-limit
+windows, payments that were shown and never paid, old webhook event ids.
+
+Each instance runs it every hour in the background (`run_periodically`), and `portal purge`
+runs it once; the DELETEs are idempotent, so instances running it at the same time only repeat
+each other's work.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import delete
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from portal import ratelimit
+from portal.auth import sessions, tokens
+from portal.billing import records
+from portal.storage.database import transaction
+from portal.storage.tables import webhook_events
+
+log = logging.getLogger(__name__)
+
+EVERY = timedelta(hours=1)
+# A payment page left open for a day is planned from an invoice that may have changed anyway.
+UNPAID_PAYMENTS_KEPT = timedelta(days=1)
+# Finished payments keep their result page for a while (a bookmarked confirmation).
+FINISHED_PAYMENTS_KEPT = timedelta(days=90)
+# Stripe retries a delivery for up to three days; ids older than that cannot come again.
+WEBHOOK_IDS_KEPT = timedelta(days=30)
+RATE_WINDOWS_KEPT = timedelta(days=1)
+
+
+async def purge(engine: AsyncEngine, now: datetime) -> None:
+    await sessions.purge_expired(engine, now)
+    await tokens.purge(engine, now)
+    await ratelimit.purge(engine, now - RATE_WINDOWS_KEPT)
+    async with transaction(engine) as conn:
+        await records.purge(
+            conn,
+            unpaid_before=now - UNPAID_PAYMENTS_KEPT,
+            done_before=now - FINISHED_PAYMENTS_KEPT,
+        )
+        await conn.execute(
+            delete(webhook_events).where(webhook_events.c.received_at < now - WEBHOOK_IDS_KEPT)
+        )
+
+
+async def run_periodically(engine: AsyncEngine) -> None:
+    """Purge every hour until cancelled; a failure is logged and tried again next time."""
+    while True:
+        await asyncio.sleep(EVERY.total_seconds())
+        try:
+            await purge(engine, datetime.now(UTC))
+        except Exception:
+            log.exception("housekeeping failed; trying again in an hour")
