@@ -23,11 +23,11 @@ def decline_message(code: str | None) -> str:
         return _(
             "The card's security code was not accepted. Please add the card again or use another payment method."
         )
-    if code in ("authentication_required", "invoice_payment_intent_requires_action"):
-        return _(
-            "Your bank wants you to confirm this payment. Please pay with a new card, where you can confirm it."
-        )
-    if code == "payment_intent_authentication_failure":
+    if code in (
+        "authentication_required",
+        "invoice_payment_intent_requires_action",
+        "payment_intent_authentication_failure",
+    ):
         return _(
             "The payment was not confirmed with your bank, so nothing was charged. Please try again or use another payment method."
         )
