@@ -266,3 +266,29 @@ def test_leaving_the_bank_page_unfinished_offers_to_confirm_later(portal: Portal
     challenge = at_stripe(browser.get(f"{action}/authenticate"), portal)
     back_from_stripe(browser, httpx.post(challenge, data={"outcome": "complete"}))
     assert charged(portal, customer) == [4500]
+
+
+def test_a_sepa_debit_is_shown_as_on_its_way_and_refused_for_other_currencies(
+    portal: Portal,
+) -> None:
+    email, customer, _ = customer_with_card(portal)
+    sepa = portal.sdk.v1.payment_methods.create(
+        {
+            "type": "sepa_debit",
+            "sepa_debit": {"iban": "DE89370400440532013000"},
+            "billing_details": {"name": "Anna Schmidt", "email": email},
+        }
+    )
+    portal.sdk.v1.payment_methods.attach(sepa.id, {"customer": customer})
+    euro = portal.invoice(customer, amount=9900).id
+    zloty = portal.invoice(customer, amount=9900, currency="pln").id
+    browser = signed_in(portal, email)
+    page = pay_page(browser, f"/invoices/{zloty}/pay?what=whole")
+    assert re.search(rf'value="{sepa.id}" disabled', page.text)
+    result = follow(
+        browser, browser.post(open_pay_page(browser, euro, "whole"), {"payment_method": sepa.id})
+    )
+    with i18n.use_locale("de"):
+        assert i18n.gettext("Your payment is on its way") in text_of(result)
+    debits = portal.sdk.v1.payment_intents.list({"customer": customer}).data
+    assert [d.amount for d in debits if d.payment_method == sepa.id] == [9900]
