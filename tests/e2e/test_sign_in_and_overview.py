@@ -253,3 +253,51 @@ def test_add_a_sepa_mandate_through_checkout_in_dutch(
     assert_no_serious_violations(page)
     methods = sdk.v1.customers.payment_methods.list(customer.id).data
     assert [m.type for m in methods] == ["sepa_debit"]
+
+
+def test_pay_all_overdue_with_3d_secure_in_spanish_on_a_phone(
+    live_portal: Portal, new_page: NewPage, sandbox_url: str
+) -> None:
+    sdk = stripe.StripeClient(SANDBOX_KEY, base_addresses={"api": sandbox_url})
+    email = f"es-{uuid.uuid4().hex[:8]}@example.com"
+    customer = sdk.v1.customers.create(
+        {"email": email, "name": "Talleres Ruiz S.L.", "preferred_locales": ["es"]}
+    )
+    card = sdk.v1.payment_methods.attach(
+        "pm_card_authenticationRequired", {"customer": customer.id}
+    )
+    sdk.v1.customers.update(customer.id, {"invoice_settings": {"default_payment_method": card.id}})
+    now = int(time.time())
+    invoices = []
+    for amount, days_late in ((15000, 40), (8000, 12)):
+        draft = sdk.v1.invoices.create(
+            {
+                "customer": customer.id,
+                "collection_method": "send_invoice",
+                "currency": "eur",
+                "due_date": now - days_late * 86400,
+            }
+        )
+        sdk.v1.invoice_items.create(
+            {"customer": customer.id, "invoice": draft.id, "amount": amount, "currency": "eur"}
+        )
+        invoices.append(sdk.v1.invoices.finalize_invoice(draft.id).id)
+
+    page = new_page(width=375, locale="es", base_url=live_portal.url)
+    sign_in(page, live_portal, email)
+    with i18n.use_locale("es"):
+        pay_all, thanks = (
+            i18n.gettext(s) for s in ("Pay all overdue", "Thank you for your payment")
+        )
+    page.get_by_role("link", name=pay_all).click()
+    expect(page.get_by_role("button", name=re.compile("230,00"))).to_be_visible()
+    assert_no_serious_violations(page)
+    screenshot(page, "pay-overdue-es-375")
+    page.get_by_role("button", name=re.compile("230,00")).click()
+    # The bank (the sandbox's stand-in) asks for each of the two charges in turn.
+    for _ in invoices:
+        page.get_by_role("button", name="Complete authentication").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(thanks)
+    assert_no_serious_violations(page)
+    assert_no_console_errors(page)
+    assert [sdk.v1.invoices.retrieve(i).status for i in invoices] == ["paid", "paid"]
