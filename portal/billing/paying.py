@@ -23,7 +23,7 @@ from portal.billing.payments import KINDS, CannotPay, Charge, fingerprint, plan_
 from portal.billing.records import Payment
 from portal.billing.views import own_invoice
 from portal.csrf import verified_form
-from portal.i18n import current_locale
+from portal.i18n import _, current_locale
 from portal.permissions import Action, NotFound, Principal, require
 from portal.services import Services, services
 from portal.storage.database import transaction
@@ -116,10 +116,21 @@ async def _after_run(request: Request, payment: Payment, action_url: str | None)
 
 async def payment_page(request: Request) -> Response:
     who = await principal(request)
-    svc = services(request)
     payment = await _payment(request, who)
     if payment.status == "processing" and _stopped(payment):
         payment = await _resume(request, who, payment)
+    return await _show(request, who, payment)
+
+
+async def _show(
+    request: Request,
+    who: Principal,
+    payment: Payment,
+    *,
+    method_error: str | None = None,
+    status: int = 200,
+) -> Response:
+    svc = services(request)
     now = datetime.now(UTC)
     choosing = payment.status in ("pending", "awaiting_method")
     reading = asyncio.gather(*(svc.gateway.get_invoice(c.invoice_id) for c in payment.charges))
@@ -154,7 +165,9 @@ async def payment_page(request: Request) -> Response:
             "preselected": preselected,
             "messages": {c.position: charge_message(c) for c in payment.charges},
             "unpaid_left": any(rules.needs_payment(i) for i in found),
+            "method_error": method_error,
         },
+        status=status,
     )
 
 
@@ -219,7 +232,10 @@ async def pay(request: Request) -> Response:
         charging.read_invoices(svc.gateway, payment),
     )
     if not any(m.id == choice and usable(m, now, payment.currency) for m in methods):
-        raise NotFound(choice)  # not one of this customer's usable methods
+        # Nothing chosen, or not one of this customer's usable methods: choose again.
+        return await _show(
+            request, who, payment, method_error=_("Please choose how to pay."), status=400
+        )
     async with transaction(svc.engine) as conn:
         claimed = await records.claim(
             conn,

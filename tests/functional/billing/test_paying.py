@@ -122,7 +122,12 @@ def test_nothing_of_another_customer_can_be_used(portal: Portal, whose: str) -> 
         foreign = open_pay_page(other_browser, portal.invoice(other).id, "whole")
         assert browser.post(foreign, {"payment_method": pm}).status_code == 404
     else:
-        browser.post(open_pay_page(browser, invoice, "whole"), {"payment_method": other_pm})
+        answer = browser.post(
+            open_pay_page(browser, invoice, "whole"), {"payment_method": other_pm}
+        )
+        assert answer.status_code == 400
+        with i18n.use_locale("de"):
+            assert i18n.gettext("Please choose how to pay.") in text_of(answer)
     assert charged(portal, customer) == []
     assert charged(portal, other) == []
 
