@@ -6,9 +6,13 @@ import argparse
 import asyncio
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TYPE_CHECKING
 
 from portal.settings import SettingsError, load_database_url, load_settings
+
+if TYPE_CHECKING:  # the commands import what they need when they run
+    from sqlalchemy.ext.asyncio import AsyncEngine
 
 EXIT_CONFIG = 2
 
@@ -46,8 +50,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return asyncio.run(main())
 
 
-def cmd_migrate(args: argparse.Namespace) -> int:
-    from portal.storage import migrate
+def _on_database(work: Callable[[AsyncEngine], Awaitable[str]], failing: str) -> int:
+    """Run `work` on the database of PORTAL_DATABASE_URL (the one setting these commands
+    need); its result is printed, a failure is one line and exit status 2."""
     from portal.storage.database import create_engine
 
     try:
@@ -58,38 +63,36 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     async def main() -> int:
         engine = create_engine(url)
         try:
-            await migrate.upgrade(engine)
-            print(f"portal: database at revision {await migrate.current_revision(engine)}")
-        except Exception as exc:
-            return _fail([f"migration failed: {type(exc).__name__}: {exc}"])
+            print(f"portal: {await work(engine)}")
+        except Exception as exc:  # a wrong host, password or file: say so, no traceback
+            return _fail([f"{failing}: {type(exc).__name__}: {exc}"])
         finally:
             await engine.dispose()
         return 0
 
     return asyncio.run(main())
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from portal.storage import migrate
+
+    async def work(engine: AsyncEngine) -> str:
+        await migrate.upgrade(engine)
+        return f"database at revision {await migrate.current_revision(engine)}"
+
+    return _on_database(work, "migration failed")
 
 
 def cmd_purge(args: argparse.Namespace) -> int:
     from datetime import UTC, datetime
 
     from portal import housekeeping
-    from portal.storage.database import create_engine
 
-    try:
-        url = load_database_url(os.environ)
-    except SettingsError as exc:
-        return _fail(exc.problems)
+    async def work(engine: AsyncEngine) -> str:
+        await housekeeping.purge(engine, datetime.now(UTC))
+        return "purged expired sessions, sign-in tokens, rate limits and payments"
 
-    async def main() -> int:
-        engine = create_engine(url)
-        try:
-            await housekeeping.purge(engine, datetime.now(UTC))
-        finally:
-            await engine.dispose()
-        print("portal: purged expired sessions, sign-in tokens, rate limits and payments")
-        return 0
-
-    return asyncio.run(main())
+    return _on_database(work, "purge failed")
 
 
 def cmd_sandbox(args: argparse.Namespace) -> int:

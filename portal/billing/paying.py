@@ -9,6 +9,7 @@ they are now and redirects there. The charging itself is `portal.billing.chargin
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 from datetime import UTC, datetime
 
 from starlette.requests import Request
@@ -25,7 +26,7 @@ from portal.billing.views import own_invoice
 from portal.csrf import verified_form
 from portal.i18n import _, current_locale
 from portal.permissions import Action, NotFound, Principal, require
-from portal.services import Services, services
+from portal.services import services
 from portal.storage.database import transaction
 from portal.templating import render
 
@@ -102,16 +103,57 @@ async def _payment(request: Request, who: Principal) -> Payment:
     return payment
 
 
-def _return_url(svc: Services, request: Request, payment: Payment) -> str:
+async def _paying(request: Request) -> tuple[Principal, Payment]:
+    """The signed-in customer, allowed to pay, and their payment named in the URL."""
+    who = await principal(request)
+    require(who, Action.PAY)
+    return who, await _payment(request, who)
+
+
+def _page_of(request: Request, payment: Payment) -> Response:
+    return RedirectResponse(request.url_for("billing:payment", payment_id=payment.id), 303)
+
+
+def _stripe_returns_to(request: Request, name: str, payment: Payment) -> str:
     # Addresses Stripe sends the customer back to come from PORTAL_BASE_URL, never the request.
-    path = request.app.url_path_for("billing:payment_authenticated", payment_id=payment.id)
-    return svc.settings.base_url + str(path)
+    path = request.app.url_path_for(name, payment_id=payment.id)
+    return services(request).settings.base_url + str(path)
 
 
-async def _after_run(request: Request, payment: Payment, action_url: str | None) -> Response:
+async def _charge(
+    request: Request,
+    who: Principal,
+    payment: Payment,
+    *,
+    method_id: str,
+    invoices: Mapping[str, Invoice],
+    before: tuple[records.PaymentStatus, ...],
+) -> Response:
+    """Claim the payment (from one of `before`) and make its charges; then its page, or the
+    bank's confirmation page when the bank wants the customer."""
+    svc = services(request)
+    async with transaction(svc.engine) as conn:
+        claimed = await records.claim(
+            conn,
+            payment,
+            before=before,
+            after="processing",
+            now=datetime.now(UTC),
+            payment_method_id=method_id,
+        )
+    if not claimed:  # a double click, a resubmitted form, a reload: the first one is on it
+        return _page_of(request, payment)
+    action_url = await charging.run(
+        svc,
+        who,
+        payment,
+        method_id,
+        invoices,
+        return_url=_stripe_returns_to(request, "billing:payment_authenticated", payment),
+    )
     if action_url is not None:  # off to the bank's confirmation, hosted by Stripe
         return RedirectResponse(action_url, 303)
-    return RedirectResponse(request.url_for("billing:payment", payment_id=payment.id), 303)
+    return _page_of(request, payment)
 
 
 async def payment_page(request: Request) -> Response:
@@ -190,7 +232,7 @@ async def _resume(request: Request, who: Principal, payment: Payment) -> Payment
             payment,
             payment.payment_method_id,
             invoices,
-            return_url=_return_url(svc, request, payment),
+            return_url=_stripe_returns_to(request, "billing:payment_authenticated", payment),
         )
     return await _payment(request, who)
 
@@ -198,11 +240,8 @@ async def _resume(request: Request, who: Principal, payment: Payment) -> Payment
 async def pay(request: Request) -> Response:
     """ "Pay" pressed: with a saved method now, or first to Stripe to add a new one."""
     form = await verified_form(request)
-    who = await principal(request)
-    require(who, Action.PAY)
+    who, payment = await _paying(request)
     svc = services(request)
-    payment = await _payment(request, who)
-    here = request.url_for("billing:payment", payment_id=payment.id)
     choice = str(form.get("payment_method", ""))
     now = datetime.now(UTC)
     if choice == NEW_METHOD:
@@ -215,14 +254,12 @@ async def pay(request: Request) -> Response:
                 now=now,
             )
         if not claimed:
-            return RedirectResponse(here, 303)
-        base = svc.settings.base_url
+            return _page_of(request, payment)
         url = await svc.gateway.start_adding_payment_method(
             who.customer_id,
-            success_url=base
-            + request.app.url_path_for("billing:payment_method_added", payment_id=payment.id)
+            success_url=_stripe_returns_to(request, "billing:payment_method_added", payment)
             + "?session_id={CHECKOUT_SESSION_ID}",
-            cancel_url=base + request.app.url_path_for("billing:payment", payment_id=payment.id),
+            cancel_url=_stripe_returns_to(request, "billing:payment", payment),
             locale=current_locale(),
             for_currency=payment.currency,
         )
@@ -236,56 +273,36 @@ async def pay(request: Request) -> Response:
         return await _show(
             request, who, payment, method_error=_("Please choose how to pay."), status=400
         )
-    async with transaction(svc.engine) as conn:
-        claimed = await records.claim(
-            conn,
-            payment,
-            before=("pending", "awaiting_method"),
-            after="processing",
-            now=now,
-            payment_method_id=choice,
-        )
-    if not claimed:  # a double click or a resubmitted form: the first one is on it
-        return RedirectResponse(here, 303)
-    action_url = await charging.run(
-        svc, who, payment, choice, invoices, return_url=_return_url(svc, request, payment)
+    return await _charge(
+        request,
+        who,
+        payment,
+        method_id=choice,
+        invoices=invoices,
+        before=("pending", "awaiting_method"),
     )
-    return await _after_run(request, payment, action_url)
 
 
 async def method_added(request: Request) -> Response:
-    """Back from Stripe Checkout with a new method: it pays this payment."""
-    who = await principal(request)
-    require(who, Action.PAY)
-    svc = services(request)
-    payment = await _payment(request, who)
+    """Back from Stripe Checkout with a new method: it pays this payment (once: a reload, or
+    a payment made meanwhile in another tab, finds the payment claimed; the method stays)."""
+    who, payment = await _paying(request)
+    gateway = services(request).gateway
     session_id = request.query_params.get("session_id", "")
     if not session_id.startswith("cs_"):
         raise NotFound(session_id)
     method_id, customer, invoices = await asyncio.gather(
-        svc.gateway.added_payment_method(session_id, who.customer_id),
-        svc.gateway.get_customer(who.customer_id),
-        charging.read_invoices(svc.gateway, payment),
+        gateway.added_payment_method(session_id, who.customer_id),
+        gateway.get_customer(who.customer_id),
+        charging.read_invoices(gateway, payment),
     )
     if method_id is None:
         raise NotFound(session_id)
     if customer.default_payment_method_id is None:
-        await svc.gateway.set_default_payment_method(who.customer_id, method_id)
-    async with transaction(svc.engine) as conn:
-        claimed = await records.claim(
-            conn,
-            payment,
-            before=("awaiting_method",),
-            after="processing",
-            now=datetime.now(UTC),
-            payment_method_id=method_id,
-        )
-    if not claimed:  # reloaded, or paid meanwhile in another tab: the method stays saved
-        return RedirectResponse(request.url_for("billing:payment", payment_id=payment.id), 303)
-    action_url = await charging.run(
-        svc, who, payment, method_id, invoices, return_url=_return_url(svc, request, payment)
+        await gateway.set_default_payment_method(who.customer_id, method_id)
+    return await _charge(
+        request, who, payment, method_id=method_id, invoices=invoices, before=("awaiting_method",)
     )
-    return await _after_run(request, payment, action_url)
 
 
 def _waiting(payment: Payment) -> records.ChargeRecord:
@@ -297,58 +314,44 @@ def _waiting(payment: Payment) -> records.ChargeRecord:
 
 async def authenticate(request: Request) -> Response:
     """The payment page's "confirm with your bank" button: to Stripe's page again."""
-    who = await principal(request)
-    require(who, Action.PAY)
+    who, payment = await _paying(request)
     svc = services(request)
-    payment = await _payment(request, who)
     try:
         charge = _waiting(payment)
     except NotFound:
-        return RedirectResponse(request.url_for("billing:payment", payment_id=payment.id), 303)
+        return _page_of(request, payment)
     outcome = await charging.settle_action(svc.engine, svc.gateway, charge)
     if outcome.action_url:
         return RedirectResponse(outcome.action_url, 303)
-    return await _continue(request, who, payment)
+    return await _continue(request, who)
 
 
 async def authenticated(request: Request) -> Response:
     """Back from the bank's confirmation: record what Stripe says, then go on."""
-    who = await principal(request)
-    require(who, Action.PAY)
+    who, payment = await _paying(request)
     svc = services(request)
-    payment = await _payment(request, who)
     try:
         charge = _waiting(payment)
     except NotFound:  # reloaded: already settled
-        return RedirectResponse(request.url_for("billing:payment", payment_id=payment.id), 303)
+        return _page_of(request, payment)
     outcome = await charging.settle_action(svc.engine, svc.gateway, charge)
     if outcome.status == "requires_action":  # came back without confirming: the page offers it
-        return RedirectResponse(request.url_for("billing:payment", payment_id=payment.id), 303)
-    return await _continue(request, who, payment)
+        return _page_of(request, payment)
+    return await _continue(request, who)
 
 
-async def _continue(request: Request, who: Principal, payment: Payment) -> Response:
-    """After a charge waiting for the bank settled: the payment's other charges, if any."""
+async def _continue(request: Request, who: Principal) -> Response:
+    """After a charge waiting for the bank settled: the payment's other charges, unless that
+    one failed."""
     svc = services(request)
-    async with transaction(svc.engine) as conn:
-        claimed = await records.claim(
-            conn, payment, before=("requires_action",), after="processing", now=datetime.now(UTC)
-        )
-    here = RedirectResponse(request.url_for("billing:payment", payment_id=payment.id), 303)
-    method_id = payment.payment_method_id
-    if not claimed or method_id is None:
-        return here
     payment = await _payment(request, who)
-    invoices = await charging.read_invoices(svc.gateway, payment)
+    method_id = payment.payment_method_id
+    if payment.status != "requires_action" or method_id is None:
+        return _page_of(request, payment)
     if any(c.status == "failed" for c in payment.charges):
         await charging.stop(svc.engine, payment)
-        return here
-    action_url = await charging.run(
-        svc,
-        who,
-        payment,
-        method_id,
-        invoices,
-        return_url=_return_url(svc, request, payment),
+        return _page_of(request, payment)
+    invoices = await charging.read_invoices(svc.gateway, payment)
+    return await _charge(
+        request, who, payment, method_id=method_id, invoices=invoices, before=("requires_action",)
     )
-    return await _after_run(request, payment, action_url)

@@ -2,6 +2,7 @@
 
 from collections.abc import Iterator
 
+import httpx
 import pytest
 
 from tests.functional.portal_support import Portal, portal
@@ -15,3 +16,13 @@ def _close_browsers(request: pytest.FixtureRequest) -> Iterator[None]:
     if "portal" in request.fixturenames:
         found: Portal = request.getfixturevalue("portal")
         found.close_browsers()
+
+
+@pytest.fixture
+def stripe_faults(portal: Portal) -> Iterator[httpx.Client]:
+    """The sandbox's control endpoints (faults, stats); faults are cleared afterwards, as the
+    sandbox is shared by the whole run."""
+    control = httpx.Client(base_url=portal.settings.stripe_api_base)
+    yield control
+    control.post("/_sandbox/faults/clear")
+    control.close()

@@ -26,6 +26,13 @@ def customer_with_card(
     return email, customer, pm.id
 
 
+def with_3d_secure_card(portal: Portal, customer: str) -> str:
+    """A saved card whose bank asks for 3-D Secure on every payment."""
+    return portal.sdk.v1.payment_methods.attach(
+        "pm_card_authenticationRequired", {"customer": customer}
+    ).id
+
+
 def signed_in(portal: Portal, email: str) -> Browser:
     browser = portal.browser()
     assert browser.sign_in(email).status_code == 303

@@ -4,7 +4,6 @@ Stripe's records show it charged once."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -22,14 +21,6 @@ from tests.functional.billing.billing_support import (
     signed_in,
 )
 from tests.functional.portal_support import Portal, text_of
-
-
-@pytest.fixture
-def stripe_faults(portal: Portal) -> Iterator[httpx.Client]:
-    control = httpx.Client(base_url=portal.settings.stripe_api_base)
-    yield control
-    control.post("/_sandbox/faults/clear")
-    control.close()
 
 
 def test_stripe_down_mid_payment_then_the_page_finishes_it_once(

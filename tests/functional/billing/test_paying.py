@@ -24,6 +24,7 @@ from tests.functional.billing.billing_support import (
     pay_page,
     plan_invoice,
     signed_in,
+    with_3d_secure_card,
 )
 from tests.functional.portal_support import Portal, text_of
 
@@ -219,9 +220,7 @@ def test_pay_with_a_new_method_added_through_checkout(portal: Portal) -> None:
 @pytest.mark.parametrize("what", ["whole", "next_installment"])
 def test_3d_secure_sends_the_customer_to_the_bank_and_back(portal: Portal, what: str) -> None:
     email, customer, _ = customer_with_card(portal)
-    secure = portal.sdk.v1.payment_methods.attach(
-        "pm_card_authenticationRequired", {"customer": customer}
-    ).id
+    secure = with_3d_secure_card(portal, customer)
     invoice = plan_invoice(portal, customer, late=False)
     browser = signed_in(portal, email)
     challenge = at_stripe(
@@ -238,9 +237,7 @@ def test_3d_secure_sends_the_customer_to_the_bank_and_back(portal: Portal, what:
 
 def test_3d_secure_refused_charges_nothing_and_says_why(portal: Portal) -> None:
     email, customer, _ = customer_with_card(portal)
-    secure = portal.sdk.v1.payment_methods.attach(
-        "pm_card_authenticationRequired", {"customer": customer}
-    ).id
+    secure = with_3d_secure_card(portal, customer)
     invoice = plan_invoice(portal, customer, late=False)
     browser = signed_in(portal, email)
     challenge = at_stripe(
@@ -259,9 +256,7 @@ def test_3d_secure_refused_charges_nothing_and_says_why(portal: Portal) -> None:
 
 def test_leaving_the_bank_page_unfinished_offers_to_confirm_later(portal: Portal) -> None:
     email, customer, _ = customer_with_card(portal)
-    secure = portal.sdk.v1.payment_methods.attach(
-        "pm_card_authenticationRequired", {"customer": customer}
-    ).id
+    secure = with_3d_secure_card(portal, customer)
     invoice = portal.invoice(customer, amount=4500).id
     browser = signed_in(portal, email)
     action = open_pay_page(browser, invoice, "whole")

@@ -10,7 +10,6 @@ import json
 import re
 import time
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -25,6 +24,7 @@ from tests.functional.billing.billing_support import (
     customer_with_card,
     open_pay_page,
     signed_in,
+    with_3d_secure_card,
 )
 from tests.functional.portal_support import Portal, text_of
 from tests.unit.test_stripe_gateway import EXAMPLES
@@ -68,14 +68,6 @@ def changes_of(portal: Portal, customer_id: str) -> int:
             select(customer_changes.c.version).where(customer_changes.c.customer_id == customer_id)
         )
         return int(found.scalar() or 0)
-
-
-@pytest.fixture
-def stripe_faults(portal: Portal) -> Iterator[httpx.Client]:
-    control = httpx.Client(base_url=portal.settings.stripe_api_base)
-    yield control
-    control.post("/_sandbox/faults/clear")
-    control.close()
 
 
 def test_an_event_takes_effect_once_and_a_repeat_is_acknowledged(portal: Portal) -> None:
@@ -217,9 +209,7 @@ def test_an_object_deleted_since_is_acknowledged(portal: Portal) -> None:
 
 def test_a_bank_confirmation_finished_without_coming_back_is_recorded(portal: Portal) -> None:
     email, customer, _ = customer_with_card(portal)
-    secure = portal.sdk.v1.payment_methods.attach(
-        "pm_card_authenticationRequired", {"customer": customer}
-    ).id
+    secure = with_3d_secure_card(portal, customer)
     invoice = portal.invoice(customer, amount=6100).id
     browser = signed_in(portal, email)
     action = open_pay_page(browser, invoice, "whole")
