@@ -9,6 +9,7 @@ float. Times are shown in `DEFAULT_TIMEZONE` unless the caller passes another zo
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Iterable
 from copy import copy
 from datetime import UTC, date, datetime, tzinfo
 from decimal import Decimal
@@ -135,3 +136,14 @@ def format_number(value: int | Decimal, locale: str) -> str:
 def format_percent(value: int | Decimal, locale: str) -> str:
     """A ratio as a percentage: Decimal("0.19") -> "19 %" (de), "19%" (en)."""
     return babel_numbers.format_percent(value, locale=locale)
+
+
+def country_names(codes: Iterable[str], locale: str) -> list[tuple[str, str]]:
+    """(code, name in `locale`) for a country list, in the alphabetical order of the names
+    (accents aside, so that "Österreich" sits among the O's)."""
+    names = Locale.parse(locale).territories
+
+    def key(pair: tuple[str, str]) -> str:
+        return unicodedata.normalize("NFKD", pair[1]).encode("ascii", "ignore").decode().lower()
+
+    return sorted(((code, str(names.get(code, code))) for code in codes), key=key)

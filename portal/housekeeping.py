@@ -16,6 +16,7 @@ from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from portal import ratelimit
+from portal.account import email_change
 from portal.auth import sessions, tokens
 from portal.billing import records
 from portal.storage.database import transaction
@@ -46,6 +47,7 @@ async def purge(engine: AsyncEngine, now: datetime) -> None:
         await conn.execute(
             delete(webhook_events).where(webhook_events.c.received_at < now - WEBHOOK_IDS_KEPT)
         )
+        await email_change.purge(conn, now - tokens.KEPT_AFTER_EXPIRY)
 
 
 async def run_periodically(engine: AsyncEngine) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from starlette.routing import BaseRoute, Route
 
 from portal import branding, health
+from portal.account import views as account
 from portal.assets import Assets
 from portal.auth import views as auth
 from portal.billing import methods, paying, webhooks
@@ -51,6 +52,35 @@ def routes(*, assets: Assets, demo: bool) -> list[BaseRoute]:
             methods.remove,
             methods=["POST"],
             name="billing:method_remove",
+        ),
+        Route("/account", account.billing_details, name="account:details"),
+        Route("/account", account.save_billing_details, methods=["POST"], name="account:save"),
+        Route(
+            "/account/email", account.request_email_change, methods=["POST"], name="account:email"
+        ),
+        Route(
+            "/account/email/confirm/{token}",
+            account.confirm_email_page,
+            name="account:email_confirm",
+        ),
+        Route(
+            "/account/email/confirm",
+            account.confirm_email,
+            methods=["POST"],
+            name="account:email_confirm_post",
+        ),
+        Route("/account/tax-ids", account.tax_ids_page, name="account:tax_ids"),
+        Route("/account/tax-ids", account.add_tax_id, methods=["POST"], name="account:tax_id_add"),
+        Route(
+            "/account/tax-ids/{tax_id}/remove",
+            account.remove_tax_id_page,
+            name="account:tax_id_remove",
+        ),
+        Route(
+            "/account/tax-ids/{tax_id}/remove",
+            account.remove_tax_id,
+            methods=["POST"],
+            name="account:tax_id_remove_post",
         ),
         Route("/sign-in", auth.sign_in_form, methods=["GET"], name="auth:sign_in"),
         Route("/sign-in", auth.request_link, methods=["POST"], name="auth:request"),

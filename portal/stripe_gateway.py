@@ -569,6 +569,49 @@ class StripeGateway:
             data = await self._client.v1.customers.tax_ids.retrieve_async(customer_id, tax_id)
         return tax_id_from_stripe(_plain(data))
 
+    async def update_billing_details(
+        self, customer_id: str, *, name: str, address: Address, phone: str | None
+    ) -> Customer:
+        """Name, address and phone for future invoices (issued ones keep theirs: Stripe froze
+        them at finalization). Empty optional fields are cleared with Stripe's empty string."""
+        params: dict[str, Any] = {
+            "name": name,
+            "phone": phone or "",
+            "address": {
+                "line1": address.line1 or "",
+                "line2": address.line2 or "",
+                "postal_code": address.postal_code or "",
+                "city": address.city or "",
+                "state": address.state or "",
+                "country": address.country or "",
+            },
+        }
+        async with _stripe_errors():
+            data = await self._client.v1.customers.update_async(customer_id, cast(Any, params))
+        return customer_from_stripe(_plain(data))
+
+    async def set_email(self, customer_id: str, email: str) -> None:
+        async with _stripe_errors():
+            await self._client.v1.customers.update_async(customer_id, {"email": email})
+
+    async def set_preferred_locales(self, customer_id: str, locales: list[str]) -> None:
+        """The languages Stripe uses for this customer's own e-mails and PDFs, first first."""
+        async with _stripe_errors():
+            await self._client.v1.customers.update_async(
+                customer_id, {"preferred_locales": locales}
+            )
+
+    async def add_tax_id(self, customer_id: str, *, type: str, value: str) -> TaxId:
+        async with _stripe_errors():
+            data = await self._client.v1.customers.tax_ids.create_async(
+                customer_id, cast(Any, {"type": type, "value": value})
+            )
+        return tax_id_from_stripe(_plain(data))
+
+    async def delete_tax_id(self, customer_id: str, tax_id: str) -> None:
+        async with _stripe_errors():
+            await self._client.v1.customers.tax_ids.delete_async(customer_id, tax_id)
+
     async def list_tax_ids(self, customer_id: str) -> list[TaxId]:
         async with _stripe_errors():
             page = await self._client.v1.customers.tax_ids.list_async(customer_id, {"limit": 100})

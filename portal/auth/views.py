@@ -12,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from portal import i18n, ratelimit
+from portal.account import language
 from portal.auth import sessions, tokens
 from portal.auth.current import customer_session, principal
 from portal.auth.forms import clean_email
@@ -325,7 +326,8 @@ async def signed_out(request: Request) -> Response:
 
 
 async def choose_language(request: Request) -> Response:
-    """The language switcher: remembered in a cookie for a year."""
+    """The language switcher: remembered in a cookie for a year and, for a signed-in customer,
+    in Stripe (`preferred_locales`), so Stripe's own e-mails and PDFs follow it."""
     form = await verified_form(request)
     chosen = i18n.first_supported([str(form.get("lang", ""))]) or i18n.DEFAULT
     target = str(form.get("next", "/"))
@@ -333,6 +335,9 @@ async def choose_language(request: Request) -> Response:
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
         target = "/"
+    svc = services(request)
+    if await customer_session(request) is not None:
+        await language.remember(svc.gateway, await principal(request), chosen)
     response = RedirectResponse(target, status_code=303)
-    set_cookie(response, services(request).settings, "lang", chosen, max_age=365 * 24 * 3600)
+    set_cookie(response, svc.settings, "lang", chosen, max_age=365 * 24 * 3600)
     return response

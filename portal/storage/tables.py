@@ -131,3 +131,16 @@ customer_changes = Table(
     Column("version", Integer, nullable=False),
     Column("changed_at", UTCDateTime(), nullable=False),
 )
+
+# A customer's request to change their e-mail address: nothing changes until the link sent to
+# the new address is used (once, within 10 minutes). Stored as the token's hash, like sign-in.
+email_changes = Table(
+    "email_changes",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("customer_id", String(255), nullable=False, index=True),
+    Column("new_email", String(320), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("expires_at", UTCDateTime(), nullable=False),
+    Column("consumed_at", UTCDateTime(), nullable=True),
+)

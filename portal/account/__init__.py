@@ -1,0 +1,1 @@
+"""The customer's own details: billing address, tax IDs, e-mail address."""

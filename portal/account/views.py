@@ -1,0 +1,406 @@
+"""The customer's details page: billing address and phone, e-mail address, language, tax IDs.
+
+Everything typed is checked here, before Stripe sees it; a mistake comes back next to its field
+with the input kept. Changes go to the Stripe customer and apply to future invoices: Stripe froze
+the details of issued ones when it finalized them.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from starlette.background import BackgroundTask
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from portal import ratelimit
+from portal.account import addresses, email_change, tax_ids
+from portal.account.addresses import AddressForm, FieldError
+from portal.auth.current import principal
+from portal.auth.forms import clean_email
+from portal.auth.tokens import sha256
+from portal.billing.models import Address, Customer, TaxId
+from portal.csrf import verified_form
+from portal.formatting import country_names
+from portal.i18n import _, current_locale
+from portal.mail import messages, outbox
+from portal.permissions import Action, NotFound, Principal, can, require
+from portal.ratelimit import Limit
+from portal.services import services
+from portal.storage.database import transaction
+from portal.stripe_gateway import InvalidRequest
+from portal.templating import render
+
+EMAIL_CHANGES_PER_CUSTOMER = Limit("email-change", 5, timedelta(hours=1))
+FIELDS = ("name", "line1", "line2", "postal_code", "city", "state", "country", "phone")
+
+
+def _form_of(customer: Customer) -> AddressForm:
+    address = customer.address or Address()
+    return AddressForm(
+        name=customer.name or "",
+        line1=address.line1 or "",
+        line2=address.line2 or "",
+        postal_code=address.postal_code or "",
+        city=address.city or "",
+        state=address.state or "",
+        country=address.country or "",
+        phone=customer.phone or "",
+    )
+
+
+def field_message(field: str, error: FieldError, layout: addresses.Layout) -> str:
+    if error == "required":
+        return _("Please fill in this field.")
+    if error == "too_long":
+        return _("This is too long.")
+    if error == "country":
+        return _("Please choose a country from the list.")
+    if error == "state":
+        return _("Please choose a state from the list.")
+    if error == "phone":
+        return _(
+            "Please enter the number in international form, starting with + and the country code, e.g. +49 30 1234567."
+        )
+    if layout.postal_code_example:
+        return _(
+            "This is not a postal code of the chosen country; it looks like %(example)s.",
+            example=layout.postal_code_example,
+        )
+    return _("This is not a postal code of the chosen country.")
+
+
+def _details_context(
+    request: Request,
+    who: Principal,
+    customer: Customer,
+    form: AddressForm | None = None,
+    *,
+    errors: dict[str, FieldError] | None = None,
+    notice: str | None = None,
+) -> dict[str, object]:
+    form = form or _form_of(customer)
+    country = form.country.strip().upper()
+    layout = addresses.layout(country if country in addresses.COUNTRIES else "")
+    return {
+        "customer": customer,
+        "form": form,
+        "layout": layout,
+        "countries": country_names(addresses.COUNTRIES, current_locale()),
+        "errors": {
+            field: field_message(field, error, layout) for field, error in (errors or {}).items()
+        },
+        "notice": notice,
+        "may_edit": can(who, Action.EDIT_BILLING_DETAILS),
+        "stripe_language": customer.preferred_locales[0] if customer.preferred_locales else None,
+        "email_value": "",
+        "email_error": None,
+    }
+
+
+def _details_page(
+    request: Request,
+    who: Principal,
+    customer: Customer,
+    form: AddressForm | None = None,
+    *,
+    errors: dict[str, FieldError] | None = None,
+    notice: str | None = None,
+    status: int = 200,
+) -> Response:
+    context = _details_context(request, who, customer, form, errors=errors, notice=notice)
+    return render(request, "pages/billing_details.html", context, status=status)
+
+
+async def billing_details(request: Request) -> Response:
+    who = await principal(request)
+    require(who, Action.VIEW_ACCOUNT)
+    customer = await services(request).gateway.get_customer(who.customer_id)
+    notice = None
+    if request.query_params.get("saved"):
+        notice = _("Your billing details have been saved. They apply to your next invoices.")
+    elif request.query_params.get("email_changed"):
+        notice = _("Your e-mail address has been changed.")
+    return _details_page(request, who, customer, notice=notice)
+
+
+async def save_billing_details(request: Request) -> Response:
+    form_data = await verified_form(request)
+    who = await principal(request)
+    require(who, Action.EDIT_BILLING_DETAILS)
+    gateway = services(request).gateway
+    typed = AddressForm(**{field: str(form_data.get(field, "")) for field in FIELDS})
+    customer = await gateway.get_customer(who.customer_id)
+    if form_data.get("action") == "country":  # another country chosen: its fields, input kept
+        return _details_page(request, who, customer, typed)
+    address, errors = addresses.validate(typed)
+    if address is None:
+        return _details_page(request, who, customer, typed, errors=errors, status=400)
+    await gateway.update_billing_details(
+        who.customer_id,
+        name=address.name,
+        address=Address(
+            line1=address.line1,
+            line2=address.line2,
+            postal_code=address.postal_code,
+            city=address.city,
+            state=address.state,
+            country=address.country,
+        ),
+        phone=address.phone,
+    )
+    return RedirectResponse(request.url_for("account:details").include_query_params(saved=1), 303)
+
+
+async def request_email_change(request: Request) -> Response:
+    """Send a confirmation link to the new address; nothing changes until it is used."""
+    form_data = await verified_form(request)
+    who = await principal(request)
+    require(who, Action.EDIT_BILLING_DETAILS)
+    svc = services(request)
+    new_email, error = clean_email(str(form_data.get("email", "")))
+    customer = await svc.gateway.get_customer(who.customer_id)
+    if error is None and new_email.lower() == (customer.email or "").lower():
+        error = _("This is already your e-mail address.")
+    if error is not None:
+        return render(
+            request,
+            "pages/billing_details.html",
+            {
+                **_details_context(request, who, customer),
+                "email_value": new_email,
+                "email_error": error,
+            },
+            status=400,
+        )
+    await ratelimit.check(svc.engine, [(EMAIL_CHANGES_PER_CUSTOMER, who.customer_id)])
+    now = datetime.now(UTC)
+    locale = current_locale()
+    async with transaction(svc.engine) as conn:
+        token = await email_change.request(
+            conn, customer_id=who.customer_id, new_email=new_email, now=now
+        )
+        link = svc.settings.base_url + request.app.url_path_for(
+            "account:email_confirm", token=token
+        )
+        rendered = messages.render(
+            svc.templates,
+            "email_change",
+            locale,
+            {
+                "settings": svc.settings,
+                "name": customer.name,
+                "link": link,
+                "minutes": int(email_change.TTL.total_seconds() // 60),
+            },
+        )
+        outbox_id = await outbox.enqueue(
+            conn,
+            key=f"email-change:{sha256(token)}",
+            message=messages.build(
+                svc.settings, to=new_email, to_name=customer.name, email=rendered
+            ),
+            now=now,
+        )
+    response = render(request, "pages/email_sent.html", {"email": new_email})
+    if outbox_id is not None:
+        response.background = BackgroundTask(
+            outbox.send_one, svc.engine, svc.settings.smtp, outbox_id
+        )
+    return response
+
+
+async def confirm_email_page(request: Request) -> Response:
+    """The link from the e-mail: a button, so that a mail scanner opening links changes nothing."""
+    token = request.path_params["token"]
+    async with services(request).engine.connect() as conn:
+        change = await email_change.pending(conn, token, datetime.now(UTC))
+    if change is None:
+        return render(request, "pages/email_link_problem.html", {}, status=410)
+    response = render(
+        request, "pages/email_confirm.html", {"new_email": change.new_email, "token": token}
+    )
+    response.headers["referrer-policy"] = "no-referrer"  # this URL carries the token
+    return response
+
+
+async def confirm_email(request: Request) -> Response:
+    form_data = await verified_form(request)
+    token = str(form_data.get("token", ""))
+    svc = services(request)
+    now = datetime.now(UTC)
+    async with svc.engine.connect() as conn:
+        change = await email_change.pending(conn, token, now)
+    if change is None:
+        return render(request, "pages/email_link_problem.html", {}, status=410)
+    # Stripe first, then the link is used up: if Stripe cannot be reached, the link still works
+    # when the customer tries again. Setting the same address twice is harmless.
+    await svc.gateway.set_email(change.customer_id, change.new_email)
+    async with transaction(svc.engine) as conn:
+        await email_change.consume(conn, token, now)
+    return render(request, "pages/email_changed.html", {"new_email": change.new_email})
+
+
+# --- tax IDs ---------------------------------------------------------------------------------
+
+
+def kind_label(kind: str) -> str:
+    labels = {
+        "eu_vat": _("VAT number"),
+        "gb_vat": _("VAT number"),
+        "ch_vat": _("VAT number"),
+        "no_vat": _("VAT number"),
+        "de_stn": _("Tax number (Steuernummer)"),
+        "es_cif": _("Tax ID (CIF)"),
+        "hr_oib": _("Personal identification number (OIB)"),
+        "pl_nip": _("Tax ID (NIP)"),
+    }
+    return labels.get(kind, kind)
+
+
+def verification_text(tax_id: TaxId) -> str:
+    status = tax_id.verification_status
+    if status == "verified":
+        if tax_id.verified_name:
+            return _("Verified: registered to %(name)s.", name=tax_id.verified_name)
+        return _("Verified.")
+    if status == "pending":
+        return _("Being checked with the tax authority.")
+    if status == "unverified":
+        return _(
+            "Could not be verified: the tax authority does not know this number. Please check it."
+        )
+    return _("Cannot be checked: the tax authority's service is not available for this number.")
+
+
+def tax_id_message(reason: str) -> str:
+    if reason == "unsupported":
+        return _("Please choose the kind of number from the list.")
+    if reason == "checksum":
+        return _("This number is not valid: its check digit does not match. Please check it.")
+    return _("This is not a valid number of this kind. Please check it.")
+
+
+def _tax_ids_page(
+    request: Request,
+    who: Principal,
+    current: list[TaxId],
+    *,
+    country: str = "",
+    kind: str = "",
+    value: str = "",
+    error: str | None = None,
+    status: int = 200,
+) -> Response:
+    country = country if country in tax_ids.COUNTRIES else ""
+    kinds = tax_ids.kinds_for(country) if country else ()
+    return render(
+        request,
+        "pages/tax_ids.html",
+        {
+            "tax_ids": [(t, kind_label(t.type), verification_text(t)) for t in current],
+            "countries": country_names(tax_ids.COUNTRIES, current_locale()),
+            "country": country,
+            "kinds": [(k, kind_label(k)) for k in kinds],
+            "kind": kind if kind in kinds else (kinds[0] if kinds else ""),
+            "value": value,
+            "error": error,
+            "may_edit": can(who, Action.EDIT_BILLING_DETAILS),
+        },
+        status=status,
+    )
+
+
+async def tax_ids_page(request: Request) -> Response:
+    who = await principal(request)
+    require(who, Action.VIEW_ACCOUNT)
+    current = await services(request).gateway.list_tax_ids(who.customer_id)
+    return _tax_ids_page(request, who, current)
+
+
+async def add_tax_id(request: Request) -> Response:
+    form_data = await verified_form(request)
+    who = await principal(request)
+    require(who, Action.EDIT_BILLING_DETAILS)
+    gateway = services(request).gateway
+    country = str(form_data.get("country", "")).strip().upper()
+    kind = str(form_data.get("kind", ""))
+    typed = str(form_data.get("value", ""))
+    current = await gateway.list_tax_ids(who.customer_id)
+    if form_data.get("action") == "country" or country not in tax_ids.COUNTRIES:
+        error = (
+            None
+            if form_data.get("action") == "country"
+            else _("Please choose a country from the list.")
+        )
+        return _tax_ids_page(
+            request,
+            who,
+            current,
+            country=country,
+            kind=kind,
+            value=typed,
+            error=error,
+            status=200 if error is None else 400,
+        )
+    if not kind:
+        kind = tax_ids.kinds_for(country)[0]
+    try:
+        value = tax_ids.check(kind, country, typed)
+    except tax_ids.InvalidTaxId as exc:
+        return _tax_ids_page(
+            request,
+            who,
+            current,
+            country=country,
+            kind=kind,
+            value=typed,
+            error=tax_id_message(exc.reason),
+            status=400,
+        )
+    if not any(t.type == kind and t.value == value for t in current):  # a resubmitted form
+        try:
+            await gateway.add_tax_id(who.customer_id, type=kind, value=value)
+        except InvalidRequest:
+            # Stripe's own check refused it (its message is English and for developers).
+            return _tax_ids_page(
+                request,
+                who,
+                current,
+                country=country,
+                kind=kind,
+                value=typed,
+                error=_(
+                    "Stripe did not accept this number for this kind of tax ID. Please check the number and the kind."
+                ),
+                status=400,
+            )
+    return RedirectResponse(request.url_for("account:tax_ids"), 303)
+
+
+async def _own_tax_id(request: Request, who: Principal) -> TaxId:
+    tax_id = request.path_params["tax_id"]
+    current = await services(request).gateway.list_tax_ids(who.customer_id)
+    found = next((t for t in current if t.id == tax_id), None)
+    if found is None:
+        raise NotFound(tax_id)
+    return found
+
+
+async def remove_tax_id_page(request: Request) -> Response:
+    """Removing asks first: a removed number is gone from every future invoice."""
+    who = await principal(request)
+    require(who, Action.EDIT_BILLING_DETAILS)
+    tax_id = await _own_tax_id(request, who)
+    return render(
+        request, "pages/tax_id_remove.html", {"tax_id": tax_id, "label": kind_label(tax_id.type)}
+    )
+
+
+async def remove_tax_id(request: Request) -> Response:
+    await verified_form(request)
+    who = await principal(request)
+    require(who, Action.EDIT_BILLING_DETAILS)
+    tax_id = await _own_tax_id(request, who)
+    await services(request).gateway.delete_tax_id(who.customer_id, tax_id.id)
+    return RedirectResponse(request.url_for("account:tax_ids"), 303)
