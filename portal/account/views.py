@@ -64,7 +64,7 @@ def field_message(field: str, error: FieldError, layout: addresses.Layout) -> st
         )
     if layout.postal_code_example:
         return _(
-            "This is not a postal code of the chosen country; it looks like %(example)s.",
+            "This is not a postal code of the chosen country. Postal codes there look like %(example)s.",
             example=layout.postal_code_example,
         )
     return _("This is not a postal code of the chosen country.")
@@ -202,7 +202,11 @@ async def request_email_change(request: Request) -> Response:
             ),
             now=now,
         )
-    response = render(request, "pages/email_sent.html", {"email": new_email})
+    response = render(
+        request,
+        "pages/email_sent.html",
+        {"email": new_email, "minutes": int(email_change.TTL.total_seconds() // 60)},
+    )
     if outbox_id is not None:
         response.background = BackgroundTask(
             outbox.send_one, svc.engine, svc.settings.smtp, outbox_id

@@ -301,3 +301,41 @@ def test_pay_all_overdue_with_3d_secure_in_spanish_on_a_phone(
     assert_no_serious_violations(page)
     assert_no_console_errors(page)
     assert [sdk.v1.invoices.retrieve(i).status for i in invoices] == ["paid", "paid"]
+
+
+def test_billing_details_and_a_tax_id_in_croatian_on_a_phone(
+    live_portal: Portal, new_page: NewPage, sandbox_url: str
+) -> None:
+    sdk = stripe.StripeClient(SANDBOX_KEY, base_addresses={"api": sandbox_url})
+    email = f"hr-{uuid.uuid4().hex[:8]}@example.com"
+    customer = sdk.v1.customers.create(
+        {"email": email, "name": "Obrt Horvat", "preferred_locales": ["hr"]}
+    )
+    page = new_page(width=375, locale="hr", base_url=live_portal.url)
+    sign_in(page, live_portal, email)
+    page.goto("/account")
+    page.locator("#country").select_option("HR")
+    page.locator("#line1").fill("Ilica 1")
+    page.locator("#postal_code").fill("1000")  # Croatian postal codes have five digits
+    page.locator("#city").fill("Zagreb")
+    page.locator('form[action$="/account"] button[type="submit"]:not([name])').click()
+    expect(page.locator("#postal_code-error")).to_be_visible()
+    expect(page.locator("#line1")).to_have_value("Ilica 1")  # kept
+    assert_no_serious_violations(page)
+    screenshot(page, "billing-details-hr-375")
+    page.locator("#postal_code").fill("10000")
+    page.locator('form[action$="/account"] button[type="submit"]:not([name])').click()
+    expect(page.locator(".notice")).to_be_visible()
+    address = sdk.v1.customers.retrieve(customer.id).address
+    assert address is not None
+    assert (address.postal_code, address.city, address.country) == ("10000", "Zagreb", "HR")
+
+    page.goto("/account/tax-ids")
+    page.locator("#country").select_option("HR")
+    page.locator('button[name="action"]').click()
+    page.locator('input[name="kind"][value="eu_vat"]').check()
+    page.locator("#value").fill("hr 33392005961")
+    page.locator('form[action$="/account/tax-ids"] button[type="submit"]:not([name])').click()
+    expect(page.locator(".tax-id-row__value")).to_have_text("HR33392005961")
+    assert_no_serious_violations(page)
+    assert_no_console_errors(page)
