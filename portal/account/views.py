@@ -70,7 +70,7 @@ def field_message(field: str, error: FieldError, layout: addresses.Layout) -> st
     return _("This is not a postal code of the chosen country.")
 
 
-def _details_context(
+def _details_page(
     request: Request,
     who: Principal,
     customer: Customer,
@@ -78,11 +78,15 @@ def _details_context(
     *,
     errors: dict[str, FieldError] | None = None,
     notice: str | None = None,
-) -> dict[str, object]:
+    email_value: str = "",
+    email_error: str | None = None,
+    status: int = 200,
+) -> Response:
+    """The details page; what was typed (`form`, `email_value`) is shown again with its errors."""
     form = form or _form_of(customer)
     country = form.country.strip().upper()
     layout = addresses.layout(country if country in addresses.COUNTRIES else "")
-    return {
+    context = {
         "customer": customer,
         "form": form,
         "layout": layout,
@@ -93,22 +97,9 @@ def _details_context(
         "notice": notice,
         "may_edit": can(who, Action.EDIT_BILLING_DETAILS),
         "stripe_language": customer.preferred_locales[0] if customer.preferred_locales else None,
-        "email_value": "",
-        "email_error": None,
+        "email_value": email_value,
+        "email_error": email_error,
     }
-
-
-def _details_page(
-    request: Request,
-    who: Principal,
-    customer: Customer,
-    form: AddressForm | None = None,
-    *,
-    errors: dict[str, FieldError] | None = None,
-    notice: str | None = None,
-    status: int = 200,
-) -> Response:
-    context = _details_context(request, who, customer, form, errors=errors, notice=notice)
     return render(request, "pages/billing_details.html", context, status=status)
 
 
@@ -163,15 +154,8 @@ async def request_email_change(request: Request) -> Response:
     if error is None and new_email.lower() == (customer.email or "").lower():
         error = _("This is already your e-mail address.")
     if error is not None:
-        return render(
-            request,
-            "pages/billing_details.html",
-            {
-                **_details_context(request, who, customer),
-                "email_value": new_email,
-                "email_error": error,
-            },
-            status=400,
+        return _details_page(
+            request, who, customer, email_value=new_email, email_error=error, status=400
         )
     await ratelimit.check(svc.engine, [(EMAIL_CHANGES_PER_CUSTOMER, who.customer_id)])
     now = datetime.now(UTC)
@@ -331,12 +315,8 @@ async def add_tax_id(request: Request) -> Response:
     kind = str(form_data.get("kind", ""))
     typed = str(form_data.get("value", ""))
     current = await gateway.list_tax_ids(who.customer_id)
-    if form_data.get("action") == "country" or country not in tax_ids.COUNTRIES:
-        error = (
-            None
-            if form_data.get("action") == "country"
-            else _("Please choose a country from the list.")
-        )
+
+    def again(error: str | None) -> Response:  # the form as typed, with its problem
         return _tax_ids_page(
             request,
             who,
@@ -345,39 +325,27 @@ async def add_tax_id(request: Request) -> Response:
             kind=kind,
             value=typed,
             error=error,
-            status=200 if error is None else 400,
+            status=400 if error else 200,
         )
-    if not kind:
-        kind = tax_ids.kinds_for(country)[0]
+
+    if form_data.get("action") == "country":  # a country chosen: the kinds it offers
+        return again(None)
+    if country not in tax_ids.COUNTRIES:
+        return again(_("Please choose a country from the list."))
+    kind = kind or tax_ids.kinds_for(country)[0]
     try:
         value = tax_ids.check(kind, country, typed)
     except tax_ids.InvalidTaxId as exc:
-        return _tax_ids_page(
-            request,
-            who,
-            current,
-            country=country,
-            kind=kind,
-            value=typed,
-            error=tax_id_message(exc.reason),
-            status=400,
-        )
+        return again(tax_id_message(exc.reason))
     if not any(t.type == kind and t.value == value for t in current):  # a resubmitted form
         try:
             await gateway.add_tax_id(who.customer_id, type=kind, value=value)
         except InvalidRequest:
             # Stripe's own check refused it (its message is English and for developers).
-            return _tax_ids_page(
-                request,
-                who,
-                current,
-                country=country,
-                kind=kind,
-                value=typed,
-                error=_(
+            return again(
+                _(
                     "Stripe did not accept this number for this kind of tax ID. Please check the number and the kind."
-                ),
-                status=400,
+                )
             )
     return RedirectResponse(request.url_for("account:tax_ids"), 303)
 
