@@ -25,37 +25,46 @@ from portal.stripe_gateway import StripeGateway
 from portal.templating import create_environment
 
 
+@asynccontextmanager
+async def open_services(
+    settings: Settings, *, assets: Assets | None = None, mailbox: DevMailbox | None = None
+) -> AsyncIterator[Services]:
+    """What views and commands work with: the database, Stripe, the templates."""
+    engine = create_engine(settings.database_url)
+    gateway = StripeGateway(
+        api_key=settings.stripe_api_key,
+        api_base=settings.stripe_api_base,
+        timeout=settings.stripe_timeout,
+        max_network_retries=settings.stripe_max_network_retries,
+    )
+    try:
+        yield Services(
+            settings=settings,
+            engine=engine,
+            gateway=gateway,
+            templates=create_environment(assets or Assets()),
+            mailbox=mailbox,
+        )
+    finally:
+        await gateway.aclose()
+        await engine.dispose()
+
+
 def create_app(settings: Settings, *, mailbox: DevMailbox | None = None) -> Starlette:
     """The portal for `settings`. A `mailbox` turns on the demo's development pages."""
     assets = Assets()
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Services]]:
-        engine = create_engine(settings.database_url)
-        gateway = StripeGateway(
-            api_key=settings.stripe_api_key,
-            api_base=settings.stripe_api_base,
-            timeout=settings.stripe_timeout,
-            max_network_retries=settings.stripe_max_network_retries,
-        )
-        # Every instance purges; the work is idempotent (see portal.housekeeping).
-        purging = asyncio.create_task(housekeeping.run_periodically(engine))
-        try:
-            yield {
-                "services": Services(
-                    settings=settings,
-                    engine=engine,
-                    gateway=gateway,
-                    templates=create_environment(assets),
-                    mailbox=mailbox,
-                )
-            }
-        finally:
-            purging.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await purging
-            await gateway.aclose()
-            await engine.dispose()
+        async with open_services(settings, assets=assets, mailbox=mailbox) as svc:
+            # Every instance purges; the work is idempotent (see portal.housekeeping).
+            purging = asyncio.create_task(housekeeping.run_periodically(svc.engine))
+            try:
+                yield {"services": svc}
+            finally:
+                purging.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await purging
 
     return Starlette(
         routes=routes(assets=assets, demo=mailbox is not None),

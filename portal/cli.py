@@ -1,4 +1,4 @@
-"""The `portal` command: serve, migrate, purge, sandbox, demo."""
+"""The `portal` command: serve, migrate, purge, send-reminders, invoice-link, sandbox, demo."""
 
 from __future__ import annotations
 
@@ -13,6 +13,8 @@ from portal.settings import SettingsError, load_database_url, load_settings
 
 if TYPE_CHECKING:  # the commands import what they need when they run
     from sqlalchemy.ext.asyncio import AsyncEngine
+
+    from portal.services import Services
 
 EXIT_CONFIG = 2
 
@@ -95,6 +97,57 @@ def cmd_purge(args: argparse.Namespace) -> int:
     return _on_database(work, "purge failed")
 
 
+def _with_services(work: Callable[[Services], Awaitable[int]]) -> int:
+    """Run `work` with the portal's services from the full PORTAL_* settings."""
+    from portal.app import open_services
+
+    try:
+        settings = load_settings(os.environ)
+    except SettingsError as exc:
+        return _fail(exc.problems)
+
+    async def main() -> int:
+        async with open_services(settings) as svc:
+            return await work(svc)
+
+    return asyncio.run(main())
+
+
+def cmd_send_reminders(args: argparse.Namespace) -> int:
+    from portal.billing.mailing import send_reminders
+    from portal.stripe_gateway import GatewayError
+
+    async def work(svc: Services) -> int:
+        try:
+            report = await send_reminders(svc)
+        except GatewayError as exc:  # Stripe unreachable: nothing queued, the next run retries
+            return _fail([f"Stripe could not be asked for the open invoices: {exc}"])
+        print(
+            f"portal: {report.due} reminders due, {report.queued} new, "
+            f"{report.sent} sent, {report.failed} left for the next run"
+        )
+        return 0 if report.failed == 0 else 1
+
+    return _with_services(work)
+
+
+def cmd_invoice_link(args: argparse.Namespace) -> int:
+    from portal.billing.mailing import invoice_link_url
+    from portal.stripe_gateway import GatewayError
+
+    async def work(svc: Services) -> int:
+        try:
+            invoice = await svc.gateway.get_invoice(args.invoice_id)
+        except GatewayError as exc:
+            return _fail([f"no invoice {args.invoice_id}: {exc}"])
+        if invoice.status == "draft":
+            return _fail([f"{args.invoice_id} is a draft: customers never see drafts"])
+        print(invoice_link_url(svc, invoice))
+        return 0
+
+    return _with_services(work)
+
+
 def cmd_sandbox(args: argparse.Namespace) -> int:
     from portal.demo.seed import format_summary, seed_demo
     from portal.sandbox.app import SandboxConfig, create_sandbox_app
@@ -140,6 +193,16 @@ def build_parser() -> argparse.ArgumentParser:
         "purge", help="forget expired sessions, tokens, rate limits and unpaid payments"
     )
     purge.set_defaults(func=cmd_purge)
+
+    reminders = sub.add_parser(
+        "send-reminders",
+        help="e-mail due-soon and overdue reminders (run it daily); sends what the outbox holds",
+    )
+    reminders.set_defaults(func=cmd_send_reminders)
+
+    link = sub.add_parser("invoice-link", help="print the link that opens and pays one invoice")
+    link.add_argument("invoice_id", help="Stripe's invoice id, in_...")
+    link.set_defaults(func=cmd_invoice_link)
 
     sandbox = sub.add_parser("sandbox", help="run the local Stripe sandbox alone")
     sandbox.add_argument("--host", default="127.0.0.1")

@@ -45,6 +45,8 @@ class Principal:
     customer_ids: tuple[str, ...]
     email: str
     read_only: bool = False
+    # Opened through an e-mailed invoice link, not signed in: this one invoice and nothing else.
+    invoice_id: str | None = None
 
 
 class NotFound(Exception):
@@ -59,13 +61,21 @@ class Forbidden(Exception):
         self.action = action
 
 
+# What an invoice link allows on its invoice: see it, download it, pay it.
+INVOICE_LINK_ACTIONS = frozenset({Action.VIEW_INVOICE, Action.DOWNLOAD_PDF, Action.PAY})
+
+
 def can(principal: Principal, action: Action) -> bool:
+    if principal.invoice_id is not None and action not in INVOICE_LINK_ACTIONS:
+        return False
     return not (principal.read_only and action in CHANGES)
 
 
 def require(principal: Principal, action: Action, *, invoice: Invoice | None = None) -> None:
     if invoice is not None and (
-        invoice.customer_id != principal.customer_id or invoice.status == "draft"
+        invoice.customer_id != principal.customer_id
+        or invoice.status == "draft"
+        or principal.invoice_id not in (None, invoice.id)
     ):
         raise NotFound(invoice.id)
     if not can(principal, action):

@@ -20,6 +20,7 @@ def routes(*, assets: Assets, demo: bool) -> list[BaseRoute]:
         Route("/invoices/{invoice_id}", billing.invoice_detail, name="billing:invoice"),
         Route("/invoices/{invoice_id}/pdf", billing.invoice_pdf, name="billing:invoice_pdf"),
         Route("/invoices/{invoice_id}/pay", paying.pay_invoice, name="billing:pay"),
+        Route("/i/{token}", billing.invoice_link, name="billing:invoice_link"),
         Route("/pay-overdue/{currency:str}", paying.pay_overdue, name="billing:pay_overdue"),
         Route("/payments/{payment_id}", paying.payment_page, name="billing:payment"),
         Route("/payments/{payment_id}", paying.pay, methods=["POST"], name="billing:pay_confirm"),

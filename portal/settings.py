@@ -60,6 +60,7 @@ class Settings:
     imprint_url: str | None = None
     privacy_url: str | None = None
     data_dir: Path = Path("data")
+    invoice_emails: bool = False
 
     @property
     def is_https(self) -> bool:
@@ -227,6 +228,15 @@ def _non_negative_int(raw: str) -> int:
     return value
 
 
+def _yes_no(raw: str) -> bool:
+    value = raw.strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off"):
+        return False
+    raise ValueError("must be true or false")
+
+
 def _text(raw: str) -> str:
     if not raw.strip():
         raise ValueError("must not be empty")
@@ -361,6 +371,13 @@ SETTINGS: tuple[Setting, ...] = (
         "privacy_url",
         _https_url,
         "Link to the privacy policy, shown in the footer of pages and e-mails.",
+    ),
+    Setting(
+        "INVOICE_EMAILS",
+        "invoice_emails",
+        _yes_no,
+        "true: when Stripe finalizes an invoice (webhook invoice.finalized), the portal e-mails the customer, in their language, with the amount, the due date or payment plan and a link that opens and pays the invoice. Turn off Stripe's own invoice e-mails then, or customers get two.",
+        default="false",
     ),
 )
 

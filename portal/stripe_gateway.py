@@ -418,6 +418,18 @@ class StripeGateway:
             has_more=bool(page.has_more),
         )
 
+    async def all_open_invoices(self) -> list[Invoice]:
+        """Every open invoice of the account, all customers, page by page (for reminders)."""
+        found: list[Invoice] = []
+        params: dict[str, Any] = {"status": "open", "limit": 100}
+        async with _stripe_errors():
+            while True:
+                page = await self._client.v1.invoices.list_async(cast(Any, params))
+                found += [invoice_from_stripe(_plain(item)) for item in page.data]
+                if not page.has_more or not page.data:
+                    return found
+                params["starting_after"] = page.data[-1].id
+
     async def get_invoice(self, invoice_id: str) -> Invoice:
         async with _stripe_errors():
             data = await self._client.v1.invoices.retrieve_async(invoice_id)

@@ -9,6 +9,7 @@ from starlette.requests import Request
 from portal import i18n
 from portal.auth import sessions
 from portal.auth.sessions import CustomerSession
+from portal.billing import links
 from portal.cookies import read_cookie
 from portal.permissions import Principal
 from portal.services import services
@@ -41,4 +42,39 @@ async def principal(request: Request) -> Principal:
             i18n.set_locale(preferred)
     return Principal(
         customer_id=session.customer_id, customer_ids=session.customer_ids, email=session.email
+    )
+
+
+async def principal_for(request: Request, invoice_id: str | None = None) -> Principal:
+    """The signed-in customer or, failing that, the holder of an invoice link.
+
+    An invoice link (its cookie, set when the link was opened) acts only for its invoice; on
+    that invoice's pages it also wins over a sign-in as another customer, so that a person
+    signed in for one company can still open a link to another company's invoice.
+    """
+    svc = services(request)
+    raw = read_cookie(request, svc.settings, "invoice")
+    link = None
+    if raw:
+        try:
+            link = links.read(svc.settings.secret_key, raw)
+        except links.BadLink:
+            link = None
+    session = await customer_session(request)
+    if session is not None and (
+        link is None
+        or invoice_id is None
+        or link.invoice_id != invoice_id
+        or link.customer_id in session.customer_ids
+    ):
+        return await principal(request)
+    if link is None or invoice_id not in (None, link.invoice_id):
+        raise SignInRequired()
+    if link.locale and not request.scope.get("portal.locale_chosen"):
+        i18n.set_locale(link.locale)
+    return Principal(
+        customer_id=link.customer_id,
+        customer_ids=(link.customer_id,),
+        email="",
+        invoice_id=link.invoice_id,
     )

@@ -17,9 +17,11 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from portal.billing import charging
-from portal.billing.models import WebhookEvent
+from portal.billing import charging, mailing, notices
+from portal.billing import invoices as rules
+from portal.billing.models import Invoice, WebhookEvent
 from portal.billing.records import ChargeRecord
+from portal.mail import outbox
 from portal.services import Services
 
 Effect = Callable[[AsyncConnection, datetime], Awaitable[None]]
@@ -29,6 +31,7 @@ Effect = Callable[[AsyncConnection, datetime], Awaitable[None]]
 class Reaction:
     customer_id: str | None  # whose data at Stripe changed
     effects: list[Effect] = field(default_factory=list)
+    mail: bool = False  # an effect queued an e-mail: send the outbox after the commit
 
 
 # (services, the event, the id of its object) -> what to record
@@ -47,7 +50,31 @@ async def on_invoice(svc: Services, event: WebhookEvent, invoice_id: str) -> Rea
 
         return effect
 
-    return Reaction(invoice.customer_id, [record(c, o) for c, o in settled])
+    effects = [record(c, o) for c, o in settled]
+    mail = event.type == "invoice.finalized" and await _invoice_ready(svc, invoice, effects)
+    return Reaction(invoice.customer_id, effects, mail=mail)
+
+
+async def _invoice_ready(svc: Services, invoice: Invoice, effects: list[Effect]) -> bool:
+    """The "invoice ready" e-mail, when the deployment sends them, for invoices the customer
+    pays themselves (Stripe charges the others) that still need paying as re-read now."""
+    if not (
+        svc.settings.invoice_emails
+        and invoice.collection_method == "send_invoice"
+        and rules.needs_payment(invoice)
+    ):
+        return False
+    customer = await svc.gateway.get_customer(invoice.customer_id)
+    notice = notices.invoice_ready(invoice)
+    message = mailing.compose(svc, invoice, customer, notice)
+    if message is None:
+        return False
+
+    async def enqueue(conn: AsyncConnection, now: datetime) -> None:
+        await outbox.enqueue(conn, key=notice.key, message=message, now=now)
+
+    effects.append(enqueue)
+    return True
 
 
 async def on_invoice_payment(svc: Services, event: WebhookEvent, payment_id: str) -> Reaction:

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from portal.auth.current import principal
+from portal.auth.current import principal, principal_for
 from portal.billing import charging, records
 from portal.billing import invoices as rules
 from portal.billing.messages import cannot_pay_message, charge_message
@@ -59,7 +59,7 @@ async def _start(
 
 async def pay_invoice(request: Request) -> Response:
     """An invoice's pay button: the whole remainder, the next or the overdue installments."""
-    who = await principal(request)
+    who = await principal_for(request, request.path_params["invoice_id"])
     kind = request.query_params.get("what", "whole")
     if kind not in KINDS:
         raise NotFound(kind)
@@ -100,12 +100,15 @@ async def _payment(request: Request, who: Principal) -> Payment:
         payment = await records.get(conn, request.path_params["payment_id"], who.customer_id)
     if payment is None:
         raise NotFound("payment")
+    if who.invoice_id is not None and any(c.invoice_id != who.invoice_id for c in payment.charges):
+        raise NotFound("payment")  # an invoice link reaches payments of its invoice only
     return payment
 
 
 async def _paying(request: Request) -> tuple[Principal, Payment]:
-    """The signed-in customer, allowed to pay, and their payment named in the URL."""
-    who = await principal(request)
+    """The signed-in customer (or an invoice link's holder), allowed to pay, and their payment
+    named in the URL."""
+    who = await principal_for(request)
     require(who, Action.PAY)
     return who, await _payment(request, who)
 
@@ -157,7 +160,7 @@ async def _charge(
 
 
 async def payment_page(request: Request) -> Response:
-    who = await principal(request)
+    who = await principal_for(request)
     payment = await _payment(request, who)
     if payment.status == "processing" and _stopped(payment):
         payment = await _resume(request, who, payment)
@@ -178,7 +181,7 @@ async def _show(
     reading = asyncio.gather(*(svc.gateway.get_invoice(c.invoice_id) for c in payment.charges))
     methods: list[PaymentMethod] = []
     default_id = None
-    if choosing:
+    if choosing and who.invoice_id is None:
         methods, customer, found = await asyncio.gather(
             svc.gateway.list_payment_methods(who.customer_id),
             svc.gateway.get_customer(who.customer_id),
@@ -208,6 +211,7 @@ async def _show(
             "messages": {c.position: charge_message(c) for c in payment.charges},
             "unpaid_left": any(rules.needs_payment(i) for i in found),
             "method_error": method_error,
+            "link_mode": who.invoice_id is not None,
         },
         status=status,
     )
@@ -268,7 +272,10 @@ async def pay(request: Request) -> Response:
         svc.gateway.list_payment_methods(who.customer_id),
         charging.read_invoices(svc.gateway, payment),
     )
-    if not any(m.id == choice and usable(m, now, payment.currency) for m in methods):
+    # An invoice link pays with a new method only: it shows nothing of the saved ones.
+    if who.invoice_id is not None or not any(
+        m.id == choice and usable(m, now, payment.currency) for m in methods
+    ):
         # Nothing chosen, or not one of this customer's usable methods: choose again.
         return await _show(
             request, who, payment, method_error=_("Please choose how to pay."), status=400

@@ -7,13 +7,15 @@ from datetime import UTC, datetime
 from urllib.parse import quote
 
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 
-from portal.auth.current import principal
+from portal.auth.current import principal, principal_for
 from portal.billing import invoices as rules
+from portal.billing import links
 from portal.billing.messages import cannot_pay_message
 from portal.billing.models import Installment, Invoice, InvoicePayment
 from portal.billing.payments import CannotPay, PaymentKind, choices, plan_charge
+from portal.cookies import set_cookie
 from portal.i18n import _
 from portal.permissions import Action, NotFound, Principal, can, require
 from portal.services import services
@@ -90,7 +92,7 @@ async def invoice_detail(request: Request) -> Response:
     # shown only once the invoice has proved to be this customer's.
     # Signed in first, outside the gather: it also sets the page's language, and a context
     # variable set inside a gathered task would not reach this one.
-    who = await principal(request)
+    who = await principal_for(request, invoice_id)
     invoice, payments = await asyncio.gather(
         own_invoice(request, Action.VIEW_INVOICE, who=who),
         gateway.list_invoice_payments(invoice_id)
@@ -98,6 +100,8 @@ async def invoice_detail(request: Request) -> Response:
         else _none(),
     )
     now = datetime.now(UTC)
+    if who.invoice_id is not None and not links.still_open(invoice, now):
+        return render(request, "pages/invoice_link_problem.html", {}, status=410)
     overdue = {part.index for part in rules.overdue_installments(invoice, now)}
     return render(
         request,
@@ -119,6 +123,8 @@ async def invoice_detail(request: Request) -> Response:
                 (part, _installment_state(part, overdue)) for part in invoice.installments
             ],
             "now": now,
+            # Opened from an e-mailed link without signing in: this invoice and nothing else.
+            "link_mode": who.invoice_id is not None,
         },
     )
 
@@ -156,7 +162,8 @@ def pdf_filename(invoice: Invoice) -> str:
 
 
 async def invoice_pdf(request: Request) -> Response:
-    invoice = await own_invoice(request, Action.DOWNLOAD_PDF)
+    who = await principal_for(request, request.path_params["invoice_id"])
+    invoice = await own_invoice(request, Action.DOWNLOAD_PDF, who=who)
     content = await services(request).gateway.fetch_invoice_pdf(invoice)
     name = pdf_filename(invoice)
     ascii_name = name.encode("ascii", "replace").decode().replace("?", "_")
@@ -168,3 +175,32 @@ async def invoice_pdf(request: Request) -> Response:
             "cache-control": "private, no-store",
         },
     )
+
+
+async def invoice_link(request: Request) -> Response:
+    """An e-mailed invoice link: checked, remembered in a cookie for this browser session, and
+    then the invoice's own page (so the token leaves the address bar and the history)."""
+    svc = services(request)
+    token = request.path_params["token"]
+    try:
+        link = links.read(svc.settings.secret_key, token)
+        invoice = await svc.gateway.get_invoice(link.invoice_id)
+    except (links.BadLink, StripeNotFound):
+        return _link_problem(request)
+    if (
+        invoice.customer_id != link.customer_id
+        or invoice.status == "draft"
+        or not links.still_open(invoice, datetime.now(UTC))
+    ):
+        return _link_problem(request)
+    response = RedirectResponse(request.url_for("billing:invoice", invoice_id=invoice.id), 303)
+    set_cookie(response, svc.settings, "invoice", token, max_age=None)
+    response.headers["referrer-policy"] = "no-referrer"  # this URL carries the token
+    return response
+
+
+def _link_problem(request: Request) -> Response:
+    """Tampered, expired or foreign: one page for all, which tells nothing about the invoice."""
+    response = render(request, "pages/invoice_link_problem.html", {}, status=410)
+    response.headers["referrer-policy"] = "no-referrer"
+    return response

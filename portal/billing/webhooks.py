@@ -13,12 +13,14 @@ import logging
 from datetime import UTC, datetime
 
 from sqlalchemy import select
+from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from portal.billing import changes
 from portal.billing.events import HANDLERS, Reaction
 from portal.billing.models import WebhookEvent
+from portal.mail import outbox
 from portal.services import Services, services
 from portal.storage.database import insert_once, transaction
 from portal.storage.tables import webhook_events
@@ -56,7 +58,10 @@ async def receive(request: Request) -> Response:
                 await effect(conn, now)
             if reaction.customer_id:
                 await changes.bump(conn, reaction.customer_id, now)
-    return JSONResponse({"received": True, "duplicate": not first})
+    response = JSONResponse({"received": True, "duplicate": not first})
+    if first and reaction is not None and reaction.mail:
+        response.background = BackgroundTask(outbox.send_due, svc.engine, svc.settings.smtp)
+    return response
 
 
 async def _seen(svc: Services, event_id: str) -> bool:

@@ -1,0 +1,85 @@
+"""The portal's own e-mails about invoices: "invoice ready" (on `invoice.finalized`, when the
+deployment turns it on) and the reminders of `portal send-reminders`.
+
+Every e-mail is written to the outbox under its notice's key first and sent from there, so a
+failed send is retried later and nothing is sent twice (see `portal.mail.outbox`). Each is in
+the customer's language, with amounts and dates formatted for it, and carries an invoice link
+that opens and pays the invoice without signing in.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.message import EmailMessage
+
+from portal import i18n
+from portal.billing import links, notices
+from portal.billing.models import Customer, Invoice
+from portal.billing.notices import Notice
+from portal.mail import messages, outbox
+from portal.services import Services
+from portal.storage.database import transaction
+
+
+def invoice_link_url(svc: Services, invoice: Invoice, locale: str | None = None) -> str:
+    token = links.make(svc.settings.secret_key, invoice.id, invoice.customer_id, locale=locale)
+    return f"{svc.settings.base_url}/i/{token}"
+
+
+def compose(
+    svc: Services, invoice: Invoice, customer: Customer, notice: Notice
+) -> EmailMessage | None:
+    """The e-mail for `notice`, or None for a customer without an e-mail address."""
+    if not customer.email:
+        return None
+    locale = i18n.first_supported(customer.preferred_locales) or i18n.DEFAULT
+    rendered = messages.render(
+        svc.templates,
+        "invoice_notice",
+        locale,
+        {
+            "settings": svc.settings,
+            "name": customer.name,
+            "notice": notice,
+            "invoice": invoice,
+            "installment": None
+            if notice.installment is None
+            else invoice.installments[notice.installment],
+            "link": invoice_link_url(svc, invoice, locale),
+        },
+    )
+    return messages.build(svc.settings, to=customer.email, to_name=customer.name, email=rendered)
+
+
+@dataclass(frozen=True)
+class ReminderReport:
+    due: int  # reminders the open invoices call for now
+    queued: int  # of those, new in the outbox (the others were queued by an earlier run)
+    sent: int
+    failed: int  # left in the outbox for the next run
+
+
+async def send_reminders(svc: Services, now: datetime | None = None) -> ReminderReport:
+    """Queue the reminders every open invoice calls for at `now` and send what is due.
+
+    Safe to run as often as a scheduler likes, and in several processes at once: each
+    reminder has one outbox key, and the outbox sends each message once.
+    """
+    planning_time = now or datetime.now(UTC)
+    invoices = await svc.gateway.all_open_invoices()
+    planned = [(i, n) for i in invoices for n in notices.reminders(i, planning_time)]
+    customer_ids = tuple(sorted({invoice.customer_id for invoice, _ in planned}))
+    customers = {c.id: c for c in await svc.gateway.get_customers(customer_ids)}
+    queued = 0
+    # The outbox keeps real time (when to send, when to retry); `now` only plans what is due.
+    queue_time = datetime.now(UTC)
+    async with transaction(svc.engine) as conn:
+        for invoice, notice in planned:
+            message = compose(svc, invoice, customers[invoice.customer_id], notice)
+            if message is not None and await outbox.enqueue(
+                conn, key=notice.key, message=message, now=queue_time
+            ):
+                queued += 1
+    report = await outbox.send_due(svc.engine, svc.settings.smtp)
+    return ReminderReport(len(planned), queued, report.sent, report.failed)
