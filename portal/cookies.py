@@ -18,7 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from portal.settings import Settings
 
-CookieName = Literal["browser", "session", "link", "lang", "invoice"]
+CookieName = Literal["browser", "session", "link", "lang", "invoice", "staff"]
 
 BROWSER_MAX_AGE = 30 * 24 * 3600
 

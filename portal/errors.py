@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import secrets
 from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 from starlette.exceptions import HTTPException
@@ -22,6 +23,10 @@ from portal.csrf import CsrfFailed
 from portal.i18n import _, ngettext
 from portal.permissions import Forbidden, NotFound
 from portal.ratelimit import RateLimited
+from portal.services import services
+from portal.staff import audit
+from portal.staff.current import ImpersonationOver
+from portal.staff.sessions import StaffSession
 from portal.stripe_gateway import GatewayError, StripeUnavailable
 from portal.stripe_gateway import NotFound as StripeNotFound
 from portal.templating import render
@@ -83,6 +88,19 @@ async def http_error(request: Request, exc: Exception) -> Response:
 
 
 async def forbidden(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, Forbidden)
+    staff = request.scope.get("portal.impersonation")
+    if isinstance(staff, StaffSession) and staff.impersonation is not None:
+        await audit.record(
+            services(request).engine,
+            request,
+            staff.member,
+            str(exc.action),
+            now=datetime.now(UTC),
+            customer_id=staff.impersonation.customer_id,
+            target=f"{request.method} {request.url.path}",
+            outcome="refused",
+        )
     return error_page(
         request,
         403,
@@ -100,6 +118,10 @@ async def csrf_failed(request: Request, exc: Exception) -> Response:
             "This form was open for too long or came from another site, so nothing was done. Please go back, reload the page and send the form again."
         ),
     )
+
+
+async def impersonation_over(request: Request, exc: Exception) -> Response:
+    return RedirectResponse(request.url_for("staff:home").include_query_params(ended=1), 303)
 
 
 async def sign_in_required(request: Request, exc: Exception) -> Response:
@@ -169,6 +191,7 @@ HANDLERS: Mapping[Any, Callable[[Request, Exception], Any]] = {
     Forbidden: forbidden,
     CsrfFailed: csrf_failed,
     SignInRequired: sign_in_required,
+    ImpersonationOver: impersonation_over,
     RateLimited: rate_limited,
     GatewayError: stripe_error,
 }

@@ -1,4 +1,4 @@
-"""Forgetting what is no longer needed: expired sessions and sign-in tokens, old rate-limit
+"""Forgetting what is no longer needed: expired customer and staff sessions, sign-in tokens, old rate-limit
 windows, payments that were shown and never paid, old webhook event ids.
 
 Each instance runs it every hour in the background (`run_periodically`), and `portal purge`
@@ -19,8 +19,9 @@ from portal import ratelimit
 from portal.account import email_change
 from portal.auth import sessions, tokens
 from portal.billing import records
+from portal.staff import sessions as staff_sessions
 from portal.storage.database import transaction
-from portal.storage.tables import webhook_events
+from portal.storage.tables import staff_logins, webhook_events
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +37,7 @@ RATE_WINDOWS_KEPT = timedelta(days=1)
 
 async def purge(engine: AsyncEngine, now: datetime) -> None:
     await sessions.purge_expired(engine, now)
+    await staff_sessions.purge_expired(engine, now)
     await tokens.purge(engine, now)
     await ratelimit.purge(engine, now - RATE_WINDOWS_KEPT)
     async with transaction(engine) as conn:
@@ -48,6 +50,7 @@ async def purge(engine: AsyncEngine, now: datetime) -> None:
             delete(webhook_events).where(webhook_events.c.received_at < now - WEBHOOK_IDS_KEPT)
         )
         await email_change.purge(conn, now - tokens.KEPT_AFTER_EXPIRY)
+        await conn.execute(delete(staff_logins).where(staff_logins.c.expires_at < now))
 
 
 async def run_periodically(engine: AsyncEngine) -> None:

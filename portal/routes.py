@@ -11,6 +11,7 @@ from portal.auth import views as auth
 from portal.billing import methods, paying, webhooks
 from portal.billing import views as billing
 from portal.mail import views as mail_views
+from portal.staff import views as staff
 
 
 def routes(*, assets: Assets, demo: bool) -> list[BaseRoute]:
@@ -95,6 +96,16 @@ def routes(*, assets: Assets, demo: bool) -> list[BaseRoute]:
         Route("/sign-out", auth.sign_out, methods=["POST"], name="auth:sign_out"),
         Route("/signed-out", auth.signed_out, name="auth:signed_out"),
         Route("/language", auth.choose_language, methods=["POST"], name="i18n:choose"),
+        Route("/staff", staff.home, name="staff:home"),
+        Route("/staff/sign-in", staff.sign_in, methods=["POST"], name="staff:sign_in"),
+        Route("/staff/callback", staff.callback, name="staff:callback"),
+        Route("/staff/sign-out", staff.sign_out, methods=["POST"], name="staff:sign_out"),
+        Route("/staff/view-as", staff.view_as, methods=["POST"], name="staff:view_as"),
+        Route("/staff/view-as/end", staff.end_viewing, methods=["POST"], name="staff:end"),
+        Route(
+            "/staff/send-sign-in", staff.send_sign_in, methods=["POST"], name="staff:send_sign_in"
+        ),
+        Route("/staff/audit", staff.audit_trail, name="staff:audit"),
         Route("/healthz", health.healthz, name="health:live"),
         Route("/readyz", health.readyz, name="health:ready"),
         Route("/stripe/webhook", webhooks.receive, methods=["POST"], name="stripe:webhook"),
@@ -106,5 +117,12 @@ def routes(*, assets: Assets, demo: bool) -> list[BaseRoute]:
         table += [
             Route("/_dev/mail", mail_views.mailbox, name="dev:mailbox"),
             Route("/_dev/mail/{number:int}", mail_views.message, name="dev:message"),
+            # The demo's staff sign-in without an identity provider: never in any other mode.
+            Route(
+                "/staff/demo-sign-in",
+                staff.demo_sign_in,
+                methods=["POST"],
+                name="staff:demo_sign_in",
+            ),
         ]
     return table

@@ -61,6 +61,13 @@ class Settings:
     privacy_url: str | None = None
     data_dir: Path = Path("data")
     invoice_emails: bool = False
+    staff_oidc_issuer: str | None = None
+    staff_oidc_client_id: str | None = None
+    staff_oidc_client_secret: str | None = field(default=None, repr=False)
+    staff_email_domains: tuple[str, ...] = ()
+    staff_groups: tuple[str, ...] = ()
+    staff_groups_claim: str = "groups"
+    staff_oidc_scopes: str = "openid email profile"
 
     @property
     def is_https(self) -> bool:
@@ -237,6 +244,14 @@ def _yes_no(raw: str) -> bool:
     raise ValueError("must be true or false")
 
 
+def _word_list(raw: str) -> tuple[str, ...]:
+    """A comma-separated list, e.g. "example.com, example.org"; case does not matter."""
+    words = tuple(w.strip().lower() for w in raw.split(",") if w.strip())
+    if not words:
+        raise ValueError("must name at least one entry, separated by commas")
+    return words
+
+
 def _text(raw: str) -> str:
     if not raw.strip():
         raise ValueError("must not be empty")
@@ -379,6 +394,51 @@ SETTINGS: tuple[Setting, ...] = (
         "true: when Stripe finalizes an invoice (webhook invoice.finalized), the portal e-mails the customer, in their language, with the amount, the due date or payment plan and a link that opens and pays the invoice. Turn off Stripe's own invoice e-mails then, or customers get two.",
         default="false",
     ),
+    Setting(
+        "STAFF_OIDC_ISSUER",
+        "staff_oidc_issuer",
+        _http_url,
+        "OpenID Connect issuer for support staff sign-in (e.g. https://accounts.google.com, https://login.microsoftonline.com/TENANT/v2.0, your Okta or Keycloak realm URL); its discovery document is read from ISSUER/.well-known/openid-configuration. Without it there is no staff sign-in.",
+    ),
+    Setting(
+        "STAFF_OIDC_CLIENT_ID",
+        "staff_oidc_client_id",
+        _text,
+        "Client id of the portal at that provider; register BASE_URL/staff/callback as its redirect URI.",
+    ),
+    Setting(
+        "STAFF_OIDC_CLIENT_SECRET",
+        "staff_oidc_client_secret",
+        _text,
+        "Client secret of the portal at that provider.",
+        secret=True,
+    ),
+    Setting(
+        "STAFF_OIDC_SCOPES",
+        "staff_oidc_scopes",
+        _text,
+        "Scopes asked for at staff sign-in; add the one that puts groups or roles into the ID token where the provider needs it (e.g. \"openid email profile groups\" for Okta or Keycloak).",
+        default="openid email profile",
+    ),
+    Setting(
+        "STAFF_EMAIL_DOMAINS",
+        "staff_email_domains",
+        _word_list,
+        "Who is staff, by verified e-mail domain: comma-separated, e.g. example.com. Staff must match this or STAFF_GROUPS (if both are set, either is enough).",
+    ),
+    Setting(
+        "STAFF_GROUPS",
+        "staff_groups",
+        _word_list,
+        "Who is staff, by group or role: comma-separated values of the ID token's STAFF_GROUPS_CLAIM.",
+    ),
+    Setting(
+        "STAFF_GROUPS_CLAIM",
+        "staff_groups_claim",
+        _text,
+        "The ID token claim holding the user's groups or roles (groups, roles, ...).",
+        default="groups",
+    ),
 )
 
 
@@ -411,6 +471,22 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         except ValueError as exc:
             shown = "(hidden)" if setting.secret else repr(raw)
             problems.append(f"{setting.env}={shown} {exc}")
+    if problems:
+        raise SettingsError(problems)
+    staff = [
+        values.get(a)
+        for a in ("staff_oidc_issuer", "staff_oidc_client_id", "staff_oidc_client_secret")
+    ]
+    if any(staff) and not all(staff):
+        problems.append(
+            f"{PREFIX}STAFF_OIDC_ISSUER, {PREFIX}STAFF_OIDC_CLIENT_ID and {PREFIX}STAFF_OIDC_CLIENT_SECRET go together: set all three for staff sign-in, or none"
+        )
+    if values.get("staff_oidc_issuer") and not (
+        values.get("staff_email_domains") or values.get("staff_groups")
+    ):
+        problems.append(
+            f"{PREFIX}STAFF_EMAIL_DOMAINS or {PREFIX}STAFF_GROUPS is required with staff sign-in: it says who is staff"
+        )
     if problems:
         raise SettingsError(problems)
     values["database_url"] = load_database_url(environ)

@@ -396,6 +396,47 @@ class StripeGateway:
             return []  # search is not available for this account: the lists still answer
         return list(result.data)
 
+    async def find_customers(self, text: str) -> list[Customer]:
+        """Staff search: by customer id, e-mail address, invoice number or (part of a) name,
+        all asked at once."""
+        text = text.strip()
+        quoted = text.replace("\\", "\\\\").replace("'", "\\'")
+
+        async def by_id() -> list[Customer]:
+            if not text.startswith("cus_"):
+                return []
+            try:
+                return [await self.get_customer(text)]
+            except NotFound:
+                return []
+
+        async def by_email() -> list[Customer]:
+            return await self.find_customers_by_email(text) if "@" in text else []
+
+        async def by_invoice_number() -> list[Customer]:
+            async with _stripe_errors():
+                try:
+                    found = await self._client.v1.invoices.search_async(
+                        {"query": f"number:'{quoted}'", "limit": 10}
+                    )
+                except stripe.InvalidRequestError:
+                    return []
+            ids = tuple(dict.fromkeys(str(_id(i.customer)) for i in found.data))
+            return await self.get_customers(ids)
+
+        async def by_name() -> list[Customer]:
+            if len(text) < 3:  # Stripe's substring search needs three characters
+                return []
+            async with _stripe_errors():
+                found = await self._search_customers(f"name~'{quoted}'")
+            return [customer_from_stripe(_plain(item)) for item in found]
+
+        groups = await asyncio.gather(by_id(), by_email(), by_invoice_number(), by_name())
+        unique: dict[str, Customer] = {}
+        for customer in (c for group in groups for c in group):
+            unique.setdefault(customer.id, customer)
+        return list(unique.values())
+
     # --- invoices ---
 
     async def list_invoices(

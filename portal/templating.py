@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import jinja2
@@ -56,6 +57,8 @@ def render(
         lang=i18n.current_locale(),
         csrf_token=csrf_token(request),
         session=request.scope.get("portal.session"),
+        impersonation=request.scope.get("portal.impersonation"),
+        rendered_at=datetime.now(UTC),
         **(context or {}),
     )
     return HTMLResponse(html, status_code=status)

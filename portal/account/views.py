@@ -7,6 +7,8 @@ the details of issued ones when it finalized them.
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 from starlette.background import BackgroundTask
@@ -27,6 +29,7 @@ from portal.mail import messages, outbox
 from portal.permissions import Action, NotFound, Principal, can, require
 from portal.ratelimit import Limit
 from portal.services import services
+from portal.staff import audit
 from portal.storage.database import transaction
 from portal.stripe_gateway import InvalidRequest
 from portal.templating import render
@@ -80,6 +83,7 @@ def _details_page(
     notice: str | None = None,
     email_value: str = "",
     email_error: str | None = None,
+    support_views: Sequence[audit.Entry] = (),
     status: int = 200,
 ) -> Response:
     """The details page; what was typed (`form`, `email_value`) is shown again with its errors."""
@@ -99,6 +103,7 @@ def _details_page(
         "stripe_language": customer.preferred_locales[0] if customer.preferred_locales else None,
         "email_value": email_value,
         "email_error": email_error,
+        "support_views": support_views,
     }
     return render(request, "pages/billing_details.html", context, status=status)
 
@@ -106,13 +111,20 @@ def _details_page(
 async def billing_details(request: Request) -> Response:
     who = await principal(request)
     require(who, Action.VIEW_ACCOUNT)
-    customer = await services(request).gateway.get_customer(who.customer_id)
+    svc = services(request)
+    customer, support_views = await asyncio.gather(
+        svc.gateway.get_customer(who.customer_id),
+        audit.entries(
+            svc.engine, customer_id=who.customer_id, actions=("impersonation_start",), limit=5
+        ),
+    )
+
     notice = None
     if request.query_params.get("saved"):
         notice = _("Your billing details have been saved. They apply to your next invoices.")
     elif request.query_params.get("email_changed"):
         notice = _("Your e-mail address has been changed.")
-    return _details_page(request, who, customer, notice=notice)
+    return _details_page(request, who, customer, notice=notice, support_views=support_views)
 
 
 async def save_billing_details(request: Request) -> Response:

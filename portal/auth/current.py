@@ -13,6 +13,7 @@ from portal.billing import links
 from portal.cookies import read_cookie
 from portal.permissions import Principal
 from portal.services import services
+from portal.staff.current import impersonating
 
 
 class SignInRequired(Exception):
@@ -31,6 +32,16 @@ async def customer_session(request: Request) -> CustomerSession | None:
 
 
 async def principal(request: Request) -> Principal:
+    staff = await impersonating(request)
+    if staff is not None and staff.impersonation is not None:
+        # Support viewing as this customer: read-only, in the staff member's own language
+        # unless they switch (the banner offers the customer's).
+        return Principal(
+            customer_id=staff.impersonation.customer_id,
+            customer_ids=(staff.impersonation.customer_id,),
+            email="",
+            read_only=True,
+        )
     session = await customer_session(request)
     if session is None:
         raise SignInRequired()
@@ -52,6 +63,8 @@ async def principal_for(request: Request, invoice_id: str | None = None) -> Prin
     that invoice's pages it also wins over a sign-in as another customer, so that a person
     signed in for one company can still open a link to another company's invoice.
     """
+    if await impersonating(request) is not None:
+        return await principal(request)
     svc = services(request)
     raw = read_cookie(request, svc.settings, "invoice")
     link = None

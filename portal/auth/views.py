@@ -16,6 +16,7 @@ from portal.account import language
 from portal.auth import sessions, tokens
 from portal.auth.current import customer_session, principal
 from portal.auth.forms import clean_email
+from portal.billing.models import Customer
 from portal.cookies import browser_id, delete_cookie, read_cookie, set_cookie
 from portal.csrf import verified_form
 from portal.i18n import _
@@ -23,6 +24,9 @@ from portal.mail import messages, outbox
 from portal.permissions import Action, require, require_account
 from portal.ratelimit import Limit
 from portal.services import Services, services
+from portal.staff import audit
+from portal.staff import sessions as staff_sessions
+from portal.staff.current import staff_session
 from portal.storage.database import transaction
 from portal.templating import render
 
@@ -72,12 +76,27 @@ async def request_link(request: Request) -> Response:
         svc.engine, [(SIGN_IN_PER_EMAIL, email.lower()), (SIGN_IN_PER_IP, _client_ip(request))]
     )
     customers = await svc.gateway.find_customers_by_email(email)
+    outbox_id = await queue_sign_in_email(request, email, customers)
+    response = RedirectResponse(request.url_for("auth:check_email"), status_code=303)
+    if outbox_id is not None:
+        response.background = BackgroundTask(
+            outbox.send_one, svc.engine, svc.settings.smtp, outbox_id
+        )
+    return response
+
+
+async def queue_sign_in_email(
+    request: Request, email: str, customers: list[Customer]
+) -> int | None:
+    """Issue a sign-in link and code for `email` and queue the e-mail (only when the address
+    has customers); returns the outbox id to send. The link is bound to this browser; in any
+    other one the code from the e-mail completes it."""
+    svc = services(request)
     now = datetime.now(UTC)
     locale = (
         i18n.first_supported([t for c in customers for t in c.preferred_locales])
         or i18n.current_locale()
     )
-    outbox_id = None
     async with transaction(svc.engine) as conn:
         issued = await tokens.issue(
             conn,
@@ -88,17 +107,10 @@ async def request_link(request: Request) -> Response:
             locale=locale,
             now=now,
         )
-        if customers:
-            message = _sign_in_message(svc, request, email, customers[0].name, issued, locale)
-            outbox_id = await outbox.enqueue(
-                conn, key=f"sign-in:{issued.id}", message=message, now=now
-            )
-    response = RedirectResponse(request.url_for("auth:check_email"), status_code=303)
-    if outbox_id is not None:
-        response.background = BackgroundTask(
-            outbox.send_one, svc.engine, svc.settings.smtp, outbox_id
-        )
-    return response
+        if not customers:
+            return None
+        message = _sign_in_message(svc, request, email, customers[0].name, issued, locale)
+        return await outbox.enqueue(conn, key=f"sign-in:{issued.id}", message=message, now=now)
 
 
 def _sign_in_message(
@@ -235,6 +247,19 @@ async def _signed_in(request: Request, result: tokens.Redemption) -> Response:
         # Only reachable by guessing the code of an address no customer has.
         return _link_problem(request, tokens.Redemption("invalid"))
     customers = await svc.gateway.get_customers(result.customer_ids)
+    # A customer signing in where support was viewing as someone never inherits that view.
+    staff = await staff_session(request)
+    if staff is not None and staff.impersonation is not None:
+        await staff_sessions.end_impersonation(svc.engine, staff)
+        await audit.record(
+            svc.engine,
+            request,
+            staff.member,
+            "impersonation_end",
+            now=datetime.now(UTC),
+            customer_id=staff.impersonation.customer_id,
+            outcome="customer_signed_in",
+        )
     old = read_cookie(request, svc.settings, "session")
     if old:
         await sessions.end(svc.engine, old)

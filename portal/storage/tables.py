@@ -144,3 +144,59 @@ email_changes = Table(
     Column("expires_at", UTCDateTime(), nullable=False),
     Column("consumed_at", UTCDateTime(), nullable=True),
 )
+
+# A support person's sign-in (its own cookie, shorter than a customer's). While they view the
+# portal as a customer, `customer_id` names whom, until `impersonation_ends_at`.
+staff_sessions = Table(
+    "staff_sessions",
+    metadata,
+    Column("id_hash", String(64), primary_key=True),
+    Column("issuer", String(255), nullable=False),
+    Column("subject", String(255), nullable=False),
+    Column("email", String(320), nullable=False),
+    Column("name", String(255), nullable=True),
+    # The groups/roles claim at sign-in (JSON list): the staff rule is checked again with it on
+    # every request, so narrowing the settings ends sessions that no longer pass.
+    Column("groups", Text, nullable=False),
+    Column("email_verified", Integer, nullable=False),
+    Column("auth_time", UTCDateTime(), nullable=False),  # when the provider last saw a login
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("last_seen_at", UTCDateTime(), nullable=False),
+    Column("expires_at", UTCDateTime(), nullable=False, index=True),
+    Column("customer_id", String(255), nullable=True),
+    Column("customer_name", String(255), nullable=True),
+    Column("customer_locale", String(8), nullable=True),
+    Column("impersonation_ends_at", UTCDateTime(), nullable=True),
+)
+
+# A staff sign-in under way at the identity provider: `state` (stored hashed) comes back with
+# the code; the nonce and the PKCE verifier stay here, bound to the browser that started it.
+staff_logins = Table(
+    "staff_logins",
+    metadata,
+    Column("state_hash", String(64), primary_key=True),
+    Column("browser_hash", String(64), nullable=False),
+    Column("nonce", String(128), nullable=False),
+    Column("code_verifier", String(128), nullable=False),
+    Column("then_customer_id", String(255), nullable=True),  # re-authenticated to view as them
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("expires_at", UTCDateTime(), nullable=False),
+)
+
+# What staff did: append-only (the portal never updates or deletes a row; a test checks the
+# code), without tokens, codes or card data.
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", UTCDateTime(), nullable=False, index=True),
+    Column("staff_issuer", String(255), nullable=False),
+    Column("staff_subject", String(255), nullable=False),
+    Column("staff_email", String(320), nullable=False, index=True),
+    Column("customer_id", String(255), nullable=True, index=True),
+    Column("action", String(64), nullable=False),
+    Column("target", String(512), nullable=True),
+    Column("outcome", String(32), nullable=False),
+    Column("client_ip", String(64), nullable=True),
+    Column("user_agent", String(512), nullable=True),
+)

@@ -156,13 +156,18 @@ def text_of(response: httpx.Response) -> str:
 
 @contextlib.contextmanager
 def serve_portal(
-    data_dir: Path, sandbox_url: str, *, api_key: str = SANDBOX_KEY, **overrides: Any
+    data_dir: Path,
+    sandbox_url: str,
+    *,
+    api_key: str = SANDBOX_KEY,
+    port: int | None = None,
+    **overrides: Any,
 ) -> Iterator[Portal]:
     """The real portal on a loopback port, against the sandbox, with an SMTP mailbox."""
     mailbox = DevMailbox(echo=None)
     mail_server = DevMailServer(mailbox, free_port())
     # Every link in a page or an e-mail is built from base_url: the port is chosen first.
-    port = free_port()
+    port = port or free_port()
     settings = make_settings(
         data_dir,
         **{

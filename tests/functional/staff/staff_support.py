@@ -1,0 +1,74 @@
+"""A portal with staff sign-in against a real OpenID Connect provider on loopback
+(tests/support/oidc), and a browser that signs in there."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+from sqlalchemy import select
+
+from portal.storage.tables import audit_log
+from tests.functional.portal_support import Browser, Portal, serve_portal
+from tests.support.oidc_provider import OidcProvider, serve_oidc_provider
+from tests.support.servers import free_port
+
+
+@dataclass
+class StaffSetup:
+    portal: Portal
+    provider: OidcProvider
+
+    def sign_in(self, user: str = "anna") -> Browser:
+        """Sign in at /staff through the provider's screens; returns the staff browser."""
+        browser = self.portal.browser()
+        answer = self.start(browser)
+        done = browser.get(self.at_provider(answer.headers["location"], user))
+        assert done.status_code == 303, done.text
+        return browser
+
+    def at_provider(self, authorization_url: str, user: str) -> str:
+        """The person signs in at the provider (a browser of its own); returns the portal path
+        the provider sends them back to."""
+        with httpx.Client() as client:
+            back = self.provider.log_in(client, authorization_url, user)
+        return back.removeprefix(self.portal.url)
+
+    def start(self, browser: Browser) -> httpx.Response:
+        browser.get("/staff")
+        answer = browser.post("/staff/sign-in")
+        assert answer.status_code == 303, answer.text
+        assert answer.headers["location"].startswith(self.provider.issuer)
+        return answer
+
+    def audit(self, action: str | None = None) -> list[tuple[str, str | None, str, str]]:
+        """(action, customer, outcome, staff e-mail), oldest first."""
+        with self.portal.db.connect() as conn:
+            query = select(audit_log).order_by(audit_log.c.id)
+            if action:
+                query = query.where(audit_log.c.action == action)
+            rows = conn.execute(query).all()
+        return [(r.action, r.customer_id, r.outcome, r.staff_email) for r in rows]
+
+
+@contextlib.contextmanager
+def staff_portal(data_dir: Path, sandbox_url: str) -> Iterator[StaffSetup]:
+    port = free_port()
+    with (
+        serve_oidc_provider(redirect_uris=[f"http://127.0.0.1:{port}/staff/callback"]) as provider,
+        serve_portal(
+            data_dir,
+            sandbox_url,
+            port=port,
+            staff_oidc_issuer=provider.issuer,
+            staff_oidc_client_id=provider.client_id,
+            staff_oidc_client_secret=provider.client_secret,
+            staff_oidc_scopes="openid email profile groups",
+            staff_email_domains=("example.com",),
+            staff_groups=("billing-support",),
+        ) as portal,
+    ):
+        yield StaffSetup(portal, provider)
