@@ -417,7 +417,7 @@ SETTINGS: tuple[Setting, ...] = (
         "STAFF_OIDC_SCOPES",
         "staff_oidc_scopes",
         _text,
-        "Scopes asked for at staff sign-in; add the one that puts groups or roles into the ID token where the provider needs it (e.g. \"openid email profile groups\" for Okta or Keycloak).",
+        'Scopes asked for at staff sign-in; add the one that puts groups or roles into the ID token where the provider needs it (e.g. "openid email profile groups" for Okta or Keycloak).',
         default="openid email profile",
     ),
     Setting(

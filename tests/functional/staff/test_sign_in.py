@@ -81,3 +81,21 @@ def test_a_stale_sign_in_is_refreshed_before_viewing_as_a_customer(staff: StaffS
     assert viewing.status_code == 303
     assert staff.audit("impersonation_start")[-1][1] == customer
     assert "Frische GmbH" in text_of(browser.get("/"))
+
+
+def test_staff_sessions_end_after_15_idle_minutes(staff: StaffSetup) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import update
+
+    from portal.storage.tables import staff_sessions
+
+    browser = staff.sign_in("anna")
+    assert 'name="q"' in browser.get("/staff").text
+    with staff.portal.db.begin() as conn:
+        conn.execute(
+            update(staff_sessions)
+            .where(staff_sessions.c.email == "anna@example.com")
+            .values(last_seen_at=datetime.now(UTC) - timedelta(minutes=16))
+        )
+    assert 'name="q"' not in browser.get("/staff").text
