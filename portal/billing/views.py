@@ -11,7 +11,7 @@ from starlette.responses import RedirectResponse, Response
 
 from portal.auth.current import principal, principal_for
 from portal.billing import invoices as rules
-from portal.billing import links
+from portal.billing import links, mailing
 from portal.billing.messages import cannot_pay_message
 from portal.billing.models import Installment, Invoice, InvoicePayment
 from portal.billing.payments import CannotPay, PaymentKind, choices, plan_charge
@@ -125,6 +125,10 @@ async def invoice_detail(request: Request) -> Response:
             "now": now,
             # Opened from an e-mailed link without signing in: this invoice and nothing else.
             "link_mode": who.invoice_id is not None,
+            # Support viewing as the customer may copy the invoice's link for them.
+            "invoice_link": mailing.invoice_link_url(services(request), invoice)
+            if request.scope.get("portal.impersonation") is not None
+            else None,
         },
     )
 

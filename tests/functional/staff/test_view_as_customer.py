@@ -125,6 +125,18 @@ def test_every_change_is_refused_and_recorded(
     assert refused[0][3] == "anna@example.com"
 
 
+def test_staff_may_copy_the_invoice_link_and_download_the_pdf(
+    staff: StaffSetup, account: dict[str, str]
+) -> None:
+    browser = viewing_as(staff, account["customer"])
+    page = browser.get(f"/invoices/{account['invoice_id']}")
+    link = re.search(r'id="invoice-link" type="text" readonly value="([^"]+)"', page.text)
+    assert link
+    assert link.group(1).startswith(f"{staff.portal.url}/i/")
+    assert browser.get(f"/invoices/{account['invoice_id']}/pdf").status_code == 200
+    assert staff.audit("view")[-1][1] == account["customer"]
+
+
 def test_nothing_changed_in_stripe(staff: StaffSetup, account: dict[str, str]) -> None:
     sdk = staff.portal.sdk
     customer = sdk.v1.customers.retrieve(account["customer"])
