@@ -24,9 +24,7 @@ from portal.mail import messages, outbox
 from portal.permissions import Action, require, require_account
 from portal.ratelimit import Limit
 from portal.services import Services, services
-from portal.staff import audit
-from portal.staff import sessions as staff_sessions
-from portal.staff.current import staff_session
+from portal.staff.current import end_view, staff_session
 from portal.storage.database import transaction
 from portal.templating import render
 
@@ -249,17 +247,8 @@ async def _signed_in(request: Request, result: tokens.Redemption) -> Response:
     customers = await svc.gateway.get_customers(result.customer_ids)
     # A customer signing in where support was viewing as someone never inherits that view.
     staff = await staff_session(request)
-    if staff is not None and staff.impersonation is not None:
-        await staff_sessions.end_impersonation(svc.engine, staff)
-        await audit.record(
-            svc.engine,
-            request,
-            staff.member,
-            "impersonation_end",
-            now=datetime.now(UTC),
-            customer_id=staff.impersonation.customer_id,
-            outcome="customer_signed_in",
-        )
+    if staff is not None:
+        await end_view(request, staff, "customer_signed_in")
     old = read_cookie(request, svc.settings, "session")
     if old:
         await sessions.end(svc.engine, old)

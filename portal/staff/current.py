@@ -57,6 +57,23 @@ async def staff_session(request: Request) -> StaffSession | None:
     return found
 
 
+async def end_view(request: Request, staff: StaffSession, outcome: str) -> None:
+    """End the staff member's view as a customer, on the record (`outcome` says why)."""
+    if staff.impersonation is None:
+        return
+    svc = services(request)
+    await sessions.end_impersonation(svc.engine, staff)
+    await audit.record(
+        svc.engine,
+        request,
+        staff.member,
+        "impersonation_end",
+        now=datetime.now(UTC),
+        customer_id=staff.impersonation.customer_id,
+        outcome=outcome,
+    )
+
+
 async def impersonating(request: Request) -> StaffSession | None:
     """The staff session viewing as a customer on this request, if any.
 
@@ -70,16 +87,7 @@ async def impersonating(request: Request) -> StaffSession | None:
     svc = services(request)
     now = datetime.now(UTC)
     if staff.impersonation.ends_at <= now:
-        await sessions.end_impersonation(svc.engine, staff)
-        await audit.record(
-            svc.engine,
-            request,
-            staff.member,
-            "impersonation_end",
-            now=now,
-            customer_id=staff.impersonation.customer_id,
-            outcome="expired",
-        )
+        await end_view(request, staff, "expired")
         raise ImpersonationOver()
     request.scope["portal.impersonation"] = staff
     if request.method in ("GET", "HEAD"):  # actions are recorded with their outcome instead

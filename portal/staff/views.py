@@ -23,7 +23,7 @@ from portal.mail import outbox
 from portal.permissions import NotFound
 from portal.services import services
 from portal.staff import audit, oidc, sessions
-from portal.staff.current import DEMO_ISSUER, allowed, staff_session
+from portal.staff.current import DEMO_ISSUER, allowed, end_view, staff_session
 from portal.staff.sessions import StaffMember, StaffSession
 from portal.storage.database import transaction
 from portal.storage.tables import staff_logins
@@ -228,19 +228,11 @@ async def sign_out(request: Request) -> Response:
     staff = await staff_session(request)
     raw = read_cookie(request, svc.settings, "staff")
     if staff is not None and raw:
-        now = datetime.now(UTC)
-        if staff.impersonation is not None:
-            await audit.record(
-                svc.engine,
-                request,
-                staff.member,
-                "impersonation_end",
-                now=now,
-                customer_id=staff.impersonation.customer_id,
-                outcome="signed_out",
-            )
+        await end_view(request, staff, "signed_out")
         await sessions.end(svc.engine, raw)
-        await audit.record(svc.engine, request, staff.member, "staff_sign_out", now=now)
+        await audit.record(
+            svc.engine, request, staff.member, "staff_sign_out", now=datetime.now(UTC)
+        )
     response = RedirectResponse(request.url_for("staff:home"), 303)
     delete_cookie(response, svc.settings, "staff")
     return response
@@ -291,18 +283,9 @@ async def _start_viewing(request: Request, staff: StaffSession, customer_id: str
 
 async def end_viewing(request: Request) -> Response:
     await verified_form(request)
-    svc = services(request)
     staff = await staff_session(request)
-    if staff is not None and staff.impersonation is not None:
-        await sessions.end_impersonation(svc.engine, staff)
-        await audit.record(
-            svc.engine,
-            request,
-            staff.member,
-            "impersonation_end",
-            now=datetime.now(UTC),
-            customer_id=staff.impersonation.customer_id,
-        )
+    if staff is not None:
+        await end_view(request, staff, "ok")
     return RedirectResponse(request.url_for("staff:home"), 303)
 
 
