@@ -24,6 +24,7 @@ from portal.mail import messages, outbox
 from portal.permissions import Action, require, require_account
 from portal.ratelimit import Limit
 from portal.services import Services, services
+from portal.staff import audit
 from portal.staff.current import end_view, staff_session
 from portal.storage.database import transaction
 from portal.templating import render
@@ -350,7 +351,21 @@ async def choose_language(request: Request) -> Response:
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
         target = "/"
     svc = services(request)
-    if await customer_session(request) is not None:
+    staff = await staff_session(request)
+    if staff is not None and staff.impersonation is not None:
+        # Support switching the page's language while viewing as the customer: only the page
+        # changes (the view is read-only), and it is on the record like every action.
+        await audit.record(
+            svc.engine,
+            request,
+            staff.member,
+            "choose_language",
+            now=datetime.now(UTC),
+            customer_id=staff.impersonation.customer_id,
+            target=chosen,
+            outcome="allowed",
+        )
+    elif await customer_session(request) is not None:
         await language.remember(svc.gateway, await principal(request), chosen)
     response = RedirectResponse(target, status_code=303)
     set_cookie(response, svc.settings, "lang", chosen, max_age=365 * 24 * 3600)

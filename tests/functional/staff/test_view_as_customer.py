@@ -149,6 +149,7 @@ def test_nothing_changed_in_stripe(staff: StaffSetup, account: dict[str, str]) -
     browser = viewing_as(staff, account["customer"])
     browser.post("/language", {"lang": "pl", "next": "/"})  # the page's language only
     assert sdk.v1.customers.retrieve(account["customer"]).preferred_locales == ["de"]
+    assert staff.audit("choose_language")[-1][1:3] == (account["customer"], "allowed")
 
 
 def test_the_view_ends_after_30_minutes(staff: StaffSetup, account: dict[str, str]) -> None:
