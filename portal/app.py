@@ -21,7 +21,7 @@ from portal.security import SecurityMiddleware
 from portal.services import Services
 from portal.settings import Settings
 from portal.storage.database import create_engine
-from portal.stripe_gateway import StripeGateway
+from portal.stripe_cache import CachingGateway, StalenessMiddleware
 from portal.templating import create_environment
 
 
@@ -31,7 +31,9 @@ async def open_services(
 ) -> AsyncIterator[Services]:
     """What views and commands work with: the database, Stripe, the templates."""
     engine = create_engine(settings.database_url)
-    gateway = StripeGateway(
+    gateway = CachingGateway(
+        engine=engine,
+        ttl=settings.stripe_cache_seconds,
         api_key=settings.stripe_api_key,
         api_base=settings.stripe_api_base,
         timeout=settings.stripe_timeout,
@@ -75,6 +77,7 @@ def create_app(settings: Settings, *, mailbox: DevMailbox | None = None) -> Star
             Middleware(SecurityMiddleware, settings=settings),
             Middleware(BrowserIdMiddleware, settings=settings),
             Middleware(UnexpectedErrorMiddleware),
+            Middleware(StalenessMiddleware),
         ],
         exception_handlers=dict(HANDLERS),
         lifespan=lifespan,

@@ -53,6 +53,7 @@ class Settings:
     stripe_api_base: str = STRIPE_API_BASE
     stripe_timeout: float = 10.0
     stripe_max_network_retries: int = 2
+    stripe_cache_seconds: float = 60.0
     company_name: str = "Billing"
     support_email: str | None = None
     brand_color: str = "#5046e5"
@@ -228,6 +229,13 @@ def _positive_float(raw: str) -> float:
     return value
 
 
+def _non_negative_float(raw: str) -> float:
+    value = float(raw)
+    if value < 0:
+        raise ValueError("must be a number of seconds, 0 or more")
+    return value
+
+
 def _non_negative_int(raw: str) -> int:
     value = int(raw)
     if value < 0:
@@ -338,6 +346,13 @@ SETTINGS: tuple[Setting, ...] = (
         _non_negative_int,
         "How often the Stripe SDK retries a request that failed on the network or with a retryable status (retries reuse the idempotency key).",
         default="2",
+    ),
+    Setting(
+        "STRIPE_CACHE_SECONDS",
+        "stripe_cache_seconds",
+        _non_negative_float,
+        "How long a customer's Stripe data read for a page may be shown again without asking Stripe (webhooks and the portal's own changes end it sooner, on every instance); 0 turns the cache off.",
+        default="60",
     ),
     Setting(
         "SMTP_URL",

@@ -349,6 +349,22 @@ class StripeGateway:
         close: Any = self._http.close_async  # untyped in the SDK
         await close()
 
+    @classmethod
+    def sharing(cls, other: StripeGateway) -> StripeGateway:
+        """A plain gateway on `other`'s connections (closing `other` closes them)."""
+        plain = cls.__new__(cls)
+        plain._api_base, plain._http = other._api_base, other._http
+        plain._client, plain._files = other._client, other._files
+        return plain
+
+    def uncached(self) -> StripeGateway:
+        """Reads straight from Stripe (see `portal.stripe_cache`): for webhooks, which must act
+        on the object as it is now."""
+        return self
+
+    async def changed(self, customer_id: str) -> None:
+        """The portal learned that this customer's data at Stripe changed (no cache: nothing)."""
+
     # --- customers ---
 
     async def get_customer(self, customer_id: str) -> Customer:
@@ -497,6 +513,14 @@ class StripeGateway:
                 cursor = page.data[-1].id
         return dataclasses.replace(invoice, lines=tuple(lines), lines_complete=True)
 
+    async def invoice_page(self, invoice_id: str) -> tuple[Invoice, list[InvoicePayment]]:
+        """An invoice with its lines and its payments, read at the same time. The caller checks
+        that the invoice is the customer's before showing any of it."""
+        invoice, payments = await asyncio.gather(
+            self.get_invoice_with_lines(invoice_id), self.list_invoice_payments(invoice_id)
+        )
+        return invoice, payments
+
     async def list_invoice_payments(self, invoice_id: str) -> list[InvoicePayment]:
         async with _stripe_errors():
             page = await self._client.v1.invoice_payments.list_async(
@@ -546,7 +570,8 @@ class StripeGateway:
                 customer_id, {"invoice_settings": {"default_payment_method": payment_method_id}}
             )
 
-    async def detach_payment_method(self, payment_method_id: str) -> None:
+    async def detach_payment_method(self, customer_id: str, payment_method_id: str) -> None:
+        """Remove one of `customer_id`'s payment methods (the id says whose data changes)."""
         async with _stripe_errors():
             await self._client.v1.payment_methods.detach_async(payment_method_id)
 

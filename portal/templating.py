@@ -15,6 +15,7 @@ from portal.assets import Assets
 from portal.csrf import csrf_token
 from portal.resources import TEMPLATES
 from portal.services import services
+from portal.stripe_cache import stale_since
 
 
 def create_environment(assets: Assets) -> jinja2.Environment:
@@ -59,6 +60,7 @@ def render(
         session=request.scope.get("portal.session"),
         impersonation=request.scope.get("portal.impersonation"),
         rendered_at=datetime.now(UTC),
+        stale_since=stale_since(),
         **(context or {}),
     )
     return HTMLResponse(html, status_code=status)

@@ -91,6 +91,9 @@ def make_settings(tmp_path: Path, **overrides: object) -> Settings:
         "stripe_api_base": "http://127.0.0.1:12111",
         "stripe_webhook_secret": "whsec_test_secret_value",
         "stripe_max_network_retries": 0,
+        # Tests change Stripe behind the portal's back (no webhooks): no cache unless a test
+        # is about the cache.
+        "stripe_cache_seconds": 0,
         "smtp": parse_smtp_url("smtp://127.0.0.1:2525?tls=none"),
         "mail_from": "Billing <billing@example.com>",
         "database_url": f"sqlite+aiosqlite:///{tmp_path / 'portal.sqlite3'}",

@@ -41,7 +41,7 @@ Handler = Callable[[Services, WebhookEvent, str], Awaitable[Reaction]]
 async def on_invoice(svc: Services, event: WebhookEvent, invoice_id: str) -> Reaction:
     """Paid, failed, waiting for the customer, finalized, voided, written off: a 3-D Secure
     confirmation the customer finished at their bank without coming back is recorded."""
-    invoice = await svc.gateway.get_invoice(invoice_id)
+    invoice = await svc.gateway.uncached().get_invoice(invoice_id)
     settled = await charging.settled_by_bank(svc.engine, svc.gateway, invoice.id)
 
     def record(charge: ChargeRecord, outcome: charging.Outcome) -> Effect:
@@ -64,7 +64,7 @@ async def _invoice_ready(svc: Services, invoice: Invoice, effects: list[Effect])
         and rules.needs_payment(invoice)
     ):
         return False
-    customer = await svc.gateway.get_customer(invoice.customer_id)
+    customer = await svc.gateway.uncached().get_customer(invoice.customer_id)
     notice = notices.invoice_ready(invoice)
     message = mailing.compose(svc, invoice, customer, notice)
     if message is None:
@@ -78,37 +78,41 @@ async def _invoice_ready(svc: Services, invoice: Invoice, effects: list[Effect])
 
 
 async def on_invoice_payment(svc: Services, event: WebhookEvent, payment_id: str) -> Reaction:
-    payment = await svc.gateway.get_invoice_payment(payment_id)
+    payment = await svc.gateway.uncached().get_invoice_payment(payment_id)
     return await on_invoice(svc, event, payment.invoice_id)
 
 
 async def on_checkout_completed(svc: Services, event: WebhookEvent, session_id: str) -> Reaction:
     """A method added at Checkout becomes the default when the customer has none, also when
     the customer closed the page before coming back to the portal."""
-    session = await svc.gateway.get_checkout_session(session_id)
+    session = await svc.gateway.uncached().get_checkout_session(session_id)
     if session.mode != "setup" or session.status != "complete" or session.customer_id is None:
         return Reaction(session.customer_id)
-    customer = await svc.gateway.get_customer(session.customer_id)
+    customer = await svc.gateway.uncached().get_customer(session.customer_id)
     if customer.default_payment_method_id is None and session.payment_method_id:
-        await svc.gateway.set_default_payment_method(customer.id, session.payment_method_id)
+        await svc.gateway.uncached().set_default_payment_method(
+            customer.id, session.payment_method_id
+        )
     return Reaction(customer.id)
 
 
 async def on_payment_method(svc: Services, event: WebhookEvent, method_id: str) -> Reaction:
-    method = await svc.gateway.get_payment_method(method_id)
+    method = await svc.gateway.uncached().get_payment_method(method_id)
     # Detached, it no longer names a customer; the event's previous state does.
     return Reaction(method.customer_id or event.customer_id)
 
 
 async def on_customer(svc: Services, event: WebhookEvent, customer_id: str) -> Reaction:
-    customer = await svc.gateway.get_customer(customer_id)
+    customer = await svc.gateway.uncached().get_customer(customer_id)
     return Reaction(customer.id)
 
 
 async def on_tax_id(svc: Services, event: WebhookEvent, tax_id: str) -> Reaction:
     if event.customer_id is None:  # a tax ID of an account, not of a customer
         return Reaction(None)
-    await svc.gateway.get_tax_id(event.customer_id, tax_id)  # still there (else: NotFound)
+    await svc.gateway.uncached().get_tax_id(
+        event.customer_id, tax_id
+    )  # still there (else: NotFound)
     return Reaction(event.customer_id)
 
 
@@ -126,5 +130,7 @@ HANDLERS: dict[str, Handler] = {
     "payment_method.attached": on_payment_method,
     "payment_method.detached": on_payment_method,
     "customer.updated": on_customer,
+    "customer.tax_id.created": on_tax_id,
     "customer.tax_id.updated": on_tax_id,
+    "customer.tax_id.deleted": on_tax_id,
 }

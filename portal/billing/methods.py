@@ -84,7 +84,7 @@ async def make_default(request: Request) -> Response:
 
 
 async def remove(request: Request) -> Response:
-    _who, wallet, chosen = await _chosen(request)
+    who, wallet, chosen = await _chosen(request)
     if not may_remove_method(len(wallet.methods), wallet.has_unpaid_invoices):
         return _page(
             request,
@@ -94,7 +94,7 @@ async def remove(request: Request) -> Response:
             ),
             status=409,
         )
-    await services(request).gateway.detach_payment_method(chosen.id)
+    await services(request).gateway.detach_payment_method(who.customer_id, chosen.id)
     return RedirectResponse(request.url_for("billing:methods"), status_code=303)
 
 

@@ -342,6 +342,7 @@ async def authenticated(request: Request) -> Response:
     except NotFound:  # reloaded: already settled
         return _page_of(request, payment)
     outcome = await charging.settle_action(svc.engine, svc.gateway, charge)
+    await svc.gateway.changed(who.customer_id)  # the bank's answer changed the invoice
     if outcome.status == "requires_action":  # came back without confirming: the page offers it
         return _page_of(request, payment)
     return await _continue(request, who)

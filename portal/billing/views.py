@@ -13,7 +13,7 @@ from portal.auth.current import principal, principal_for
 from portal.billing import invoices as rules
 from portal.billing import links, mailing
 from portal.billing.messages import cannot_pay_message
-from portal.billing.models import Installment, Invoice, InvoicePayment
+from portal.billing.models import Installment, Invoice
 from portal.billing.payments import CannotPay, PaymentKind, choices, plan_charge
 from portal.cookies import set_cookie
 from portal.i18n import _
@@ -88,17 +88,18 @@ async def own_invoice(request: Request, action: Action, *, who: Principal | None
 async def invoice_detail(request: Request) -> Response:
     gateway = services(request).gateway
     invoice_id = request.path_params["invoice_id"]
-    # The payments are fetched alongside the invoice so the page costs one round trip; they are
-    # shown only once the invoice has proved to be this customer's.
+    # The payments are fetched alongside the invoice (one round trip); they are shown only once
+    # the invoice has proved to be this customer's.
     # Signed in first, outside the gather: it also sets the page's language, and a context
     # variable set inside a gathered task would not reach this one.
     who = await principal_for(request, invoice_id)
-    invoice, payments = await asyncio.gather(
-        own_invoice(request, Action.VIEW_INVOICE, who=who),
-        gateway.list_invoice_payments(invoice_id)
-        if invoice_id.startswith(STRIPE_ID_PREFIX)
-        else _none(),
-    )
+    if not invoice_id.startswith(STRIPE_ID_PREFIX):
+        raise NotFound(invoice_id)
+    try:
+        invoice, payments = await gateway.invoice_page(invoice_id)
+    except StripeNotFound as exc:
+        raise NotFound(invoice_id) from exc
+    require(who, Action.VIEW_INVOICE, invoice=invoice)
     now = datetime.now(UTC)
     if who.invoice_id is not None and not links.still_open(invoice, now):
         return render(request, "pages/invoice_link_problem.html", {}, status=410)
@@ -152,10 +153,6 @@ def _installment_state(part: Installment, overdue: set[int]) -> rules.InvoiceSta
     if part.index in overdue:
         return "overdue"
     return "partially_paid" if part.amount_paid else "open"
-
-
-async def _none() -> list[InvoicePayment]:
-    return []
 
 
 def pdf_filename(invoice: Invoice) -> str:

@@ -1,0 +1,89 @@
+"""The cache of Stripe reads: a repeat view costs no Stripe call; webhooks (on any instance) and
+the portal's own changes end it; when Stripe is down the last known data is shown, saying so."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from portal import i18n
+from tests.functional.billing.billing_support import customer_with_card, signed_in
+from tests.functional.billing.test_webhooks import deliver, event
+from tests.functional.portal_support import Portal, serve_portal, text_of
+
+
+@pytest.fixture(scope="module")
+def portal(sandbox_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Portal]:
+    with serve_portal(
+        tmp_path_factory.mktemp("cache"), sandbox_url, stripe_cache_seconds=60
+    ) as found:
+        yield found
+
+
+def stripe_calls(control: httpx.Client) -> int:
+    return int(control.get("/_sandbox/stats").json()["requests"])
+
+
+def test_a_repeat_view_costs_no_stripe_call(portal: Portal, stripe_faults: httpx.Client) -> None:
+    email, customer, _ = customer_with_card(portal)
+    invoice = portal.invoice(customer, amount=4200).id
+    browser = signed_in(portal, email)
+    for path in ("/", f"/invoices/{invoice}", "/payment-methods", "/account/tax-ids"):
+        assert browser.get(path).status_code == 200  # first view: read from Stripe
+        stripe_faults.post("/_sandbox/stats/reset")
+        assert browser.get(path).status_code == 200
+        assert stripe_calls(stripe_faults) == 0, path
+
+
+def test_a_webhook_on_another_instance_ends_the_cache_here(
+    portal: Portal, stripe_faults: httpx.Client, tmp_path: Path, sandbox_url: str
+) -> None:
+    email, customer, _ = customer_with_card(portal)
+    browser = signed_in(portal, email)
+    assert 'value="Müller &amp; Söhne GmbH"' in browser.get("/account").text
+    portal.sdk.v1.customers.update(customer, {"name": "Neuer Name AG"})  # no webhook yet
+    assert 'value="Müller &amp; Söhne GmbH"' in browser.get("/account").text  # cached
+    with serve_portal(
+        tmp_path, sandbox_url, database_url=portal.settings.database_url, stripe_cache_seconds=60
+    ) as other:  # a second instance on the same database receives the webhook
+        assert deliver(other, event("customer.updated", {"id": customer, "object": "customer"}))
+    assert 'value="Neuer Name AG"' in browser.get("/account").text
+
+
+def test_the_portals_own_change_ends_the_cache(portal: Portal) -> None:
+    email, customer, first = customer_with_card(portal)
+    second = portal.sdk.v1.payment_methods.attach("pm_card_mastercard", {"customer": customer}).id
+    browser = signed_in(portal, email)
+    browser.get("/payment-methods")
+    assert browser.post("/payment-methods/default", {"payment_method": second}).status_code == 303
+    page = browser.get("/payment-methods").text
+    row = page.split(second, 1)[0].rsplit('class="method-row"', 1)[1]
+    assert "badge--open" in row  # the new default is shown at once
+    assert f'value="{first}"' in page  # the old default now offers "make default"
+
+
+def test_stripe_down_shows_the_last_known_data_and_refuses_actions(
+    portal: Portal, stripe_faults: httpx.Client
+) -> None:
+    email, customer, _ = customer_with_card(portal)
+    invoice = portal.invoice(customer, amount=5100).id
+    browser = signed_in(portal, email)
+    assert browser.get("/").status_code == 200
+    # Something changed (a webhook said so), and then Stripe stops answering.
+    deliver(portal, event("customer.updated", {"id": customer, "object": "customer"}))
+    stripe_faults.post("/_sandbox/faults", json={"status": 503, "count": 50})
+    page = browser.get("/")
+    assert page.status_code == 200
+    assert "51,00" in text_of(page)
+    with i18n.use_locale("de"):
+        note = i18n.gettext(
+            "Our payment provider cannot be reached right now, so this page shows your data as of %(time)s. Paying and changes are possible again as soon as it is back.",
+            time="",
+        ).split(",")[0]
+    assert note in text_of(page)
+    paying = browser.get(f"/invoices/{invoice}/pay?what=whole")
+    assert paying.status_code == 503  # an action that needs Stripe says it is unavailable
+    stripe_faults.post("/_sandbox/faults/clear")
