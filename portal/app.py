@@ -15,6 +15,7 @@ from portal.assets import Assets
 from portal.cookies import BrowserIdMiddleware, cookie_name
 from portal.errors import HANDLERS, UnexpectedErrorMiddleware
 from portal.i18n import LocaleMiddleware
+from portal.logs import RequestLogMiddleware
 from portal.mail.devmailbox import DevMailbox
 from portal.routes import routes
 from portal.security import SecurityMiddleware
@@ -73,6 +74,7 @@ def create_app(settings: Settings, *, mailbox: DevMailbox | None = None) -> Star
         # Outermost first. The locale comes first so that even a refused Host is answered in
         # the visitor's language; the security headers wrap everything the app answers.
         middleware=[
+            Middleware(RequestLogMiddleware),
             Middleware(LocaleMiddleware, cookie=cookie_name(settings, "lang")),
             Middleware(SecurityMiddleware, settings=settings),
             Middleware(BrowserIdMiddleware, settings=settings),

@@ -26,6 +26,7 @@ def _fail(problems: Sequence[str]) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    from portal import logs
     from portal.app import create_app
     from portal.serving import run_servers, server
     from portal.storage import migrate
@@ -46,7 +47,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
             await engine.dispose()
         if not current:
             return _fail(["the database schema is not current: run `portal migrate` first"])
-        await run_servers([server(create_app(settings), args.host, args.port)])
+        logs.configure(json_lines=settings.log_format == "json")
+        await run_servers([server(create_app(settings), args.host, args.port, access_log=False)])
         return 0
 
     return asyncio.run(main())

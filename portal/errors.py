@@ -21,6 +21,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from portal.auth.current import SignInRequired
 from portal.csrf import CsrfFailed
 from portal.i18n import _, ngettext
+from portal.logs import request_id
 from portal.permissions import Forbidden, NotFound
 from portal.ratelimit import RateLimited
 from portal.services import services
@@ -35,7 +36,8 @@ log = logging.getLogger("portal.errors")
 
 
 def reference() -> str:
-    return secrets.token_hex(4).upper()
+    """The request's id (see portal.logs): the log line of this request carries it too."""
+    return request_id() or secrets.token_hex(8)
 
 
 def error_page(

@@ -54,6 +54,7 @@ class Settings:
     stripe_timeout: float = 10.0
     stripe_max_network_retries: int = 2
     stripe_cache_seconds: float = 60.0
+    log_format: str = "json"
     company_name: str = "Billing"
     support_email: str | None = None
     brand_color: str = "#5046e5"
@@ -229,6 +230,13 @@ def _positive_float(raw: str) -> float:
     return value
 
 
+def _log_format(raw: str) -> str:
+    value = raw.strip().lower()
+    if value not in ("json", "text"):
+        raise ValueError("must be json or text")
+    return value
+
+
 def _non_negative_float(raw: str) -> float:
     value = float(raw)
     if value < 0:
@@ -353,6 +361,13 @@ SETTINGS: tuple[Setting, ...] = (
         _non_negative_float,
         "How long a customer's Stripe data read for a page may be shown again without asking Stripe (webhooks and the portal's own changes end it sooner, on every instance); 0 turns the cache off.",
         default="60",
+    ),
+    Setting(
+        "LOG_FORMAT",
+        "log_format",
+        _log_format,
+        "json: one JSON object per line (for a log service); text: readable lines.",
+        default="json",
     ),
     Setting(
         "SMTP_URL",

@@ -14,6 +14,7 @@ import socket
 import sys
 from pathlib import Path
 
+from portal import logs
 from portal.app import create_app
 from portal.demo.seed import format_summary, seed_demo
 from portal.mail.devmailbox import DevMailbox, DevMailServer
@@ -66,6 +67,7 @@ def run_demo(*, port: int, sandbox_port: int | None = None, smtp_port: int | Non
         )
         return 2
 
+    logs.configure(json_lines=False)  # a person reads the demo's console
     DEMO_DIR.mkdir(parents=True, exist_ok=True)
     for old in DEMO_DIR.glob("portal.sqlite3*"):
         old.unlink()
@@ -103,7 +105,7 @@ def run_demo(*, port: int, sandbox_port: int | None = None, smtp_port: int | Non
             [
                 # The sandbox's own access log would bury the banner and the portal's log.
                 server(sandbox, "127.0.0.1", sandbox_port, access_log=False),
-                server(portal, "127.0.0.1", port),
+                server(portal, "127.0.0.1", port, access_log=False),
             ],
             after_start,
         )

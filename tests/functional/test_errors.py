@@ -41,8 +41,9 @@ def test_unexpected_error_page_has_a_reference_that_is_logged(
     assert '<html lang="pl">' in response.text
     assert "Traceback" not in response.text
     assert "something broke" not in response.text
-    reference = re.search(r"<code>([0-9A-F]{8})</code>", response.text)
+    reference = re.search(r"<code>([0-9a-f]{16})</code>", response.text)
     assert reference
+    assert reference.group(1) == response.headers["x-request-id"]  # the request's own id
     assert reference.group(1) in caplog.text
     assert "something broke" in caplog.text
 
@@ -58,6 +59,25 @@ def test_not_found_page_has_a_logged_reference(
     ):
         response = client.get("/nowhere", headers={"Accept-Language": "hr"})
     assert response.status_code == 404
-    reference = re.search(r"<code>([0-9A-F]{8})</code>", response.text)
+    reference = re.search(r"<code>([0-9a-f]{16})</code>", response.text)
     assert reference
     assert reference.group(1) in caplog.text
+
+
+def test_each_request_is_logged_once_with_its_id_and_without_tokens(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings = make_settings(tmp_path)
+    migrate_database(settings.database_url)
+    with (
+        TestClient(create_app(settings), base_url=settings.base_url) as client,
+        caplog.at_level(logging.INFO, logger="portal.requests"),
+    ):
+        answer = client.get("/sign-in/link/SECRET-TOKEN-VALUE-123456", follow_redirects=False)
+        client.get("/healthz", headers={"X-Request-Id": "fly-abc-123456789"})
+    lines = [r for r in caplog.records if r.name == "portal.requests"]
+    assert len(lines) == 2
+    assert "SECRET-TOKEN-VALUE" not in caplog.text
+    assert lines[0].getMessage().startswith("GET /sign-in/link/{token} ")
+    assert answer.headers["x-request-id"]
+    assert lines[1].status == 200  # type: ignore[attr-defined]

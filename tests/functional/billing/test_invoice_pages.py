@@ -200,5 +200,5 @@ def test_stripe_down_gives_a_page_that_says_so(portal: Portal, sandbox_url: str)
         httpx.post(f"{sandbox_url}/_sandbox/faults/clear")
     assert page.status_code == 503
     assert '<html lang="de">' in page.text
-    assert re.search(r"<code>[0-9A-F]{8}</code>", page.text)
+    assert re.search(r"<code>[0-9a-f]{16}</code>", page.text)
     assert "Traceback" not in page.text
