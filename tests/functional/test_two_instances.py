@@ -1,0 +1,210 @@
+"""Two `portal serve` processes on one PostgreSQL database, as behind a load balancer: they share
+sign-in tokens, sessions, rate limits, webhook ids and the change counters of the cache."""
+
+from __future__ import annotations
+
+import concurrent.futures
+import contextlib
+import os
+import re
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+import stripe
+
+from portal.mail.devmailbox import DevMailbox, DevMailServer
+from tests.conftest import SANDBOX_KEY
+from tests.functional.app_support import migrate_database
+from tests.functional.billing.test_webhooks import SECRET, event, signed
+from tests.support.servers import free_port
+
+PORTAL = Path(sys.executable).with_name("portal")
+LINK = re.compile(r"http://127\.0\.0\.1:\d+(/sign-in/link/[A-Za-z0-9_-]+)")
+CSRF = re.compile(r'name="csrf_token" value="([0-9a-f]+)"')
+
+pytestmark = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+
+
+@dataclass
+class Pair:
+    a: str
+    b: str
+    base_url: str
+    mailbox: DevMailbox
+    sdk: stripe.StripeClient
+
+
+@contextlib.contextmanager
+def two_instances(database_url: str, sandbox_url: str, data_dir: Path) -> Iterator[Pair]:
+    migrate_database(database_url)
+    mailbox = DevMailbox(echo=None)
+    mail = DevMailServer(mailbox, free_port())
+    mail.start()
+    ports = [free_port(), free_port()]
+    base_url = f"http://127.0.0.1:{ports[0]}"  # one public address for both, as behind Fly's proxy
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PORTAL_")} | {
+        "PORTAL_BASE_URL": base_url,
+        "PORTAL_SECRET_KEY": "two-instances-" + "x" * 40,
+        "PORTAL_STRIPE_API_KEY": SANDBOX_KEY,
+        "PORTAL_STRIPE_API_BASE": sandbox_url,
+        "PORTAL_STRIPE_WEBHOOK_SECRET": SECRET,
+        "PORTAL_STRIPE_MAX_NETWORK_RETRIES": "0",
+        "PORTAL_SMTP_URL": f"smtp://127.0.0.1:{mail.port}?tls=none",
+        "PORTAL_MAIL_FROM": "Billing <billing@example.com>",
+        "PORTAL_DATABASE_URL": database_url,
+        "PORTAL_DATA_DIR": str(data_dir),
+        "PORTAL_LOG_FORMAT": "text",
+    }
+    processes = [
+        subprocess.Popen(
+            [str(PORTAL), "serve", "--port", str(port)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        for port in ports
+    ]
+    try:
+        urls = [f"http://127.0.0.1:{port}" for port in ports]
+        deadline = time.monotonic() + 30
+        for url in urls:
+            while True:
+                try:
+                    if httpx.get(f"{url}/healthz", headers=public(base_url)).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                if time.monotonic() > deadline:
+                    raise AssertionError(f"{url} did not start")
+                time.sleep(0.1)
+        yield Pair(
+            urls[0],
+            urls[1],
+            base_url,
+            mailbox,
+            stripe.StripeClient(SANDBOX_KEY, base_addresses={"api": sandbox_url}),
+        )
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+            assert process.stderr is not None
+            errors = process.stderr.read().decode()
+            process.stderr.close()
+            assert "Traceback" not in errors, errors
+        mail.stop()
+
+
+def public(base_url: str) -> dict[str, str]:
+    """Requests to either instance carry the public host name, as a load balancer passes it."""
+    return {"host": base_url.removeprefix("http://")}
+
+
+def browser_for(pair: Pair) -> httpx.Client:
+    return httpx.Client(headers=public(pair.base_url))
+
+
+@pytest.fixture
+def pair(database_url: str, sandbox_url: str, tmp_path: Path) -> Iterator[Pair]:
+    with two_instances(database_url, sandbox_url, tmp_path) as found:
+        yield found
+
+
+def post(client: httpx.Client, url: str, data: dict[str, str], pair: Pair) -> httpx.Response:
+    page = client.get(url)
+    csrf = CSRF.search(page.text)
+    assert csrf, page.text
+    return client.post(
+        url, data={"csrf_token": csrf.group(1), **data}, headers={"origin": pair.base_url}
+    )
+
+
+def customer(pair: Pair) -> str:
+    email = f"zwei-{uuid.uuid4().hex[:8]}@example.de"
+    pair.sdk.v1.customers.create({"email": email, "name": "Zwei Instanzen GmbH"})
+    return email
+
+
+def link_for(pair: Pair, email: str) -> str:
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        for mail in pair.mailbox.messages():
+            if email in mail.recipients:
+                found = LINK.search(mail.part("text/plain") or "")
+                assert found
+                return found.group(1)
+        time.sleep(0.05)
+    raise AssertionError("no sign-in e-mail")
+
+
+def test_a_link_requested_through_one_is_confirmed_through_the_other(pair: Pair) -> None:
+    email = customer(pair)
+    with browser_for(pair) as browser:
+        assert post(browser, f"{pair.a}/sign-in", {"email": email}, pair).status_code == 303
+        link = link_for(pair, email)
+        browser.get(f"{pair.b}{link}")
+        done = post(browser, f"{pair.b}/sign-in/confirm", {}, pair)
+        assert done.status_code == 303
+        assert browser.get(f"{pair.a}/").status_code == 200  # the session is shared too
+
+
+def test_the_same_link_confirmed_on_both_at_once_signs_in_once(pair: Pair) -> None:
+    email = customer(pair)
+    with browser_for(pair) as browser:
+        post(browser, f"{pair.a}/sign-in", {"email": email}, pair)
+        link = link_for(pair, email)
+        browser.get(f"{pair.a}{link}")
+        page = browser.get(f"{pair.a}/sign-in/confirm")
+        csrf = CSRF.search(page.text)
+        assert csrf
+
+        def confirm(url: str) -> httpx.Response:
+            return browser.post(
+                f"{url}/sign-in/confirm",
+                data={"csrf_token": csrf.group(1)},
+                headers={"origin": pair.base_url},
+            )
+
+        with concurrent.futures.ThreadPoolExecutor(2) as pool:
+            answers = list(pool.map(confirm, [pair.a, pair.b]))
+    signed_in = [a for a in answers if a.status_code == 303 and a.headers["location"].endswith("/")]
+    assert len(signed_in) == 1, [(a.status_code, a.headers.get("location")) for a in answers]
+
+
+def test_rate_limits_are_counted_across_both(pair: Pair) -> None:
+    email = customer(pair)
+    with browser_for(pair) as browser:
+        statuses = [
+            post(browser, f"{url}/sign-in", {"email": email}, pair).status_code
+            for url in (pair.a, pair.b, pair.a, pair.b, pair.a, pair.b)
+        ]
+    assert statuses == [303] * 5 + [429]  # five sign-in e-mails per address and hour, in all
+
+
+def test_a_webhook_received_by_one_is_seen_by_the_others_next_page(pair: Pair) -> None:
+    email = customer(pair)
+    with browser_for(pair) as browser:
+        post(browser, f"{pair.a}/sign-in", {"email": email}, pair)
+        browser.get(f"{pair.a}{link_for(pair, email)}")
+        post(browser, f"{pair.a}/sign-in/confirm", {}, pair)
+        assert 'value="Zwei Instanzen GmbH"' in browser.get(f"{pair.b}/account").text  # cached
+        (found,) = pair.sdk.v1.customers.list({"email": email}).data
+        pair.sdk.v1.customers.update(found.id, {"name": "Umbenannt AG"})
+        assert 'value="Zwei Instanzen GmbH"' in browser.get(f"{pair.b}/account").text
+        body, headers = signed(event("customer.updated", {"id": found.id, "object": "customer"}))
+        webhook = httpx.post(
+            f"{pair.a}/stripe/webhook", content=body, headers=headers | public(pair.base_url)
+        )
+        assert webhook.json()["received"]
+        assert 'value="Umbenannt AG"' in browser.get(f"{pair.b}/account").text
