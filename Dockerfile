@@ -1,4 +1,6 @@
-# The portal as a container: built wheel in one stage, a slim non-root runtime in the other.
+# The portal as a container: the wheel is built in one stage, a slim non-root runtime runs it.
+# Build and run: see README ("Deploying on Fly.io"). Translations are compiled from locales/ in
+# memory when the app starts, so the image carries no separate .mo files to go stale.
 FROM python:3.11-slim AS build
 WORKDIR /src
 COPY pyproject.toml README.md ./
@@ -14,5 +16,8 @@ COPY --from=build /wheels /wheels
 RUN pip install --no-cache-dir /wheels/*.whl && rm -rf /wheels
 USER portal
 WORKDIR /home/portal
+ENV PYTHONUNBUFFERED=1 PORTAL_LOG_FORMAT=json
 EXPOSE 8000
-CMD ["portal", "serve", "--host", "0.0.0.0", "--port", "8000"]
+# Two workers per machine; on SIGTERM uvicorn stops accepting, lets in-flight requests finish
+# (up to 20 s) and exits; the outbox's leases make an interrupted send safe to retry.
+CMD ["uvicorn", "--factory", "portal.asgi:application", "--host", "0.0.0.0", "--port", "8000", "--workers", "2", "--no-access-log", "--proxy-headers", "--forwarded-allow-ips", "*", "--timeout-graceful-shutdown", "20"]

@@ -119,16 +119,24 @@ def cmd_send_reminders(args: argparse.Namespace) -> int:
     from portal.billing.mailing import send_reminders
     from portal.stripe_gateway import GatewayError
 
-    async def work(svc: Services) -> int:
+    async def once(svc: Services) -> int:
         try:
             report = await send_reminders(svc)
         except GatewayError as exc:  # Stripe unreachable: nothing queued, the next run retries
             return _fail([f"Stripe could not be asked for the open invoices: {exc}"])
         print(
             f"portal: {report.due} reminders due, {report.queued} new, "
-            f"{report.sent} sent, {report.failed} left for the next run"
+            f"{report.sent} sent, {report.failed} left for the next run",
+            flush=True,
         )
         return 0 if report.failed == 0 else 1
+
+    async def work(svc: Services) -> int:
+        if args.every is None:
+            return await once(svc)
+        while True:  # a scheduler of its own (fly.toml's "reminders" process); stop with SIGTERM
+            await once(svc)
+            await asyncio.sleep(args.every)
 
     return _with_services(work)
 
@@ -199,6 +207,12 @@ def build_parser() -> argparse.ArgumentParser:
     reminders = sub.add_parser(
         "send-reminders",
         help="e-mail due-soon and overdue reminders (run it daily); sends what the outbox holds",
+    )
+    reminders.add_argument(
+        "--every",
+        type=int,
+        metavar="SECONDS",
+        help="keep running, once every SECONDS (for platforms without a cron)",
     )
     reminders.set_defaults(func=cmd_send_reminders)
 
