@@ -158,6 +158,14 @@ def cmd_invoice_link(args: argparse.Namespace) -> int:
     return _with_services(work)
 
 
+def cmd_bench(args: argparse.Namespace) -> int:
+    from portal.bench.runner import run
+
+    result = run(latency_ms=args.latency_ms, samples=args.samples, seconds=args.seconds)
+    print(result.table())
+    return 0
+
+
 def cmd_sandbox(args: argparse.Namespace) -> int:
     from portal.demo.seed import format_summary, seed_demo
     from portal.sandbox.app import SandboxConfig, create_sandbox_app
@@ -228,6 +236,14 @@ def build_parser() -> argparse.ArgumentParser:
     sandbox.add_argument("--webhook-secret", help="signing secret (whsec_...) for --webhook-url")
     sandbox.add_argument("--latency-ms", type=int, default=0, help="delay every API answer")
     sandbox.set_defaults(func=cmd_sandbox)
+
+    bench = sub.add_parser(
+        "bench", help="measure Stripe calls per page, latency, throughput and memory"
+    )
+    bench.add_argument("--latency-ms", type=int, default=80, help="per Stripe API call")
+    bench.add_argument("--samples", type=int, default=30, help="overview views per measure")
+    bench.add_argument("--seconds", type=float, default=10, help="each throughput run")
+    bench.set_defaults(func=cmd_bench)
 
     demo = sub.add_parser("demo", help="sandbox + demo data + portal + development mailbox")
     demo.add_argument("--port", type=int, default=8000)
