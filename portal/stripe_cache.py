@@ -50,6 +50,9 @@ MAX_ENTRIES = 20_000
 # Per request: when the oldest stale entry served was read (a list, so that tasks gathered from
 # the request, which copy the context, report into the same one).
 _stale: ContextVar[list[datetime] | None] = ContextVar("portal_stale", default=None)
+# Per request: the change counters already read, so a page's several reads of one customer ask
+# the database once (a change the request itself makes forgets the customer's entry).
+_versions: ContextVar[dict[str, int] | None] = ContextVar("portal_versions", default=None)
 
 
 def stale_since() -> datetime | None:
@@ -78,13 +81,22 @@ class CachingGateway(StripeGateway):
         return self._plain
 
     async def _version(self, customer_id: str) -> int:
+        seen = _versions.get()
+        if seen is not None and customer_id in seen:
+            return seen[customer_id]
         async with self._engine.connect() as conn:
-            return await changes.version(conn, customer_id)
+            version = await changes.version(conn, customer_id)
+        if seen is not None:
+            seen[customer_id] = version
+        return version
 
     async def changed(self, customer_id: str) -> None:
         """Every instance drops what it keeps of this customer (the counter is shared)."""
         async with transaction(self._engine) as conn:
             await changes.bump(conn, customer_id, datetime.now(UTC))
+        seen = _versions.get()
+        if seen is not None:
+            seen.pop(customer_id, None)
 
     async def _cached(
         self,
@@ -254,17 +266,19 @@ class CachingGateway(StripeGateway):
 
 
 class StalenessMiddleware:
-    """Gives each request its own record of stale data served (see `stale_since`)."""
+    """Gives each request its own record of stale data served (see `stale_since`) and of the
+    change counters read."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
-            token = _stale.set([])
+            stale, versions = _stale.set([]), _versions.set({})
             try:
                 await self.app(scope, receive, send)
             finally:
-                _stale.reset(token)
+                _stale.reset(stale)
+                _versions.reset(versions)
             return
         await self.app(scope, receive, send)

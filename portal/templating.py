@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -45,6 +46,26 @@ def create_environment(assets: Assets) -> jinja2.Environment:
     return env
 
 
+def _url_for(request: Request) -> Callable[..., str]:
+    """Links in pages: paths on this site (the same host), built once per route and parameters
+    (Starlette walks the whole route table for each URL, which a page with many links feels)."""
+    router = request.app.router
+    cache: dict[tuple[str, tuple[tuple[str, Any], ...]], str] = router.__dict__.setdefault(
+        "portal_paths", {}
+    )
+
+    def url_for(name: str, /, **params: Any) -> str:
+        key = (name, tuple(sorted(params.items())))
+        found = cache.get(key)
+        if found is None:
+            if len(cache) > 50_000:  # ids in paths: keep the cache bounded
+                cache.clear()
+            found = cache[key] = str(router.url_path_for(name, **params))
+        return found
+
+    return url_for
+
+
 def render(
     request: Request, template: str, context: dict[str, Any] | None = None, *, status: int = 200
 ) -> HTMLResponse:
@@ -52,7 +73,7 @@ def render(
     page = svc.templates.get_template(template)
     html = page.render(
         request=request,
-        url_for=request.url_for,
+        url_for=_url_for(request),
         settings=svc.settings,
         demo=svc.mailbox is not None,
         lang=i18n.current_locale(),
