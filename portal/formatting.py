@@ -8,6 +8,7 @@ float. Times are shown in `DEFAULT_TIMEZONE` unless the caller passes another zo
 
 from __future__ import annotations
 
+import functools
 import unicodedata
 from collections.abc import Iterable
 from copy import copy
@@ -37,6 +38,9 @@ def money_value(amount_minor: int, currency: str) -> Decimal:
     return Decimal(amount_minor).scaleb(-minor_unit_exponent(currency))
 
 
+# A page formats the same few amounts and dates again and again (and Babel parses the locale each
+# time): the results are kept, keyed by their inputs, which is all they depend on.
+@functools.lru_cache(maxsize=65_536)
 def format_money(amount_minor: int, currency: str, locale: str) -> str:
     """An amount in minor units, e.g. `123456, "eur", "de"` -> "1.234,56 €".
 
@@ -103,6 +107,7 @@ def local_date(value: datetime | date, tz: tzinfo | str | None = None) -> date:
     return value
 
 
+@functools.lru_cache(maxsize=65_536)
 def format_date(
     value: datetime | date,
     locale: str,

@@ -55,6 +55,13 @@ _stale: ContextVar[list[datetime] | None] = ContextVar("portal_stale", default=N
 _versions: ContextVar[dict[str, int] | None] = ContextVar("portal_versions", default=None)
 
 
+def remember_version(customer_id: str, version: int) -> None:
+    """A change counter read along with something else in this request (the session)."""
+    seen = _versions.get()
+    if seen is not None:
+        seen.setdefault(customer_id, version)
+
+
 def stale_since() -> datetime | None:
     found = _stale.get()
     return min(found) if found else None

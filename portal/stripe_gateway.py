@@ -19,7 +19,7 @@ import dataclasses
 from collections.abc import AsyncIterator, Mapping
 from datetime import UTC, datetime
 from typing import Any, cast
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import httpx
 import stripe
@@ -365,11 +365,18 @@ class StripeGateway:
     async def changed(self, customer_id: str) -> None:
         """The portal learned that this customer's data at Stripe changed (no cache: nothing)."""
 
+    async def _get(self, path: str, **params: Any) -> dict[str, Any]:
+        """A read through the SDK's raw request: the same requestor (key, retries, errors),
+        without building StripeObjects, which costs about a millisecond per invoice, the largest
+        share of a page's own time. `path` ids are quoted (they may come from a form)."""
+        async with _stripe_errors():
+            response = await self._client.raw_request_async("get", path, **params)
+        return cast(dict[str, Any], response.data)
+
     # --- customers ---
 
     async def get_customer(self, customer_id: str) -> Customer:
-        async with _stripe_errors():
-            data = _plain(await self._client.v1.customers.retrieve_async(customer_id))
+        data = await self._get(f"/v1/customers/{quote(customer_id, safe='')}")
         if data.get("deleted"):
             raise NotFound(f"customer {customer_id} is deleted")
         return customer_from_stripe(data)
@@ -468,11 +475,10 @@ class StripeGateway:
             params["status"] = status
         if starting_after:
             params["starting_after"] = starting_after
-        async with _stripe_errors():
-            page = await self._client.v1.invoices.list_async(cast(Any, params))
+        page = await self._get("/v1/invoices", **params)
         return Page(
-            items=tuple(invoice_from_stripe(_plain(item)) for item in page.data),
-            has_more=bool(page.has_more),
+            items=tuple(invoice_from_stripe(item) for item in page["data"]),
+            has_more=bool(page.get("has_more")),
         )
 
     async def all_open_invoices(self) -> list[Invoice]:
@@ -488,9 +494,7 @@ class StripeGateway:
                 params["starting_after"] = page.data[-1].id
 
     async def get_invoice(self, invoice_id: str) -> Invoice:
-        async with _stripe_errors():
-            data = await self._client.v1.invoices.retrieve_async(invoice_id)
-        return invoice_from_stripe(_plain(data))
+        return invoice_from_stripe(await self._get(f"/v1/invoices/{quote(invoice_id, safe='')}"))
 
     async def get_invoice_with_lines(self, invoice_id: str) -> Invoice:
         """An invoice with every line, even when Stripe sent only the first page of them."""
@@ -522,11 +526,8 @@ class StripeGateway:
         return invoice, payments
 
     async def list_invoice_payments(self, invoice_id: str) -> list[InvoicePayment]:
-        async with _stripe_errors():
-            page = await self._client.v1.invoice_payments.list_async(
-                {"invoice": invoice_id, "limit": 100}
-            )
-        return [invoice_payment_from_stripe(_plain(item)) for item in page.data]
+        page = await self._get("/v1/invoice_payments", invoice=invoice_id, limit=100)
+        return [invoice_payment_from_stripe(item) for item in page["data"]]
 
     async def fetch_invoice_pdf(self, invoice: Invoice) -> bytes:
         """Stripe's PDF of a finalized invoice (the caller has checked whose invoice it is)."""
@@ -557,11 +558,10 @@ class StripeGateway:
     # --- payment methods ---
 
     async def list_payment_methods(self, customer_id: str) -> list[PaymentMethod]:
-        async with _stripe_errors():
-            page = await self._client.v1.customers.payment_methods.list_async(
-                customer_id, {"limit": 100}
-            )
-        return [payment_method_from_stripe(_plain(item)) for item in page.data]
+        page = await self._get(
+            f"/v1/customers/{quote(customer_id, safe='')}/payment_methods", limit=100
+        )
+        return [payment_method_from_stripe(item) for item in page["data"]]
 
     async def set_default_payment_method(self, customer_id: str, payment_method_id: str) -> None:
         """The method Stripe charges for this customer's invoices by default."""
@@ -691,9 +691,8 @@ class StripeGateway:
             await self._client.v1.customers.tax_ids.delete_async(customer_id, tax_id)
 
     async def list_tax_ids(self, customer_id: str) -> list[TaxId]:
-        async with _stripe_errors():
-            page = await self._client.v1.customers.tax_ids.list_async(customer_id, {"limit": 100})
-        return [tax_id_from_stripe(_plain(item)) for item in page.data]
+        page = await self._get(f"/v1/customers/{quote(customer_id, safe='')}/tax_ids", limit=100)
+        return [tax_id_from_stripe(item) for item in page["data"]]
 
     # --- money ---
 

@@ -28,6 +28,8 @@ def create_environment(assets: Assets) -> jinja2.Environment:
         ),
         undefined=jinja2.StrictUndefined,
         enable_async=False,
+        # Templates ship with the code: no need to look at their files' times on every render.
+        auto_reload=False,
         extensions=["jinja2.ext.i18n"],
     )
     env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]

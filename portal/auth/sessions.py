@@ -17,7 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from portal.auth.tokens import sha256
 from portal.storage.database import transaction
-from portal.storage.tables import sessions
+from portal.storage.tables import customer_changes, sessions
+from portal.stripe_cache import remember_version
 
 IDLE_TIMEOUT = timedelta(minutes=30)
 ABSOLUTE_TIMEOUT = timedelta(hours=12)
@@ -85,12 +86,21 @@ async def create(
 async def load(engine: AsyncEngine, raw_id: str, now: datetime) -> CustomerSession | None:
     """The live session for a cookie value, or None (unknown, idle too long, or too old)."""
     id_hash = sha256(raw_id)
+    # The customer's change counter comes along (one query instead of two): the page's Stripe
+    # reads check their cache against it (see portal.stripe_cache).
     async with engine.connect() as conn:
         row = (
-            await conn.execute(select(sessions).where(sessions.c.id_hash == id_hash))
+            await conn.execute(
+                select(sessions, customer_changes.c.version)
+                .outerjoin(
+                    customer_changes, customer_changes.c.customer_id == sessions.c.customer_id
+                )
+                .where(sessions.c.id_hash == id_hash)
+            )
         ).one_or_none()
     if row is None:
         return None
+    remember_version(row.customer_id, row.version or 0)
     if row.expires_at <= now or row.last_seen_at + IDLE_TIMEOUT <= now:
         await end(engine, raw_id)
         return None
