@@ -34,6 +34,7 @@ from portal.mail.devmailbox import DevMailbox, DevMailServer
 
 CUSTOMER_EMAIL = "oliver.bennett@example.co.uk"  # one account; invoices in every state
 SANDBOX_KEY = "sk_test_portal_bench"
+WEBHOOK_SECRET = "whsec_bench_secret"  # noqa: S105 - the local sandbox's, not a real secret
 LINK = re.compile(r"(/sign-in/link/[A-Za-z0-9_-]+)")
 CSRF = re.compile(r'name="csrf_token" value="([0-9a-f]+)"')
 
@@ -119,8 +120,23 @@ class Result:
         return "\n".join(lines)
 
 
-def run(*, latency_ms: int = 80, samples: int = 30, seconds: float = 10.0) -> Result:
-    work = Path(tempfile.mkdtemp(prefix="portal-bench-"))
+@dataclass
+class Stack:
+    """The processes a measurement runs against."""
+
+    portal_url: str
+    sandbox_url: str
+    bare_url: str
+    mailbox: DevMailbox
+    portal_pid: int
+    portal_log: Path
+
+
+@contextmanager
+def stack(*, log_dir: Path | None = None) -> Iterator[Stack]:
+    """Sandbox with the demo data, `portal serve` (SQLite, default settings: the cache on), a
+    bare Starlette + Jinja2 app and a development mailbox, each a process of its own."""
+    work = log_dir or Path(tempfile.mkdtemp(prefix="portal-bench-"))
     sandbox_port, portal_port, bare_port = _free_port(), _free_port(), _free_port()
     sandbox_url = f"http://127.0.0.1:{sandbox_port}"
     portal_url = f"http://127.0.0.1:{portal_port}"
@@ -134,12 +150,14 @@ def run(*, latency_ms: int = 80, samples: int = 30, seconds: float = 10.0) -> Re
         "PORTAL_SECRET_KEY": "bench-" + "x" * 40,
         "PORTAL_STRIPE_API_KEY": SANDBOX_KEY,
         "PORTAL_STRIPE_API_BASE": sandbox_url,
-        "PORTAL_STRIPE_WEBHOOK_SECRET": "whsec_bench_secret",
+        "PORTAL_STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
         "PORTAL_SMTP_URL": f"smtp://127.0.0.1:{mail.port}?tls=none",
         "PORTAL_MAIL_FROM": "Bench <bench@example.com>",
         "PORTAL_DATA_DIR": str(work),
         "PORTAL_LOG_FORMAT": "text",
     }
+    bare = [sys.executable, "-m", "uvicorn", "portal.bench.bare:app", "--port", str(bare_port)]
+    bare += ["--no-access-log", "--log-level", "warning"]
     try:
         with _process(
             [exe, "sandbox", "--port", str(sandbox_port)],
@@ -157,35 +175,33 @@ def run(*, latency_ms: int = 80, samples: int = 30, seconds: float = 10.0) -> Re
                     f"{portal_url}/healthz",
                     work / "portal.log",
                 ) as portal,
-                _process(
-                    [
-                        sys.executable,
-                        "-m",
-                        "uvicorn",
-                        "portal.bench.bare:app",
-                        "--port",
-                        str(bare_port),
-                        "--no-access-log",
-                        "--log-level",
-                        "warning",
-                    ],
-                    base_env,
-                    f"http://127.0.0.1:{bare_port}/",
-                    work / "bare.log",
-                ),
+                _process(bare, base_env, f"http://127.0.0.1:{bare_port}/", work / "bare.log"),
             ):
-                return _measure(
+                yield Stack(
                     portal_url,
                     sandbox_url,
+                    f"http://127.0.0.1:{bare_port}",
                     mailbox,
                     portal.pid,
-                    bare_port,
-                    latency_ms=latency_ms,
-                    samples=samples,
-                    seconds=seconds,
+                    work / "portal.log",
                 )
     finally:
         mail.stop()
+
+
+def run(*, latency_ms: int = 80, samples: int = 30, seconds: float = 10.0) -> Result:
+    with stack() as found:
+        return _measure(found, latency_ms=latency_ms, samples=samples, seconds=seconds)
+
+
+@contextmanager
+def signed_in_client(found: Stack) -> Iterator[httpx.Client]:
+    """A client signed in as the demo customer, through the e-mailed link."""
+    with httpx.Client(
+        base_url=found.portal_url, headers={"origin": found.portal_url}, timeout=30
+    ) as client:
+        _sign_in(client, found.mailbox)
+        yield client
 
 
 def _sign_in(client: httpx.Client, mailbox: DevMailbox) -> None:
@@ -208,20 +224,23 @@ def _sign_in(client: httpx.Client, mailbox: DevMailbox) -> None:
     assert done.status_code == 303, done.text
 
 
-def _measure(
-    portal_url: str,
-    sandbox_url: str,
-    mailbox: DevMailbox,
-    portal_pid: int,
-    bare_port: int,
-    *,
+def _measure(found: Stack, *, latency_ms: int, samples: int, seconds: float) -> Result:
+    with (
+        httpx.Client(base_url=found.sandbox_url, timeout=30) as control,
+        signed_in_client(found) as client,
+    ):
+        return _measure_with(found, control, client, latency_ms, samples, seconds)
+
+
+def _measure_with(
+    found: Stack,
+    control: httpx.Client,
+    client: httpx.Client,
     latency_ms: int,
     samples: int,
     seconds: float,
 ) -> Result:
-    control = httpx.Client(base_url=sandbox_url, timeout=30)
-    client = httpx.Client(base_url=portal_url, headers={"origin": portal_url}, timeout=30)
-    _sign_in(client, mailbox)
+    portal_url = found.portal_url
     overview = client.get("/")
     invoice = re.search(r'href="[^"]*(/invoices/in_[A-Za-z0-9]+)"', overview.text)
     assert invoice
@@ -261,10 +280,10 @@ def _measure(
         repeat.append((time.perf_counter() - started) * 1000)
 
     cookies = [f"{k}={v}" for k, v in client.cookies.items()]
-    portal_load = _load([f"{portal_url}/"], cookies, seconds)
-    bare_load = _load([f"http://127.0.0.1:{bare_port}/"], [], seconds)
+    portal_load = load([f"{portal_url}/"], cookies, seconds)
+    bare_load = load([f"{found.bare_url}/"], [], seconds)
     return Result(
-        latency_ms, result_calls, first, repeat, portal_load, bare_load, _rss_mb(portal_pid)
+        latency_ms, result_calls, first, repeat, portal_load, bare_load, _rss_mb(found.portal_pid)
     )
 
 
@@ -291,7 +310,7 @@ def _bump(portal_url: str, customer_id: str, control: httpx.Client) -> None:
         }
     ).encode()
     t = int(time.time())
-    sig = hmac.new(b"whsec_bench_secret", f"{t}.".encode() + body, hashlib.sha256).hexdigest()
+    sig = hmac.new(WEBHOOK_SECRET.encode(), f"{t}.".encode() + body, hashlib.sha256).hexdigest()
     answer = httpx.post(
         f"{portal_url}/stripe/webhook",
         content=body,
@@ -302,8 +321,11 @@ def _bump(portal_url: str, customer_id: str, control: httpx.Client) -> None:
     control.post("/_sandbox/stats/reset")
 
 
-def _load(urls: list[str], cookies: list[str], seconds: float) -> dict[str, object]:
-    argv = [sys.executable, "-m", "portal.bench.load", *urls, "--concurrency", "50"]
+def load(
+    urls: list[str], cookies: list[str], seconds: float, concurrency: int = 50
+) -> dict[str, object]:
+    """The load generator, as a process of its own (see load.py)."""
+    argv = [sys.executable, "-m", "portal.bench.load", *urls, "--concurrency", str(concurrency)]
     argv += ["--seconds", str(seconds), *(a for c in cookies for a in ("--cookie", c))]
     done = subprocess.run(argv, capture_output=True, text=True, check=True)  # noqa: S603
     return dict(json.loads(done.stdout))
