@@ -103,7 +103,7 @@ class Result:
         rows = [
             ("Stripe round trip (injected)", f"{round_trip} ms", ""),
             *(
-                (f"Stripe calls, {page}", f"first {c[0]}, repeat {c[1]}", "repeat 0")
+                (f"Stripe calls, {page}", f"first {c[0]} at once, repeat {c[1]}", "repeat 0")
                 for page, c in self.calls.items()
             ),
             ("Overview first view p50 / p95", f"{f50:.0f} / {f95:.0f} ms", ""),
