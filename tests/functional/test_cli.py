@@ -107,3 +107,75 @@ def test_sandbox_webhook_options_go_together(tmp_path: Path) -> None:
     result = run_portal("sandbox", "--webhook-url", "http://127.0.0.1:1/hook", env={}, cwd=tmp_path)
     assert result.returncode == 2
     assert "--webhook-url and --webhook-secret go together" in result.stderr
+
+
+def test_serve_lets_a_request_in_flight_finish_on_sigterm(tmp_path: Path, sandbox_url: str) -> None:
+    """Graceful shutdown: a deploy's SIGTERM waits for the request Stripe is still answering."""
+    import concurrent.futures
+    import hashlib
+    import hmac
+    import json
+    import time
+
+    from tests.conftest import SANDBOX_KEY
+
+    port = free_port()
+    env = VALID | {
+        "PORTAL_BASE_URL": f"http://127.0.0.1:{port}",
+        "PORTAL_DATA_DIR": str(tmp_path),
+        "PORTAL_STRIPE_API_KEY": SANDBOX_KEY,
+        "PORTAL_STRIPE_API_BASE": sandbox_url,
+        "PORTAL_STRIPE_WEBHOOK_SECRET": "whsec_graceful_secret",
+        "PORTAL_SMTP_URL": "smtp://127.0.0.1:1?tls=none",
+        "PORTAL_LOG_FORMAT": "text",
+    }
+    assert run_portal("migrate", env=env, cwd=tmp_path).returncode == 0
+    customer = httpx.post(
+        f"{sandbox_url}/v1/customers", data={"name": "Langsam GmbH"}, auth=(SANDBOX_KEY, "")
+    ).json()["id"]
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("PORTAL_")}
+    process = subprocess.Popen(
+        [str(PORTAL), "serve", "--port", str(port)],
+        cwd=tmp_path,
+        env=clean | env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                if httpx.get(f"{url}/healthz").status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        httpx.post(f"{sandbox_url}/_sandbox/latency", json={"ms": 1500})
+        body = json.dumps(
+            {
+                "id": "evt_graceful_1",
+                "object": "event",
+                "type": "customer.updated",
+                "created": int(time.time()),
+                "data": {"object": {"id": customer, "object": "customer"}},
+            }
+        ).encode()
+        t = int(time.time())
+        sig = hmac.new(b"whsec_graceful_secret", f"{t}.".encode() + body, hashlib.sha256)
+        headers = {"Stripe-Signature": f"t={t},v1={sig.hexdigest()}"}
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+            # The webhook re-reads the customer from Stripe: 1.5 s in flight.
+            answer = pool.submit(
+                httpx.post, f"{url}/stripe/webhook", content=body, headers=headers, timeout=30
+            )
+            time.sleep(0.5)
+            process.send_signal(signal.SIGTERM)
+            assert answer.result().status_code == 200
+        assert process.wait(timeout=20) == 0
+    finally:
+        httpx.post(f"{sandbox_url}/_sandbox/latency", json={"ms": 0})
+        if process.poll() is None:
+            process.kill()
+        assert process.stderr is not None
+        errors = process.stderr.read().decode()
+        process.stderr.close()
+    assert "Traceback" not in errors
