@@ -112,12 +112,10 @@ def test_sandbox_webhook_options_go_together(tmp_path: Path) -> None:
 def test_serve_lets_a_request_in_flight_finish_on_sigterm(tmp_path: Path, sandbox_url: str) -> None:
     """Graceful shutdown: a deploy's SIGTERM waits for the request Stripe is still answering."""
     import concurrent.futures
-    import hashlib
-    import hmac
-    import json
     import time
 
     from tests.conftest import SANDBOX_KEY
+    from tests.functional.billing.test_webhooks import event, signed
 
     port = free_port()
     env = VALID | {
@@ -150,18 +148,8 @@ def test_serve_lets_a_request_in_flight_finish_on_sigterm(tmp_path: Path, sandbo
             except httpx.TransportError:
                 time.sleep(0.1)
         httpx.post(f"{sandbox_url}/_sandbox/latency", json={"ms": 1500})
-        body = json.dumps(
-            {
-                "id": "evt_graceful_1",
-                "object": "event",
-                "type": "customer.updated",
-                "created": int(time.time()),
-                "data": {"object": {"id": customer, "object": "customer"}},
-            }
-        ).encode()
-        t = int(time.time())
-        sig = hmac.new(b"whsec_graceful_secret", f"{t}.".encode() + body, hashlib.sha256)
-        headers = {"Stripe-Signature": f"t={t},v1={sig.hexdigest()}"}
+        updated = event("customer.updated", {"id": customer, "object": "customer"})
+        body, headers = signed(updated, secret=env["PORTAL_STRIPE_WEBHOOK_SECRET"])
         with concurrent.futures.ThreadPoolExecutor(1) as pool:
             # The webhook re-reads the customer from Stripe: 1.5 s in flight.
             answer = pool.submit(
