@@ -167,6 +167,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 
 def cmd_sandbox(args: argparse.Namespace) -> int:
+    from portal import logs
     from portal.demo.seed import format_summary, seed_demo
     from portal.sandbox.app import SandboxConfig, create_sandbox_app
     from portal.serving import run_servers, server
@@ -179,6 +180,7 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
         latency_ms=args.latency_ms,
     )
     base_url = f"http://{args.host}:{args.port}"
+    logs.configure(json_lines=False)
 
     async def seed() -> None:
         print(f"Stripe sandbox at {base_url} (any sk_test_ key)")

@@ -132,6 +132,7 @@ def configure(*, json_lines: bool, level: int = logging.INFO) -> None:
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True
     logging.getLogger("uvicorn.access").disabled = True  # RequestLogMiddleware logs requests
-    # The HTTP clients (Stripe SDK, sandbox webhooks) log every request at INFO: too chatty.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    logging.getLogger("stripe").setLevel(logging.WARNING)
+    # The HTTP clients (Stripe SDK, sandbox webhooks), the migrations and the development SMTP
+    # server log routine steps at INFO: only their problems are worth a line.
+    for chatty in ("httpx", "stripe", "alembic", "mail.log"):
+        logging.getLogger(chatty).setLevel(logging.WARNING)

@@ -23,7 +23,13 @@ class Server(uvicorn.Server):
 
 
 def server(app: Any, host: str, port: int, *, access_log: bool = True) -> Server:
-    return Server(uvicorn.Config(app, host=host, port=port, lifespan="on", access_log=access_log))
+    # log_config=None: logging is set up once by `portal.logs.configure`, not again per server
+    # (uvicorn's own set-up would add its handlers and print every line twice).
+    return Server(
+        uvicorn.Config(
+            app, host=host, port=port, lifespan="on", access_log=access_log, log_config=None
+        )
+    )
 
 
 async def wait_started(servers: Sequence[Server], tasks: Sequence[asyncio.Task[None]]) -> None:

@@ -9,6 +9,7 @@ no longer exist.
 from __future__ import annotations
 
 import asyncio
+import logging
 import secrets
 import socket
 import sys
@@ -67,7 +68,9 @@ def run_demo(*, port: int, sandbox_port: int | None = None, smtp_port: int | Non
         )
         return 2
 
-    logs.configure(json_lines=False)  # a person reads the demo's console
+    # A person reads the demo's console: the summary, the e-mails, and problems; not every
+    # request (seeding alone delivers dozens of webhooks).
+    logs.configure(json_lines=False, level=logging.WARNING)
     DEMO_DIR.mkdir(parents=True, exist_ok=True)
     for old in DEMO_DIR.glob("portal.sqlite3*"):
         old.unlink()
