@@ -16,11 +16,45 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.requests import Request
 
+from portal.i18n import _
 from portal.staff.sessions import StaffMember
 from portal.storage.database import transaction
 from portal.storage.tables import audit_log
 
-Outcome = str  # "ok", "allowed", "refused", "failed"
+Outcome = str  # "ok", "allowed", "refused", "expired", "signed_out", "customer_signed_in"
+
+
+def action_label(code: str) -> str:
+    """The audit page's words for an action (the CSV keeps the codes, for tools)."""
+    labels = {
+        "staff_sign_in": _("Staff sign-in"),
+        "staff_sign_out": _("Staff sign-out"),
+        "staff_rule_failed": _("No longer staff"),
+        "search": _("Customer search"),
+        "impersonation_start": _("Customer view started"),
+        "impersonation_end": _("Customer view ended"),
+        "view": _("Page viewed"),
+        "choose_language": _("Language switched"),
+        "send_sign_in_email": _("Sign-in e-mail sent"),
+        "audit_read": _("Audit trail read"),
+        "pay": _("Payment"),
+        "manage_payment_methods": _("Payment method change"),
+        "edit_billing_details": _("Billing details change"),
+        "set_stripe_language": _("Language change in Stripe"),
+    }
+    return labels.get(code, code)
+
+
+def outcome_label(code: str) -> str:
+    labels = {
+        "ok": _("Done"),
+        "allowed": _("Allowed"),
+        "refused": _("Refused"),
+        "expired": _("Time was up"),
+        "signed_out": _("Staff signed out"),
+        "customer_signed_in": _("A customer signed in in that browser"),
+    }
+    return labels.get(code, code)
 
 
 @dataclass(frozen=True)

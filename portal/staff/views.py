@@ -361,5 +361,11 @@ async def audit_trail(request: Request) -> Response:
     return render(
         request,
         "staff/audit.html",
-        {"staff": staff, "entries": found, "filters": dict(params), "error": None},
+        {
+            "staff": staff,
+            "entries": found,
+            "filters": dict(params),
+            "action_label": audit.action_label,
+            "outcome_label": audit.outcome_label,
+        },
     )
