@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from portal.sandbox import ids, payment_methods, search, tax_ids
+from portal.sandbox import ids, payment_methods, tax_ids
 from portal.sandbox.api import ApiRequest
 from portal.sandbox.errors import invalid_request, no_such
 from portal.sandbox.expand import includable
-from portal.sandbox.listing import list_object, matches_range, newest_first, search_result
+from portal.sandbox.listing import list_object, matches_range, newest_first, searcher
 from portal.sandbox.params import (
     Params,
     address,
@@ -209,14 +209,7 @@ def list_customers(call: ApiRequest) -> JSON:
     return list_object(call.store, "customers", newest_first(items), params, "/v1/customers")
 
 
-def search_customers(call: ApiRequest) -> JSON:
-    query = search.parse(require_str(call.params, "query"), SEARCH_FIELDS)
-    items = [
-        customer
-        for customer in newest_first(call.store.values("customers"))
-        if query.matches(customer, search.default_getter)
-    ]
-    return search_result(call.store, "customers", items, call.params, "/v1/customers/search")
+search_customers = searcher("customers", SEARCH_FIELDS, "/v1/customers/search")
 
 
 @includable("customer", "tax_ids")

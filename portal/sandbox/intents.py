@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from portal.sandbox import ids, money, payment_methods, payments, search
+from portal.sandbox import ids, money, payment_methods, payments
 from portal.sandbox.api import ApiRequest
 from portal.sandbox.errors import invalid_request, no_such
-from portal.sandbox.listing import list_object, matches_range, newest_first, search_result
+from portal.sandbox.listing import list_object, matches_range, newest_first, searcher
 from portal.sandbox.params import (
     Params,
     apply_metadata,
@@ -305,16 +305,7 @@ def list_payment_intents(call: ApiRequest) -> JSON:
     )
 
 
-def search_payment_intents(call: ApiRequest) -> JSON:
-    query = search.parse(require_str(call.params, "query"), PI_SEARCH_FIELDS)
-    items = [
-        pi
-        for pi in newest_first(call.store.values("payment_intents"))
-        if query.matches(pi, search.default_getter)
-    ]
-    return search_result(
-        call.store, "payment_intents", items, call.params, "/v1/payment_intents/search"
-    )
+search_payment_intents = searcher("payment_intents", PI_SEARCH_FIELDS, "/v1/payment_intents/search")
 
 
 # -- setup intents -----------------------------------------------------------------------------

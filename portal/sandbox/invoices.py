@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import copy
 
-from portal.sandbox import ids, intents, invoice_rules, money, payment_methods, payments, search
+from portal.sandbox import ids, intents, invoice_rules, money, payment_methods, payments
 from portal.sandbox.api import ApiRequest
 from portal.sandbox.customers import changes, require_customer
 from portal.sandbox.errors import StripeError, card_error, invalid_request, missing_param, no_such
 from portal.sandbox.expand import includable
-from portal.sandbox.listing import list_object, matches_range, newest_first, search_result
+from portal.sandbox.listing import list_object, matches_range, newest_first, searcher
 from portal.sandbox.params import (
     Params,
     apply_metadata,
@@ -601,14 +601,7 @@ def list_invoices(call: ApiRequest) -> JSON:
     return list_object(call.store, "invoices", newest_first(items), params, "/v1/invoices")
 
 
-def search_invoices(call: ApiRequest) -> JSON:
-    query = search.parse(require_str(call.params, "query"), SEARCH_FIELDS)
-    items = [
-        invoice
-        for invoice in newest_first(call.store.values("invoices"))
-        if query.matches(invoice, search.default_getter)
-    ]
-    return search_result(call.store, "invoices", items, call.params, "/v1/invoices/search")
+search_invoices = searcher("invoices", SEARCH_FIELDS, "/v1/invoices/search")
 
 
 def list_lines(call: ApiRequest) -> JSON:

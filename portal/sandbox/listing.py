@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from portal.sandbox import search
 from portal.sandbox.errors import invalid_request
-from portal.sandbox.params import Params, get_int
+from portal.sandbox.params import Params, get_int, require_str
 from portal.sandbox.store import JSON, Store
+
+if TYPE_CHECKING:
+    from portal.sandbox.api import ApiRequest
 
 DEFAULT_LIMIT = 10
 MAX_LIMIT = 100
@@ -147,3 +151,19 @@ def _as_int(text: Any, param: str) -> int:
     if isinstance(text, str) and text.lstrip("-").isdigit():
         return int(text)
     raise invalid_request(f"Invalid integer: {text}", param=param, code="parameter_invalid")
+
+
+def searcher(collection: str, fields: frozenset[str], url: str) -> Callable[[ApiRequest], JSON]:
+    """The `GET /v1/{collection}/search` handler: the query language of `portal.sandbox.search`
+    over `fields`, newest first, paged as Stripe pages search results."""
+
+    def handle(call: ApiRequest) -> JSON:
+        query = search.parse(require_str(call.params, "query"), fields)
+        items = [
+            obj
+            for obj in newest_first(call.store.values(collection))
+            if query.matches(obj, search.default_getter)
+        ]
+        return search_result(call.store, collection, items, call.params, url)
+
+    return handle
