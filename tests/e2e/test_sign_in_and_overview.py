@@ -20,6 +20,7 @@ from tests.e2e.support import (
     assert_no_serious_violations,
     screenshot,
 )
+from tests.functional.billing.billing_support import customer_with_card
 from tests.functional.portal_support import Portal
 
 LINK = re.compile(r"(http://127\.0\.0\.1:\d+/sign-in/link/[A-Za-z0-9_-]+)")
@@ -175,37 +176,18 @@ def test_a_second_device_signs_in_with_the_code(
 
 
 def test_pay_an_overdue_installment_then_the_rest_in_german(
-    live_portal: Portal, new_page: NewPage, sandbox_url: str
+    live_portal: Portal, new_page: NewPage
 ) -> None:
-    sdk = stripe.StripeClient(SANDBOX_KEY, base_addresses={"api": sandbox_url})
-    email = f"de-{uuid.uuid4().hex[:8]}@example.com"
-    customer = sdk.v1.customers.create(
-        {"email": email, "name": "Schmidt Haustechnik GmbH", "preferred_locales": ["de"]}
-    )
-    card = sdk.v1.payment_methods.attach("pm_card_visa", {"customer": customer.id})
-    sdk.v1.customers.update(customer.id, {"invoice_settings": {"default_payment_method": card.id}})
+    email, customer, _ = customer_with_card(live_portal, locale="de")
     now = int(time.time())
-    draft = sdk.v1.invoices.create(
-        {
-            "customer": customer.id,
-            "collection_method": "send_invoice",
-            "currency": "eur",
-            "amounts_due": [
-                {"amount": 20000, "due_date": now - 4 * 86400, "description": "Anzahlung"},
-                {"amount": 40000, "due_date": now + 26 * 86400, "description": "Schlussrate"},
-            ],
-        }
+    invoice = live_portal.invoice(
+        customer,
+        amount=60000,
+        amounts_due=[
+            {"amount": 20000, "due_date": now - 4 * 86400, "description": "Anzahlung"},
+            {"amount": 40000, "due_date": now + 26 * 86400, "description": "Schlussrate"},
+        ],
     )
-    sdk.v1.invoice_items.create(
-        {
-            "customer": customer.id,
-            "invoice": draft.id,
-            "amount": 60000,
-            "currency": "eur",
-            "description": "Heizungstausch",
-        }
-    )
-    invoice = sdk.v1.invoices.finalize_invoice(draft.id)
 
     page = new_page(locale="de", base_url=live_portal.url)
     sign_in(page, live_portal, email)
@@ -256,32 +238,17 @@ def test_add_a_sepa_mandate_through_checkout_in_dutch(
 
 
 def test_pay_all_overdue_with_3d_secure_in_spanish_on_a_phone(
-    live_portal: Portal, new_page: NewPage, sandbox_url: str
+    live_portal: Portal, new_page: NewPage
 ) -> None:
-    sdk = stripe.StripeClient(SANDBOX_KEY, base_addresses={"api": sandbox_url})
-    email = f"es-{uuid.uuid4().hex[:8]}@example.com"
-    customer = sdk.v1.customers.create(
-        {"email": email, "name": "Talleres Ruiz S.L.", "preferred_locales": ["es"]}
+    sdk = live_portal.sdk
+    email, customer, _ = customer_with_card(
+        live_portal, card="pm_card_authenticationRequired", locale="es"
     )
-    card = sdk.v1.payment_methods.attach(
-        "pm_card_authenticationRequired", {"customer": customer.id}
-    )
-    sdk.v1.customers.update(customer.id, {"invoice_settings": {"default_payment_method": card.id}})
     now = int(time.time())
-    invoices = []
-    for amount, days_late in ((15000, 40), (8000, 12)):
-        draft = sdk.v1.invoices.create(
-            {
-                "customer": customer.id,
-                "collection_method": "send_invoice",
-                "currency": "eur",
-                "due_date": now - days_late * 86400,
-            }
-        )
-        sdk.v1.invoice_items.create(
-            {"customer": customer.id, "invoice": draft.id, "amount": amount, "currency": "eur"}
-        )
-        invoices.append(sdk.v1.invoices.finalize_invoice(draft.id).id)
+    invoices = [
+        live_portal.invoice(customer, amount=amount, due_date=now - days_late * 86400).id
+        for amount, days_late in ((15000, 40), (8000, 12))
+    ]
 
     page = new_page(width=375, locale="es", base_url=live_portal.url)
     sign_in(page, live_portal, email)
@@ -304,13 +271,11 @@ def test_pay_all_overdue_with_3d_secure_in_spanish_on_a_phone(
 
 
 def test_billing_details_and_a_tax_id_in_croatian_on_a_phone(
-    live_portal: Portal, new_page: NewPage, sandbox_url: str
+    live_portal: Portal, new_page: NewPage
 ) -> None:
-    sdk = stripe.StripeClient(SANDBOX_KEY, base_addresses={"api": sandbox_url})
+    sdk = live_portal.sdk
     email = f"hr-{uuid.uuid4().hex[:8]}@example.com"
-    customer = sdk.v1.customers.create(
-        {"email": email, "name": "Obrt Horvat", "preferred_locales": ["hr"]}
-    )
+    customer = live_portal.customer(email=email, name="Obrt Horvat", locale="hr")
     page = new_page(width=375, locale="hr", base_url=live_portal.url)
     sign_in(page, live_portal, email)
     page.goto("/account")
@@ -326,7 +291,7 @@ def test_billing_details_and_a_tax_id_in_croatian_on_a_phone(
     page.locator("#postal_code").fill("10000")
     page.locator('form[action$="/account"] button[type="submit"]:not([name])').click()
     expect(page.locator(".notice")).to_be_visible()
-    address = sdk.v1.customers.retrieve(customer.id).address
+    address = sdk.v1.customers.retrieve(customer).address
     assert address is not None
     assert (address.postal_code, address.city, address.country) == ("10000", "Zagreb", "HR")
 
