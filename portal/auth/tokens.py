@@ -120,11 +120,7 @@ async def redeem_link(
     now: datetime,
 ) -> Redemption:
     """Redeem a link: in the browser that asked for it as is, in any other only with the code."""
-    row = (
-        await conn.execute(
-            select(login_tokens).where(login_tokens.c.link_hash == sha256(link_token))
-        )
-    ).one_or_none()
+    row = await _by_link(conn, link_token)
     if row is None:
         return Redemption("invalid")
     same_browser = hmac.compare_digest(row.browser_hash, sha256(browser_id))
@@ -205,15 +201,18 @@ async def _redeem(
     )
 
 
+async def _by_link(conn: AsyncConnection, link_token: str) -> Row[Any] | None:
+    found = await conn.execute(
+        select(login_tokens).where(login_tokens.c.link_hash == sha256(link_token))
+    )
+    return found.one_or_none()
+
+
 async def peek_link(
     conn: AsyncConnection, *, link_token: str, browser_id: str, now: datetime
 ) -> Redemption:
     """What redeeming this link would meet, without redeeming it (for the confirmation page)."""
-    row = (
-        await conn.execute(
-            select(login_tokens).where(login_tokens.c.link_hash == sha256(link_token))
-        )
-    ).one_or_none()
+    row = await _by_link(conn, link_token)
     if row is None:
         return Redemption("invalid")
     refused = _refusal(row, now)
