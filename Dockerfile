@@ -1,19 +1,24 @@
 # The portal as a container: the wheel is built in one stage, a slim non-root runtime runs it.
 # Build and run: see README ("Deploying on Fly.io"). Translations are compiled from locales/ in
 # memory when the app starts, so the image carries no separate .mo files to go stale.
+# Everything installed comes from the lock (requirements/README.md): exact versions, checked by hash.
 FROM python:3.11-slim AS build
 WORKDIR /src
+COPY requirements/build.txt ./requirements/
+RUN pip install --no-cache-dir --require-hashes -r requirements/build.txt
 COPY pyproject.toml README.md ./
 COPY portal ./portal
 COPY templates ./templates
 COPY static ./static
 COPY locales ./locales
-RUN pip wheel --no-cache-dir --wheel-dir /wheels .
+RUN pip wheel --no-cache-dir --no-deps --no-build-isolation --wheel-dir /wheels .
 
 FROM python:3.11-slim
 RUN useradd --create-home --uid 10001 portal
+COPY requirements/portal.txt /tmp/portal.txt
+RUN pip install --no-cache-dir --require-hashes -r /tmp/portal.txt && rm /tmp/portal.txt
 COPY --from=build /wheels /wheels
-RUN pip install --no-cache-dir /wheels/*.whl && rm -rf /wheels
+RUN pip install --no-cache-dir --no-deps /wheels/*.whl && rm -rf /wheels
 USER portal
 WORKDIR /home/portal
 ENV PYTHONUNBUFFERED=1 PORTAL_LOG_FORMAT=json
