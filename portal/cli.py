@@ -170,7 +170,8 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
     from portal import logs
     from portal.demo.seed import format_summary, seed_demo
     from portal.sandbox.app import SandboxConfig, create_sandbox_app
-    from portal.serving import run_servers, server
+    from portal.sandbox.config import OWN_PORT_SURFACES, on_own_ports
+    from portal.serving import run_servers, servers_on_ports
 
     if bool(args.webhook_url) != bool(args.webhook_secret):
         return _fail(["--webhook-url and --webhook-secret go together"])
@@ -178,16 +179,23 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
         webhook_url=args.webhook_url,
         webhook_secret=args.webhook_secret,
         latency_ms=args.latency_ms,
+        search_delay_s=args.search_delay,
     )
+    # 3-D Secure, Checkout and files on the next ports, each an origin of its own as at Stripe.
+    config = on_own_ports(config, args.host, args.port)
+    ports = [args.port + offset for offset in range(len(OWN_PORT_SURFACES) + 1)]
     base_url = f"http://{args.host}:{args.port}"
     logs.configure(json_lines=False)
 
     async def seed() -> None:
         print(f"Stripe sandbox at {base_url} (any sk_test_ key)")
+        for name, url in config.surface_urls().items():
+            print(f"  {name}: {url}")
         if args.seed == "demo":
             print(format_summary(await seed_demo(base_url)))
 
-    asyncio.run(run_servers([server(create_sandbox_app(config), args.host, args.port)], seed))
+    app = create_sandbox_app(config)
+    asyncio.run(run_servers(servers_on_ports(app, args.host, ports), seed))
     return 0
 
 
@@ -237,6 +245,13 @@ def build_parser() -> argparse.ArgumentParser:
     sandbox.add_argument("--webhook-url", help="deliver signed events to this URL")
     sandbox.add_argument("--webhook-secret", help="signing secret (whsec_...) for --webhook-url")
     sandbox.add_argument("--latency-ms", type=int, default=0, help="delay every API answer")
+    sandbox.add_argument(
+        "--search-delay",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="how long new and changed objects take to show in search (Stripe: up to a minute)",
+    )
     sandbox.set_defaults(func=cmd_sandbox)
 
     bench = sub.add_parser(

@@ -22,14 +22,34 @@ class Server(uvicorn.Server):
         yield  # signals are handled by `run_servers`
 
 
-def server(app: Any, host: str, port: int, *, access_log: bool = True) -> Server:
+def server(
+    app: Any, host: str, port: int, *, access_log: bool = True, lifespan: bool = True
+) -> Server:
     # log_config=None: logging is set up once by `portal.logs.configure`, not again per server
     # (uvicorn's own set-up would add its handlers and print every line twice).
+    # lifespan=False: one app served on several ports starts and stops only once.
     return Server(
         uvicorn.Config(
-            app, host=host, port=port, lifespan="on", access_log=access_log, log_config=None
+            app,
+            host=host,
+            port=port,
+            lifespan="on" if lifespan else "off",
+            access_log=access_log,
+            log_config=None,
+            # The client's address is portal.clientip's business (PORTAL_CLIENT_IP_HEADER).
+            proxy_headers=False,
         )
     )
+
+
+def servers_on_ports(
+    app: Any, host: str, ports: Sequence[int], *, access_log: bool = True
+) -> list[Server]:
+    """One app (one state) answering on several ports; its lifespan runs on the first."""
+    return [
+        server(app, host, port, access_log=access_log, lifespan=index == 0)
+        for index, port in enumerate(ports)
+    ]
 
 
 async def wait_started(servers: Sequence[Server], tasks: Sequence[asyncio.Task[None]]) -> None:

@@ -7,6 +7,7 @@ import os
 import secrets
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from sqlalchemy import text
@@ -14,6 +15,9 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from portal.settings import Settings, parse_smtp_url
+
+if TYPE_CHECKING:
+    from tests.support.servers import SandboxUrls
 
 POSTGRES_ENV = "PORTAL_TEST_POSTGRES_URL"
 SANDBOX_KEY = "sk_test_portal"
@@ -26,13 +30,20 @@ def anyio_backend() -> str:
 
 
 @pytest.fixture(scope="session")
-def sandbox_url() -> Iterator[str]:
-    """The project's Stripe sandbox, served over real HTTP for the whole session."""
-    from portal.sandbox.app import SandboxConfig, create_sandbox_app
-    from tests.support.servers import serve_in_thread
+def sandbox_urls() -> Iterator[SandboxUrls]:
+    """The project's Stripe sandbox, served over real HTTP for the whole session, with 3-D
+    Secure, Checkout and files on origins other than the API's, as at Stripe."""
+    from portal.sandbox.app import SandboxConfig
+    from tests.support.servers import serve_sandbox
 
-    with serve_in_thread(create_sandbox_app(SandboxConfig())) as url:
-        yield url
+    with serve_sandbox(SandboxConfig()) as urls:
+        yield urls
+
+
+@pytest.fixture(scope="session")
+def sandbox_url(sandbox_urls: SandboxUrls) -> str:
+    """The sandbox's API base (what the portal's `stripe_api_base` points at)."""
+    return sandbox_urls.api
 
 
 def _postgres_admin_url() -> str | None:

@@ -40,11 +40,30 @@ CSRF = re.compile(r'name="csrf_token" value="([0-9a-f]+)"')
 
 
 def _free_port() -> int:
+    return _free_ports(1)
+
+
+def _free_ports(count: int) -> int:
+    """The first of `count` consecutive free ports (the sandbox serves its API and its pages
+    for 3-D Secure, Checkout and files on four)."""
+    import random
     import socket
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    for _ in range(100):
+        first = random.randint(20_000, 60_000)  # noqa: S311 (a port, not a secret)
+        sockets = []
+        try:
+            for port in range(first, first + count):
+                s = socket.socket()
+                sockets.append(s)
+                s.bind(("127.0.0.1", port))
+            return first
+        except OSError:
+            continue
+        finally:
+            for s in sockets:
+                s.close()
+    raise RuntimeError("no free ports")
 
 
 @contextmanager
@@ -137,7 +156,7 @@ def stack(*, log_dir: Path | None = None) -> Iterator[Stack]:
     """Sandbox with the demo data, `portal serve` (SQLite, default settings: the cache on), a
     bare Starlette + Jinja2 app and a development mailbox, each a process of its own."""
     work = log_dir or Path(tempfile.mkdtemp(prefix="portal-bench-"))
-    sandbox_port, portal_port, bare_port = _free_port(), _free_port(), _free_port()
+    sandbox_port, portal_port, bare_port = _free_ports(4), _free_port(), _free_port()
     sandbox_url = f"http://127.0.0.1:{sandbox_port}"
     portal_url = f"http://127.0.0.1:{portal_port}"
     mailbox = DevMailbox(echo=None)

@@ -20,13 +20,16 @@ from portal.app import create_app
 from portal.demo.seed import format_summary, seed_demo
 from portal.mail.devmailbox import DevMailbox, DevMailServer
 from portal.sandbox.app import SandboxConfig, create_sandbox_app
-from portal.serving import run_servers, server
+from portal.sandbox.config import OWN_PORT_SURFACES, on_own_ports
+from portal.serving import run_servers, server, servers_on_ports
 from portal.settings import Settings, parse_smtp_url
 from portal.storage import migrate
 from portal.storage.database import create_engine
 
 DEMO_DIR = Path("data") / "demo"
 DEMO_API_KEY = "sk_test_demo"
+# Stripe's Search API lags behind changes (up to about a minute); the demo shows a little of it.
+DEMO_SEARCH_DELAY_S = 5.0
 
 
 def _port_free(port: int) -> bool:
@@ -59,7 +62,9 @@ def demo_settings(port: int, sandbox_port: int, smtp_port: int, data_dir: Path) 
 def run_demo(*, port: int, sandbox_port: int | None = None, smtp_port: int | None = None) -> int:
     sandbox_port = sandbox_port or port + 1
     smtp_port = smtp_port or port + 25
-    taken = [p for p in (port, sandbox_port, smtp_port) if not _port_free(p)]
+    # The sandbox's 3-D Secure, Checkout and files origins: the ports after its API's.
+    sandbox_ports = [sandbox_port + offset for offset in range(len(OWN_PORT_SURFACES) + 1)]
+    taken = [p for p in (port, *sandbox_ports, smtp_port) if not _port_free(p)]
     if taken:
         print(
             f"portal: port(s) {', '.join(map(str, taken))} already in use; "
@@ -78,12 +83,12 @@ def run_demo(*, port: int, sandbox_port: int | None = None, smtp_port: int | Non
 
     mailbox = DevMailbox()
     mail_server = DevMailServer(mailbox, smtp_port)
-    sandbox = create_sandbox_app(
-        SandboxConfig(
-            webhook_url=f"{settings.base_url}/stripe/webhook",
-            webhook_secret=settings.stripe_webhook_secret,
-        )
+    sandbox_config = SandboxConfig(
+        webhook_url=f"{settings.base_url}/stripe/webhook",
+        webhook_secret=settings.stripe_webhook_secret,
+        search_delay_s=DEMO_SEARCH_DELAY_S,
     )
+    sandbox = create_sandbox_app(on_own_ports(sandbox_config, "127.0.0.1", sandbox_port))
     portal = create_app(settings, mailbox=mailbox)
 
     async def main() -> None:
@@ -107,7 +112,7 @@ def run_demo(*, port: int, sandbox_port: int | None = None, smtp_port: int | Non
         await run_servers(
             [
                 # The sandbox's own access log would bury the banner and the portal's log.
-                server(sandbox, "127.0.0.1", sandbox_port, access_log=False),
+                *servers_on_ports(sandbox, "127.0.0.1", sandbox_ports, access_log=False),
                 server(portal, "127.0.0.1", port, access_log=False),
             ],
             after_start,

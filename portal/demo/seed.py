@@ -32,6 +32,7 @@ from portal.demo.stories import (
     months_before,
 )
 from portal.demo.stripe_http import FormValue, StripeAPIError, StripeHTTP, encode_form
+from portal.settings import STRIPE_INVOICE_API_VERSION
 
 __all__ = [
     "DemoCustomer",
@@ -207,7 +208,7 @@ class _CustomerSeeder:
             {
                 "customer": self.customer_id,
                 "payment_method": method["id"],
-                "payment_method_types": ["sepa_debit"],
+                "allowed_payment_method_types": ["sepa_debit"],
                 "usage": "off_session",
                 "confirm": True,
                 # Signed on paper: Stripe's "offline" acceptance needs no IP or user agent.
@@ -271,7 +272,8 @@ class _CustomerSeeder:
                 item["unit_amount_decimal"] = Decimal(line.unit_amount)
             await self.http.post("/v1/invoiceitems", item)
         if plan.parts:
-            # The plan must add up to amount_due, so it is set once the lines are in.
+            # The plan must add up to amount_due, so it is set once the lines are in. Payment
+            # plans are a Stripe preview: sent with the preview version the portal reads with.
             await self.http.post(
                 f"/v1/invoices/{invoice_id}",
                 {
@@ -280,6 +282,7 @@ class _CustomerSeeder:
                         for p in plan.parts
                     ]
                 },
+                stripe_version=STRIPE_INVOICE_API_VERSION,
             )
         if plan.outcome != "draft":
             await self.http.post(f"/v1/invoices/{invoice_id}/finalize", {"auto_advance": False})
@@ -311,7 +314,9 @@ class _CustomerSeeder:
                 "currency": self.plan.currency,
                 "customer": self.customer_id,
                 "payment_method": method,
-                "payment_method_types": ["sepa_debit" if method == self.sepa_id else "card"],
+                "allowed_payment_method_types": [
+                    "sepa_debit" if method == self.sepa_id else "card"
+                ],
                 "description": part.description,
                 "confirm": True,
                 "off_session": True,

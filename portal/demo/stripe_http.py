@@ -105,12 +105,22 @@ class StripeHTTP:
     def __init__(self, client: httpx.AsyncClient) -> None:
         self._client = client
 
-    async def post(self, path: str, params: Mapping[str, FormValue] | None = None) -> JSON:
+    async def post(
+        self,
+        path: str,
+        params: Mapping[str, FormValue] | None = None,
+        *,
+        stripe_version: str | None = None,
+    ) -> JSON:
+        """POST form parameters; `stripe_version` for the few calls that need another API
+        version than the account's default (a preview feature's parameters)."""
         body = urlencode(encode_form(params or {}))
         headers = {
             "Content-Type": "application/x-www-form-urlencoded",
             "Idempotency-Key": f"demo-seed-{uuid.uuid4()}",
         }
+        if stripe_version is not None:
+            headers["Stripe-Version"] = stripe_version
         return await self._send("POST", path, content=body, headers=headers)
 
     async def get(self, path: str, params: Mapping[str, FormValue] | None = None) -> JSON:

@@ -1,5 +1,5 @@
-"""The door every /v1 call goes through: stats, latency, injected faults, API keys, form decoding,
-idempotency, `expand[]`, and Stripe-shaped errors with a `Request-Id`.
+"""The door every /v1 call goes through: stats, rate limits, latency, injected faults, API keys,
+form decoding, idempotency, `expand[]`, and Stripe-shaped errors with a `Request-Id`.
 
 Handlers are plain synchronous functions `(ApiRequest) -> dict` that read and change the store;
 they run one at a time under the store's lock, so each call is atomic.
@@ -12,7 +12,6 @@ import base64
 import hashlib
 import json
 import logging
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -20,7 +19,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from portal.sandbox import expand, ids
+from portal.sandbox import expand, ids, rate_limits
 from portal.sandbox.errors import StripeError, authentication_failed, injected, invalid_request
 from portal.sandbox.forms import parse_form
 from portal.sandbox.params import Params, get_str_list
@@ -74,6 +73,29 @@ def unknown_endpoint(store: Store) -> Endpoint:
 
 async def dispatch(store: Store, label: str, handler: Handler, request: Request) -> Response:
     store.stats[label] += 1
+    limited = rate_limits.check(store, label)
+    if limited is not None:
+        return limited
+    key = request.headers.get("idempotency-key") if request.method == "POST" else None
+    if key is None:
+        return await _dispatch(store, label, handler, request, None)
+    # As at Stripe, a request whose key is still being answered is refused at once (409, which
+    # the SDK retries), not queued behind the first. The key is claimed before the injected
+    # latency, which stands for Stripe's processing time; check and claim happen without an
+    # await in between, so two requests cannot both claim it.
+    if key in store.idempotency_in_flight:
+        headers = {"Request-Id": ids.request_id(), "Stripe-Version": store.config.api_version}
+        return _error_response(_key_in_use(key), headers | {"Idempotency-Key": key})
+    store.idempotency_in_flight.add(key)
+    try:
+        return await _dispatch(store, label, handler, request, key)
+    finally:
+        store.idempotency_in_flight.discard(key)
+
+
+async def _dispatch(
+    store: Store, label: str, handler: Handler, request: Request, key: str | None
+) -> Response:
     if store.latency_ms > 0:
         await asyncio.sleep(store.latency_ms / 1000)
     request_id = ids.request_id()
@@ -87,7 +109,6 @@ async def dispatch(store: Store, label: str, handler: Handler, request: Request)
     except StripeError as error:
         return _error_response(error, headers)
 
-    key = request.headers.get("idempotency-key") if request.method == "POST" else None
     info = RequestInfo(
         request_id=request_id,
         idempotency_key=key,
@@ -107,28 +128,37 @@ async def dispatch(store: Store, label: str, handler: Handler, request: Request)
 
     headers["Idempotency-Key"] = key
     fingerprint = _fingerprint(request.method, request.url.path, params)
-    lock = store.idempotency_locks.setdefault(key, asyncio.Lock())
-    # Requests sharing a key wait for each other, so the second sees the first one's result.
-    async with lock:
-        _forget_expired(store)
-        saved = store.idempotency.get(key)
-        if saved is not None:
-            if saved.fingerprint != fingerprint:
-                mismatch = StripeError(
-                    400,
-                    "idempotency_error",
-                    "Keys for idempotent requests can only be used with the same parameters "
-                    "they were first used with. Try using a key other than "
-                    f"'{key}' if you meant to execute a different request.",
-                )
-                return _error_response(mismatch, headers)
-            headers["Idempotent-Replayed"] = "true"
-            return Response(saved.body, saved.status, headers, media_type="application/json")
-        status, body, keep = await _execute(store, handler, call, info)
-        encoded = _encode(body)
-        if keep:
-            store.idempotency[key] = IdempotentResult(fingerprint, status, encoded, time.time())
-        return Response(encoded, status, headers, media_type="application/json")
+    _forget_expired(store)
+    saved = store.idempotency.get(key)
+    if saved is not None:
+        if saved.fingerprint != fingerprint:
+            mismatch = StripeError(
+                400,
+                "idempotency_error",
+                "Keys for idempotent requests can only be used with the same parameters "
+                "they were first used with. Try using a key other than "
+                f"'{key}' if you meant to execute a different request.",
+            )
+            return _error_response(mismatch, headers)
+        headers["Idempotent-Replayed"] = "true"
+        return Response(saved.body, saved.status, headers, media_type="application/json")
+    status, body, keep = await _execute(store, handler, call, info)
+    encoded = _encode(body)
+    if keep:
+        created = store.precise_now()
+        store.idempotency[key] = IdempotentResult(fingerprint, status, encoded, created)
+    return Response(encoded, status, headers, media_type="application/json")
+
+
+def _key_in_use(key: str) -> StripeError:
+    return StripeError(
+        409,
+        "invalid_request_error",
+        "There is currently another in-progress request using this Idempotent Key (that "
+        "probably means you submitted twice, and the other request is still going through): "
+        f"{key}. Please try again later.",
+        code="idempotency_key_in_use",
+    )
 
 
 async def _execute(
@@ -205,12 +235,10 @@ def _fingerprint(method: str, path: str, params: Params) -> str:
 
 
 def _forget_expired(store: Store) -> None:
-    cutoff = time.time() - IDEMPOTENCY_TTL_S
-    for key in [k for k, v in store.idempotency.items() if v.created < cutoff]:
+    """Keys live 24 hours on the sandbox clock, so a test can move past the boundary."""
+    cutoff = store.precise_now() - IDEMPOTENCY_TTL_S
+    for key in [k for k, v in store.idempotency.items() if v.created <= cutoff]:
         del store.idempotency[key]
-        lock = store.idempotency_locks.get(key)
-        if lock is not None and not lock.locked():
-            del store.idempotency_locks[key]
 
 
 def _encode(body: JSON) -> bytes:

@@ -10,6 +10,7 @@ import contextlib
 from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.routing import BaseRoute, Route
 
 from portal.sandbox import (
@@ -21,11 +22,13 @@ from portal.sandbox import (
     invoices,
     pages,
     payment_methods,
+    schema,
     webhooks,
 )
 from portal.sandbox import control as sandbox_control
 from portal.sandbox.api import Handler, endpoint, unknown_endpoint
 from portal.sandbox.config import SandboxConfig
+from portal.sandbox.origins import OriginGuard
 from portal.sandbox.store import Store
 
 __all__ = ["SandboxConfig", "create_sandbox_app"]
@@ -107,8 +110,14 @@ def create_sandbox_app(config: SandboxConfig | None = None) -> Starlette:
     invoices.register_renderers(store)
     dispatcher = webhooks.WebhookDispatcher(store, config.webhook_secret or ids.webhook_secret())
 
+    # Every request's parameters are checked against the installed SDK's definitions.
+    validator = schema.build_validator((method, path) for method, path, _ in API)
     routes: list[BaseRoute] = [
-        Route(path, endpoint(store, method, path, handler), methods=[method])
+        Route(
+            path,
+            endpoint(store, method, path, schema.guarded(validator, method, path, handler)),
+            methods=[method],
+        )
         for method, path, handler in API
     ]
     routes.append(
@@ -125,6 +134,7 @@ def create_sandbox_app(config: SandboxConfig | None = None) -> Starlette:
         Route("/3ds/{intent}", pages.authenticate_page(store), methods=["GET"]),
         Route("/3ds/{intent}", pages.authenticate_submit(store), methods=["POST"]),
         Route("/i/{invoice}", pages.hosted_invoice_page(store), methods=["GET"]),
+        Route("/invoice/{invoice}/pdf", pages.invoice_pdf_link(store), methods=["GET"]),
         Route("/files/invoices/{invoice}.pdf", pages.invoice_pdf(store), methods=["GET"]),
         Route("/receipts/{charge}", pages.receipt_page(store), methods=["GET"]),
     ]
@@ -136,7 +146,9 @@ def create_sandbox_app(config: SandboxConfig | None = None) -> Starlette:
         yield
         await dispatcher.close()
 
-    app = Starlette(routes=routes, lifespan=lifespan)
+    # The guard answers before routing: a page asked for on the wrong origin is never served.
+    middleware = [Middleware(OriginGuard, config=config)]
+    app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
     app.state.sandbox = store
     app.state.webhooks = dispatcher
     return app

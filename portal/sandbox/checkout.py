@@ -93,13 +93,6 @@ def create_session(call: ApiRequest) -> JSON:
     customer_id = get_str(params, "customer")
     if customer_id is not None and store.get("customers", customer_id) is None:
         raise no_such("customer", customer_id, "customer")
-    types = get_str_list(params, "payment_method_types") or ["card"]
-    for pm_type in types:
-        if pm_type not in ("card", "sepa_debit"):
-            raise invalid_request(
-                f"The sandbox's Checkout supports card and sepa_debit, not {pm_type}.",
-                param="payment_method_types",
-            )
     items = _line_items(params)
     currency = get_str(params, "currency")
     total: int | None = None
@@ -116,52 +109,81 @@ def create_session(call: ApiRequest) -> JSON:
             raise error
     elif items:
         raise invalid_request("line_items cannot be used in setup mode.", param="line_items")
+    types = intents.account_method_types(params, currency, what="Checkout Session")
     now = store.now()
     session_id = ids.checkout_session_id()
     session: JSON = {
         "id": session_id,
         "object": "checkout.session",
+        "adaptive_pricing": {"enabled": False},
         "after_expiration": None,
         "allow_promotion_codes": None,
+        "allowed_payment_method_types": get_str_list(params, "allowed_payment_method_types"),
         "amount_subtotal": total,
         "amount_total": total,
         "automatic_tax": {"enabled": False, "liability": None, "provider": None, "status": None},
         "billing_address_collection": None,
+        "branding_settings": None,
         "cancel_url": get_str(params, "cancel_url"),
         "client_reference_id": get_str(params, "client_reference_id"),
         "client_secret": None,
+        "collected_information": None,
+        "consent": None,
+        "consent_collection": None,
         "created": now,
         "currency": currency.lower() if currency else None,
+        "currency_conversion": None,
         "custom_fields": [],
         "custom_text": {"after_submit": None, "shipping_address": None, "submit": None,
                         "terms_of_service_acceptance": None},
         "customer": customer_id,
+        "customer_account": None,
         "customer_creation": None,
         "customer_details": None,
         "customer_email": get_str(params, "customer_email"),
+        "discounts": [],
+        "excluded_payment_method_types": get_str_list(params, "excluded_payment_method_types"),
         "expires_at": get_int(params, "expires_at") or now + SESSION_LIFETIME_S,
+        "integration_identifier": None,
         "invoice": None,
         "invoice_creation": None,
         "livemode": False,
         "locale": get_str(params, "locale"),
+        "managed_payments": None,
         "metadata": {},
         "mode": mode,
+        "name_collection": None,
+        "optional_items": None,
+        "origin_context": None,
         "payment_intent": None,
         "payment_link": None,
         "payment_method_collection": "always",
+        "payment_method_configuration_details": None,
         "payment_method_options": {},
         "payment_method_types": types,
         "payment_status": "unpaid" if mode == "payment" else "no_payment_required",
+        "permissions": None,
+        "phone_number_collection": {"enabled": False},
+        "presentment_details": None,
+        "recovered_from": None,
+        "redirect_on_completion": None,
+        "return_url": None,
+        "saved_payment_method_options": None,
         "setup_intent": None,
+        "shipping_address_collection": None,
+        "shipping_cost": None,
+        "shipping_options": [],
         "status": "open",
         "submit_type": None,
         "subscription": None,
         "success_url": success_url,
+        "tax_id_collection": {"enabled": False, "required": "never"},
         "total_details": {"amount_discount": 0, "amount_shipping": 0, "amount_tax": 0}
         if mode == "payment"
         else None,
         "ui_mode": "hosted",
-        "url": f"{store.base_url()}/c/pay/{session_id}",
+        "url": f"{store.surface_url('checkout')}/c/pay/{session_id}",
+        "wallet_options": None,
     }  # fmt: skip
     apply_metadata(session, params)
     secret = store.secret(session_id)
@@ -250,7 +272,7 @@ def submit(store: Store, session: JSON, form: dict[str, str]) -> Result:
     except StripeError as error:
         return Result(error=error.message)
     store.secret(session["id"])["customer_details"] = details
-    return_url = f"{store.base_url()}/c/pay/{session['id']}/return"
+    return_url = f"{store.surface_url('checkout')}/c/pay/{session['id']}/return"
     try:
         if session["mode"] == "setup":
             intent = _setup(store, session, pm, return_url)

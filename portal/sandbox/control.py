@@ -1,7 +1,7 @@
 """Sandbox-only control endpoints under /_sandbox/ (not Stripe's API; no API key needed).
 
 Request counts for benchmarks, injected faults for "Stripe is down" tests, the sandbox clock,
-latency, webhook delivery state, and a full reset.
+latency, rate limits, webhook delivery state, and a full reset.
 """
 
 from __future__ import annotations
@@ -98,6 +98,23 @@ def routes(store: Store, dispatcher: WebhookDispatcher) -> dict[str, tuple[str, 
             return _bad("ms must be an integer")
         return JSONResponse({"ms": store.latency_ms})
 
+    async def rate_limit(request: Request) -> Response:
+        if request.method == "POST":
+            body = await _body(request)
+            try:
+                if "per_second" in body:
+                    value = body["per_second"]
+                    store.rate_limit = None if value in (None, "", 0) else float(value)
+                if "search_per_second" in body:
+                    store.search_rate_limit = float(body["search_per_second"])
+            except (TypeError, ValueError):
+                return _bad("per_second / search_per_second must be numbers (or null: no limit)")
+            store.recent_requests.clear()
+            store.recent_searches.clear()
+        return JSONResponse(
+            {"per_second": store.rate_limit, "search_per_second": store.search_rate_limit}
+        )
+
     async def pending(request: Request) -> Response:
         wait = float(request.query_params.get("wait", "0") or 0)
         if wait > 0:
@@ -133,6 +150,7 @@ def routes(store: Store, dispatcher: WebhookDispatcher) -> dict[str, tuple[str, 
         "/_sandbox/faults/clear": ("POST", clear_faults),
         "/_sandbox/clock": ("GET,POST", clock),
         "/_sandbox/latency": ("POST", latency),
+        "/_sandbox/rate_limit": ("GET,POST", rate_limit),
         "/_sandbox/webhooks/pending": ("GET", pending),
         "/_sandbox/webhooks/deliveries": ("GET", deliveries),
         "/_sandbox/webhooks/config": ("GET", webhook_config),

@@ -49,6 +49,7 @@ def create_customer(call: ApiRequest) -> JSON:
         "object": "customer",
         "address": None,
         "balance": get_int(params, "balance") or 0,
+        "business_name": None,
         "created": store.now(),
         "currency": None,
         "customer_account": None,
@@ -57,6 +58,7 @@ def create_customer(call: ApiRequest) -> JSON:
         "description": None,
         "discount": None,
         "email": None,
+        "individual_name": None,
         "invoice_prefix": get_str(params, "invoice_prefix") or ids.invoice_prefix(),
         "invoice_settings": {
             "custom_fields": None,

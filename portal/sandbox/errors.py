@@ -117,16 +117,21 @@ def authentication_failed(message: str) -> StripeError:
     return StripeError(401, "invalid_request_error", message)
 
 
+def rate_limited() -> StripeError:
+    """Stripe's 429 (the SDK raises RateLimitError for any 429)."""
+    return StripeError(
+        429,
+        "invalid_request_error",
+        "Request rate limit exceeded. Learn more about rate limits here "
+        "https://stripe.com/docs/rate-limits.",
+        code="rate_limit",
+    )
+
+
 def injected(status: int) -> StripeError:
     """A fault asked for through /_sandbox/faults: what Stripe answers when it is struggling."""
     if status == 429:
-        return StripeError(
-            429,
-            "invalid_request_error",
-            "Request rate limit exceeded. Learn more about rate limits here "
-            "https://stripe.com/docs/rate-limits.",
-            code="rate_limit",
-        )
+        return rate_limited()
     if status == 402:
         return card_error(
             "Your card was declined.", code="card_declined", decline_code="generic_decline"

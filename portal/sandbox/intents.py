@@ -36,14 +36,43 @@ def _customer_or_none(store: Store, params: Params) -> JSON | None:
     return customer
 
 
+def _automatic_payment_methods(params: Params) -> JSON | None:
+    """Automatic payment methods are the default since 2023-08-16 (and the only way in endive,
+    which removed `payment_method_types` from creation): on unless turned off explicitly."""
+    given = get_dict(params, "automatic_payment_methods") or {}
+    if given.get("enabled") == "false":
+        return None
+    allow = get_enum(given, "allow_redirects", ("always", "never"), "always")
+    return {"allow_redirects": allow, "enabled": True}
+
+
+def account_method_types(params: Params, currency: str | None, *, what: str) -> list[str]:
+    """What the account's settings offer (the sandbox's: cards, and SEPA Direct Debit for
+    euros), narrowed by `allowed_payment_method_types` / `excluded_payment_method_types`: for
+    automatic payment methods and for Checkout Sessions alike (endive removed
+    `payment_method_types` from creating both). `what` names the object in the refusal."""
+    offered = ["card", "sepa_debit"] if currency in (None, "eur") else ["card"]
+    allowed = get_str_list(params, "allowed_payment_method_types")
+    excluded = set(get_str_list(params, "excluded_payment_method_types") or [])
+    types = [t for t in offered if (allowed is None or t in allowed) and t not in excluded]
+    if not types:
+        raise invalid_request(
+            f"None of the allowed payment method types can be used for this {what} "
+            f"(the sandbox offers {', '.join(offered)}).",
+            param="allowed_payment_method_types" if allowed else "excluded_payment_method_types",
+        )
+    return types
+
+
 def _payment_method_types(params: Params) -> list[str]:
-    types = get_str_list(params, "payment_method_types") or ["card"]
+    """With automatic payment methods turned off: `allowed_payment_method_types`, else cards."""
+    types = get_str_list(params, "allowed_payment_method_types") or ["card"]
     for pm_type in types:
         if pm_type not in _PM_TYPES:
             raise invalid_request(
                 f"The payment method type {pm_type!r} is not supported by the sandbox "
                 f"(supported: {', '.join(_PM_TYPES)}).",
-                param="payment_method_types",
+                param="allowed_payment_method_types",
             )
     return types
 
@@ -84,6 +113,7 @@ def new_payment_intent(
         "amount": amount,
         "amount_capturable": 0,
         "amount_details": {"tip": {}},
+        "allowed_payment_method_types": None,
         "amount_received": 0,
         "application": None,
         "application_fee_amount": None,
@@ -99,16 +129,21 @@ def new_payment_intent(
         "customer_account": None,
         "description": description,
         "excluded_payment_method_types": None,
+        "hooks": None,
         "last_payment_error": None,
         "latest_charge": None,
         "livemode": False,
+        "managed_payments": None,
         "metadata": dict(metadata or {}),
         "next_action": None,
         "on_behalf_of": None,
+        "payment_details": None,
         "payment_method": None,
         "payment_method_configuration_details": None,
         "payment_method_options": {},
         "payment_method_types": payment_method_types or ["card"],
+        "payment_record": None,
+        "presentment_details": None,
         "processing": None,
         "receipt_email": None,
         "review": None,
@@ -147,8 +182,12 @@ def create_payment_intent(call: ApiRequest) -> JSON:
         raise invalid_request(
             "You can only pass `off_session` when `confirm` is true.", param="off_session"
         )
-    automatic = get_dict(params, "automatic_payment_methods") or {}
-    types = _payment_method_types(params)
+    automatic = _automatic_payment_methods(params)
+    types = (
+        account_method_types(params, currency, what="payment")
+        if automatic
+        else _payment_method_types(params)
+    )
     pi = new_payment_intent(
         store,
         amount=amount,
@@ -157,11 +196,7 @@ def create_payment_intent(call: ApiRequest) -> JSON:
         description=get_str(params, "description"),
         payment_method_types=types,
     )
-    if automatic:
-        pi["automatic_payment_methods"] = {
-            "allow_redirects": automatic.get("allow_redirects") or "always",
-            "enabled": automatic.get("enabled") == "true",
-        }
+    pi["automatic_payment_methods"] = automatic
     try:
         _apply_updates(store, pi, params)
     except Exception:
@@ -171,6 +206,7 @@ def create_payment_intent(call: ApiRequest) -> JSON:
         pi["status"] = "requires_confirmation"
     store.emit("payment_intent.created", "payment_intents", pi)
     if confirm:
+        _require_return_url(pi, params, bool(off_session))
         payments.confirm_payment(
             store,
             pi,
@@ -178,6 +214,25 @@ def create_payment_intent(call: ApiRequest) -> JSON:
             return_url=get_str(params, "return_url"),
         )
     return store.render("payment_intents", pi)
+
+
+def _require_return_url(pi: JSON, params: Params, off_session: bool) -> None:
+    """Stripe refuses to confirm a PaymentIntent on automatic payment methods without a
+    `return_url` (some of the account's methods may need a full-page redirect), unless it is
+    off session or was created with `allow_redirects=never` (changelog 2023-08-16)."""
+    automatic = pi["automatic_payment_methods"]
+    if not automatic or automatic.get("allow_redirects") == "never" or off_session:
+        return
+    if get_str(params, "return_url"):
+        return
+    raise invalid_request(
+        "A `return_url` must be specified because this Payment Intent is configured to "
+        "automatically accept the payment methods enabled in the Dashboard, some of which may "
+        "require a full page redirect to succeed. If you do not want to accept redirect-based "
+        "payment methods, set `automatic_payment_methods[enabled]` to `true` and "
+        "`automatic_payment_methods[allow_redirects]` to `never` when creating Setup Intents "
+        "and Payment Intents."
+    )
 
 
 def _apply_updates(store: Store, pi: JSON, params: Params) -> None:
@@ -191,8 +246,12 @@ def _apply_updates(store: Store, pi: JSON, params: Params) -> None:
     if "currency" in params:
         pi["currency"] = money.check_currency(require_str(params, "currency"))
         _check_amount(pi["amount"], pi["currency"])
-    if "payment_method_types" in params:
-        pi["payment_method_types"] = _payment_method_types(params)
+    if {"allowed_payment_method_types", "excluded_payment_method_types"} & params.keys():
+        pi["payment_method_types"] = (
+            account_method_types(params, pi["currency"], what="payment")
+            if pi["automatic_payment_methods"]
+            else _payment_method_types(params)
+        )
     for field in ("description", "receipt_email", "statement_descriptor",
                   "statement_descriptor_suffix"):  # fmt: skip
         if field in params:
@@ -214,7 +273,8 @@ def retrieve_payment_intent(call: ApiRequest) -> JSON:
 def update_payment_intent(call: ApiRequest) -> JSON:
     store = call.store
     pi = store.require("payment_intents", call.path_id("intent"), "payment_intent")
-    money_fields = {"amount", "currency", "payment_method", "customer", "payment_method_types"}
+    money_fields = {"amount", "currency", "payment_method", "customer",
+                    "allowed_payment_method_types", "excluded_payment_method_types"}  # fmt: skip
     if pi["status"] not in _UPDATABLE and money_fields & call.params.keys():
         raise invalid_request(
             f"This PaymentIntent's {', '.join(sorted(money_fields & call.params.keys()))} could "
@@ -256,10 +316,12 @@ def confirm_payment_intent(call: ApiRequest) -> JSON:
         pi["setup_future_usage"] = get_enum(
             params, "setup_future_usage", ("off_session", "on_session")
         )
+    off_session = bool(get_bool(params, "off_session", False))
+    _require_return_url(pi, params, off_session)
     payments.confirm_payment(
         store,
         pi,
-        off_session=bool(get_bool(params, "off_session", False)),
+        off_session=off_session,
         return_url=get_str(params, "return_url"),
         for_invoice=bool(store.secret(pi["id"]).get("invoice")),
     )
@@ -318,7 +380,9 @@ def new_setup_intent(
     seti: JSON = {
         "id": seti_id,
         "object": "setup_intent",
+        "allowed_payment_method_types": None,
         "application": None,
+        "attach_to_self": None,
         "automatic_payment_methods": None,
         "cancellation_reason": None,
         "client_secret": ids.client_secret(seti_id),
@@ -331,6 +395,7 @@ def new_setup_intent(
         "last_setup_error": None,
         "latest_attempt": None,
         "livemode": False,
+        "managed_payments": None,
         "mandate": None,
         "metadata": {},
         "next_action": None,
@@ -352,9 +417,14 @@ def create_setup_intent(call: ApiRequest) -> JSON:
     customer = _customer_or_none(store, params)
     usage = get_enum(params, "usage", ("off_session", "on_session"), "off_session")
     assert usage is not None
-    seti = new_setup_intent(
-        store, customer["id"] if customer else None, _payment_method_types(params), usage
+    automatic = _automatic_payment_methods(params)
+    types = (
+        account_method_types(params, None, what="setup")
+        if automatic
+        else _payment_method_types(params)
     )
+    seti = new_setup_intent(store, customer["id"] if customer else None, types, usage)
+    seti["automatic_payment_methods"] = automatic
     seti["description"] = get_str(params, "description")
     apply_metadata(seti, params)
     try:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import copy
 
-from portal.sandbox import ids, intents, invoice_rules, money, payment_methods, payments
+from portal.sandbox import ids, intents, invoice_rules, money, payment_methods, payments, preview
 from portal.sandbox.api import ApiRequest
 from portal.sandbox.customers import changes, require_customer
 from portal.sandbox.errors import StripeError, card_error, invalid_request, missing_param, no_such
@@ -81,6 +81,7 @@ def _line(store: Store, item: JSON) -> JSON:
         "pretax_credit_amounts": [],
         "pricing": copy.deepcopy(item["pricing"]),
         "quantity": item["quantity"],
+        "quantity_decimal": item["quantity_decimal"],
         "subscription": None,
         "subtotal": item["amount"],
         "taxes": [],
@@ -124,7 +125,6 @@ def render_invoice(store: Store, invoice: JSON) -> JSON:
         "object": "list",
         "data": lines[:LINES_INLINE],
         "has_more": len(lines) > LINES_INLINE,
-        "total_count": len(lines),
         "url": f"/v1/invoices/{invoice['id']}/lines",
     }
     return body
@@ -156,12 +156,13 @@ def refresh_totals(store: Store, invoice: JSON) -> None:
 
 
 def _item_amount(params: Params) -> tuple[int, int, str]:
-    """(amount, quantity, unit_amount_decimal) from amount, or unit_amount(_decimal) x quantity."""
+    """(amount, quantity, unit_amount_decimal) from amount, or unit_amount_decimal /
+    price_data[unit_amount(_decimal)] x quantity."""
     quantity = get_int(params, "quantity")
     amount = get_int(params, "amount")
     price_data = get_dict(params, "price_data") or {}
-    unit = get_int(params, "unit_amount")
-    if unit is None and params.get("unit_amount_decimal"):
+    unit: int | None = None
+    if params.get("unit_amount_decimal"):
         decimal = require_str(params, "unit_amount_decimal")
         if not decimal.replace(".", "", 1).lstrip("-").isdigit():
             raise invalid_request(
@@ -173,7 +174,7 @@ def _item_amount(params: Params) -> tuple[int, int, str]:
     if amount is not None:
         if unit is not None:
             raise invalid_request(
-                "You may only specify one of these parameters: amount, unit_amount.",
+                "You may only specify one of these parameters: amount, unit_amount_decimal.",
                 param="amount",
             )
         if quantity not in (None, 1):
@@ -228,7 +229,9 @@ def create_invoice_item(call: ApiRequest) -> JSON:
         "description": get_str(params, "description"),
         "discountable": bool(get_bool(params, "discountable", True)),
         "discounts": [],
+        "frozen_fields": None,
         "invoice": invoice["id"] if invoice else None,
+        "invoicing_rules": None,
         "livemode": False,
         "metadata": {},
         "net_amount": amount,
@@ -240,7 +243,9 @@ def create_invoice_item(call: ApiRequest) -> JSON:
         "pricing": {"price_details": None, "type": "price_details",
                     "unit_amount_decimal": unit_decimal},
         "proration": False,
+        "proration_details": {"discount_amounts": []},
         "quantity": quantity,
+        "quantity_decimal": str(quantity),
         "tax_rates": [],
         "test_clock": None,
     }  # fmt: skip
@@ -284,9 +289,11 @@ def update_invoice_item(call: ApiRequest) -> JSON:
     item = _require_item(store, call.path_id("item"))
     invoice = _editable_item(store, item)
     before = store.render("invoiceitems", item)
-    if {"amount", "unit_amount", "unit_amount_decimal", "quantity"} & params.keys():
+    if {"amount", "price_data", "unit_amount_decimal", "quantity"} & params.keys():
         amount, quantity, unit_decimal = _item_amount(params)
-        item.update(amount=amount, quantity=quantity, net_amount=amount)
+        item.update(
+            amount=amount, quantity=quantity, quantity_decimal=str(quantity), net_amount=amount
+        )
         item["pricing"]["unit_amount_decimal"] = unit_decimal
     if "description" in params:
         item["description"] = get_str(params, "description")
@@ -447,6 +454,7 @@ def create_invoice(call: ApiRequest) -> JSON:
         "amount_due": 0,
         "amount_overpaid": 0,
         "amount_paid": 0,
+        "amount_paid_off_stripe": 0,
         "amount_remaining": 0,
         "amount_shipping": 0,
         "amounts_due": [],
@@ -499,6 +507,7 @@ def create_invoice(call: ApiRequest) -> JSON:
         "starting_balance": 0,
         "statement_descriptor": None,
         "status": "draft",
+        "status_details": None,
         "status_transitions": {"finalized_at": None, "marked_uncollectible_at": None,
                                "paid_at": None, "voided_at": None},
         "subtotal": 0,
@@ -657,7 +666,8 @@ def finalize(store: Store, invoice: JSON) -> None:
     invoice.update(_customer_fields(store, customer["id"]))
     base = store.base_url()
     invoice["hosted_invoice_url"] = f"{base}/i/{invoice['id']}"
-    invoice["invoice_pdf"] = f"{base}/files/invoices/{invoice['id']}.pdf"
+    # As at Stripe (pay.stripe.com/invoice/.../pdf), the link redirects to the file's storage.
+    invoice["invoice_pdf"] = f"{base}/invoice/{invoice['id']}/pdf"
     invoice["status_transitions"]["finalized_at"] = now
     invoice["effective_at"] = invoice["effective_at"] or now
     invoice_rules.schedule_installments(invoice["amounts_due"], now)
@@ -979,7 +989,8 @@ def register_renderers(store: Store) -> None:
     def invoice(obj: JSON) -> JSON:
         body = render_invoice(store, obj)
         body.pop("_days_until_due", None)
-        return body
+        # Payment plans are a preview feature: shown only to `.preview` API versions.
+        return preview.hide(store, "invoice", body)
 
     store.renderers["invoices"] = invoice
     store.renderers["deleted_invoices"] = invoice

@@ -159,10 +159,13 @@ def searcher(collection: str, fields: frozenset[str], url: str) -> Callable[[Api
 
     def handle(call: ApiRequest) -> JSON:
         query = search.parse(require_str(call.params, "query"), fields)
+        # Stripe's search index lags (SandboxConfig.search_delay_s): an object is matched in the
+        # state the index has caught up with, and not at all before it was first indexed.
         items = [
             obj
             for obj in newest_first(call.store.values(collection))
-            if query.matches(obj, search.default_getter)
+            if (indexed := call.store.as_search_sees(obj)) is not None
+            and query.matches(indexed, search.default_getter)
         ]
         return search_result(call.store, collection, items, call.params, url)
 

@@ -1,6 +1,7 @@
 """The pages the sandbox hosts in place of Stripe's: Checkout (`/c/pay/{session}`), the 3-D Secure
 challenge (`/3ds/{intent}`), the hosted invoice page (`/i/{invoice}`), invoice PDFs
-(`/files/invoices/{invoice}.pdf`) and receipts. Plain HTML forms without scripts or outside
+(`/invoice/{invoice}/pdf`, redirecting to the file at `/files/invoices/{invoice}.pdf`) and
+receipts. Plain HTML forms without scripts or outside
 assets, so a person, a browser test or a plain HTTP POST can use them. No API key is needed,
 as with Stripe's links: the ids in the URLs are the secret.
 """
@@ -318,6 +319,23 @@ def _day(timestamp: int | None) -> str:
     if not timestamp:
         return "-"
     return datetime.datetime.fromtimestamp(timestamp, datetime.UTC).strftime("%Y-%m-%d")
+
+
+def invoice_pdf_link(store: Store) -> Page:
+    """An invoice's `invoice_pdf` URL: like Stripe's, a redirect to where the file is stored."""
+
+    async def redirect(request: Request) -> Response:
+        invoice_id = request.path_params["invoice"]
+        if _finalized(store, invoice_id) is None:
+            return _not_found("invoice")
+        token = current_request.set(RequestInfo(base_url=str(request.base_url)))
+        try:
+            files = store.surface_url("files")
+        finally:
+            current_request.reset(token)
+        return RedirectResponse(f"{files}/files/invoices/{invoice_id}.pdf", 302)
+
+    return redirect
 
 
 def invoice_pdf(store: Store) -> Page:

@@ -67,6 +67,7 @@ def _base(store: Store, pm_type: str, billing_details: Any, metadata: Params | N
         "customer_account": None,
         "livemode": False,
         "metadata": {},
+        "radar_options": None,
         "type": pm_type,
     }
     if metadata:

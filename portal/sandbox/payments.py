@@ -85,6 +85,7 @@ def new_charge(
         "application": None,
         "application_fee": None,
         "application_fee_amount": None,
+        "authorization_code": None,
         "balance_transaction": None,
         "billing_details": pm["billing_details"],
         "calculated_statement_descriptor": "SANDBOX",
@@ -100,12 +101,15 @@ def new_charge(
         "fraud_details": {},
         "livemode": False,
         "metadata": dict(pi["metadata"]),
+        "level3": None,
         "on_behalf_of": None,
         "outcome": _outcome(status, decline),
         "paid": succeeded,
         "payment_intent": pi["id"],
         "payment_method": pm["id"],
         "payment_method_details": details,
+        "presentment_details": None,
+        "radar_options": None,
         "receipt_email": pi.get("receipt_email"),
         "receipt_number": None,
         "receipt_url": f"{store.base_url()}/receipts/{charge_id}",
@@ -117,6 +121,7 @@ def new_charge(
         "statement_descriptor": None,
         "statement_descriptor_suffix": None,
         "status": status,
+        "transfer": None,
         "transfer_data": None,
         "transfer_group": None,
     }
@@ -242,7 +247,7 @@ def _require_action(store: Store, pi: JSON) -> None:
         "type": "redirect_to_url",
         "redirect_to_url": {
             "return_url": secret.get("return_url"),
-            "url": f"{store.base_url()}/3ds/{pi['id']}",
+            "url": f"{store.surface_url('hooks')}/3ds/{pi['id']}",
         },
     }
     store.emit("payment_intent.requires_action", "payment_intents", pi)
@@ -440,7 +445,7 @@ def confirm_setup(store: Store, seti: JSON) -> None:
                 "type": "redirect_to_url",
                 "redirect_to_url": {
                     "return_url": secret.get("return_url"),
-                    "url": f"{store.base_url()}/3ds/{seti['id']}",
+                    "url": f"{store.surface_url('hooks')}/3ds/{seti['id']}",
                 },
             }
             store.emit("setup_intent.requires_action", "setup_intents", seti)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -40,6 +40,9 @@ PREFIXES: dict[str, str] = {
     "we_": "webhook_endpoints",
 }
 
+# Collections the Search API covers (GET /v1/{collection}/search).
+SEARCHABLE = frozenset({"customers", "invoices", "payment_intents"})
+
 
 @dataclass
 class RequestInfo:
@@ -59,7 +62,7 @@ class IdempotentResult:
     fingerprint: str
     status: int
     body: bytes
-    created: float
+    created: float  # on the sandbox clock: keys expire 24 hours after it
 
 
 @dataclass
@@ -79,9 +82,17 @@ class Store:
     clock_offset: float = 0.0
     latency_ms: int = 0
     idempotency: dict[str, IdempotentResult] = field(default_factory=dict)
-    idempotency_locks: dict[str, asyncio.Lock] = field(default_factory=dict)
+    # Keys whose first request is still being answered (a second one gets 409).
+    idempotency_in_flight: set[str] = field(default_factory=set)
     stats: Counter[str] = field(default_factory=Counter)
     faults: list[Fault] = field(default_factory=list)
+    # Requests per second before 429 (None: no limit), and the moments of recent requests.
+    rate_limit: float | None = None
+    search_rate_limit: float = 20.0
+    recent_requests: deque[float] = field(default_factory=deque)
+    recent_searches: deque[float] = field(default_factory=deque)
+    # What the Search API sees while it lags: per object id, its states as (time, copy).
+    search_versions: dict[str, list[tuple[float, JSON]]] = field(default_factory=dict)
     # Called with each new event (webhook delivery hooks in here).
     event_listeners: list[Callable[[JSON], None]] = field(default_factory=list)
     # Work that follows the current response (a SEPA debit settling, a tax ID being verified):
@@ -90,10 +101,15 @@ class Store:
 
     def __post_init__(self) -> None:
         self.latency_ms = self.config.latency_ms
+        self.rate_limit = self.config.rate_limit
+        self.search_rate_limit = self.config.search_rate_limit
 
     # -- time -----------------------------------------------------------------------------
     def now(self) -> int:
-        return int(time.time() + self.clock_offset)
+        return int(self.precise_now())
+
+    def precise_now(self) -> float:
+        return time.time() + self.clock_offset
 
     # -- objects --------------------------------------------------------------------------
     def table(self, collection: str) -> dict[str, JSON]:
@@ -138,6 +154,31 @@ class Store:
         info = current_request.get()
         return (info.base_url if info else "http://127.0.0.1").rstrip("/")
 
+    def surface_url(self, surface: str) -> str:
+        """Base of the URLs of one surface (`hooks`, `checkout`, `files`): its own origin when
+        configured, else the API's."""
+        return self.config.surface_urls().get(surface) or self.base_url()
+
+    # -- search's lag -------------------------------------------------------------------------
+    def remember_for_search(self, collection: str, obj: JSON) -> None:
+        if self.config.search_delay_s > 0 and collection in SEARCHABLE:
+            versions = self.search_versions.setdefault(obj["id"], [])
+            versions.append((self.precise_now(), copy.deepcopy(obj)))
+
+    def as_search_sees(self, obj: JSON) -> JSON | None:
+        """The state of `obj` the Search API has caught up with (None: not indexed yet)."""
+        delay = self.config.search_delay_s
+        if delay <= 0:
+            return obj
+        versions = self.search_versions.get(obj["id"], [])
+        cutoff = self.precise_now() - delay
+        seen = [index for index, (at, _) in enumerate(versions) if at <= cutoff]
+        if not seen:
+            return None
+        # Older states than the one visible can never be seen again.
+        del versions[: seen[-1]]
+        return versions[0][1]
+
     # -- events ---------------------------------------------------------------------------
     def emit(
         self,
@@ -162,6 +203,7 @@ class Store:
             "type": event_type,
         }
         self.insert("events", event)
+        self.remember_for_search(collection, obj)
         for listener in self.event_listeners:
             listener(event)
         return event
@@ -177,6 +219,7 @@ class Store:
         self.collections.clear()
         self.private.clear()
         self.idempotency.clear()
+        self.search_versions.clear()
         self.stats.clear()
         self.faults.clear()
         self.clock_offset = 0.0

@@ -23,6 +23,7 @@ from starlette.responses import PlainTextResponse
 from portal.demo.seed import DemoData, format_summary, seed_demo
 from portal.demo.stripe_http import StripeAPIError
 from portal.sandbox.app import SandboxConfig, create_sandbox_app
+from portal.settings import STRIPE_INVOICE_API_VERSION
 from tests.support.servers import serve_in_thread
 
 API_KEY = "sk_test_demo"
@@ -43,8 +44,12 @@ def seeded() -> Iterator[Seeded]:
         started = time.monotonic()
         data = asyncio.run(seed_demo(base_url, API_KEY))
         seconds = time.monotonic() - started
+        # Read as the portal reads invoices: with the preview version that shows payment plans.
         client = stripe.StripeClient(
-            API_KEY, base_addresses={"api": base_url, "files": base_url}, max_network_retries=0
+            API_KEY,
+            base_addresses={"api": base_url, "files": base_url},
+            max_network_retries=0,
+            stripe_version=STRIPE_INVOICE_API_VERSION,
         )
         invoices = {
             c.customer_id: list(
@@ -217,7 +222,9 @@ def test_without_a_clock_the_stories_still_hold_with_todays_dates() -> None:
     app = _without_sandbox_controls(create_sandbox_app(SandboxConfig()))
     with serve_in_thread(app) as base_url:
         data = asyncio.run(seed_demo(base_url, API_KEY))
-        client = stripe.StripeClient(API_KEY, base_addresses={"api": base_url})
+        client = stripe.StripeClient(
+            API_KEY, base_addresses={"api": base_url}, stripe_version=STRIPE_INVOICE_API_VERSION
+        )
         invoices = [
             invoice
             for c in data.customers

@@ -12,16 +12,17 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from portal.sandbox.app import SandboxConfig, create_sandbox_app
+from portal.sandbox.app import SandboxConfig
 from tests.functional.sandbox.sandbox_helpers import FAST_RETRIES, Receiver, Sandbox, sdk_client
-from tests.support.servers import serve_in_thread
+from tests.support.servers import serve_in_thread, serve_sandbox
 
 
 @pytest.fixture(scope="module")
 def sandbox() -> Iterator[Sandbox]:
-    app = create_sandbox_app(SandboxConfig(webhook_retry_delays=FAST_RETRIES))
-    with serve_in_thread(app) as url, sdk_client(url) as client:
-        yield Sandbox(url, client)
+    # 3-D Secure, Checkout and files on origins of their own, as at Stripe.
+    config = SandboxConfig(webhook_retry_delays=FAST_RETRIES)
+    with serve_sandbox(config) as urls, sdk_client(urls.api) as client:
+        yield Sandbox(urls.api, client)
 
 
 @pytest.fixture

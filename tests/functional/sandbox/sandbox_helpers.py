@@ -12,8 +12,12 @@ from typing import Any
 import httpx
 import stripe
 
+from portal.sandbox import preview
+
 API_KEY = "sk_test_sandbox_functional"
 FAST_RETRIES = (0.05, 0.1, 0.2)
+# Payment plans are a Stripe preview: requests that send or read them use a preview version.
+PREVIEW: stripe.RequestOptions = {"stripe_version": preview.PREVIEW_VERSION}
 
 
 @contextlib.contextmanager

@@ -119,9 +119,10 @@ def test_idempotent_replay_and_mismatch(sandbox: Sandbox) -> None:
 
 
 def test_concurrent_requests_with_one_key_execute_once(sandbox: Sandbox) -> None:
+    """The others are refused with 409 while the first is in flight, or replay its answer."""
     key = f"race-{time.monotonic_ns()}"
 
-    async def race() -> list[str]:
+    async def race() -> list[httpx.Response]:
         async with httpx.AsyncClient() as http:
             calls = [
                 http.post(
@@ -131,9 +132,13 @@ def test_concurrent_requests_with_one_key_execute_once(sandbox: Sandbox) -> None
                 )
                 for _ in range(5)
             ]
-            return [r.json()["id"] for r in await asyncio.gather(*calls)]
+            return list(await asyncio.gather(*calls))
 
-    assert len(set(asyncio.run(race()))) == 1
+    answers = asyncio.run(race())
+    created = {r.json()["id"] for r in answers if r.status_code == 200}
+    assert len(created) == 1
+    refused = [r for r in answers if r.status_code != 200]
+    assert all(r.json()["error"]["code"] == "idempotency_key_in_use" for r in refused)
 
 
 def test_faults_map_to_sdk_exceptions(sandbox: Sandbox) -> None:
@@ -152,7 +157,8 @@ def test_card_error_and_invalid_request_mapping(stripe_client: stripe.StripeClie
     with pytest.raises(stripe.CardError) as caught:
         stripe_client.v1.payment_intents.create(
             {"amount": 1000, "currency": "eur", "customer": customer.id,
-             "payment_method": "pm_card_chargeDeclined", "confirm": True}
+             "payment_method": "pm_card_chargeDeclined", "confirm": True,
+             "return_url": "https://shop.example/back"}
         )  # fmt: skip
     assert caught.value.code == "card_declined"
     assert caught.value.error is not None

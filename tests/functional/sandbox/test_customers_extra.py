@@ -72,7 +72,7 @@ def test_checkout_setup_mode_completed_through_the_hosted_page(
     customer = new_customer(stripe_client)
     session = stripe_client.v1.checkout.sessions.create(
         {"mode": "setup", "customer": customer.id, "currency": "eur",
-         "payment_method_types": ["card", "sepa_debit"],
+         "allowed_payment_method_types": ["card", "sepa_debit"],
          "success_url": "https://portal.example/done?session={CHECKOUT_SESSION_ID}",
          "cancel_url": "https://portal.example/cancel", "metadata": {"purpose": "card"}}
     )  # fmt: skip
@@ -107,7 +107,7 @@ def test_checkout_payment_mode_with_3ds_and_sepa(stripe_client: stripe.StripeCli
     customer = new_customer(stripe_client)
     params = {
         "mode": "payment", "customer": customer.id,
-        "payment_method_types": ["card", "sepa_debit"],
+        "allowed_payment_method_types": ["card", "sepa_debit"],
         "line_items": [{"price_data": {"currency": "eur", "unit_amount": 2500,
                                        "product_data": {"name": "Deposit"}}, "quantity": 2}],
         "payment_intent_data": {"setup_future_usage": "off_session"},

@@ -12,6 +12,7 @@ import pytest
 import stripe
 
 from tests.functional.sandbox.sandbox_helpers import (
+    PREVIEW,
     Sandbox,
     customer_with_card,
     new_customer,
@@ -192,14 +193,17 @@ def test_payment_plan_must_add_up_and_only_for_send_invoice(
     stripe_client: stripe.StripeClient,
 ) -> None:
     customer = new_customer(stripe_client)
-    with pytest.raises(stripe.InvalidRequestError):
+    with pytest.raises(stripe.InvalidRequestError) as refused:
         stripe_client.v1.invoices.create(
-            {"customer": customer.id, "amounts_due": [{"amount": 100, "days_until_due": 1}]}
+            {"customer": customer.id, "amounts_due": [{"amount": 100, "days_until_due": 1}]},
+            PREVIEW,
         )
+    assert refused.value.param == "amounts_due"
     draft = stripe_client.v1.invoices.create(
         {"customer": customer.id, "collection_method": "send_invoice", "currency": "eur",
          "amounts_due": [{"amount": 3000, "days_until_due": 1},
-                         {"amount": 3000, "days_until_due": 10}]}
+                         {"amount": 3000, "days_until_due": 10}]},
+        PREVIEW,
     )  # fmt: skip
     stripe_client.v1.invoice_items.create(
         {"customer": customer.id, "invoice": draft.id, "amount": 7000, "currency": "eur"}
@@ -215,17 +219,18 @@ def test_installments_turn_past_due_with_the_sandbox_clock(sandbox: Sandbox) -> 
     draft = client.v1.invoices.create(
         {"customer": customer.id, "collection_method": "send_invoice", "currency": "eur",
          "amounts_due": [{"amount": 2000, "days_until_due": 1, "description": "First"},
-                         {"amount": 3000, "days_until_due": 20, "description": "Second"}]}
+                         {"amount": 3000, "days_until_due": 20, "description": "Second"}]},
+        PREVIEW,
     )  # fmt: skip
     client.v1.invoice_items.create(
         {"customer": customer.id, "invoice": draft.id, "amount": 5000, "currency": "eur"}
     )
-    invoice = client.v1.invoices.finalize_invoice(draft.id)
+    invoice = client.v1.invoices.finalize_invoice(draft.id, options=PREVIEW)
     assert [p["status"] for p in invoice["amounts_due"]] == ["open", "open"]
     assert invoice.due_date == invoice["amounts_due"][1]["due_date"]
     sandbox.control("POST", "clock", {"advance": 5 * 86400})
     try:
-        later = client.v1.invoices.retrieve(invoice.id)
+        later = client.v1.invoices.retrieve(invoice.id, options=PREVIEW)
         assert [p["status"] for p in later["amounts_due"]] == ["past_due", "open"]
         assert later.status == "open"
     finally:
@@ -272,7 +277,7 @@ def test_hosted_page_and_pdf_need_no_key(stripe_client: stripe.StripeClient) -> 
     assert page.status_code == 200
     assert str(invoice.number) in page.text
     assert invoice.invoice_pdf is not None
-    pdf = httpx.get(invoice.invoice_pdf)
+    pdf = httpx.get(invoice.invoice_pdf, follow_redirects=True)  # Stripe's link redirects
     assert pdf.content.startswith(b"%PDF")
     text = pypdf.PdfReader(io.BytesIO(pdf.content)).pages[0].extract_text()
     for expected in (str(invoice.number), "Žarko Čolić", "Split", "HR12345678901", "43.21 EUR"):

@@ -84,7 +84,8 @@ def test_failed_authentication_leaves_the_intent_needing_a_method(
     customer, pm = customer_with_card(stripe_client, "pm_card_threeDSecure2Required")
     pi = stripe_client.v1.payment_intents.create(
         {"amount": 4200, "currency": "eur", "customer": customer.id, "payment_method": pm.id,
-         "confirm": True}
+         "confirm": True,
+         "automatic_payment_methods": {"enabled": True, "allow_redirects": "never"}}
     )  # fmt: skip
     assert pi.next_action is not None
     assert pi.next_action.redirect_to_url is not None
@@ -157,7 +158,7 @@ def test_minimum_charge_amounts_per_currency(
     stripe_client: stripe.StripeClient, amount: int, currency: str, ok: bool
 ) -> None:
     params = {"amount": amount, "currency": currency, "payment_method": "pm_card_visa",
-              "confirm": True}  # fmt: skip
+              "confirm": True, "return_url": "https://shop.example/back"}  # fmt: skip
     if ok:
         assert stripe_client.v1.payment_intents.create(params).status == "succeeded"  # type: ignore[arg-type]
         return
@@ -179,7 +180,7 @@ def test_sepa_debit_goes_processing_then_succeeds(sandbox: Sandbox) -> None:
     client.v1.payment_methods.attach(pm.id, {"customer": customer.id})
     pi = client.v1.payment_intents.create(
         {"amount": 5000, "currency": "eur", "customer": customer.id, "payment_method": pm.id,
-         "payment_method_types": ["sepa_debit"], "confirm": True, "off_session": True}
+         "allowed_payment_method_types": ["sepa_debit"], "confirm": True, "off_session": True}
     )  # fmt: skip
     assert pi.status == "processing"
     assert client.v1.payment_intents.retrieve(pi.id).status == "succeeded"
@@ -191,7 +192,8 @@ def test_failing_iban_ends_in_payment_failed(stripe_client: stripe.StripeClient)
     customer = new_customer(stripe_client)
     pi = stripe_client.v1.payment_intents.create(
         {"amount": 5000, "currency": "eur", "customer": customer.id,
-         "payment_method_types": ["sepa_debit"]}
+         "allowed_payment_method_types": ["sepa_debit"],
+         "automatic_payment_methods": {"enabled": True, "allow_redirects": "never"}}
     )  # fmt: skip
     pm = stripe_client.v1.payment_methods.create(
         {"type": "sepa_debit", "sepa_debit": {"iban": "AT861904300235473202"},
