@@ -23,6 +23,8 @@ USER portal
 WORKDIR /home/portal
 ENV PYTHONUNBUFFERED=1 PORTAL_LOG_FORMAT=json
 EXPOSE 8000
+# Uvicorn's proxy headers stay off: it would believe the left-most X-Forwarded-For entry, which
+# the client chooses; the portal reads PORTAL_CLIENT_IP_HEADER instead (portal/clientip.py).
 # Two workers per machine; on SIGTERM uvicorn stops accepting, lets in-flight requests finish
 # (up to 20 s) and exits; the outbox's leases make an interrupted send safe to retry.
-CMD ["uvicorn", "--factory", "portal.asgi:application", "--host", "0.0.0.0", "--port", "8000", "--workers", "2", "--no-access-log", "--proxy-headers", "--forwarded-allow-ips", "*", "--timeout-graceful-shutdown", "20"]
+CMD ["uvicorn", "--factory", "portal.asgi:application", "--host", "0.0.0.0", "--port", "8000", "--workers", "2", "--no-access-log", "--no-proxy-headers", "--timeout-graceful-shutdown", "20"]

@@ -133,11 +133,6 @@ def format_datetime(
     )
 
 
-def format_number(value: int | Decimal, locale: str) -> str:
-    """A plain number with the locale's grouping and decimal sign: 1234.5 -> "1.234,5" (de)."""
-    return babel_numbers.format_decimal(value, locale=locale)
-
-
 def format_percent(value: int | Decimal, locale: str) -> str:
     """A ratio as a percentage: Decimal("0.19") -> "19 %" (de), "19%" (en)."""
     return babel_numbers.format_percent(value, locale=locale)

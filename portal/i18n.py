@@ -18,7 +18,7 @@ from typing import Any
 from babel import Locale
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from babel.support import LazyProxy, Translations
+from babel.support import Translations
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from portal.resources import LOCALES
@@ -67,11 +67,6 @@ def gettext(message: str, **variables: Any) -> str:
 def ngettext(singular: str, plural: str, n: int, **variables: Any) -> str:
     text = translations(current_locale()).ungettext(singular, plural, n)
     return text % ({"num": n} | variables)
-
-
-def lazy_gettext(message: str, **variables: Any) -> LazyProxy:
-    """For module-level text: translated when shown, in the language of that moment."""
-    return LazyProxy(gettext, message, enable_cache=False, **variables)
 
 
 _ = gettext

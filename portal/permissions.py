@@ -1,7 +1,7 @@
 """Who may see and do what: the one place every view asks.
 
-A request acts for a `Principal`: today a signed-in customer; later also the holder of an e-mailed
-invoice link and a staff member viewing as a customer (read-only). Views never compare customer
+A request acts for a `Principal`: a signed-in customer, the holder of an e-mailed invoice link
+(for that one invoice), or a staff member viewing as a customer (read-only). Views never compare customer
 ids themselves: they call `require`, which raises `NotFound` for objects of other customers (the
 same answer as for objects that do not exist, so ids cannot be probed) and `Forbidden` for actions
 the principal may not take.

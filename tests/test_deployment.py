@@ -73,3 +73,14 @@ def test_the_asgi_factory_builds_the_app_or_says_what_is_missing(
     with pytest.raises(SystemExit) as stopped:
         asgi.application()
     assert stopped.value.code == 2
+
+
+def test_only_the_proxys_own_header_names_the_client() -> None:
+    # uvicorn's --forwarded-allow-ips '*' believes the left-most X-Forwarded-For entry, which
+    # the client writes; the portal reads the header Fly's proxy sets instead.
+    cmd = re.search(r"^CMD (\[.*\])$", DOCKERFILE, re.M)
+    assert cmd
+    argv = json.loads(cmd.group(1))
+    assert "--forwarded-allow-ips" not in argv
+    assert "--no-proxy-headers" in argv
+    assert FLY["env"]["PORTAL_CLIENT_IP_HEADER"] == "Fly-Client-IP"

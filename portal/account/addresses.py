@@ -12,6 +12,8 @@ import re
 from dataclasses import dataclass, fields
 from typing import Literal
 
+from portal.text import has_hidden_characters
+
 EU_STATES = frozenset(
     ["AT", "BE", "BG", "CY", "CZ", "DE", "DK", "EE", "ES", "FI", "FR", "GR", "HR", "HU", "IE",
      "IT", "LT", "LU", "LV", "MT", "NL", "PL", "PT", "RO", "SE", "SI", "SK"]
@@ -26,7 +28,9 @@ US_STATES: tuple[str, ...] = (
     "VA", "VT", "WA", "WI", "WV", "WY",
 )  # fmt: skip
 
-FieldError = Literal["required", "postal_code", "phone", "country", "state", "too_long"]
+FieldError = Literal[
+    "required", "postal_code", "phone", "country", "state", "too_long", "hidden_characters"
+]
 
 MAX_LENGTH = 200
 # Postal codes and states are short everywhere; a long value there is a paste into the wrong field.
@@ -164,8 +168,11 @@ def validate(form: AddressForm) -> tuple[Address | None, dict[str, FieldError]]:
     """The cleaned address, or every field's error at once so that one round trip fixes all."""
     typed = {field.name: _clean(getattr(form, field.name)) for field in fields(AddressForm)}
     errors: dict[str, FieldError] = {}
+    for field, value in typed.items():
+        if has_hidden_characters(value):
+            errors[field] = "hidden_characters"
     for field in ("name", "line1", "line2", "city", "country", "phone"):
-        if len(typed[field]) > MAX_LENGTH:
+        if len(typed[field]) > MAX_LENGTH and field not in errors:
             errors[field] = "too_long"
     for field in ("name", "line1", "city", "country"):
         if not typed[field] and field not in errors:
@@ -178,7 +185,9 @@ def validate(form: AddressForm) -> tuple[Address | None, dict[str, FieldError]]:
     shape = layout(country if known else "")
 
     postal_code = typed["postal_code"].upper() or None
-    if len(typed["postal_code"]) > SHORT_MAX_LENGTH:
+    if "postal_code" in errors:
+        pass
+    elif len(typed["postal_code"]) > SHORT_MAX_LENGTH:
         errors["postal_code"] = "too_long"
     elif known and postal_code is None and shape.postal_code_required:
         errors["postal_code"] = "required"
@@ -192,7 +201,9 @@ def validate(form: AddressForm) -> tuple[Address | None, dict[str, FieldError]]:
     state = None
     if shape.needs_state:
         state = typed["state"].upper() or None
-        if len(typed["state"]) > SHORT_MAX_LENGTH:
+        if "state" in errors:
+            pass
+        elif len(typed["state"]) > SHORT_MAX_LENGTH:
             errors["state"] = "too_long"
         elif state is None:
             errors["state"] = "required"

@@ -11,17 +11,20 @@ import asyncio
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from portal import ratelimit
+from portal import i18n, ratelimit
 from portal.account import addresses, email_change, tax_ids
 from portal.account.addresses import AddressForm, FieldError
+from portal.auth import sessions as auth_sessions
 from portal.auth.current import principal
 from portal.auth.forms import clean_email
 from portal.auth.tokens import sha256
 from portal.billing.models import Address, Customer, TaxId
+from portal.cookies import read_cookie
 from portal.csrf import verified_form
 from portal.formatting import country_names
 from portal.i18n import _, current_locale
@@ -33,6 +36,7 @@ from portal.staff import audit
 from portal.storage.database import transaction
 from portal.stripe_gateway import InvalidRequest
 from portal.templating import render
+from portal.text import hidden_characters_message
 
 EMAIL_CHANGES_PER_CUSTOMER = Limit("email-change", 5, timedelta(hours=1))
 FIELDS = ("name", "line1", "line2", "postal_code", "city", "state", "country", "phone")
@@ -57,6 +61,8 @@ def field_message(field: str, error: FieldError, layout: addresses.Layout) -> st
         return _("Please fill in this field.")
     if error == "too_long":
         return _("This is too long.")
+    if error == "hidden_characters":
+        return hidden_characters_message()
     if error == "country":
         return _("Please choose a country from the list.")
     if error == "state":
@@ -216,10 +222,19 @@ async def confirm_email_page(request: Request) -> Response:
     async with services(request).engine.connect() as conn:
         change = await email_change.pending(conn, token, datetime.now(UTC))
     if change is None:
-        return render(request, "pages/email_link_problem.html", {}, status=410)
-    response = render(
+        return _link_problem(request)
+    return _button_page(
         request, "pages/email_confirm.html", {"new_email": change.new_email, "token": token}
     )
+
+
+def _link_problem(request: Request) -> Response:
+    return render(request, "pages/email_link_problem.html", {}, status=410)
+
+
+def _button_page(request: Request, template: str, context: dict[str, object]) -> Response:
+    """A page an e-mailed link opens, whose button does what the link is for."""
+    response = render(request, template, context)
     response.headers["referrer-policy"] = "no-referrer"  # this URL carries the token
     return response
 
@@ -232,13 +247,100 @@ async def confirm_email(request: Request) -> Response:
     async with svc.engine.connect() as conn:
         change = await email_change.pending(conn, token, now)
     if change is None:
-        return render(request, "pages/email_link_problem.html", {}, status=410)
+        return _link_problem(request)
+    # Stripe's own record of the address being replaced, not the cache's: it is told.
+    before = await svc.gateway.uncached().get_customer(change.customer_id)
+    old_email = before.email
     # Stripe first, then the link is used up: if Stripe cannot be reached, the link still works
     # when the customer tries again. Setting the same address twice is harmless.
     await svc.gateway.set_email(change.customer_id, change.new_email)
     async with transaction(svc.engine) as conn:
-        await email_change.consume(conn, token, now)
-    return render(request, "pages/email_changed.html", {"new_email": change.new_email})
+        try:
+            undo = await email_change.confirm(conn, token, old_email=old_email, now=now)
+        except email_change.ChangeGone:  # confirmed meanwhile, in another tab: done already
+            return render(request, "pages/email_changed.html", {"new_email": change.new_email})
+        # Sessions signed in under the old address end; this browser's own, if any, goes on.
+        await auth_sessions.end_for_customer(
+            conn, change.customer_id, keep=read_cookie(request, svc.settings, "session")
+        )
+        outbox_id = (
+            await _queue_change_notice(request, before, change, undo, conn, now)
+            if old_email and undo
+            else None
+        )
+    response = render(request, "pages/email_changed.html", {"new_email": change.new_email})
+    if outbox_id is not None:
+        response.background = BackgroundTask(
+            outbox.send_one, svc.engine, svc.settings.smtp, outbox_id
+        )
+    return response
+
+
+async def _queue_change_notice(
+    request: Request,
+    customer: Customer,
+    change: email_change.EmailChange,
+    undo: str,
+    conn: AsyncConnection,
+    now: datetime,
+) -> int | None:
+    """The notice to the address that was replaced, with the link that takes the change back."""
+    svc = services(request)
+    assert customer.email
+    locale = i18n.first_supported(customer.preferred_locales) or current_locale()
+    link = svc.settings.base_url + request.app.url_path_for("account:email_undo", token=undo)
+    rendered = messages.render(
+        svc.templates,
+        "email_changed",
+        locale,
+        {
+            "settings": svc.settings,
+            "name": customer.name,
+            "new_email": change.new_email,
+            "link": link,
+            "days": email_change.UNDO_TTL.days,
+        },
+    )
+    return await outbox.enqueue(
+        conn,
+        key=f"email-changed:{sha256(undo)}",
+        message=messages.build(
+            svc.settings, to=customer.email, to_name=customer.name, email=rendered
+        ),
+        now=now,
+    )
+
+
+async def undo_email_page(request: Request) -> Response:
+    """The link from the notice: a button, so that a mail scanner opening links changes nothing."""
+    token = request.path_params["token"]
+    async with services(request).engine.connect() as conn:
+        change = await email_change.undoable(conn, token, datetime.now(UTC))
+    if change is None:
+        return _link_problem(request)
+    return _button_page(
+        request,
+        "pages/email_undo.html",
+        {"old_email": change.old_email, "new_email": change.new_email, "token": token},
+    )
+
+
+async def undo_email(request: Request) -> Response:
+    """Put the old address back and sign everybody out of the account."""
+    form_data = await verified_form(request)
+    token = str(form_data.get("token", ""))
+    svc = services(request)
+    now = datetime.now(UTC)
+    async with svc.engine.connect() as conn:
+        change = await email_change.undoable(conn, token, now)
+    if change is None:
+        return _link_problem(request)
+    # As when confirming: Stripe first, so that an outage leaves the undo link usable.
+    await svc.gateway.set_email(change.customer_id, change.old_email)
+    async with transaction(svc.engine) as conn:
+        if await email_change.undo(conn, token, now):
+            await auth_sessions.end_for_customer(conn, change.customer_id)
+    return render(request, "pages/email_undone.html", {"old_email": change.old_email})
 
 
 # --- tax IDs ---------------------------------------------------------------------------------

@@ -137,6 +137,24 @@ async def switch_customer(engine: AsyncEngine, session: CustomerSession, custome
     return True
 
 
+async def end_for_customer(
+    conn: AsyncConnection, customer_id: str, *, keep: str | None = None
+) -> int:
+    """End every session that opened `customer_id` (but the one whose cookie value is `keep`):
+    after the account's address changed, sessions signed in under the old one must not go on.
+    Returns how many ended."""
+    rows = (await conn.execute(select(sessions.c.id_hash, sessions.c.accounts))).all()
+    kept = sha256(keep) if keep else None
+    ended = [
+        row.id_hash
+        for row in rows
+        if row.id_hash != kept and customer_id in (a["id"] for a in json.loads(row.accounts))
+    ]
+    if ended:
+        await conn.execute(delete(sessions).where(sessions.c.id_hash.in_(ended)))
+    return len(ended)
+
+
 async def end(engine: AsyncEngine, raw_id: str) -> None:
     async with transaction(engine) as conn:
         await conn.execute(delete(sessions).where(sessions.c.id_hash == sha256(raw_id)))

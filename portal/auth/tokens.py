@@ -171,14 +171,21 @@ async def _redeem(
     if code is not None:
         expected = _code_hash(secret, row.link_hash, code)
         if not hmac.compare_digest(expected, row.code_hash):
+            # Counted and locked in one conditional update: tries sent at the same moment all
+            # read the row before any of them counted, and the database alone orders them.
             failed = (
                 await conn.execute(
                     update(login_tokens)
-                    .where(login_tokens.c.id == token_id)
+                    .where(
+                        login_tokens.c.id == token_id,
+                        login_tokens.c.failed_attempts < MAX_CODE_ATTEMPTS,
+                    )
                     .values(failed_attempts=login_tokens.c.failed_attempts + 1)
                     .returning(login_tokens.c.failed_attempts)
                 )
-            ).scalar_one()
+            ).scalar_one_or_none()
+            if failed is None:  # another try took the last attempt meanwhile
+                return Redemption("locked", attempts_left=0)
             left = _left(failed)
             return Redemption("wrong_code" if left else "locked", attempts_left=left)
     consumed = await conn.execute(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from urllib.parse import urlsplit
@@ -63,8 +64,9 @@ async def sign_in_form(request: Request) -> Response:
 async def request_link(request: Request) -> Response:
     """Send a sign-in e-mail, if the address belongs to a customer.
 
-    Known, unknown and odd-but-plausible addresses get the same answer and do the same work
-    (one Stripe look-up, one token row); only known ones get an e-mail, sent after the response.
+    Known, unknown and odd-but-plausible addresses get the same answer after the same work (one
+    Stripe look-up, one token row), so what an address is shows neither in the page nor in the
+    time it takes; a customer's e-mail is composed, queued and sent after the answer.
     """
     svc = services(request)
     form = await verified_form(request)
@@ -75,13 +77,30 @@ async def request_link(request: Request) -> Response:
         svc.engine, [(SIGN_IN_PER_EMAIL, email.lower()), (SIGN_IN_PER_IP, _client_ip(request))]
     )
     customers = await svc.gateway.find_customers_by_email(email)
-    outbox_id = await queue_sign_in_email(request, email, customers)
+    issued = await _issue(request, email, customers)
     response = RedirectResponse(request.url_for("auth:check_email"), status_code=303)
-    if outbox_id is not None:
-        response.background = BackgroundTask(
-            outbox.send_one, svc.engine, svc.settings.smtp, outbox_id
-        )
+    if customers:
+        response.background = BackgroundTask(_mail_after_answer, request, email, customers, issued)
     return response
+
+
+async def _mail_after_answer(
+    request: Request, email: str, customers: list[Customer], issued: IssuedSignIn
+) -> None:
+    svc = services(request)
+    try:
+        outbox_id = await _queue(request, email, customers, issued)
+    except Exception:  # the answer is out; a new request for an e-mail sends another
+        log.exception("the sign-in e-mail could not be queued")
+        return
+    if outbox_id is not None:
+        await outbox.send_one(svc.engine, svc.settings.smtp, outbox_id)
+
+
+@dataclass(frozen=True)
+class IssuedSignIn:
+    token: tokens.IssuedToken
+    locale: str
 
 
 async def queue_sign_in_email(
@@ -90,26 +109,42 @@ async def queue_sign_in_email(
     """Issue a sign-in link and code for `email` and queue the e-mail (only when the address
     has customers); returns the outbox id to send. The link is bound to this browser; in any
     other one the code from the e-mail completes it."""
+    issued = await _issue(request, email, customers)
+    return await _queue(request, email, customers, issued) if customers else None
+
+
+async def _issue(request: Request, email: str, customers: list[Customer]) -> IssuedSignIn:
     svc = services(request)
-    now = datetime.now(UTC)
     locale = (
         i18n.first_supported([t for c in customers for t in c.preferred_locales])
         or i18n.current_locale()
     )
     async with transaction(svc.engine) as conn:
-        issued = await tokens.issue(
+        token = await tokens.issue(
             conn,
             secret=svc.settings.secret_key,
             email=email,
             customer_ids=tuple(c.id for c in customers),
             browser_id=browser_id(request),
             locale=locale,
-            now=now,
+            now=datetime.now(UTC),
         )
-        if not customers:
-            return None
-        message = _sign_in_message(svc, request, email, customers[0].name, issued, locale)
-        return await outbox.enqueue(conn, key=f"sign-in:{issued.id}", message=message, now=now)
+    return IssuedSignIn(token, locale)
+
+
+async def _queue(
+    request: Request, email: str, customers: list[Customer], issued: IssuedSignIn
+) -> int | None:
+    svc = services(request)
+    message = _sign_in_message(svc, request, email, customers[0].name, issued.token, issued.locale)
+    async with transaction(svc.engine) as conn:
+        return await outbox.enqueue(
+            conn,
+            key=f"sign-in:{issued.token.id}",
+            message=message,
+            now=datetime.now(UTC),
+            expires_at=issued.token.expires_at,
+        )
 
 
 def _sign_in_message(
@@ -346,9 +381,16 @@ async def choose_language(request: Request) -> Response:
     form = await verified_form(request)
     chosen = i18n.first_supported([str(form.get("lang", ""))]) or i18n.DEFAULT
     target = str(form.get("next", "/"))
-    # Only a path on this site: never an open redirect.
+    # Only a path on this site, never an open redirect: browsers read "/\host" as "//host" and
+    # drop tabs and line breaks from URLs, so none of those pass either.
     parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+    if (
+        parts.scheme
+        or parts.netloc
+        or not target.startswith("/")
+        or target[1:2] in ("/", "\\")
+        or any(c in target for c in "\\\t\r\n")
+    ):
         target = "/"
     svc = services(request)
     staff = await staff_session(request)

@@ -9,6 +9,7 @@ delays. A crash between sending and marking sent can at worst send a message twi
 
 from __future__ import annotations
 
+import asyncio
 import email
 import email.policy
 import logging
@@ -16,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from portal.mail.smtp import MailDeliveryFailed, send
@@ -43,9 +44,18 @@ class SendReport:
 
 
 async def enqueue(
-    conn: AsyncConnection, *, key: str, message: EmailMessage, now: datetime
+    conn: AsyncConnection,
+    *,
+    key: str,
+    message: EmailMessage,
+    now: datetime,
+    expires_at: datetime | None = None,
 ) -> int | None:
-    """Store `message` under `key`; returns its id, or None when that key was stored before."""
+    """Store `message` under `key`; returns its id, or None when that key was stored before.
+
+    A message with `expires_at` (a sign-in link's end) is not sent after it: late, it would
+    only carry a dead link.
+    """
     inserted = await insert_once(
         conn,
         mail_outbox,
@@ -55,6 +65,7 @@ async def enqueue(
             "message": message.as_string(),
             "created_at": now,
             "next_attempt_at": now,
+            "expires_at": expires_at,
         },
     )
     if not inserted:
@@ -79,6 +90,7 @@ async def _claim(engine: AsyncEngine, outbox_id: int, now: datetime) -> EmailMes
                 mail_outbox.c.sent_at.is_(None),
                 mail_outbox.c.next_attempt_at <= now,
                 mail_outbox.c.attempts < GIVE_UP_AFTER,
+                or_(mail_outbox.c.expires_at.is_(None), mail_outbox.c.expires_at > now),
             )
             .values(next_attempt_at=now + LEASE, attempts=mail_outbox.c.attempts + 1)
             .returning(mail_outbox.c.message, mail_outbox.c.attempts)
@@ -130,7 +142,12 @@ async def send_due(engine: AsyncEngine, smtp: SmtpSettings, *, limit: int = 100)
             (
                 await conn.execute(
                     select(mail_outbox.c.id)
-                    .where(mail_outbox.c.sent_at.is_(None), mail_outbox.c.next_attempt_at <= now)
+                    .where(
+                        mail_outbox.c.sent_at.is_(None),
+                        mail_outbox.c.next_attempt_at <= now,
+                        mail_outbox.c.attempts < GIVE_UP_AFTER,
+                        or_(mail_outbox.c.expires_at.is_(None), mail_outbox.c.expires_at > now),
+                    )
                     .order_by(mail_outbox.c.id)
                     .limit(limit)
                 )
@@ -145,3 +162,25 @@ async def send_due(engine: AsyncEngine, smtp: SmtpSettings, *, limit: int = 100)
         else:
             failed += 1
     return SendReport(sent, failed)
+
+
+# While a portal runs, what could not be sent is tried again this often: a sign-in e-mail's
+# retries (after 1 and 5 minutes) then come within its link's ten minutes.
+SEND_EVERY = timedelta(seconds=30)
+
+
+async def send_periodically(engine: AsyncEngine, smtp: SmtpSettings) -> None:
+    """Send what is due every SEND_EVERY until cancelled; failures wait for the next round."""
+    while True:
+        await asyncio.sleep(SEND_EVERY.total_seconds())
+        try:
+            await send_due(engine, smtp)
+        except Exception:
+            log.exception("the outbox could not be worked through; trying again shortly")
+
+
+async def purge_expired(conn: AsyncConnection, now: datetime) -> None:
+    """Forget messages that expired unsent: their links are dead and will never go out."""
+    await conn.execute(
+        delete(mail_outbox).where(mail_outbox.c.sent_at.is_(None), mail_outbox.c.expires_at < now)
+    )

@@ -13,6 +13,9 @@ from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
 
+# How long a writer waits for another one on SQLite before "database is locked".
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
 
 def create_engine(database_url: str) -> AsyncEngine:
     """An engine for `database_url` (already normalised by the settings to an async driver)."""
@@ -35,7 +38,7 @@ def _sqlite_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None
     # writer (another request, another process) wait instead of failing with "locked".
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
 

@@ -100,7 +100,15 @@ def test_language_switcher_remembers_the_choice_and_stays_on_the_page(portal: Po
 
 
 @pytest.mark.parametrize(
-    "target", ["https://evil.example/", "//evil.example/", "javascript:alert(1)"]
+    "target",
+    [
+        "https://evil.example/",
+        "//evil.example/",
+        "javascript:alert(1)",
+        "/\\evil.example/",
+        "/\\/evil.example/",
+        "/\t/evil.example/",
+    ],
 )
 def test_language_switcher_is_no_open_redirect(portal: Portal, target: str) -> None:
     browser = portal.browser()

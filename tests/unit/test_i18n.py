@@ -24,7 +24,7 @@ def extracted_messages() -> set[str]:
         method, pattern = (part.strip() for part in section.split(":", 1))
         method_map.append((pattern, method))
         options_map[pattern] = dict(config[section])
-    keywords = {"_": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None}
+    keywords = {"_": None, "gettext": None, "ngettext": (1, 2)}
     found: set[str] = set()
     for folder in ("portal", "templates"):
         for _file, _line, message, _comments, _context in extract_from_dir(

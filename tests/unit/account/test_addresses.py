@@ -282,3 +282,12 @@ def test_all_errors_are_reported_at_once() -> None:
             "phone": "phone",
         },
     )
+
+
+@pytest.mark.parametrize("field", ["name", "line1", "line2", "postal_code", "city", "phone"])
+@pytest.mark.parametrize("hidden", ["\x00", "\u202e", "\u200b"])
+def test_hidden_characters_are_refused_next_to_their_field(field: str, hidden: str) -> None:
+    typed = _with(**{field: f"{getattr(GOOD, field) or '1'}{hidden}x"})
+    cleaned, errors = validate(typed)
+    assert cleaned is None
+    assert errors == {field: "hidden_characters"}
