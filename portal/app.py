@@ -12,10 +12,13 @@ from starlette.middleware import Middleware
 
 from portal import housekeeping
 from portal.assets import Assets
+from portal.clientip import ClientAddressMiddleware
 from portal.cookies import BrowserIdMiddleware, cookie_name
 from portal.errors import HANDLERS, UnexpectedErrorMiddleware
 from portal.i18n import LocaleMiddleware
+from portal.limits import BodyLimitMiddleware
 from portal.logs import RequestLogMiddleware
+from portal.mail import outbox
 from portal.mail.devmailbox import DevMailbox
 from portal.routes import routes
 from portal.security import SecurityMiddleware
@@ -39,6 +42,8 @@ async def open_services(
         api_base=settings.stripe_api_base,
         timeout=settings.stripe_timeout,
         max_network_retries=settings.stripe_max_network_retries,
+        max_concurrent_requests=settings.stripe_max_concurrent_requests,
+        invoice_api_version=settings.stripe_invoice_api_version,
     )
     try:
         yield Services(
@@ -62,23 +67,30 @@ def create_app(settings: Settings, *, mailbox: DevMailbox | None = None) -> Star
         async with open_services(settings, assets=assets, mailbox=mailbox) as svc:
             # Every instance purges; the work is idempotent (see portal.housekeeping).
             purging = asyncio.create_task(housekeeping.run_periodically(svc.engine))
+            # E-mails whose first send failed (SMTP down) go out once it is back, from here.
+            sending = asyncio.create_task(outbox.send_periodically(svc.engine, settings.smtp))
             try:
                 yield {"services": svc}
             finally:
-                purging.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await purging
+                for task in (purging, sending):
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
 
     return Starlette(
         routes=routes(assets=assets, demo=mailbox is not None),
         # Outermost first. The locale comes first so that even a refused Host is answered in
         # the visitor's language; the security headers wrap everything the app answers.
         middleware=[
+            # Before anything reads the client's address (the log line, limits, the audit).
+            Middleware(ClientAddressMiddleware, header=settings.client_ip_header),
             Middleware(RequestLogMiddleware),
             Middleware(LocaleMiddleware, cookie=cookie_name(settings, "lang")),
             Middleware(SecurityMiddleware, settings=settings),
             Middleware(BrowserIdMiddleware, settings=settings),
             Middleware(UnexpectedErrorMiddleware),
+            # Inside the error pages' reach: a body over its limit is refused with a page.
+            Middleware(BodyLimitMiddleware),
             Middleware(StalenessMiddleware),
         ],
         exception_handlers=dict(HANDLERS),

@@ -28,7 +28,7 @@ from portal.services import services
 from portal.staff import audit
 from portal.staff.current import ImpersonationOver
 from portal.staff.sessions import StaffSession
-from portal.stripe_gateway import GatewayError, StripeUnavailable
+from portal.stripe_gateway import GatewayError, StripeRateLimited, StripeUnavailable
 from portal.stripe_gateway import NotFound as StripeNotFound
 from portal.templating import render
 
@@ -85,6 +85,26 @@ async def http_error(request: Request, exc: Exception) -> Response:
             405,
             _("Not possible"),
             _("This address cannot be used this way. Please go back and try again."),
+        )
+    if exc.status_code == 413:
+        return error_page(
+            request,
+            413,
+            _("Too much at once"),
+            _(
+                "What was sent is larger than any form of ours can be, so nothing was done. Please go back and send the form again."
+            ),
+        )
+    if 400 <= exc.status_code < 500:
+        # Starlette's own refusals (a form it cannot parse, too many fields): the client's
+        # mistake, answered as such and not logged as the portal's.
+        return error_page(
+            request,
+            400,
+            _("Not possible"),
+            _(
+                "What was sent could not be read, so nothing was done. Please go back, reload the page and send the form again."
+            ),
         )
     return await server_error(request, exc)
 
@@ -146,6 +166,25 @@ async def rate_limited(request: Request, exc: Exception) -> Response:
     )
 
 
+def _charging(request: Request) -> bool:
+    """Whether the request had begun charging (`portal.billing.paying`): from then on an error
+    page must not say that nothing was charged, since Stripe may have acted on a request whose
+    answer was lost."""
+    return bool(request.scope.get("portal.charging"))
+
+
+def _outcome_unknown(request: Request, ref: str, status: int) -> Response:
+    return error_page(
+        request,
+        status,
+        _("We are checking whether your payment went through"),
+        _(
+            "Your payment was sent to our payment provider, but its answer did not reach us. It will not be charged twice. Please open the payment again in a few minutes to see whether it went through."
+        ),
+        ref=ref,
+    )
+
+
 async def stripe_error(request: Request, exc: Exception) -> Response:
     ref = reference()
     if isinstance(exc, StripeNotFound):
@@ -158,6 +197,21 @@ async def stripe_error(request: Request, exc: Exception) -> Response:
         exc,
         exc_info=not isinstance(exc, StripeUnavailable),
     )
+    if _charging(request):
+        return _outcome_unknown(request, ref, 503)
+    if isinstance(exc, StripeRateLimited):
+        # Still refused after the SDK's retries: Stripe is asking everyone to slow down, which
+        # passes within seconds. Not the portal's fault, so no ERROR and no traceback.
+        return error_page(
+            request,
+            503,
+            _("Very busy right now"),
+            _(
+                "Our payment provider is handling a great many requests at the moment. Nothing was changed or charged. Please try again in a minute."
+            ),
+            ref=ref,
+            headers={"Retry-After": "30"},
+        )
     return error_page(
         request,
         503,
@@ -175,6 +229,8 @@ async def server_error(request: Request, exc: Exception) -> Response:
     log.exception(
         "unexpected error [ref %s] on %s %s", ref, request.method, request.url.path, exc_info=exc
     )
+    if _charging(request):
+        return _outcome_unknown(request, ref, 500)
     return error_page(
         request,
         500,

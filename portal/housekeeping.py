@@ -1,5 +1,6 @@
 """Forgetting what is no longer needed: expired customer and staff sessions, sign-in tokens, old rate-limit
-windows, payments that were shown and never paid, old webhook event ids.
+windows, payments that were shown and never paid, old webhook event ids, e-mails whose links
+expired before they could be sent.
 
 Each instance runs it every hour in the background (`run_periodically`), and `portal purge`
 runs it once; the DELETEs are idempotent, so instances running it at the same time only repeat
@@ -19,9 +20,10 @@ from portal import ratelimit
 from portal.account import email_change
 from portal.auth import sessions, tokens
 from portal.billing import records
+from portal.mail import outbox
 from portal.staff import sessions as staff_sessions
 from portal.storage.database import transaction
-from portal.storage.tables import staff_logins, webhook_events
+from portal.storage.tables import charge_claims, staff_logins, webhook_events
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +35,10 @@ FINISHED_PAYMENTS_KEPT = timedelta(days=90)
 # Stripe retries a delivery for up to three days; ids older than that cannot come again.
 WEBHOOK_IDS_KEPT = timedelta(days=30)
 RATE_WINDOWS_KEPT = timedelta(days=1)
+# A charge's claim on its invoice whose lease ran out a day ago: its charge, if still unsettled,
+# is past Stripe's idempotency keys (`charging.KEYS_LIVE`) and is read from Stripe's records
+# without its claim anyway.
+LAPSED_CLAIMS_KEPT = timedelta(days=1)
 
 
 async def purge(engine: AsyncEngine, now: datetime) -> None:
@@ -50,7 +56,11 @@ async def purge(engine: AsyncEngine, now: datetime) -> None:
             delete(webhook_events).where(webhook_events.c.received_at < now - WEBHOOK_IDS_KEPT)
         )
         await email_change.purge(conn, now - tokens.KEPT_AFTER_EXPIRY)
+        await outbox.purge_expired(conn, now)
         await conn.execute(delete(staff_logins).where(staff_logins.c.expires_at < now))
+        await conn.execute(
+            delete(charge_claims).where(charge_claims.c.lease_until < now - LAPSED_CLAIMS_KEPT)
+        )
 
 
 async def run_periodically(engine: AsyncEngine) -> None:

@@ -20,11 +20,36 @@ def routes(*, assets: Assets, demo: bool) -> list[BaseRoute]:
         Route("/history", billing.history, name="billing:history"),
         Route("/invoices/{invoice_id}", billing.invoice_detail, name="billing:invoice"),
         Route("/invoices/{invoice_id}/pdf", billing.invoice_pdf, name="billing:invoice_pdf"),
+        # Starting a payment writes it: a form (POST). The same address opened with GET
+        # shows the choice with that form and writes nothing.
         Route("/invoices/{invoice_id}/pay", paying.pay_invoice, name="billing:pay"),
+        Route(
+            "/invoices/{invoice_id}/pay",
+            paying.start_invoice_payment,
+            methods=["POST"],
+            name="billing:pay_start",
+        ),
         Route("/i/{token}", billing.invoice_link, name="billing:invoice_link"),
         Route("/pay-overdue/{currency:str}", paying.pay_overdue, name="billing:pay_overdue"),
+        Route(
+            "/pay-overdue/{currency:str}",
+            paying.start_overdue_payment,
+            methods=["POST"],
+            name="billing:pay_overdue_start",
+        ),
         Route("/payments/{payment_id}", paying.payment_page, name="billing:payment"),
         Route("/payments/{payment_id}", paying.pay, methods=["POST"], name="billing:pay_confirm"),
+        Route(
+            "/payments/{payment_id}/check",
+            paying.check,
+            methods=["POST"],
+            name="billing:payment_check",
+        ),
+        Route(
+            "/payments/{payment_id}/checkout/{session_id}",
+            paying.checkout,
+            name="billing:payment_checkout",
+        ),
         Route(
             "/payments/{payment_id}/method-added",
             paying.method_added,
@@ -42,6 +67,11 @@ def routes(*, assets: Assets, demo: bool) -> list[BaseRoute]:
         ),
         Route("/payment-methods", methods.payment_methods, name="billing:methods"),
         Route("/payment-methods/add", methods.add, methods=["POST"], name="billing:method_add"),
+        Route(
+            "/payment-methods/checkout/{session_id}",
+            methods.checkout,
+            name="billing:method_checkout",
+        ),
         Route("/payment-methods/added", methods.added, name="billing:method_added"),
         Route(
             "/payment-methods/default",
@@ -70,6 +100,13 @@ def routes(*, assets: Assets, demo: bool) -> list[BaseRoute]:
             account.confirm_email,
             methods=["POST"],
             name="account:email_confirm_post",
+        ),
+        Route("/account/email/undo/{token}", account.undo_email_page, name="account:email_undo"),
+        Route(
+            "/account/email/undo",
+            account.undo_email,
+            methods=["POST"],
+            name="account:email_undo_post",
         ),
         Route("/account/tax-ids", account.tax_ids_page, name="account:tax_ids"),
         Route("/account/tax-ids", account.add_tax_id, methods=["POST"], name="account:tax_id_add"),

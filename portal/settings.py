@@ -20,6 +20,14 @@ PREFIX = "PORTAL_"
 
 STRIPE_API_BASE = "https://api.stripe.com"
 
+# Invoices are read with the public preview of the API version the SDK pins (2026-10-28.endive):
+# payment plans (`amounts_due`) and scheduled finalization are served only under `.preview`.
+STRIPE_INVOICE_API_VERSION = "2026-10-28.preview"
+
+# Stripe calls one process has under way at most. Stripe allows 25 requests/s in test mode and
+# 100/s live per account, and limits concurrent requests too (https://docs.stripe.com/rate-limits).
+STRIPE_MAX_CONCURRENT_REQUESTS = 20
+
 
 class SettingsError(Exception):
     """One or more settings are missing or malformed; `problems` has a line for each."""
@@ -54,6 +62,8 @@ class Settings:
     stripe_timeout: float = 10.0
     stripe_max_network_retries: int = 2
     stripe_cache_seconds: float = 60.0
+    stripe_max_concurrent_requests: int = STRIPE_MAX_CONCURRENT_REQUESTS
+    stripe_invoice_api_version: str = STRIPE_INVOICE_API_VERSION
     log_format: str = "json"
     company_name: str = "Billing"
     support_email: str | None = None
@@ -70,6 +80,7 @@ class Settings:
     staff_groups: tuple[str, ...] = ()
     staff_groups_claim: str = "groups"
     staff_oidc_scopes: str = "openid email profile"
+    client_ip_header: str | None = None
 
     @property
     def is_https(self) -> bool:
@@ -85,6 +96,13 @@ class Settings:
 
 
 # --- parsers: each takes the raw string and returns the typed value or raises ValueError ---------
+
+
+def _header_name(raw: str) -> str:
+    # RFC 9110's token: what a header's name may be made of.
+    if re.fullmatch(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+", raw) is None:
+        raise ValueError("must be an HTTP header name, e.g. Fly-Client-IP")
+    return raw.lower()
 
 
 def _base_url(raw: str) -> str:
@@ -223,6 +241,14 @@ def _https_url(raw: str) -> str:
     return raw
 
 
+def _api_version(raw: str) -> str:
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}\.[a-z]+", raw):
+        raise ValueError(
+            f"must be a Stripe API version such as {STRIPE_INVOICE_API_VERSION} or 2026-10-28.endive"
+        )
+    return raw
+
+
 def _positive_float(raw: str) -> float:
     value = float(raw)
     if value <= 0:
@@ -248,6 +274,13 @@ def _non_negative_int(raw: str) -> int:
     value = int(raw)
     if value < 0:
         raise ValueError("must be a whole number, 0 or more")
+    return value
+
+
+def _positive_int(raw: str) -> int:
+    value = int(raw)
+    if value < 1:
+        raise ValueError("must be a whole number, 1 or more")
     return value
 
 
@@ -363,6 +396,20 @@ SETTINGS: tuple[Setting, ...] = (
         default="60",
     ),
     Setting(
+        "STRIPE_MAX_CONCURRENT_REQUESTS",
+        "stripe_max_concurrent_requests",
+        _positive_int,
+        "How many Stripe requests one portal process has under way at most; more wait their turn. Stripe allows 25 requests per second in test mode and 100 live, for all instances together; a 429 is retried like a network failure (STRIPE_MAX_NETWORK_RETRIES).",
+        default=str(STRIPE_MAX_CONCURRENT_REQUESTS),
+    ),
+    Setting(
+        "STRIPE_INVOICE_API_VERSION",
+        "stripe_invoice_api_version",
+        _api_version,
+        "Stripe API version the portal reads invoices with (all other requests use the SDK's 2026-10-28.endive). Payment plans (amounts_due) are a public preview that Stripe serves only under a .preview version; with a GA version here invoices come without plans and are paid as a whole.",
+        default=STRIPE_INVOICE_API_VERSION,
+    ),
+    Setting(
         "LOG_FORMAT",
         "log_format",
         _log_format,
@@ -468,6 +515,12 @@ SETTINGS: tuple[Setting, ...] = (
         _text,
         "The ID token claim holding the user's groups or roles (groups, roles, ...).",
         default="groups",
+    ),
+    Setting(
+        "CLIENT_IP_HEADER",
+        "client_ip_header",
+        _header_name,
+        "Where the client's IP address (for rate limits and the audit trail) comes from when a proxy stands in front: the header that proxy sets and overwrites, e.g. Fly-Client-IP on Fly.io; X-Forwarded-For takes its right-most entry (the one the nearest proxy added). Unset: the connection's own address. Set it only behind a proxy that every request passes through, since clients can send any header.",
     ),
 )
 

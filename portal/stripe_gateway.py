@@ -2,7 +2,8 @@
 
 Every Stripe call the portal makes goes through `StripeGateway`, which uses the official SDK's
 `StripeClient` with its async HTTPX client, the configured `api_base`, a timeout and the SDK's own
-network retries. It hands back the portal's typed values (`portal.billing.models`) and turns
+network retries (extended to Stripe's 429s), with at most a configured number of calls under way
+per process (`_StripeHttp`). It hands back the portal's typed values (`portal.billing.models`) and turns
 Stripe's exceptions into the few `GatewayError`s below, each with one meaning the views can act
 on. No other module imports `stripe` (a test checks that).
 
@@ -19,7 +20,7 @@ import dataclasses
 from collections.abc import AsyncIterator, Mapping
 from datetime import UTC, datetime
 from typing import Any, cast
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, urljoin, urlsplit
 
 import httpx
 import stripe
@@ -38,9 +39,13 @@ from portal.billing.models import (
     TaxId,
     WebhookEvent,
 )
+from portal.settings import STRIPE_INVOICE_API_VERSION, STRIPE_MAX_CONCURRENT_REQUESTS
 
 # Stripe's tolerance for webhook timestamps (stripe.Webhook.DEFAULT_TOLERANCE).
 WEBHOOK_TOLERANCE_SECONDS = 300
+
+# Redirects followed from an invoice's `invoice_pdf` to the file (Stripe uses one).
+PDF_REDIRECTS = 5
 
 
 # --- errors ----------------------------------------------------------------------------------
@@ -110,6 +115,10 @@ class StripeMisconfigured(GatewayError):
 
 class WebhookSignatureInvalid(GatewayError):
     """A webhook's body or `Stripe-Signature` header did not verify."""
+
+
+class WebhookMalformed(GatewayError):
+    """A correctly signed webhook whose body is not an event (a leaked secret, a test tool)."""
 
 
 def _translate(exc: stripe.StripeError) -> GatewayError:
@@ -294,6 +303,22 @@ def payment_intent_from_stripe(data: Mapping[str, Any]) -> PaymentIntent:
         currency=data["currency"],
         action_url=redirect.get("url"),
         decline_code=error.get("decline_code") or error.get("code"),
+        payment_method_id=_id(data.get("payment_method")),
+        created=_time(data.get("created")),
+    )
+
+
+def checkout_session_from_stripe(data: Mapping[str, Any]) -> CheckoutSession:
+    intent = data.get("setup_intent")
+    return CheckoutSession(
+        id=data["id"],
+        customer_id=_id(data.get("customer")),
+        mode=data["mode"],
+        status=data.get("status") or "open",
+        payment_method_id=_id(intent.get("payment_method"))
+        if isinstance(intent, Mapping)
+        else None,
+        url=data.get("url"),
     )
 
 
@@ -309,8 +334,95 @@ def tax_id_from_stripe(data: Mapping[str, Any]) -> TaxId:
     )
 
 
+def may_send_to(url: str, api_base: str) -> bool:
+    """Where Stripe may send the portal or a customer on to: a file download's redirect (Stripe
+    chooses its file storage), Checkout (possibly on the account's own domain), 3-D Secure and
+    the bank behind it. Any host over HTTPS; plain HTTP only to the host of a configured
+    non-Stripe API base, for the local sandbox, which serves those on other ports of loopback."""
+    parts = urlsplit(url)
+    if parts.scheme == "https":
+        return bool(parts.hostname)
+    api = urlsplit(api_base)
+    return (
+        api.hostname != "api.stripe.com"
+        and bool(parts.hostname)
+        and (parts.scheme, parts.hostname) == (api.scheme, api.hostname)
+    )
+
+
 def _plain(obj: Any) -> dict[str, Any]:
     return cast(dict[str, Any], obj.to_dict() if hasattr(obj, "to_dict") else dict(obj))
+
+
+class InvoicePdf:
+    """An invoice's PDF on its way from Stripe's file storage: read it once, in chunks."""
+
+    def __init__(self, response: httpx.Response) -> None:
+        self._response = response
+
+    @property
+    def size(self) -> int | None:
+        """The file's length in bytes when the storage said so (and sent it unencoded, so that
+        it is also the length passed on): lets the browser show progress and notice a cut."""
+        length = self._response.headers.get("content-length")
+        encoded = self._response.headers.get("content-encoding", "identity") != "identity"
+        return int(length) if length and length.isdigit() and not encoded else None
+
+    async def chunks(self) -> AsyncIterator[bytes]:
+        try:
+            async for chunk in self._response.aiter_bytes():
+                yield chunk
+        except httpx.HTTPError as exc:
+            # The status line is sent by now: raising aborts the connection, so the browser
+            # reports a failed download instead of saving a truncated PDF; the log says why.
+            raise StripeUnavailable(f"PDF download broke off: {exc}") from exc
+        finally:
+            await self._response.aclose()
+
+    async def aclose(self) -> None:
+        """Give the connection back when the chunks were never read (idempotent)."""
+        await self._response.aclose()
+
+
+# --- the HTTP client under the SDK ------------------------------------------------------------
+
+
+class _StripeHttp(stripe.HTTPXClient):
+    """The SDK's HTTPX client, with two things Stripe's rate limits ask for
+    (https://docs.stripe.com/rate-limits):
+
+    - at most `max_in_flight` requests under way at once; the others wait their turn here
+      rather than be refused by Stripe's concurrency limiter. A retry waits for its backoff
+      without holding a place;
+    - a 429 is retried with the SDK's backoff (0.5 s doubling, with jitter), like a 5xx. The
+      SDK itself retries a 429 only when Stripe adds `Stripe-Should-Retry: true` (lock
+      timeouts), not for `rate_limit`. Repeating is safe: Stripe refused the request before
+      doing anything, and a repeated POST carries the same idempotency key.
+    """
+
+    def __init__(self, *, timeout: float, max_in_flight: int) -> None:
+        super().__init__(timeout=timeout)
+        self._slots = asyncio.Semaphore(max_in_flight)
+
+    async def request_async(
+        self, method: str, url: str, headers: Mapping[str, str], post_data: Any = None
+    ) -> tuple[bytes, int, Mapping[str, str]]:
+        async with self._slots:
+            return await super().request_async(method, url, headers, post_data)
+
+    def _should_retry(
+        self,
+        response: tuple[Any, int, Mapping[str, str] | None] | None,
+        api_connection_error: stripe.APIConnectionError | None,
+        num_retries: int,
+        max_network_retries: int | None,
+    ) -> bool:
+        if response is not None and response[1] == 429 and num_retries < (max_network_retries or 0):
+            headers = response[2] or {}
+            return headers.get("stripe-should-retry") != "false"
+        return bool(
+            super()._should_retry(response, api_connection_error, num_retries, max_network_retries)
+        )
 
 
 # --- the gateway -----------------------------------------------------------------------------
@@ -326,9 +438,14 @@ class StripeGateway:
         api_base: str = "https://api.stripe.com",
         timeout: float = 10.0,
         max_network_retries: int = 2,
+        invoice_api_version: str = STRIPE_INVOICE_API_VERSION,
+        max_concurrent_requests: int = STRIPE_MAX_CONCURRENT_REQUESTS,
     ) -> None:
         self._api_base = api_base.rstrip("/")
-        self._http = stripe.HTTPXClient(timeout=timeout)
+        # Sent with every read of invoices (see `_invoice_reads`); the rest of the requests go
+        # with the version the SDK pins and types, so writes never meet preview behaviour.
+        self._invoice_version = invoice_api_version
+        self._http = _StripeHttp(timeout=timeout, max_in_flight=max_concurrent_requests)
         self._client = stripe.StripeClient(
             api_key,
             # The sandbox (and any Stripe-compatible server) answers for all three hosts.
@@ -355,6 +472,7 @@ class StripeGateway:
         plain = cls.__new__(cls)
         plain._api_base, plain._http = other._api_base, other._http
         plain._client, plain._files = other._client, other._files
+        plain._invoice_version = other._invoice_version
         return plain
 
     def uncached(self) -> StripeGateway:
@@ -364,6 +482,12 @@ class StripeGateway:
 
     async def changed(self, customer_id: str) -> None:
         """The portal learned that this customer's data at Stripe changed (no cache: nothing)."""
+
+    def _invoice_reads(self) -> stripe.RequestOptions:
+        """Per-request options for reading invoices: with the preview API version, without
+        which Stripe leaves out payment plans (`amounts_due`) and `automatically_finalizes_at`
+        (https://docs.stripe.com/sdks/set-version)."""
+        return {"stripe_version": self._invoice_version}
 
     async def _get(self, path: str, **params: Any) -> dict[str, Any]:
         """A read through the SDK's raw request: the same requestor (key, retries, errors),
@@ -395,29 +519,25 @@ class StripeGateway:
         """
         variants = list(dict.fromkeys([email, email.lower()]))
         quoted = email.replace("\\", "\\\\").replace("'", "\\'")
-        async with _stripe_errors():
-            listed, searched = await asyncio.gather(
-                asyncio.gather(
-                    *(
-                        self._client.v1.customers.list_async({"email": v, "limit": 100})
-                        for v in variants
-                    )
-                ),
-                self._search_customers(f"email:'{quoted}'"),
-            )
+        # Raw reads (no StripeObjects): the sign-in answer must take the same time whether or
+        # not the address has customers, and building objects for them would show.
+        listed, searched = await asyncio.gather(
+            asyncio.gather(*(self._get("/v1/customers", email=v, limit=100) for v in variants)),
+            self._search_customers(f"email:'{quoted}'"),
+        )
         found: dict[str, Customer] = {}
-        for item in [*(i for page in listed for i in page.data), *searched]:
+        for item in [*(i for page in listed for i in page["data"]), *searched]:
             customer = customer_from_stripe(_plain(item))
             if (customer.email or "").lower() == email.lower():
                 found.setdefault(customer.id, customer)
         return list(found.values())
 
-    async def _search_customers(self, query: str) -> list[Any]:
+    async def _search_customers(self, query: str) -> list[dict[str, Any]]:
         try:
-            result = await self._client.v1.customers.search_async({"query": query, "limit": 100})
-        except stripe.InvalidRequestError:
+            result = await self._get("/v1/customers/search", query=query, limit=100)
+        except (InvalidRequest, NotFound):
             return []  # search is not available for this account: the lists still answer
-        return list(result.data)
+        return list(result["data"])
 
     async def find_customers(self, text: str) -> list[Customer]:
         """Staff search: by customer id, e-mail address, invoice number or (part of a) name,
@@ -475,7 +595,7 @@ class StripeGateway:
             params["status"] = status
         if starting_after:
             params["starting_after"] = starting_after
-        page = await self._get("/v1/invoices", **params)
+        page = await self._get("/v1/invoices", **params, **self._invoice_reads())
         return Page(
             items=tuple(invoice_from_stripe(item) for item in page["data"]),
             has_more=bool(page.get("has_more")),
@@ -484,17 +604,18 @@ class StripeGateway:
     async def all_open_invoices(self) -> list[Invoice]:
         """Every open invoice of the account, all customers, page by page (for reminders)."""
         found: list[Invoice] = []
-        params: dict[str, Any] = {"status": "open", "limit": 100}
+        params: stripe.params.InvoiceListParams = {"status": "open", "limit": 100}
         async with _stripe_errors():
             while True:
-                page = await self._client.v1.invoices.list_async(cast(Any, params))
+                page = await self._client.v1.invoices.list_async(params, self._invoice_reads())
                 found += [invoice_from_stripe(_plain(item)) for item in page.data]
                 if not page.has_more or not page.data:
                     return found
                 params["starting_after"] = page.data[-1].id
 
     async def get_invoice(self, invoice_id: str) -> Invoice:
-        return invoice_from_stripe(await self._get(f"/v1/invoices/{quote(invoice_id, safe='')}"))
+        path = f"/v1/invoices/{quote(invoice_id, safe='')}"
+        return invoice_from_stripe(await self._get(path, **self._invoice_reads()))
 
     async def get_invoice_with_lines(self, invoice_id: str) -> Invoice:
         """An invoice with every line, even when Stripe sent only the first page of them."""
@@ -505,12 +626,10 @@ class StripeGateway:
         cursor: str | None = None
         async with _stripe_errors():
             while True:
-                params: dict[str, Any] = {"limit": 100}
+                params: stripe.params.InvoiceLineItemListParams = {"limit": 100}
                 if cursor:
                     params["starting_after"] = cursor
-                page = await self._client.v1.invoices.line_items.list_async(
-                    invoice_id, cast(Any, params)
-                )
+                page = await self._client.v1.invoices.line_items.list_async(invoice_id, params)
                 lines.extend(line_from_stripe(_plain(i), invoice.currency) for i in page.data)
                 if not page.has_more or not page.data:
                     break
@@ -529,23 +648,47 @@ class StripeGateway:
         page = await self._get("/v1/invoice_payments", invoice=invoice_id, limit=100)
         return [invoice_payment_from_stripe(item) for item in page["data"]]
 
-    async def fetch_invoice_pdf(self, invoice: Invoice) -> bytes:
-        """Stripe's PDF of a finalized invoice (the caller has checked whose invoice it is)."""
+    async def open_invoice_pdf(self, invoice: Invoice) -> InvoicePdf:
+        """Stripe's PDF of a finalized invoice, opened but not read: the caller streams it to
+        the customer (`InvoicePdf.chunks`), so a large PDF is never held whole in memory.
+
+        `invoice_pdf` (https://pay.stripe.com/invoice/.../pdf) answers with a redirect to the
+        file's storage; up to `PDF_REDIRECTS` of them are followed, each over HTTPS. Everything
+        that can go wrong does so here, before the first byte, where the view can still show
+        its error page. The caller has checked whose invoice it is.
+        """
         if not invoice.invoice_pdf:
             raise NotFound(f"invoice {invoice.id} has no PDF")
         if not self._is_stripe_url(invoice.invoice_pdf):
             # The URL comes from Stripe; refusing any other host keeps the portal from being
             # turned into a fetcher of arbitrary URLs should that ever not hold.
             raise GatewayError(f"unexpected PDF host in {invoice.invoice_pdf!r}")
-        try:
-            response = await self._files.get(invoice.invoice_pdf)
-        except httpx.HTTPError as exc:
-            raise StripeUnavailable(str(exc)) from exc
+        url = invoice.invoice_pdf
+        for _hop in range(PDF_REDIRECTS + 1):
+            response = await self._open_file(url)
+            if not response.is_redirect:
+                break
+            await response.aclose()
+            url = urljoin(url, response.headers.get("location", ""))
+            if not self._may_follow(url):
+                raise StripeUnavailable(f"PDF download redirected to {url!r}")
+        else:
+            raise StripeUnavailable(f"PDF download redirected more than {PDF_REDIRECTS} times")
+        if response.status_code == 200:
+            return InvoicePdf(response)
+        await response.aclose()
         if response.status_code == 404:
             raise NotFound(f"no PDF for invoice {invoice.id}")
-        if response.status_code != 200:
-            raise StripeUnavailable(f"PDF download answered {response.status_code}")
-        return response.content
+        raise StripeUnavailable(f"PDF download answered {response.status_code}")
+
+    async def _open_file(self, url: str) -> httpx.Response:
+        try:
+            return await self._files.send(self._files.build_request("GET", url), stream=True)
+        except httpx.HTTPError as exc:
+            raise StripeUnavailable(str(exc)) from exc
+
+    def _may_follow(self, url: str) -> bool:
+        return may_send_to(url, self._api_base)
 
     def _is_stripe_url(self, url: str) -> bool:
         host = urlsplit(url).hostname or ""
@@ -583,29 +726,30 @@ class StripeGateway:
         cancel_url: str,
         locale: str,
         for_currency: str = "eur",
-    ) -> str:
+    ) -> CheckoutSession:
         """A Checkout Session in setup mode, hosted by Stripe, so card data never touches the
-        portal; returns the URL to send the customer to. SEPA Direct Debit is offered only when
-        the method is for euro payments, the only currency it can pay."""
-        types = ["card", "sepa_debit"] if for_currency == "eur" else ["card"]
+        portal; its `url` is where to send the customer. SEPA Direct Debit is offered only when
+        the method is for euro payments, the only currency it can pay.
+
+        `payment_method_types` is gone from Checkout since 2026-09-30.endive: the account's
+        payment method settings decide, and `allowed_payment_method_types` only narrows them
+        (a type the account has not turned on is not offered even when listed)."""
+        params: stripe.params.checkout.SessionCreateParams = {
+            "mode": "setup",
+            "customer": customer_id,
+            "currency": for_currency,
+            "allowed_payment_method_types": ["card", "sepa_debit"]
+            if for_currency == "eur"
+            else ["card"],
+            "success_url": success_url,
+            "cancel_url": cancel_url,
+            "locale": locale,
+        }
         async with _stripe_errors():
-            session = await self._client.v1.checkout.sessions.create_async(
-                cast(
-                    Any,
-                    {
-                        "mode": "setup",
-                        "customer": customer_id,
-                        "currency": for_currency,
-                        "payment_method_types": types,
-                        "success_url": success_url,
-                        "cancel_url": cancel_url,
-                        "locale": locale,
-                    },
-                )
-            )
+            session = await self._client.v1.checkout.sessions.create_async(params)
         if not session.url:
             raise GatewayError("Checkout returned no URL")
-        return str(session.url)
+        return checkout_session_from_stripe(_plain(session))
 
     async def get_checkout_session(self, session_id: str) -> CheckoutSession:
         async with _stripe_errors():
@@ -614,16 +758,7 @@ class StripeGateway:
                     session_id, {"expand": ["setup_intent"]}
                 )
             )
-        intent = data.get("setup_intent")
-        return CheckoutSession(
-            id=data["id"],
-            customer_id=_id(data.get("customer")),
-            mode=data["mode"],
-            status=data.get("status") or "open",
-            payment_method_id=_id(intent.get("payment_method"))
-            if isinstance(intent, Mapping)
-            else None,
-        )
+        return checkout_session_from_stripe(data)
 
     async def added_payment_method(self, session_id: str, customer_id: str) -> str | None:
         """The payment method a completed setup Checkout Session saved for this customer."""
@@ -652,7 +787,7 @@ class StripeGateway:
     ) -> Customer:
         """Name, address and phone for future invoices (issued ones keep theirs: Stripe froze
         them at finalization). Empty optional fields are cleared with Stripe's empty string."""
-        params: dict[str, Any] = {
+        params: stripe.params.CustomerUpdateParams = {
             "name": name,
             "phone": phone or "",
             "address": {
@@ -665,7 +800,7 @@ class StripeGateway:
             },
         }
         async with _stripe_errors():
-            data = await self._client.v1.customers.update_async(customer_id, cast(Any, params))
+            data = await self._client.v1.customers.update_async(customer_id, params)
         return customer_from_stripe(_plain(data))
 
     async def set_email(self, customer_id: str, email: str) -> None:
@@ -680,10 +815,9 @@ class StripeGateway:
             )
 
     async def add_tax_id(self, customer_id: str, *, type: str, value: str) -> TaxId:
+        params: stripe.params.CustomerTaxIdCreateParams = {"type": type, "value": value}
         async with _stripe_errors():
-            data = await self._client.v1.customers.tax_ids.create_async(
-                customer_id, cast(Any, {"type": type, "value": value})
-            )
+            data = await self._client.v1.customers.tax_ids.create_async(customer_id, params)
         return tax_id_from_stripe(_plain(data))
 
     async def delete_tax_id(self, customer_id: str, tax_id: str) -> None:
@@ -703,7 +837,10 @@ class StripeGateway:
         async with _stripe_errors():
             data = await self._client.v1.invoices.pay_async(
                 invoice_id,
-                {"payment_method": payment_method_id, "off_session": True},
+                # The customer pressed "Pay": on-session, so a bank that wants 3-D Secure
+                # gets it (the error names the invoice's PaymentIntent to confirm) rather
+                # than an off-session exemption being asked for.
+                {"payment_method": payment_method_id, "off_session": False},
                 {"idempotency_key": idempotency_key},
             )
         return invoice_from_stripe(_plain(data))
@@ -731,16 +868,13 @@ class StripeGateway:
             raise ValueError("amount must be positive")
         async with _stripe_errors():
             intent = await self._client.v1.payment_intents.create_async(
-                cast(
-                    Any,
-                    {
-                        "amount": amount,
-                        "currency": currency,
-                        "customer": customer_id,
-                        "payment_method": payment_method_id,
-                        "metadata": {"invoice": invoice_id},
-                    },
-                ),
+                {
+                    "amount": amount,
+                    "currency": currency,
+                    "customer": customer_id,
+                    "payment_method": payment_method_id,
+                    "metadata": {"invoice": invoice_id},
+                },
                 {"idempotency_key": f"{idempotency_key}:create"},
             )
             await self._client.v1.invoices.attach_payment_async(
@@ -750,7 +884,7 @@ class StripeGateway:
             )
             confirmed = await self._client.v1.payment_intents.confirm_async(
                 intent.id,
-                cast(Any, {"payment_method": payment_method_id, "return_url": return_url}),
+                {"payment_method": payment_method_id, "return_url": return_url},
                 {"idempotency_key": f"{idempotency_key}:confirm"},
             )
         return payment_intent_from_stripe(_plain(confirmed))
@@ -764,7 +898,7 @@ class StripeGateway:
         async with _stripe_errors():
             confirmed = await self._client.v1.payment_intents.confirm_async(
                 payment_intent_id,
-                cast(Any, {"return_url": return_url}),
+                {"return_url": return_url},
                 {"idempotency_key": idempotency_key},
             )
         return payment_intent_from_stripe(_plain(confirmed))
@@ -784,17 +918,32 @@ class StripeGateway:
             )
         except (stripe.SignatureVerificationError, ValueError) as exc:
             raise WebhookSignatureInvalid(str(exc)) from exc
-        obj = _plain(event.data.object)
-        object_type = obj.get("object", "")
-        customer = obj.get("id") if object_type == "customer" else _id(obj.get("customer"))
-        if customer is None:  # a detached payment method names its customer only as it was
-            before = _plain(getattr(event.data, "previous_attributes", None) or {})
-            customer = _id(before.get("customer"))
-        return WebhookEvent(
-            id=event.id,
-            type=event.type,
-            object_type=object_type,
-            object_id=obj.get("id"),
-            customer_id=customer,
-            created=cast(datetime, _time(event.created)),
-        )
+        except (AttributeError, TypeError, KeyError) as exc:  # signed, but not an object
+            raise WebhookMalformed(str(exc)) from exc
+        try:
+            return _event_from_stripe(event)
+        except (AttributeError, TypeError, KeyError, ValueError) as exc:
+            raise WebhookMalformed(str(exc)) from exc
+
+
+def _event_from_stripe(event: Any) -> WebhookEvent:
+    """The parts of an event the portal acts on; anything else in its shape is an error."""
+    obj = _plain(event.data.object)
+    object_type = obj.get("object", "")
+    customer = obj.get("id") if object_type == "customer" else _id(obj.get("customer"))
+    if customer is None:  # a detached payment method names its customer only as it was
+        before = _plain(getattr(event.data, "previous_attributes", None) or {})
+        customer = _id(before.get("customer"))
+    if not isinstance(event.id, str) or not isinstance(event.type, str):
+        raise ValueError("an event has a string id and type")
+    created = _time(event.created)
+    if created is None:
+        raise ValueError("an event has a creation time")
+    return WebhookEvent(
+        id=event.id,
+        type=event.type,
+        object_type=object_type,
+        object_id=obj.get("id"),
+        customer_id=customer,
+        created=created,
+    )

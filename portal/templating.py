@@ -80,7 +80,11 @@ def render(
         demo=svc.mailbox is not None,
         lang=i18n.current_locale(),
         csrf_token=csrf_token(request),
-        session=request.scope.get("portal.session"),
+        # A page acting through an invoice link shows nothing of a sign-in in the same
+        # browser (`portal.auth.current.principal_for`): the link's page, not the session's.
+        session=None
+        if request.scope.get("portal.acting_as_link")
+        else request.scope.get("portal.session"),
         impersonation=request.scope.get("portal.impersonation"),
         rendered_at=datetime.now(UTC),
         stale_since=stale_since(),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from starlette.requests import Request
@@ -61,7 +62,10 @@ async def principal_for(request: Request, invoice_id: str | None = None) -> Prin
 
     An invoice link (its cookie, set when the link was opened) acts only for its invoice; on
     that invoice's pages it also wins over a sign-in as another customer, so that a person
-    signed in for one company can still open a link to another company's invoice.
+    signed in for one company can still open a link to another company's invoice (the page is
+    then the link's, with nothing of the session's). A link to an invoice of one of the
+    sign-in's own accounts acts within the session, for that account on the invoice's pages,
+    whichever of the accounts is active.
     """
     if await impersonating(request) is not None:
         return await principal(request)
@@ -74,6 +78,14 @@ async def principal_for(request: Request, invoice_id: str | None = None) -> Prin
         except links.BadLink:
             link = None
     session = await customer_session(request)
+    if (
+        session is not None
+        and link is not None
+        and invoice_id is not None
+        and link.invoice_id == invoice_id
+        and link.customer_id in session.customer_ids
+    ):
+        return replace(await principal(request), customer_id=link.customer_id)
     if session is not None and (
         link is None
         or invoice_id is None
@@ -85,6 +97,7 @@ async def principal_for(request: Request, invoice_id: str | None = None) -> Prin
         raise SignInRequired()
     if link.locale and not request.scope.get("portal.locale_chosen"):
         i18n.set_locale(link.locale)
+    request.scope["portal.acting_as_link"] = True
     return Principal(
         customer_id=link.customer_id,
         customer_ids=(link.customer_id,),

@@ -1,30 +1,43 @@
 """Carrying out a payment's charges against Stripe, once each.
 
-`run` goes through a payment's charges in order. A charge still `pending` goes ahead only while
-its invoice matches what the customer saw (its fingerprint) and only after it has been moved to
-`processing` by a conditional UPDATE; a charge left `processing` or `interrupted` (a stopped
-process, Stripe unreachable mid-way) is repeated with the same idempotency keys, so Stripe
-replays its first answer instead of charging again. The amount is the one planned from Stripe's
-invoice when the page was shown, never one from the form.
+`run` goes through a payment's charges in order. A charge still `pending` first claims its
+invoice (`portal.billing.claims`: at most one charge per invoice in flight, across processes and
+instances), then re-reads the invoice from Stripe, uncached, and goes ahead only while it matches
+what the customer saw (its fingerprint) and the amount is no more than what remains, and only
+after it has been moved to `processing` by a conditional UPDATE. A charge left `processing` or
+`interrupted` (a stopped process, Stripe's answer lost) is repeated with the same idempotency
+keys, so Stripe replays its first answer instead of charging again, but only while it still holds
+its invoice's claim. The amount is the one planned from Stripe's invoice when the payment was
+started, never one from the form.
+
+Stripe keeps idempotency keys for 24 hours; a repeat after that is a new request, which for an
+installment would be a second charge (https://docs.stripe.com/api/idempotent_requests). So a
+charge is repeated only while its keys are younger than `KEYS_LIVE`; an older one is settled
+from Stripe's own records instead (`reconciled`: the invoice's payments and their
+PaymentIntents): what went through is recorded, and what did not is ended (`lapsed`), never
+silently made again under new keys. The customer can start again; the fingerprint check
+guards the amount as for any new payment.
 
 When the bank wants the customer (3-D Secure), the charge waits in `requires_action` and `run`
-returns Stripe's page for it; the customer comes back to `resume_after_authentication`.
+returns Stripe's page for it; the customer comes back to `resume_after_authentication`. A debit
+(SEPA) waits in `submitted` for days; webhooks, the payment's page and the reminders ask Stripe
+what became of it (`decided`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import cast
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from portal.billing import records
-from portal.billing.models import Invoice, PaymentIntent
-from portal.billing.payments import fingerprint
+from portal.billing import claims, records
+from portal.billing.models import InvoicePayment, PaymentIntent
+from portal.billing.payments import still_as_seen
 from portal.billing.records import ChargeRecord, ChargeStatus, Payment
 from portal.permissions import Action, Principal, require
 from portal.services import Services
@@ -35,6 +48,19 @@ log = logging.getLogger(__name__)
 
 # Stripe's error when `invoices.pay` stopped at 3-D Secure; the invoice's PaymentIntent waits.
 REQUIRES_ACTION = "invoice_payment_intent_requires_action"
+# The portal's own code for a debit the customer's bank returned after it had been submitted.
+DEBIT_FAILED = "debit_failed"
+# ... and for a charge not made because a debit on the same invoice is still being collected.
+DEBIT_ON_ITS_WAY = "debit_on_its_way"
+
+# Stripe keeps an idempotency key for at least 24 hours after its first use. An hour's margin
+# covers the portal's clock being off from Stripe's and the time the repeat itself takes.
+KEYS_LIVE = timedelta(hours=23)
+# How far apart the portal's and Stripe's clocks may be when Stripe's timestamps are compared
+# with a charge's `sent_at`.
+CLOCK_SKEW = timedelta(minutes=5)
+# How often a payment waiting for another charge on its invoice looks whether it has settled.
+CLAIM_POLL = 0.2
 
 
 @dataclass(frozen=True)
@@ -56,6 +82,89 @@ def from_intent(intent: PaymentIntent) -> Outcome:
     return Outcome("failed", intent.decline_code or intent.status, payment_intent_id=intent.id)
 
 
+def keys_alive(charge: ChargeRecord, now: datetime) -> bool:
+    """Whether Stripe still knows the charge's idempotency keys, so that repeating its
+    requests replays their first answers. A charge without a recorded first send counts as
+    old: reading Stripe's records is always safe, repeating with forgotten keys is not."""
+    return charge.sent_at is not None and now - charge.sent_at < KEYS_LIVE
+
+
+def by_preference(payments: Iterable[InvoicePayment]) -> list[InvoicePayment]:
+    """An invoice's payments that carry a PaymentIntent: the default one (the one
+    `invoices.pay` confirms) first, then the newest first."""
+    with_intent = [p for p in payments if p.payment_intent_id]
+    return sorted(with_intent, key=lambda p: (not p.is_default, -p.created.timestamp()))
+
+
+async def invoice_intents(
+    gateway: StripeGateway, invoice_id: str
+) -> list[tuple[InvoicePayment, PaymentIntent]]:
+    """The invoice's payments with their PaymentIntents (`by_preference`), read from Stripe."""
+    payments = by_preference(await gateway.uncached().list_invoice_payments(invoice_id))
+    intents = await asyncio.gather(
+        *(gateway.uncached().get_payment_intent(cast(str, p.payment_intent_id)) for p in payments)
+    )
+    return list(zip(payments, intents, strict=True))
+
+
+async def _find_intent(
+    gateway: StripeGateway,
+    invoice_id: str,
+    wanted: Callable[[InvoicePayment, PaymentIntent], bool],
+) -> PaymentIntent | None:
+    found = await invoice_intents(gateway, invoice_id)
+    return next((intent for payment, intent in found if wanted(payment, intent)), None)
+
+
+def reconciled(
+    charge: ChargeRecord,
+    method_id: str,
+    found: Sequence[tuple[InvoicePayment, PaymentIntent]],
+) -> Outcome:
+    """What became of a charge whose idempotency keys Stripe may have forgotten, from the
+    invoice's payments and their PaymentIntents (`invoice_intents`).
+
+    The charge's PaymentIntent is one with the charge's payment method and amount. It went
+    through if Stripe counted it on the invoice since the charge was first sent; a debit may
+    still be on its way (`processing`). An installment's PaymentIntent was created by the
+    charge itself, so it is also no older than the charge; the whole invoice is paid through
+    its default PaymentIntent, which is older. A PaymentIntent still waiting for a 3-D Secure
+    confirmation nobody gave means nothing was charged. Anything else: nothing happened at
+    Stripe, and the charge is ended (`lapsed`), not made again.
+    """
+    # No recorded first send (migration 0007 gave charges under way one): any time counts.
+    since = charge.sent_at - CLOCK_SKEW if charge.sent_at else datetime.min.replace(tzinfo=UTC)
+    for payment, intent in found:
+        if intent.payment_method_id != method_id or intent.amount != charge.amount:
+            continue
+        if intent.status == "succeeded":
+            if (
+                payment.status == "paid"
+                and payment.paid_at is not None
+                and payment.paid_at >= since
+            ):
+                return Outcome("succeeded", payment_intent_id=intent.id)
+            continue
+        if charge.kind != "whole" and (intent.created is None or intent.created < since):
+            continue
+        if intent.status == "processing":
+            return Outcome("submitted", payment_intent_id=intent.id)
+        if intent.status == "requires_action":
+            return Outcome("failed", REQUIRES_ACTION, payment_intent_id=intent.id)
+    return Outcome("lapsed")
+
+
+def decided(charge: ChargeRecord, intent: PaymentIntent) -> Outcome | None:
+    """What the bank decided for a charge waiting for it (`records.AT_THE_BANK`), or None
+    while it has not. A debit that fails after it was submitted was returned by the bank."""
+    outcome = from_intent(intent)
+    if outcome.status in (charge.status, "requires_action"):
+        return None
+    if charge.status == "submitted" and outcome.status == "failed":
+        return Outcome("failed", DEBIT_FAILED, payment_intent_id=intent.id)
+    return outcome
+
+
 async def attempt(
     gateway: StripeGateway,
     payment: Payment,
@@ -71,7 +180,15 @@ async def attempt(
             invoice = await gateway.pay_invoice(
                 charge.invoice_id, payment_method_id=method_id, idempotency_key=key
             )
-            return Outcome("succeeded" if invoice.status == "paid" else "submitted")
+            if invoice.status == "paid":
+                return Outcome("succeeded")
+            # A debit on its way: its PaymentIntent, found among the invoice's payments (the
+            # default one first, which `invoices.pay` confirms), is what webhooks and the
+            # payment's page ask about later. It may be decided already: they will see.
+            debit = await _find_intent(
+                gateway, charge.invoice_id, lambda _, i: i.payment_method_id == method_id
+            )
+            return Outcome("submitted", payment_intent_id=debit.id if debit else None)
         intent = await gateway.pay_part_of_invoice(
             invoice_id=charge.invoice_id,
             customer_id=payment.customer_id,
@@ -82,10 +199,15 @@ async def attempt(
             return_url=return_url,
         )
     except PaymentDeclined as exc:
-        if exc.code != REQUIRES_ACTION or exc.payment_intent_id is None:
+        if exc.code != REQUIRES_ACTION:
             return Outcome("failed", exc.decline_code or exc.code, exc.payment_intent_id)
+        # Stripe's error need not name the PaymentIntent waiting for the bank; the invoice's
+        # payments always do (https://docs.stripe.com/api/invoice-payment).
+        waiting = exc.payment_intent_id or await _waiting_intent(gateway, charge.invoice_id)
+        if waiting is None:
+            return Outcome("failed", exc.code)
         intent = await gateway.authenticate_payment(
-            exc.payment_intent_id, return_url=return_url, idempotency_key=f"{key}:authenticate"
+            waiting, return_url=return_url, idempotency_key=f"{key}:authenticate"
         )
     except InvalidRequest as exc:
         # Stripe refuses the payment itself: the invoice was paid, voided or lowered since
@@ -95,11 +217,12 @@ async def attempt(
     return from_intent(intent)
 
 
-async def read_invoices(gateway: StripeGateway, payment: Payment) -> dict[str, Invoice]:
-    """The invoices of the payment's charges still to be made, read at once."""
-    ids = sorted({c.invoice_id for c in payment.charges if c.status == "pending"})
-    found = await asyncio.gather(*(gateway.get_invoice(i) for i in ids))
-    return dict(zip(ids, found, strict=True))
+async def _waiting_intent(gateway: StripeGateway, invoice_id: str) -> str | None:
+    """The invoice's PaymentIntent that `invoices.pay` left waiting for 3-D Secure."""
+    intent = await _find_intent(
+        gateway, invoice_id, lambda p, i: p.status == "open" and i.status == "requires_action"
+    )
+    return intent.id if intent else None
 
 
 async def run(
@@ -107,7 +230,6 @@ async def run(
     who: Principal,
     payment: Payment,
     method_id: str,
-    invoices: Mapping[str, Invoice],
     *,
     return_url: str,
 ) -> str | None:
@@ -118,22 +240,28 @@ async def run(
     through and chooses again.
     """
     engine = svc.engine
+    lasting = claims.lease(svc.settings.stripe_timeout, svc.settings.stripe_max_network_retries)
     for charge in payment.charges:
         if charge.status in records.UNSETTLED:
-            pass  # repeated with the same keys: Stripe answers as the first time
-        elif charge.status != "pending":
-            continue
-        else:
-            invoice = invoices[charge.invoice_id]
-            require(who, Action.PAY, invoice=invoice)
-            if fingerprint(invoice) != charge.fingerprint:
-                await _record(engine, charge, Outcome("changed"), only_from=("pending",))
+            now = datetime.now(UTC)
+            if not keys_alive(charge, now) or not await _keep(engine, charge, now, lasting):
+                # Stripe may have forgotten the keys, or another payment has charged the
+                # invoice since: Stripe's records say what happened, and nothing is sent again.
+                found = await invoice_intents(svc.gateway, charge.invoice_id)
+                outcome = reconciled(charge, method_id, found)
+                log.info("charge %s reconciled from Stripe: %s", charge.idempotency_key(), outcome)
+                await _record(engine, charge, outcome, only_from=records.UNSETTLED)
+                if outcome.status in ("failed", "lapsed"):
+                    break
                 continue
-            if not await _record(engine, charge, Outcome("processing"), only_from=("pending",)):
-                continue
+            # else repeated with the same keys: Stripe answers as the first time
+        elif charge.status != "pending" or not await _prepare(svc, who, charge, lasting):
+            continue  # settled already, or not to be made now (recorded why)
         try:
             outcome = await attempt(svc.gateway, payment, charge, method_id, return_url=return_url)
         except StripeUnavailable:
+            # The answer is lost, not the charge: Stripe may have made it. The charge keeps its
+            # claim and is repeated with the same keys, or read from Stripe's records.
             await _record(engine, charge, Outcome("interrupted"))
             raise
         await _record(engine, charge, outcome)
@@ -146,6 +274,74 @@ async def run(
     return None
 
 
+async def _prepare(svc: Services, who: Principal, charge: ChargeRecord, lasting: timedelta) -> bool:
+    """Claim the charge's invoice, re-read it from Stripe (uncached) and start the charge
+    (`processing`) if the invoice is still as the customer saw it. False: not to be made (the
+    outcome is recorded: another charge under way, or the invoice changed)."""
+    engine = svc.engine
+    if not await _claim(engine, charge, lasting):
+        await _record(engine, charge, Outcome("busy"), only_from=("pending",))
+        return False
+    if await _debit_on_its_way(engine, charge):
+        # Stripe leaves the invoice's `amount_remaining` as it was until a debit is collected,
+        # days later: charging it again now could make the customer pay twice.
+        await _record(engine, charge, Outcome("busy", DEBIT_ON_ITS_WAY), only_from=("pending",))
+        return False
+    try:
+        # Within the claim, so no other charge on the invoice can land between this read
+        # and the charge: the invoice as it is now, not as a cache or the page had it.
+        invoice = await svc.gateway.uncached().get_invoice(charge.invoice_id)
+        require(who, Action.PAY, invoice=invoice)
+        if not still_as_seen(invoice, charge.fingerprint, charge.amount):
+            await _record(engine, charge, Outcome("changed"), only_from=("pending",))
+            return False
+        # Not pending any more: the same charge under way elsewhere, holding the same claim.
+        return await _start(engine, charge)
+    except BaseException:
+        await _release(engine, charge)
+        raise
+
+
+async def _debit_on_its_way(engine: AsyncEngine, charge: ChargeRecord) -> bool:
+    """Whether another charge's debit on this invoice is still being collected by the bank."""
+    async with engine.connect() as conn:
+        waiting = await records.awaiting_bank(conn, charge.invoice_id)
+    return any(
+        c.status == "submitted"
+        and (c.payment_id, c.position) != (charge.payment_id, charge.position)
+        for c in waiting
+    )
+
+
+async def _claim(engine: AsyncEngine, charge: ChargeRecord, lasting: timedelta) -> bool:
+    """Take the charge's invoice, waiting up to `claims.WAIT` for a charge under way on it."""
+    deadline = datetime.now(UTC) + claims.WAIT
+    while True:
+        now = datetime.now(UTC)
+        async with transaction(engine) as conn:
+            if await claims.take(
+                conn, charge.invoice_id, charge.payment_id, charge.position, now, lasting=lasting
+            ):
+                return True
+        if now >= deadline:
+            return False
+        await asyncio.sleep(CLAIM_POLL)
+
+
+async def _keep(
+    engine: AsyncEngine, charge: ChargeRecord, now: datetime, lasting: timedelta
+) -> bool:
+    async with transaction(engine) as conn:
+        return await claims.keep(
+            conn, charge.invoice_id, charge.payment_id, charge.position, now, lasting=lasting
+        )
+
+
+async def _release(engine: AsyncEngine, charge: ChargeRecord) -> None:
+    async with transaction(engine) as conn:
+        await claims.release(conn, charge.invoice_id, charge.payment_id, charge.position)
+
+
 async def settle_action(
     engine: AsyncEngine, gateway: StripeGateway, charge: ChargeRecord
 ) -> Outcome:
@@ -155,6 +351,15 @@ async def settle_action(
     if outcome.status != "requires_action":
         await _record(engine, charge, outcome, only_from=("requires_action",))
     return outcome
+
+
+async def _start(engine: AsyncEngine, charge: ChargeRecord) -> bool:
+    """Claim a pending charge (`processing`), noting when its keys are first sent."""
+    now = datetime.now(UTC)
+    async with transaction(engine) as conn:
+        return await records.update_charge(
+            conn, charge, "processing", now, only_from=("pending",), sent_at=now
+        )
 
 
 async def _record(
@@ -191,14 +396,57 @@ async def settled_by_bank(
     engine: AsyncEngine, gateway: StripeGateway, invoice_id: str
 ) -> list[tuple[ChargeRecord, Outcome]]:
     """Charges on this invoice that waited for the customer's bank and are now decided at
-    Stripe (the customer confirmed, or failed to, and did not come back to the portal)."""
+    Stripe (the customer confirmed, or failed to, and did not come back to the portal; a
+    debit was collected or returned)."""
     async with engine.connect() as conn:
-        waiting = [c for c in await records.awaiting_bank(conn, invoice_id) if c.payment_intent_id]
+        waiting = await records.awaiting_bank(conn, invoice_id)
+    return await _decided(gateway, waiting)
+
+
+async def _decided(
+    gateway: StripeGateway, charges: Iterable[ChargeRecord]
+) -> list[tuple[ChargeRecord, Outcome]]:
+    waiting = [c for c in charges if c.payment_intent_id]
     intents = await asyncio.gather(
-        *(gateway.get_payment_intent(cast(str, c.payment_intent_id)) for c in waiting)
+        *(gateway.uncached().get_payment_intent(cast(str, c.payment_intent_id)) for c in waiting)
     )
-    decided = [(c, from_intent(intent)) for c, intent in zip(waiting, intents, strict=True)]
-    return [(c, outcome) for c, outcome in decided if outcome.status != "requires_action"]
+    found = [(c, decided(c, intent)) for c, intent in zip(waiting, intents, strict=True)]
+    return [(c, outcome) for c, outcome in found if outcome is not None]
+
+
+async def settle_debits(engine: AsyncEngine, gateway: StripeGateway, payment: Payment) -> bool:
+    """Ask Stripe about the payment's debits still being collected and record those it
+    decided (the payment's page, in case a webhook is late or lost). True if any was.
+    Stripe unreachable or rate-limiting: the page shows the debit as on its way, as it was."""
+    try:
+        settled = await _decided(gateway, (c for c in payment.charges if c.status == "submitted"))
+    except StripeUnavailable as exc:
+        log.info("debits of payment %s not asked about: %r", payment.id, exc)
+        return False
+    async with transaction(engine) as conn:
+        for charge, outcome in settled:
+            await record_settled(conn, charge, outcome, datetime.now(UTC))
+    return bool(settled)
+
+
+async def still_collecting(
+    engine: AsyncEngine, gateway: StripeGateway, invoice_ids: Iterable[str]
+) -> set[str]:
+    """Of these invoices, those with a debit Stripe is still collecting (their reminders
+    wait: the customer has paid, the bank has not answered yet). Debits Stripe has decided
+    meanwhile are recorded on the way."""
+    async with engine.connect() as conn:
+        debits = await records.collecting(conn, invoice_ids)
+    settled = await _decided(gateway, debits)
+    async with transaction(engine) as conn:
+        for charge, outcome in settled:
+            await record_settled(conn, charge, outcome, datetime.now(UTC))
+    done = {(c.payment_id, c.position) for c, _ in settled}
+    return {
+        c.invoice_id
+        for c in debits
+        if c.payment_intent_id and (c.payment_id, c.position) not in done
+    }
 
 
 async def record_settled(
@@ -212,6 +460,6 @@ async def record_settled(
         outcome.status,
         now,
         error_code=outcome.error_code,
-        only_from=("requires_action",),
+        only_from=(charge.status,),
     ):
         await records.stop(conn, charge.payment_id, now)

@@ -17,7 +17,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from portal.billing import charging, mailing, notices
+from portal.billing import charging, mailing, notices, records
 from portal.billing import invoices as rules
 from portal.billing.models import Invoice, WebhookEvent
 from portal.billing.records import ChargeRecord
@@ -40,19 +40,35 @@ Handler = Callable[[Services, WebhookEvent, str], Awaitable[Reaction]]
 
 async def on_invoice(svc: Services, event: WebhookEvent, invoice_id: str) -> Reaction:
     """Paid, failed, waiting for the customer, finalized, voided, written off: a 3-D Secure
-    confirmation the customer finished at their bank without coming back is recorded."""
+    confirmation the customer finished at their bank without coming back is recorded, and so
+    is a debit the bank collected or returned."""
     invoice = await svc.gateway.uncached().get_invoice(invoice_id)
     settled = await charging.settled_by_bank(svc.engine, svc.gateway, invoice.id)
-
-    def record(charge: ChargeRecord, outcome: charging.Outcome) -> Effect:
-        async def effect(conn: AsyncConnection, now: datetime) -> None:
-            await charging.record_settled(conn, charge, outcome, now)
-
-        return effect
-
-    effects = [record(c, o) for c, o in settled]
+    effects = [_record(c, o) for c, o in settled]
     mail = event.type == "invoice.finalized" and await _invoice_ready(svc, invoice, effects)
     return Reaction(invoice.customer_id, effects, mail=mail)
+
+
+def _record(charge: ChargeRecord, outcome: charging.Outcome) -> Effect:
+    async def effect(conn: AsyncConnection, now: datetime) -> None:
+        await charging.record_settled(conn, charge, outcome, now)
+
+    return effect
+
+
+async def on_payment_intent(svc: Services, event: WebhookEvent, intent_id: str) -> Reaction:
+    """Succeeded or failed: a debit (SEPA) collected or returned days after it was submitted,
+    or a 3-D Secure confirmation finished, is recorded on the charge it pays. An installment's
+    PaymentIntent is the portal's own, and Stripe need not say so on the invoice."""
+    intent = await svc.gateway.uncached().get_payment_intent(intent_id)
+    async with svc.engine.connect() as conn:
+        waiting = await records.paid_by(conn, intent.id)
+    effects = [
+        _record(charge, outcome)
+        for charge in waiting
+        if (outcome := charging.decided(charge, intent)) is not None
+    ]
+    return Reaction(event.customer_id, effects)
 
 
 async def _invoice_ready(svc: Services, invoice: Invoice, effects: list[Effect]) -> bool:
@@ -127,6 +143,8 @@ HANDLERS: dict[str, Handler] = {
     "invoice.voided": on_invoice,
     "invoice.marked_uncollectible": on_invoice,
     "invoice_payment.paid": on_invoice_payment,
+    "payment_intent.succeeded": on_payment_intent,
+    "payment_intent.payment_failed": on_payment_intent,
     "payment_method.attached": on_payment_method,
     "payment_method.detached": on_payment_method,
     "customer.updated": on_customer,

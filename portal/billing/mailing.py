@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from email.message import EmailMessage
 
 from portal import i18n
-from portal.billing import links, notices
+from portal.billing import charging, links, notices
 from portal.billing.models import Customer, Invoice
 from portal.billing.notices import Notice
 from portal.mail import messages, outbox
@@ -65,10 +65,18 @@ async def send_reminders(svc: Services, now: datetime | None = None) -> Reminder
 
     Safe to run as often as a scheduler likes, and in several processes at once: each
     reminder has one outbox key, and the outbox sends each message once.
+
+    An invoice with a debit (SEPA) still being collected stays open at Stripe for days,
+    though the customer has paid: its reminders wait until the bank answers, and go on if
+    the debit is returned (each at the latest step reached by then).
     """
     planning_time = now or datetime.now(UTC)
     invoices = await svc.gateway.all_open_invoices()
     planned = [(i, n) for i in invoices for n in notices.reminders(i, planning_time)]
+    waiting = await charging.still_collecting(
+        svc.engine, svc.gateway, {invoice.id for invoice, _ in planned}
+    )
+    planned = [(i, n) for i, n in planned if i.id not in waiting]
     customer_ids = tuple(sorted({invoice.customer_id for invoice, _ in planned}))
     customers = {c.id: c for c in await svc.gateway.get_customers(customer_ids)}
     queued = 0

@@ -6,6 +6,7 @@ written for developers. Codes not listed get the general message.
 
 from __future__ import annotations
 
+from portal.billing.charging import DEBIT_FAILED
 from portal.billing.payments import CannotPay
 from portal.billing.records import ChargeRecord
 from portal.formatting import format_money
@@ -35,6 +36,10 @@ def decline_message(code: str | None) -> str:
         return _(
             "The payment could not be processed just now. Nothing was charged. Please try again in a few minutes."
         )
+    if code == DEBIT_FAILED:
+        return _(
+            "Your bank returned the direct debit, so nothing was collected. Please use another payment method or contact your bank."
+        )
     if code in ("lost_card", "stolen_card", "pickup_card", "restricted_card"):
         return _("The card cannot be used. Please use another payment method.")
     return _(
@@ -63,6 +68,18 @@ def charge_message(charge: ChargeRecord) -> str | None:
         return _(
             "Not charged: this invoice changed after the payment page was shown (another payment may have arrived)."
         )
+    if charge.status == "busy" and charge.error_code == "debit_on_its_way":
+        return _(
+            "Not charged: a direct debit for this invoice is still being collected by your bank. Once it has gone through or been returned, the invoice shows what is still to pay."
+        )
+    if charge.status == "busy":
+        return _(
+            "Not charged: another payment for this invoice was under way at the same moment. Please look at the invoice to see what is still to pay."
+        )
     if charge.status == "skipped":
         return _("Not charged, because the payment before it did not go through.")
+    if charge.status == "lapsed":
+        return _(
+            "Not charged: this payment was interrupted and could not be finished. Please start it again."
+        )
     return None

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from portal import continuing
 from portal.auth.current import principal
 from portal.billing.models import PaymentMethod
 from portal.billing.paying import usable
@@ -17,6 +18,7 @@ from portal.csrf import verified_form
 from portal.i18n import _, current_locale
 from portal.permissions import Action, NotFound, Principal, require
 from portal.services import services
+from portal.stripe_gateway import NotFound as StripeNotFound
 from portal.templating import render
 
 
@@ -106,7 +108,7 @@ async def add(request: Request) -> Response:
     svc = services(request)
     # Return addresses come from PORTAL_BASE_URL, never from the request.
     base = svc.settings.base_url
-    url = await svc.gateway.start_adding_payment_method(
+    session = await svc.gateway.start_adding_payment_method(
         who.customer_id,
         success_url=base
         + request.app.url_path_for("billing:method_added")
@@ -114,7 +116,29 @@ async def add(request: Request) -> Response:
         cancel_url=base + request.app.url_path_for("billing:methods"),
         locale=current_locale(),
     )
-    return RedirectResponse(url, status_code=303)
+    # To Stripe through the portal's own page: a form's answer stays on the site.
+    return RedirectResponse(
+        request.url_for("billing:method_checkout", session_id=session.id), status_code=303
+    )
+
+
+async def checkout(request: Request) -> Response:
+    """On to Stripe's Checkout (from `add`): the address is the Checkout Session's at Stripe,
+    and the session must be this customer's and still open; else back to the methods."""
+    who = await principal(request)
+    require(who, Action.MANAGE_PAYMENT_METHODS)
+    session_id = request.path_params["session_id"]
+    if not session_id.startswith("cs_"):
+        raise NotFound(session_id)
+    try:
+        session = await services(request).gateway.get_checkout_session(session_id)
+    except StripeNotFound as exc:
+        raise NotFound(session_id) from exc
+    if session.customer_id != who.customer_id:
+        raise NotFound(session_id)
+    if session.status != "open" or not session.url:
+        return RedirectResponse(request.url_for("billing:methods"), status_code=303)
+    return continuing.to_stripe(request, session.url, to="stripe")
 
 
 async def added(request: Request) -> Response:

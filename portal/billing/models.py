@@ -140,6 +140,8 @@ class PaymentIntent:
     # Where to send the customer when Stripe needs them (3-D Secure); None otherwise.
     action_url: str | None = None
     decline_code: str | None = None
+    payment_method_id: str | None = None
+    created: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -149,6 +151,7 @@ class CheckoutSession:
     mode: str  # "setup", "payment"
     status: str  # "open", "complete", "expired"
     payment_method_id: str | None  # what a completed setup session saved
+    url: str | None = None  # Stripe's page for it, while it is open
 
 
 @dataclass(frozen=True)

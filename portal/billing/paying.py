@@ -2,32 +2,48 @@
 
 Every payment has one page, `/payments/{id}`: while nothing has been charged it shows what will
 be paid and the methods to pay with; afterwards it shows what became of each charge. Starting a
-payment (an invoice's pay button, "pay all overdue") plans its charges from Stripe's invoices as
-they are now and redirects there. The charging itself is `portal.billing.charging`.
+payment (an invoice's pay button, "pay all overdue": a form, POST) plans its charges from
+Stripe's invoices as they are now and redirects there; the same addresses opened with GET only
+show the choice, with the button, and write nothing. The charging itself is
+`portal.billing.charging`.
+
+Opening a page never moves money: a payment whose work was cut off (Stripe's answer lost, a
+process stopped) is shown as being checked, and only someone who may pay goes on with it, by
+the page's button (POST, `check`); a read-only view (support) sees the state and nothing more.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
 from datetime import UTC, datetime
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from portal import continuing
 from portal.auth.current import principal, principal_for
 from portal.billing import charging, records
 from portal.billing import invoices as rules
 from portal.billing.messages import cannot_pay_message, charge_message
 from portal.billing.models import Invoice, PaymentMethod
-from portal.billing.payments import KINDS, CannotPay, Charge, fingerprint, plan_charge, plan_overdue
+from portal.billing.payments import (
+    KINDS,
+    CannotPay,
+    Charge,
+    PaymentKind,
+    fingerprint,
+    plan_charge,
+    plan_overdue,
+)
 from portal.billing.records import Payment
 from portal.billing.views import own_invoice
 from portal.csrf import verified_form
 from portal.i18n import _, current_locale
-from portal.permissions import Action, NotFound, Principal, require
+from portal.permissions import Action, NotFound, Principal, can, require
 from portal.services import services
 from portal.storage.database import transaction
+from portal.stripe_gateway import NotFound as StripeNotFound
+from portal.stripe_gateway import StripeUnavailable
 from portal.templating import render
 
 NEW_METHOD = "new"
@@ -57,29 +73,84 @@ async def _start(
     return RedirectResponse(request.url_for("billing:payment", payment_id=payment_id), 303)
 
 
+def _kind(value: str) -> PaymentKind:
+    for kind in KINDS:
+        if kind == value:
+            return kind
+    raise NotFound(value)
+
+
 async def pay_invoice(request: Request) -> Response:
-    """An invoice's pay button: the whole remainder, the next or the overdue installments."""
+    """The address of an invoice's pay button opened with GET (an old link, a reload): the
+    choice and its amount with the button that starts the payment; nothing is written."""
     who = await principal_for(request, request.path_params["invoice_id"])
-    kind = request.query_params.get("what", "whole")
-    if kind not in KINDS:
-        raise NotFound(kind)
+    kind = _kind(request.query_params.get("what", "whole"))
     invoice = await own_invoice(request, Action.PAY, who=who)
     try:
         charge = plan_charge(invoice, kind, datetime.now(UTC))
     except CannotPay as exc:
-        return render(
-            request,
-            "pages/cannot_pay.html",
-            {"invoice": invoice, "message": cannot_pay_message(exc)},
-            status=409,
-        )
+        return _cannot_pay(request, invoice, exc)
+    return render(
+        request,
+        "pages/pay_start.html",
+        {"invoice": invoice, "what": kind, "charges": [charge], "invoices": {invoice.id: invoice}},
+    )
+
+
+async def start_invoice_payment(request: Request) -> Response:
+    """An invoice's pay button (POST): the whole remainder, the next or the overdue
+    installments, planned from the invoice as Stripe has it now."""
+    form = await verified_form(request)
+    who = await principal_for(request, request.path_params["invoice_id"])
+    kind = _kind(str(form.get("what", "whole")))
+    invoice = await own_invoice(request, Action.PAY, who=who)
+    try:
+        charge = plan_charge(invoice, kind, datetime.now(UTC))
+    except CannotPay as exc:
+        return _cannot_pay(request, invoice, exc)
     return await _start(request, who, invoice.currency, [charge], [invoice])
 
 
+def _cannot_pay(request: Request, invoice: Invoice, exc: CannotPay) -> Response:
+    return render(
+        request,
+        "pages/cannot_pay.html",
+        {"invoice": invoice, "message": cannot_pay_message(exc)},
+        status=409,
+    )
+
+
 async def pay_overdue(request: Request) -> Response:
-    """ "Pay all overdue" in one currency: every overdue invoice, the longest overdue first."""
+    """ "Pay all overdue" opened with GET: what it would pay, with the button; no writes."""
     who = await principal(request)
     require(who, Action.PAY)
+    currency, charges, unpaid = await _overdue(request, who)
+    if not charges:
+        return render(request, "pages/nothing_overdue.html", {}, status=409)
+    return render(
+        request,
+        "pages/pay_start.html",
+        {
+            "currency": currency,
+            "charges": charges,
+            "invoices": {invoice.id: invoice for invoice in unpaid},
+        },
+    )
+
+
+async def start_overdue_payment(request: Request) -> Response:
+    """ "Pay all overdue" in one currency (POST): every overdue invoice, the longest overdue
+    first."""
+    await verified_form(request)
+    who = await principal(request)
+    require(who, Action.PAY)
+    currency, charges, unpaid = await _overdue(request, who)
+    if not charges:
+        return render(request, "pages/nothing_overdue.html", {}, status=409)
+    return await _start(request, who, currency, charges, unpaid)
+
+
+async def _overdue(request: Request, who: Principal) -> tuple[str, list[Charge], list[Invoice]]:
     currency = request.path_params["currency"]
     gateway = services(request).gateway
     still_open, written_off = await asyncio.gather(
@@ -89,10 +160,7 @@ async def pay_overdue(request: Request) -> Response:
     unpaid = [*still_open.items, *written_off.items]
     for invoice in unpaid:
         require(who, Action.PAY, invoice=invoice)
-    charges = plan_overdue(unpaid, currency, datetime.now(UTC))
-    if not charges:
-        return render(request, "pages/nothing_overdue.html", {}, status=409)
-    return await _start(request, who, currency, charges, unpaid)
+    return currency, plan_overdue(unpaid, currency, datetime.now(UTC)), unpaid
 
 
 async def _payment(request: Request, who: Principal) -> Payment:
@@ -102,13 +170,27 @@ async def _payment(request: Request, who: Principal) -> Payment:
         raise NotFound("payment")
     if who.invoice_id is not None and any(c.invoice_id != who.invoice_id for c in payment.charges):
         raise NotFound("payment")  # an invoice link reaches payments of its invoice only
+    if any(c.status in (*records.UNSETTLED, "requires_action") for c in payment.charges):
+        # Stripe may have made one of its charges (an answer lost, a bank confirmation under
+        # way): whatever goes wrong on this request, its error page must not say otherwise.
+        request.scope["portal.charging"] = True
     return payment
+
+
+async def _principal(request: Request) -> Principal:
+    """Who acts on the payment named in the URL: the signed-in customer or an invoice link's
+    holder, as on the page of the payment's invoice (`principal_for`). So a link to another
+    customer's invoice, opened in a browser signed in as someone else, pays from the link
+    rather than meeting the session's customer, to whom the payment does not belong."""
+    async with services(request).engine.connect() as conn:
+        invoice_ids = await records.invoices_of(conn, request.path_params["payment_id"])
+    return await principal_for(request, invoice_ids[0] if len(invoice_ids) == 1 else None)
 
 
 async def _paying(request: Request) -> tuple[Principal, Payment]:
     """The signed-in customer (or an invoice link's holder), allowed to pay, and their payment
     named in the URL."""
-    who = await principal_for(request)
+    who = await _principal(request)
     require(who, Action.PAY)
     return who, await _payment(request, who)
 
@@ -129,7 +211,6 @@ async def _charge(
     payment: Payment,
     *,
     method_id: str,
-    invoices: Mapping[str, Invoice],
     before: tuple[records.PaymentStatus, ...],
 ) -> Response:
     """Claim the payment (from one of `before`) and make its charges; then its page, or the
@@ -146,24 +227,56 @@ async def _charge(
         )
     if not claimed:  # a double click, a resubmitted form, a reload: the first one is on it
         return _page_of(request, payment)
-    action_url = await charging.run(
-        svc,
-        who,
-        payment,
-        method_id,
-        invoices,
-        return_url=_stripe_returns_to(request, "billing:payment_authenticated", payment),
-    )
-    if action_url is not None:  # off to the bank's confirmation, hosted by Stripe
-        return RedirectResponse(action_url, 303)
+    action_url = await _run(request, who, payment, method_id)
+    if action_url is not None:  # off to the bank's confirmation, by the portal's GET step
+        return RedirectResponse(
+            request.url_for("billing:payment_authenticate", payment_id=payment.id), 303
+        )
     return _page_of(request, payment)
 
 
+async def _run(request: Request, who: Principal, payment: Payment, method_id: str) -> str | None:
+    """`charging.run`, for a page: Stripe unreachable before anything was sent gives the
+    "unavailable" page (nothing was charged, and the payment can be paid again); once a charge
+    was sent, its answer lost, the payment's page says it is being checked, never that nothing
+    happened."""
+    svc = services(request)
+    # Read by the error pages: an unexpected error from here on must not claim that nothing
+    # was charged.
+    request.scope["portal.charging"] = True
+    try:
+        return await charging.run(
+            svc,
+            who,
+            payment,
+            method_id,
+            return_url=_stripe_returns_to(request, "billing:payment_authenticated", payment),
+        )
+    except StripeUnavailable:
+        after = await _payment(request, who)
+        if after.status == "processing" and all(c.status == "pending" for c in after.charges):
+            async with transaction(svc.engine) as conn:  # nothing sent: as before "Pay"
+                await records.claim(
+                    conn, after, before=("processing",), after="pending", now=datetime.now(UTC)
+                )
+            request.scope["portal.charging"] = False
+            raise
+        # A charge's answer was lost, or later charges wait: the payment's page says that it
+        # is being checked, and its button goes on.
+        return None
+
+
 async def payment_page(request: Request) -> Response:
-    who = await principal_for(request)
+    """The payment's page: what will be paid, or what became of it. Reading it changes
+    nothing at Stripe, whoever reads it (support's read-only view too)."""
+    who = await _principal(request)
     payment = await _payment(request, who)
-    if payment.status == "processing" and _stopped(payment):
-        payment = await _resume(request, who, payment)
+    if any(c.status == "submitted" for c in payment.charges):
+        # A debit takes days: the page asks Stripe, in case its webhook is late or lost.
+        svc = services(request)
+        if await charging.settle_debits(svc.engine, svc.gateway, payment):
+            await svc.gateway.changed(who.customer_id)
+            payment = await _payment(request, who)
     return await _show(request, who, payment)
 
 
@@ -212,33 +325,39 @@ async def _show(
             "unpaid_left": any(rules.needs_payment(i) for i in found),
             "method_error": method_error,
             "link_mode": who.invoice_id is not None,
+            "stopped": payment.status == "processing" and stopped(payment, now),
+            "may_pay": can(who, Action.PAY),
         },
         status=status,
     )
 
 
-def _stopped(payment: Payment) -> bool:
-    """Work on the payment was cut off: Stripe was unreachable, or the process stopped."""
+def stopped(payment: Payment, now: datetime) -> bool:
+    """Work on the payment was cut off: Stripe's answer was lost, or the process stopped."""
     if any(c.status == "interrupted" for c in payment.charges):
         return True
-    return datetime.now(UTC) - payment.updated_at > records.STALE_AFTER
+    return now - payment.updated_at > records.STALE_AFTER
 
 
-async def _resume(request: Request, who: Principal, payment: Payment) -> Payment:
+async def check(request: Request) -> Response:
+    """ "Check the payment" (POST): go on with a payment whose work was cut off, finding out
+    from Stripe what became of its charges (their requests repeated with the same keys within
+    Stripe's 24 hours, else read from Stripe's records). Only for someone who may pay."""
+    await verified_form(request)
+    who, payment = await _paying(request)
     svc = services(request)
+    if payment.status != "processing" or not stopped(payment, datetime.now(UTC)):
+        return _page_of(request, payment)
     async with transaction(svc.engine) as conn:
         mine = await records.take_over(conn, payment, datetime.now(UTC))
     if mine and payment.payment_method_id:
-        invoices = await charging.read_invoices(svc.gateway, payment)
-        await charging.run(
-            svc,
-            who,
-            payment,
-            payment.payment_method_id,
-            invoices,
-            return_url=_stripe_returns_to(request, "billing:payment_authenticated", payment),
-        )
-    return await _payment(request, who)
+        action_url = await _run(request, who, payment, payment.payment_method_id)
+        await svc.gateway.changed(who.customer_id)
+        if action_url is not None:
+            return RedirectResponse(
+                request.url_for("billing:payment_authenticate", payment_id=payment.id), 303
+            )
+    return _page_of(request, payment)
 
 
 async def pay(request: Request) -> Response:
@@ -259,7 +378,7 @@ async def pay(request: Request) -> Response:
             )
         if not claimed:
             return _page_of(request, payment)
-        url = await svc.gateway.start_adding_payment_method(
+        session = await svc.gateway.start_adding_payment_method(
             who.customer_id,
             success_url=_stripe_returns_to(request, "billing:payment_method_added", payment)
             + "?session_id={CHECKOUT_SESSION_ID}",
@@ -267,11 +386,14 @@ async def pay(request: Request) -> Response:
             locale=current_locale(),
             for_currency=payment.currency,
         )
-        return RedirectResponse(url, 303)
-    methods, invoices = await asyncio.gather(
-        svc.gateway.list_payment_methods(who.customer_id),
-        charging.read_invoices(svc.gateway, payment),
-    )
+        # To Stripe through the portal's own page: a form's answer stays on the site.
+        return RedirectResponse(
+            request.url_for(
+                "billing:payment_checkout", payment_id=payment.id, session_id=session.id
+            ),
+            303,
+        )
+    methods = await svc.gateway.list_payment_methods(who.customer_id)
     # An invoice link pays with a new method only: it shows nothing of the saved ones.
     if who.invoice_id is not None or not any(
         m.id == choice and usable(m, now, payment.currency) for m in methods
@@ -285,9 +407,29 @@ async def pay(request: Request) -> Response:
         who,
         payment,
         method_id=choice,
-        invoices=invoices,
         before=("pending", "awaiting_method"),
     )
+
+
+async def checkout(request: Request) -> Response:
+    """On to Stripe's Checkout to add the method this payment is waiting for (from `pay`).
+    The address is the Checkout Session's at Stripe, and the session must be this customer's
+    and still open; anything else leads back to the payment's page."""
+    who, payment = await _paying(request)
+    session_id = request.path_params["session_id"]
+    if not session_id.startswith("cs_"):
+        raise NotFound(session_id)
+    if payment.status != "awaiting_method":
+        return _page_of(request, payment)
+    try:
+        session = await services(request).gateway.get_checkout_session(session_id)
+    except StripeNotFound as exc:
+        raise NotFound(session_id) from exc
+    if session.customer_id != who.customer_id:
+        raise NotFound(session_id)
+    if session.status != "open" or not session.url:
+        return _page_of(request, payment)
+    return continuing.to_stripe(request, session.url, to="stripe")
 
 
 async def method_added(request: Request) -> Response:
@@ -298,18 +440,15 @@ async def method_added(request: Request) -> Response:
     session_id = request.query_params.get("session_id", "")
     if not session_id.startswith("cs_"):
         raise NotFound(session_id)
-    method_id, customer, invoices = await asyncio.gather(
+    method_id, customer = await asyncio.gather(
         gateway.added_payment_method(session_id, who.customer_id),
         gateway.get_customer(who.customer_id),
-        charging.read_invoices(gateway, payment),
     )
     if method_id is None:
         raise NotFound(session_id)
     if customer.default_payment_method_id is None:
         await gateway.set_default_payment_method(who.customer_id, method_id)
-    return await _charge(
-        request, who, payment, method_id=method_id, invoices=invoices, before=("awaiting_method",)
-    )
+    return await _charge(request, who, payment, method_id=method_id, before=("awaiting_method",))
 
 
 def _waiting(payment: Payment) -> records.ChargeRecord:
@@ -320,7 +459,9 @@ def _waiting(payment: Payment) -> records.ChargeRecord:
 
 
 async def authenticate(request: Request) -> Response:
-    """The payment page's "confirm with your bank" button: to Stripe's page again."""
+    """On to the bank's confirmation (3-D Secure, hosted by Stripe): where the pay form's
+    answer leads when the bank wants the customer, and the payment page's "confirm with your
+    bank" button."""
     who, payment = await _paying(request)
     svc = services(request)
     try:
@@ -328,8 +469,8 @@ async def authenticate(request: Request) -> Response:
     except NotFound:
         return _page_of(request, payment)
     outcome = await charging.settle_action(svc.engine, svc.gateway, charge)
-    if outcome.action_url:
-        return RedirectResponse(outcome.action_url, 303)
+    if outcome.action_url:  # Stripe's address, read from the PaymentIntent just now
+        return continuing.to_stripe(request, outcome.action_url, to="bank")
     return await _continue(request, who)
 
 
@@ -359,7 +500,4 @@ async def _continue(request: Request, who: Principal) -> Response:
     if any(c.status == "failed" for c in payment.charges):
         await charging.stop(svc.engine, payment)
         return _page_of(request, payment)
-    invoices = await charging.read_invoices(svc.gateway, payment)
-    return await _charge(
-        request, who, payment, method_id=method_id, invoices=invoices, before=("requires_action",)
-    )
+    return await _charge(request, who, payment, method_id=method_id, before=("requires_action",))

@@ -133,6 +133,18 @@ def fingerprint(invoice: Invoice) -> str:
     return f"{invoice.id}:{invoice.status}:{invoice.amount_remaining}:{parts}"
 
 
+def still_as_seen(invoice: Invoice, seen: str, amount: int) -> bool:
+    """Whether a charge of `amount`, planned when the invoice's fingerprint was `seen`, may go
+    ahead on the invoice as Stripe reports it now: nothing has landed on it since, and the
+    charge is no more than what remains (Stripe's `amount_remaining`), so that no sum of
+    charges exceeds what is owed."""
+    return (
+        rules.needs_payment(invoice)
+        and fingerprint(invoice) == seen
+        and 0 < amount <= invoice.amount_remaining
+    )
+
+
 def may_remove_method(method_count: int, has_unpaid_invoices: bool) -> bool:
     """A saved method may go unless it is the last one while invoices are still to be paid:
     Stripe would then have nothing to collect them with (the rule customers know from other

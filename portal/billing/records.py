@@ -1,11 +1,13 @@
 """Payments in the database: what the customer set out to pay, and what became of each charge.
 
-A payment is created when its page is shown, with one charge per invoice (one for an invoice's
-pay button, several for "pay all overdue"). Pressing "Pay" claims it with one conditional UPDATE
+A payment is created when the customer starts it (a POST: an invoice's pay button, "pay all
+overdue"), with one charge per invoice (one for an invoice's pay button, several for "pay all
+overdue"). Pressing "Pay" claims it with one conditional UPDATE
 on its status, so of a double click, two tabs or a resubmitted form exactly one request goes on
 to Stripe; the others show that payment's page. Each charge's Stripe requests use idempotency
 keys derived from the payment's id and the charge's position, so repeating them after an
-interruption replays Stripe's answer instead of charging twice.
+interruption replays Stripe's answer instead of charging twice, for as long as Stripe keeps the
+keys (24 hours from `sent_at`; after that `portal.billing.charging` reads Stripe's records).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from typing import Any, Literal
 from sqlalchemy import Row, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from portal.billing import claims
 from portal.billing.payments import Charge, PaymentKind
 from portal.storage.tables import payment_charges, payments
 
@@ -35,8 +38,18 @@ ChargeStatus = Literal[
     "failed",
     "changed",  # the invoice changed after the page was shown: not charged
     "skipped",  # not tried because an earlier charge of the payment failed
+    # cut off so long ago that Stripe has forgotten its idempotency keys, and Stripe's records
+    # show it did not go through: not repeated (a repeat would be a new charge)
+    "lapsed",
+    # not made: another payment's charge on the same invoice was under way (`claims`)
+    "busy",
 ]
 UNSETTLED: tuple[ChargeStatus, ...] = ("processing", "interrupted")
+# While a charge is in one of these it keeps its invoice's claim (`portal.billing.claims`):
+# its outcome is not known yet, or the customer's bank may still complete it.
+HOLDS_CLAIM: tuple[ChargeStatus, ...] = ("pending", *UNSETTLED, "requires_action")
+# Waiting for the customer's bank: a 3-D Secure confirmation, or a debit being collected.
+AT_THE_BANK: tuple[ChargeStatus, ...] = ("requires_action", "submitted")
 
 # A charge "processing" for longer than this was left behind by a stopped process.
 STALE_AFTER = timedelta(minutes=2)
@@ -54,6 +67,7 @@ class ChargeRecord:
     error_code: str | None
     payment_intent_id: str | None
     updated_at: datetime
+    sent_at: datetime | None = None  # when its requests first went to Stripe
 
     def idempotency_key(self) -> str:
         return f"portal-payment-{self.payment_id}-{self.position}"
@@ -93,6 +107,7 @@ def _charge(row: Row[Any]) -> ChargeRecord:
         row.error_code,
         row.payment_intent_id,
         row.updated_at,
+        row.sent_at,
     )
 
 
@@ -163,6 +178,17 @@ async def get(conn: AsyncConnection, payment_id: str, customer_id: str) -> Payme
     )
 
 
+async def invoices_of(conn: AsyncConnection, payment_id: str) -> list[str]:
+    """The invoices a payment's charges are on, whoever's payment it is: which invoice link
+    may act on its pages (the payment itself is then read for that principal, `get`)."""
+    rows = await conn.execute(
+        select(payment_charges.c.invoice_id)
+        .where(payment_charges.c.payment_id == payment_id)
+        .distinct()
+    )
+    return sorted(row.invoice_id for row in rows)
+
+
 async def claim(
     conn: AsyncConnection,
     payment: Payment,
@@ -215,11 +241,15 @@ async def update_charge(
     error_code: str | None = None,
     payment_intent_id: str | None = None,
     only_from: Iterable[ChargeStatus] | None = None,
+    sent_at: datetime | None = None,
 ) -> bool:
-    """Record a charge's new status; with `only_from`, only if it is still in one of those."""
+    """Record a charge's new status; with `only_from`, only if it is still in one of those.
+    A charge settled for good gives up its invoice's claim in the same transaction."""
     values: dict[str, object] = {"status": status, "error_code": error_code, "updated_at": now}
     if payment_intent_id is not None:
         values["payment_intent_id"] = payment_intent_id
+    if sent_at is not None:
+        values["sent_at"] = sent_at
     query = update(payment_charges).where(
         payment_charges.c.payment_id == charge.payment_id,
         payment_charges.c.position == charge.position,
@@ -227,16 +257,48 @@ async def update_charge(
     if only_from is not None:
         query = query.where(payment_charges.c.status.in_(tuple(only_from)))
     result = await conn.execute(query.values(**values))
-    return bool(result.rowcount == 1)
+    if result.rowcount != 1:
+        return False
+    if status not in HOLDS_CLAIM:
+        await claims.release(conn, charge.invoice_id, charge.payment_id, charge.position)
+    return True
 
 
 async def awaiting_bank(conn: AsyncConnection, invoice_id: str) -> list[ChargeRecord]:
-    """Charges on this invoice waiting for the customer's confirmation with their bank."""
+    """Charges on this invoice waiting for the customer's bank (`AT_THE_BANK`)."""
     rows = (
         await conn.execute(
             select(payment_charges).where(
                 payment_charges.c.invoice_id == invoice_id,
-                payment_charges.c.status == "requires_action",
+                payment_charges.c.status.in_(AT_THE_BANK),
+            )
+        )
+    ).all()
+    return [_charge(r) for r in rows]
+
+
+async def paid_by(conn: AsyncConnection, payment_intent_id: str) -> list[ChargeRecord]:
+    """The charges a PaymentIntent pays that still wait for the customer's bank."""
+    rows = (
+        await conn.execute(
+            select(payment_charges).where(
+                payment_charges.c.payment_intent_id == payment_intent_id,
+                payment_charges.c.status.in_(AT_THE_BANK),
+            )
+        )
+    ).all()
+    return [_charge(r) for r in rows]
+
+
+async def collecting(conn: AsyncConnection, invoice_ids: Iterable[str]) -> list[ChargeRecord]:
+    """Debits still being collected (`submitted`) on any of these invoices."""
+    ids = tuple(invoice_ids)
+    if not ids:
+        return []
+    rows = (
+        await conn.execute(
+            select(payment_charges).where(
+                payment_charges.c.invoice_id.in_(ids), payment_charges.c.status == "submitted"
             )
         )
     ).all()

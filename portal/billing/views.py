@@ -6,8 +6,9 @@ import asyncio
 from datetime import UTC, datetime
 from urllib.parse import quote
 
+from starlette.background import BackgroundTask
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import RedirectResponse, Response, StreamingResponse
 
 from portal.auth.current import principal, principal_for
 from portal.billing import invoices as rules
@@ -165,16 +166,23 @@ def pdf_filename(invoice: Invoice) -> str:
 async def invoice_pdf(request: Request) -> Response:
     who = await principal_for(request, request.path_params["invoice_id"])
     invoice = await own_invoice(request, Action.DOWNLOAD_PDF, who=who)
-    content = await services(request).gateway.fetch_invoice_pdf(invoice)
+    # Opened (redirects followed) before the answer starts, so that Stripe being unreachable
+    # still gets the error page; then passed on chunk by chunk, never held whole.
+    pdf = await services(request).gateway.open_invoice_pdf(invoice)
     name = pdf_filename(invoice)
     ascii_name = name.encode("ascii", "replace").decode().replace("?", "_")
-    return Response(
-        content,
+    headers = {
+        "content-disposition": f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name)}",
+        "cache-control": "private, no-store",
+    }
+    if pdf.size is not None:
+        headers["content-length"] = str(pdf.size)
+    return StreamingResponse(
+        pdf.chunks(),
         media_type="application/pdf",
-        headers={
-            "content-disposition": f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name)}",
-            "cache-control": "private, no-store",
-        },
+        headers=headers,
+        # A download the customer abandons before the first chunk leaves the stream unread.
+        background=BackgroundTask(pdf.aclose),
     )
 
 

@@ -13,6 +13,7 @@ from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from portal import continuing
 from portal.auth.tokens import sha256
 from portal.auth.views import queue_sign_in_email
 from portal.billing import invoices as rules
@@ -29,6 +30,7 @@ from portal.storage.database import transaction
 from portal.storage.tables import staff_logins
 from portal.stripe_gateway import NotFound as StripeNotFound
 from portal.templating import render
+from portal.text import has_hidden_characters, hidden_characters_message
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +56,8 @@ async def home(request: Request) -> Response:
         )
     query = request.query_params.get("q", "").strip()
     found: list[tuple[Customer, list[rules.CurrencyTotal]]] = []
-    if query:
+    query_error = hidden_characters_message() if has_hidden_characters(query) else None
+    if query and query_error is None:
         found = await _search(request, staff, query)
     return render(
         request,
@@ -63,7 +66,8 @@ async def home(request: Request) -> Response:
             "staff": staff,
             "query": query,
             "results": found,
-            "searched": bool(query),
+            "query_error": query_error,
+            "searched": bool(query) and query_error is None,
             "ended": bool(request.query_params.get("ended")),
             "sent": request.query_params.get("sent"),
         },
@@ -97,7 +101,7 @@ async def sign_in(request: Request) -> Response:
 
 
 async def _to_provider(request: Request, *, fresh: bool, then_customer_id: str | None) -> Response:
-    """Off to the identity provider, remembering (bound to this browser) what to check when
+    """Off to the identity provider (through the interstitial page), remembering (bound to this browser) what to check when
     the code comes back."""
     svc = services(request)
     state, nonce, verifier = (secrets.token_urlsafe(32) for _ in range(3))
@@ -122,7 +126,9 @@ async def _to_provider(request: Request, *, fresh: bool, then_customer_id: str |
         code_verifier=verifier,
         fresh=fresh,
     )
-    return RedirectResponse(url, 303)
+    # Answered with the portal's own page rather than a redirect to the provider, which CSP
+    # `form-action 'self'` would block after this form's POST (see `portal.continuing`).
+    return continuing.page(request, url, to="sign_in")
 
 
 def _callback_url(request: Request) -> str:

@@ -42,6 +42,8 @@ mail_outbox = Table(
     Column("next_attempt_at", UTCDateTime(), nullable=False, index=True),
     Column("sent_at", UTCDateTime(), nullable=True),
     Column("last_error", Text, nullable=True),
+    # After this the message is no use (a sign-in link that has expired): not sent any more.
+    Column("expires_at", UTCDateTime(), nullable=True),
 )
 
 # A customer's sign-in: the random session id lives only in the browser's cookie; the row is
@@ -88,7 +90,8 @@ rate_limits = Table(
 )
 
 # One row per payment the customer set out to make: one invoice, or every overdue invoice of one
-# currency. It is created when the pay page is shown and claimed once when "Pay" is pressed
+# currency. It is created when the customer starts it (a pay button's POST) and claimed once
+# when "Pay" is pressed
 # (a conditional UPDATE on `status`), so a double click, a second tab or a resubmitted form
 # goes on to Stripe once.
 payments = Table(
@@ -107,6 +110,8 @@ payments = Table(
 # requests carry idempotency keys derived from (payment id, position), so repeating them after
 # an interruption replays Stripe's answer instead of charging again. `amount` and `fingerprint`
 # are what the customer saw: the charge goes ahead only while the invoice still matches.
+# `sent_at` is when its requests first went to Stripe: Stripe keeps the keys for 24 hours, so an
+# interrupted charge is repeated with them only before that (`portal.billing.charging`).
 payment_charges = Table(
     "payment_charges",
     metadata,
@@ -118,8 +123,23 @@ payment_charges = Table(
     Column("amount", Integer, nullable=False),
     Column("status", String(32), nullable=False),
     Column("error_code", String(64), nullable=True),
-    Column("payment_intent_id", String(255), nullable=True),
+    Column("payment_intent_id", String(255), nullable=True, index=True),
     Column("updated_at", UTCDateTime(), nullable=False),
+    Column("sent_at", UTCDateTime(), nullable=True),
+)
+
+# At most one charge per invoice in flight, across processes and instances: a charge holds its
+# invoice's row from before the invoice is re-read at Stripe until the charge is settled
+# (`portal.billing.claims`). The lease lets another payment go ahead after a process stopped
+# mid-charge; it is longer than a charge's requests can take.
+charge_claims = Table(
+    "charge_claims",
+    metadata,
+    Column("invoice_id", String(255), primary_key=True),
+    Column("payment_id", String(64), nullable=False),
+    Column("position", Integer, nullable=False),
+    Column("claimed_at", UTCDateTime(), nullable=False),
+    Column("lease_until", UTCDateTime(), nullable=False),
 )
 
 # What Stripe told us changed for a customer (webhooks), as a counter per customer: anything
@@ -143,6 +163,11 @@ email_changes = Table(
     Column("created_at", UTCDateTime(), nullable=False),
     Column("expires_at", UTCDateTime(), nullable=False),
     Column("consumed_at", UTCDateTime(), nullable=True),
+    # Once confirmed: the address it replaced, told of the change with a link to undo it.
+    Column("old_email", String(320), nullable=True),
+    Column("undo_hash", String(64), nullable=True, unique=True, index=True),
+    Column("undo_expires_at", UTCDateTime(), nullable=True),
+    Column("undone_at", UTCDateTime(), nullable=True),
 )
 
 # A support person's sign-in (its own cookie, shorter than a customer's). While they view the

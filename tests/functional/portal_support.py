@@ -22,7 +22,7 @@ from sqlalchemy.engine import Engine
 
 from portal.app import create_app
 from portal.mail.devmailbox import DevMailbox, DevMailServer, ReceivedMail
-from portal.settings import Settings, parse_smtp_url
+from portal.settings import STRIPE_INVOICE_API_VERSION, Settings, parse_smtp_url
 from tests.conftest import SANDBOX_KEY, make_settings
 from tests.functional.app_support import migrate_database
 from tests.support.servers import free_port, serve_in_thread
@@ -148,6 +148,13 @@ def code_in(mail: ReceivedMail) -> str:
     return found.group(1)
 
 
+def onward_target(page: httpx.Response) -> str:
+    """Where the portal's interstitial page sends the browser on to."""
+    found = re.search(r'<meta http-equiv="refresh" content="0;url=([^"]+)">', page.text)
+    assert found, page.text
+    return unescape(found.group(1))
+
+
 def text_of(response: httpx.Response) -> str:
     """The visible text, with Babel's no-break spaces as plain ones."""
     text = unescape(re.sub(r"<[^>]+>", " ", response.text))
@@ -182,8 +189,12 @@ def serve_portal(
     # loop, where asyncio.run() (which migrating uses) refuses to run.
     with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
         pool.submit(migrate_database, settings.database_url).result()
+    # Arranging data the way the portal reads it: payment plans exist only under the preview.
     sdk = stripe.StripeClient(
-        api_key, base_addresses={"api": sandbox_url, "files": sandbox_url}, max_network_retries=0
+        api_key,
+        base_addresses={"api": sandbox_url, "files": sandbox_url},
+        max_network_retries=0,
+        stripe_version=STRIPE_INVOICE_API_VERSION,
     )
     db = create_sync_engine(settings.database_url.replace("+aiosqlite", ""))
     mail_server.start()

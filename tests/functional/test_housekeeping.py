@@ -11,6 +11,7 @@ from portal import housekeeping
 from portal.storage import migrate
 from portal.storage.database import create_engine, transaction
 from portal.storage.tables import (
+    charge_claims,
     login_tokens,
     payment_charges,
     payments,
@@ -73,6 +74,16 @@ def charge(name: str, updated_at: datetime) -> dict[str, object]:
     }
 
 
+def claim(invoice_id: str, lease_until: datetime) -> dict[str, object]:
+    return {
+        "invoice_id": invoice_id,
+        "payment_id": "pay",
+        "position": 0,
+        "claimed_at": lease_until - timedelta(minutes=3),
+        "lease_until": lease_until,
+    }
+
+
 async def test_purge_forgets_only_what_has_expired(database_url: str) -> None:
     engine = create_engine(database_url)
     hour, day = timedelta(hours=1), timedelta(days=1)
@@ -110,6 +121,14 @@ async def test_purge_forgets_only_what_has_expired(database_url: str) -> None:
                 [charge(str(p["id"]), NOW) for p in shown],
             )
             await conn.execute(
+                insert(charge_claims),
+                [  # a lease running, one just over (a stopped process), one over for days
+                    claim("in_running", NOW + 3 * timedelta(minutes=1)),
+                    claim("in_lapsed", NOW - hour),
+                    claim("in_forgotten", NOW - 2 * day),
+                ],
+            )
+            await conn.execute(
                 insert(webhook_events),
                 [
                     {"event_id": "evt_new", "type": "t", "received_at": NOW - day},
@@ -123,6 +142,10 @@ async def test_purge_forgets_only_what_has_expired(database_url: str) -> None:
                 "fresh"
             }
             assert (await conn.execute(select(func.count()).select_from(rate_limits))).scalar() == 1
+            assert set((await conn.execute(select(charge_claims.c.invoice_id))).scalars()) == {
+                "in_running",
+                "in_lapsed",
+            }
             assert set((await conn.execute(select(payments.c.id))).scalars()) == {
                 "open",
                 "paid-recently",

@@ -12,6 +12,7 @@ import pytest
 import stripe
 
 from portal import stripe_gateway as gw
+from portal.settings import STRIPE_INVOICE_API_VERSION
 from tests.conftest import SANDBOX_KEY
 
 pytestmark = pytest.mark.anyio
@@ -24,6 +25,7 @@ def sdk(sandbox_url: str) -> stripe.StripeClient:
         SANDBOX_KEY,
         base_addresses={"api": sandbox_url, "files": sandbox_url},
         max_network_retries=0,
+        stripe_version=STRIPE_INVOICE_API_VERSION,  # payment plans are a preview feature
     )
 
 
@@ -96,8 +98,8 @@ async def test_reads_customer_invoices_and_methods(
     assert invoice.lines[0].description == "Abonament — pakiet Pro"
     (method,) = await gateway.list_payment_methods(customer_id)
     assert (method.type, method.brand, method.last4) == ("card", "visa", "4242")
-    pdf = await gateway.fetch_invoice_pdf(invoice)
-    assert pdf.startswith(b"%PDF")
+    pdf = await gateway.open_invoice_pdf(invoice)
+    assert b"".join([chunk async for chunk in pdf.chunks()]).startswith(b"%PDF")
 
 
 async def test_finds_customers_by_email_ignoring_case(

@@ -20,6 +20,7 @@ import pytest
 import stripe
 
 from portal.mail.devmailbox import DevMailbox, DevMailServer
+from portal.settings import STRIPE_INVOICE_API_VERSION
 from tests.conftest import SANDBOX_KEY
 from tests.functional.app_support import migrate_database
 from tests.functional.billing.test_webhooks import SECRET, event, signed
@@ -208,3 +209,73 @@ def test_a_webhook_received_by_one_is_seen_by_the_others_next_page(pair: Pair) -
         )
         assert webhook.json()["received"]
         assert 'value="Umbenannt AG"' in browser.get(f"{pair.b}/account").text
+
+
+def test_one_invoice_paid_on_both_at_once_is_charged_once(pair: Pair, sandbox_url: str) -> None:
+    """Two pages on one invoice, one on each instance, pressed at the same moment with Stripe
+    slow: the claim in the shared database lets one charge through; Stripe's records agree."""
+    email = customer(pair)
+    (found,) = pair.sdk.v1.customers.list({"email": email}).data
+    pm = pair.sdk.v1.payment_methods.attach("pm_card_visa", {"customer": found.id}).id
+    preview = stripe.StripeClient(
+        SANDBOX_KEY, base_addresses={"api": sandbox_url}, stripe_version=STRIPE_INVOICE_API_VERSION
+    )
+    now = int(time.time())
+    invoice = preview.v1.invoices.create(
+        {
+            "customer": found.id,
+            "collection_method": "send_invoice",
+            "currency": "eur",
+            "amounts_due": [  # type: ignore[typeddict-unknown-key]
+                {"amount": 10000, "due_date": now + 5 * 86400},
+                {"amount": 10000, "due_date": now + 35 * 86400},
+            ],
+        }
+    )
+    assert invoice.id
+    preview.v1.invoice_items.create(
+        {"customer": found.id, "invoice": invoice.id, "amount": 20000, "currency": "eur"}
+    )
+    preview.v1.invoices.finalize_invoice(invoice.id)
+    control = httpx.Client(base_url=sandbox_url)
+    with browser_for(pair) as browser:
+        post(browser, f"{pair.a}/sign-in", {"email": email}, pair)
+        browser.get(f"{pair.a}{link_for(pair, email)}")
+        post(browser, f"{pair.a}/sign-in/confirm", {}, pair)
+        pages = [
+            post(
+                browser,
+                f"{url}/invoices/{invoice.id}/pay?what=next_installment",
+                {"what": "next_installment"},
+                pair,
+            )
+            .headers["location"]
+            .removeprefix(pair.base_url)
+            for url in (pair.a, pair.b)
+        ]
+        assert all(p.startswith("/payments/") for p in pages), pages
+        page = browser.get(f"{pair.a}{pages[0]}")
+        csrf = CSRF.search(page.text)
+        assert csrf
+
+        def press(url_and_page: tuple[str, str]) -> httpx.Response:
+            url, path = url_and_page
+            return browser.post(
+                f"{url}{path}",
+                data={"csrf_token": csrf.group(1), "payment_method": pm},
+                headers={"origin": pair.base_url},
+            )
+
+        control.post("/_sandbox/latency", json={"ms": 300}).raise_for_status()
+        try:
+            with concurrent.futures.ThreadPoolExecutor(2) as pool:
+                answers = list(pool.map(press, zip((pair.a, pair.b), pages, strict=True)))
+        finally:
+            control.post("/_sandbox/latency", json={"ms": 0})
+            control.close()
+        assert [a.status_code for a in answers] == [303, 303]
+    intents = pair.sdk.v1.payment_intents.list({"customer": found.id, "limit": 100}).data
+    assert sorted(i.amount for i in intents if i.status == "succeeded") == [10000]
+    paid = pair.sdk.v1.invoice_payments.list({"invoice": invoice.id, "limit": 100}).data
+    assert sum(p.amount_paid or 0 for p in paid if p.status == "paid") == 10000
+    assert preview.v1.invoices.retrieve(invoice.id).amount_remaining == 10000

@@ -44,6 +44,7 @@ NOT_CUSTOMER_CHANGES = {
     "auth:sign_out",
     "stripe:webhook",
     "account:email_confirm_post",  # carries its own proof: the link sent to the new address
+    "account:email_undo_post",  # carries its own proof: the link sent to the old address
     # Staff actions are governed by the staff session (portal.staff), not a customer's rights.
     "staff:sign_in",
     "staff:sign_out",

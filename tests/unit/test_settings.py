@@ -124,3 +124,25 @@ def test_every_setting_is_documented_in_the_readme() -> None:
     readme = README.read_text()
     table = {m.group(1) for m in re.finditer(r"^\| `(PORTAL_[A-Z_]+)` \|", readme, re.MULTILINE)}
     assert table == {s.env for s in SETTINGS}
+
+
+def test_invoices_are_read_with_the_preview_of_the_sdks_version_by_default() -> None:
+    # Payment plans are served only under a `.preview` version of the release the SDK pins.
+    import stripe
+
+    version = load_settings(VALID).stripe_invoice_api_version
+    assert version.endswith(".preview")
+    assert version.split(".")[0] == stripe.api_version.split(".")[0]
+
+
+@pytest.mark.parametrize("version", ["2026-10-28.endive", "2026-11-17.preview"])
+def test_another_api_version_for_invoices_may_be_set(version: str) -> None:
+    settings = load_settings({**VALID, "PORTAL_STRIPE_INVOICE_API_VERSION": version})
+    assert settings.stripe_invoice_api_version == version
+
+
+@pytest.mark.parametrize("version", ["preview", "2026-10-28", "latest", "2026-10-28.preview; x"])
+def test_a_malformed_api_version_is_refused(version: str) -> None:
+    with pytest.raises(SettingsError) as caught:
+        load_settings({**VALID, "PORTAL_STRIPE_INVOICE_API_VERSION": version})
+    assert caught.value.problems[0].startswith("PORTAL_STRIPE_INVOICE_API_VERSION=")

@@ -6,10 +6,11 @@ from __future__ import annotations
 import re
 import time
 import uuid
+from html import escape
 
 import httpx
 
-from tests.functional.portal_support import Browser, Portal
+from tests.functional.portal_support import Browser, Portal, onward_target
 
 DAY = 86400
 
@@ -57,9 +58,20 @@ def charged(portal: Portal, customer: str) -> list[int]:
     return sorted(i.amount for i in intents if i.status == "succeeded")
 
 
+def start_payment(browser: Browser, start: str) -> httpx.Response:
+    """Press a pay button: `start` is the address of the choice (an invoice's pay page with
+    `?what=`, or "pay all overdue"); the form posts it, and the answer redirects to the new
+    payment's page. Opening `start` itself (GET) writes nothing."""
+    path, _, query = start.partition("?")
+    choice = browser.get(start)
+    assert choice.status_code == 200, choice.text
+    what = query.removeprefix("what=") if query.startswith("what=") else None
+    return browser.post(path, {"what": what} if what else {})
+
+
 def pay_page(browser: Browser, start: str) -> httpx.Response:
-    """Start a payment (`start` plans it and redirects) and open its page."""
-    started = browser.get(start)
+    """Start a payment (`start_payment`) and open its page."""
+    started = start_payment(browser, start)
     assert started.status_code == 303, started.text
     page = browser.get(started.headers["location"])
     assert page.status_code == 200, page.text
@@ -90,12 +102,21 @@ def follow(browser: Browser, response: httpx.Response) -> httpx.Response:
     return response
 
 
-def at_stripe(response: httpx.Response, portal: Portal) -> str:
-    """The Stripe page (the sandbox's) a response sends the customer to."""
-    assert response.status_code == 303, response.text
-    location = response.headers["location"]
-    assert location.startswith(portal.settings.stripe_api_base), location
-    return str(location)
+def at_stripe(browser: Browser, response: httpx.Response) -> str:
+    """The Stripe page (the sandbox's) a response sends the customer to.
+
+    A form's answer never leaves the portal (CSP `form-action 'self'`): it redirects to the
+    portal's own page, which names Stripe's page in a link and a `<meta http-equiv=refresh>`.
+    `response` is the form's answer or that page itself."""
+    if response.status_code == 303:
+        location = response.headers["location"]
+        assert location.startswith(browser.portal.url + "/"), location
+        response = browser.get(location.removeprefix(browser.portal.url))
+    assert response.status_code == 200, response.text
+    target = onward_target(response)
+    assert not target.startswith(browser.portal.url), target
+    assert f'href="{escape(target)}"' in response.text  # the same address as a plain link
+    return target
 
 
 def back_from_stripe(browser: Browser, stripe_answer: httpx.Response) -> httpx.Response:

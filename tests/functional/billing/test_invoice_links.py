@@ -21,7 +21,11 @@ from tests.functional.billing.billing_support import (
     at_stripe,
     back_from_stripe,
     charged,
+    customer_with_card,
     follow,
+    open_pay_page,
+    signed_in,
+    start_payment,
 )
 from tests.functional.billing.test_webhooks import deliver, event
 from tests.functional.portal_support import Browser, Portal, serve_portal, text_of
@@ -76,18 +80,69 @@ def test_a_finalized_invoice_sends_one_email_whose_link_opens_and_pays_it(portal
     assert '<html lang="pl">' in page.text
     assert "/payment-methods" not in page.text  # nothing else of the account is offered
     assert f"/sign-in?email={email.replace('@', '%40')}" in page.text
-    start = browser.get(f"/invoices/{invoice}/pay?what=whole")
+    start = start_payment(browser, f"/invoices/{invoice}/pay?what=whole")
     pay_page = browser.get(start.headers["location"])
     assert "pm_" not in pay_page.text  # saved methods are not shown through a link
     action = re.search(r'action="[^"]*(/payments/[A-Za-z0-9_-]+)"', pay_page.text)
     assert action
-    checkout = at_stripe(browser.post(action.group(1), {"payment_method": "new"}), portal)
+    checkout = at_stripe(browser, browser.post(action.group(1), {"payment_method": "new"}))
     answer = httpx.post(checkout, data={"method": "card", "card": "pm_card_visa", "name": "Jan"})
     result = back_from_stripe(browser, answer)
     with i18n.use_locale("pl"):
         assert i18n.gettext("Thank you for your payment") in text_of(result)
     assert portal.sdk.v1.invoices.retrieve(invoice).status == "paid"
     assert charged(portal, customer) == [24600]
+
+
+def test_a_link_to_someone_elses_invoice_pays_from_the_link_in_a_signed_in_browser(
+    portal: Portal,
+) -> None:
+    """Signed in as one customer, the link to another's invoice shows it as an invoice link
+    (nothing of the session's account) and pays it from the link, not into a 404."""
+    mine, _, _ = customer_with_card(portal)
+    _, customer, invoice = finalized(portal)
+    token = links.make(portal.settings.secret_key, invoice, customer, locale="pl")
+    browser = signed_in(portal, mine)
+    page = follow(browser, browser.get(f"/i/{token}"))
+    assert page.status_code == 200
+    assert "/payment-methods" not in page.text  # the link's page, not the session's
+    start = start_payment(browser, f"/invoices/{invoice}/pay?what=whole")
+    pay_page = browser.get(start.headers["location"])
+    assert pay_page.status_code == 200, pay_page.text
+    assert "pm_" not in pay_page.text  # the session's saved methods are not offered
+    action = re.search(r'action="[^"]*(/payments/[A-Za-z0-9_-]+)"', pay_page.text)
+    assert action
+    checkout = at_stripe(browser, browser.post(action.group(1), {"payment_method": "new"}))
+    answer = httpx.post(checkout, data={"method": "card", "card": "pm_card_visa", "name": "Jan"})
+    result = back_from_stripe(browser, answer)
+    assert result.status_code == 200
+    with i18n.use_locale("pl"):
+        assert i18n.gettext("Thank you for your payment") in text_of(result)
+    assert charged(portal, customer) == [24600]
+    assert browser.get("/").status_code == 200  # the session is still its own
+
+
+def test_a_link_to_an_invoice_of_another_of_ones_accounts_opens_and_pays_it(
+    portal: Portal,
+) -> None:
+    """One address, two companies, the first one active: the link to the second's invoice
+    acts for the second within the session, with its saved card."""
+    email, first, _ = customer_with_card(portal)
+    second = portal.customer(email=email, name="Zweite GmbH")
+    pm = portal.sdk.v1.payment_methods.attach("pm_card_visa", {"customer": second}).id
+    invoice = portal.invoice(second, amount=7000).id
+    browser = portal.browser()
+    browser.sign_in(email)
+    browser.get("/accounts")
+    browser.post("/accounts", {"customer": first})
+    token = links.make(portal.settings.secret_key, invoice, second)
+    page = follow(browser, browser.get(f"/i/{token}"))
+    assert page.status_code == 200, page.text
+    action = open_pay_page(browser, invoice, "whole")
+    result = follow(browser, browser.post(action, {"payment_method": pm}))
+    assert result.status_code == 200
+    assert charged(portal, second) == [7000]
+    assert portal.sdk.v1.invoices.retrieve(invoice).status == "paid"
 
 
 def test_the_link_reaches_nothing_else(portal: Portal) -> None:

@@ -154,6 +154,10 @@ def test_pdf_is_streamed_under_a_name_in_the_customers_language(portal: Portal) 
     assert response.status_code == 200
     assert response.headers["content-type"] == "application/pdf"
     assert f'filename="Rechnung-{invoice.number}.pdf"' in response.headers["content-disposition"]
+    # Through Stripe's redirect to its file storage (the sandbox's files origin), passed on.
+    assert int(response.headers.get("content-length", len(response.content))) == len(
+        response.content
+    )
     text = PdfReader(__import__("io").BytesIO(response.content)).pages[0].extract_text()
     assert invoice.number in text
 

@@ -6,12 +6,16 @@ import concurrent.futures
 import re
 import time
 import uuid
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import func, select
 
 from portal import i18n
+from portal.storage.tables import payments
 from tests.functional.billing.billing_support import (
     DAY,
     at_stripe,
@@ -26,7 +30,8 @@ from tests.functional.billing.billing_support import (
     signed_in,
     with_3d_secure_card,
 )
-from tests.functional.portal_support import Portal, text_of
+from tests.functional.billing.stingy_stripe import Stingy, stingy_stripe
+from tests.functional.portal_support import Portal, serve_portal, text_of
 
 
 def test_whole_invoice_with_the_default_card(portal: Portal) -> None:
@@ -185,6 +190,35 @@ def test_pay_all_overdue_pays_each_overdue_invoice_of_the_currency_oldest_first(
     assert sorted(charged(portal, customer)) == [4000, 5000, 10000]
 
 
+def test_opening_a_pay_address_shows_the_choice_and_writes_no_row(portal: Portal) -> None:
+    """Starting a payment writes it, so it is a form (POST with the CSRF token); the pay
+    addresses opened with GET (old links, "try again", a crawler) only show the choice."""
+    email, customer, _ = customer_with_card(portal)
+    invoice = overdue_invoice(portal, customer, 4000, days_late=3)
+    browser = signed_in(portal, email)
+    invoice_page = browser.get(f"/invoices/{invoice}")
+    assert f'<form method="post" action="/invoices/{invoice}/pay">' in invoice_page.text
+    assert f'href="/invoices/{invoice}/pay' not in invoice_page.text
+    with portal.db.connect() as conn:
+        before = conn.execute(select(func.count()).select_from(payments)).scalar_one()
+    for path in (f"/invoices/{invoice}/pay?what=whole", "/pay-overdue/eur"):
+        choice = browser.get(path)
+        assert choice.status_code == 200, path
+        assert "40,00 €" in text_of(choice)
+        assert f'<form method="post" action="{path.partition("?")[0]}">' in choice.text
+        assert 'name="csrf_token"' in choice.text
+    with portal.db.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(payments)).scalar_one() == before
+    # The form without its token starts nothing either.
+    refused = browser.post(f"/invoices/{invoice}/pay", {"what": "whole"}, csrf=False)
+    assert refused.status_code == 403
+    started = browser.post(f"/invoices/{invoice}/pay", {"what": "whole"})
+    assert started.status_code == 303
+    assert started.headers["location"].split("/payments/")[0] in ("", portal.url)
+    with portal.db.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(payments)).scalar_one() == before + 1
+
+
 def test_nothing_overdue_says_so(portal: Portal) -> None:
     email, customer, _ = customer_with_card(portal)
     portal.invoice(customer, amount=7000)
@@ -202,7 +236,7 @@ def test_pay_with_a_new_method_added_through_checkout(portal: Portal) -> None:
     assert 'value="new" checked' in page.text  # nothing saved: a new method is the choice
     action = re.search(r'action="[^"]*(/payments/[A-Za-z0-9_-]+)"', page.text)
     assert action
-    checkout = at_stripe(browser.post(action.group(1), {"payment_method": "new"}), portal)
+    checkout = at_stripe(browser, browser.post(action.group(1), {"payment_method": "new"}))
     answer = httpx.post(checkout, data={"method": "card", "card": "pm_card_visa", "name": "Anna"})
     result = back_from_stripe(browser, answer)
     assert "88,00 €" in text_of(result)
@@ -224,7 +258,7 @@ def test_3d_secure_sends_the_customer_to_the_bank_and_back(portal: Portal, what:
     invoice = plan_invoice(portal, customer, late=False)
     browser = signed_in(portal, email)
     challenge = at_stripe(
-        browser.post(open_pay_page(browser, invoice, what), {"payment_method": secure}), portal
+        browser, browser.post(open_pay_page(browser, invoice, what), {"payment_method": secure})
     )
     assert charged(portal, customer) == []  # nothing before the bank says yes
     result = back_from_stripe(browser, httpx.post(challenge, data={"outcome": "complete"}))
@@ -241,10 +275,10 @@ def test_3d_secure_refused_charges_nothing_and_says_why(portal: Portal) -> None:
     invoice = plan_invoice(portal, customer, late=False)
     browser = signed_in(portal, email)
     challenge = at_stripe(
+        browser,
         browser.post(
             open_pay_page(browser, invoice, "next_installment"), {"payment_method": secure}
         ),
-        portal,
     )
     result = back_from_stripe(browser, httpx.post(challenge, data={"outcome": "fail"}))
     with i18n.use_locale("de"):
@@ -260,17 +294,17 @@ def test_leaving_the_bank_page_unfinished_offers_to_confirm_later(portal: Portal
     invoice = portal.invoice(customer, amount=4500).id
     browser = signed_in(portal, email)
     action = open_pay_page(browser, invoice, "whole")
-    at_stripe(browser.post(action, {"payment_method": secure}), portal)
+    at_stripe(browser, browser.post(action, {"payment_method": secure}))
     page = browser.get(action)  # back in the portal without confirming
     assert f"{action}/authenticate" in page.text
-    challenge = at_stripe(browser.get(f"{action}/authenticate"), portal)
+    challenge = at_stripe(browser, browser.get(f"{action}/authenticate"))
     back_from_stripe(browser, httpx.post(challenge, data={"outcome": "complete"}))
     assert charged(portal, customer) == [4500]
 
 
-def test_a_sepa_debit_is_shown_as_on_its_way_and_refused_for_other_currencies(
-    portal: Portal,
-) -> None:
+def test_a_sepa_debit_is_collected_and_refused_for_other_currencies(portal: Portal) -> None:
+    """The shared sandbox decides debits at once, so the page already has the bank's answer
+    (`test_debits` has a sandbox that takes its time, and the page saying "on its way")."""
     email, customer, _ = customer_with_card(portal)
     sepa = portal.sdk.v1.payment_methods.create(
         {
@@ -289,6 +323,39 @@ def test_a_sepa_debit_is_shown_as_on_its_way_and_refused_for_other_currencies(
         browser, browser.post(open_pay_page(browser, euro, "whole"), {"payment_method": sepa.id})
     )
     with i18n.use_locale("de"):
-        assert i18n.gettext("Your payment is on its way") in text_of(result)
+        assert i18n.gettext("Thank you for your payment") in text_of(result)
     debits = portal.sdk.v1.payment_intents.list({"customer": customer}).data
     assert [d.amount for d in debits if d.payment_method == sepa.id] == [9900]
+
+
+@pytest.fixture(scope="module")
+def stingy(sandbox_url: str) -> Iterator[Stingy]:
+    with stingy_stripe(sandbox_url) as proxy:
+        yield proxy
+
+
+@pytest.fixture(scope="module")
+def portal_behind_stingy_stripe(
+    stingy: Stingy, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Portal]:
+    with serve_portal(Path(tmp_path_factory.mktemp("stingy")), stingy.url) as found:
+        yield found
+
+
+def test_3d_secure_without_the_intent_in_stripes_error_finds_it_among_the_invoices_payments(
+    portal_behind_stingy_stripe: Portal, stingy: Stingy
+) -> None:
+    portal = portal_behind_stingy_stripe
+    email, customer, _ = customer_with_card(portal)
+    secure = with_3d_secure_card(portal, customer)
+    invoice = portal.invoice(customer, amount=6400).id
+    browser = signed_in(portal, email)
+    action = open_pay_page(browser, invoice, "whole")
+    challenge = at_stripe(browser, browser.post(action, {"payment_method": secure}))
+    assert stingy.stripped == [f"/v1/invoices/{invoice}/pay"]  # Stripe's error named none
+    assert charged(portal, customer) == []
+    result = back_from_stripe(browser, httpx.post(challenge, data={"outcome": "complete"}))
+    with i18n.use_locale("de"):
+        assert i18n.gettext("Thank you for your payment") in text_of(result)
+    assert charged(portal, customer) == [6400]
+    assert portal.sdk.v1.invoices.retrieve(invoice).status == "paid"

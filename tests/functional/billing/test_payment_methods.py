@@ -7,7 +7,7 @@ import uuid
 
 import httpx
 
-from tests.functional.billing.billing_support import customer_with_card, signed_in
+from tests.functional.billing.billing_support import at_stripe, customer_with_card, signed_in
 from tests.functional.portal_support import Portal, text_of
 
 
@@ -100,10 +100,7 @@ def test_add_a_card_through_stripes_hosted_page(portal: Portal) -> None:
     customer = portal.customer(email=email)
     browser = signed_in(portal, email)
     browser.get("/payment-methods")
-    leave = browser.post("/payment-methods/add")
-    assert leave.status_code == 303
-    checkout = leave.headers["location"]
-    assert checkout.startswith(portal.settings.stripe_api_base)
+    checkout = at_stripe(browser, browser.post("/payment-methods/add"))
     # The customer fills in Stripe's page (the sandbox's stands in for it) and comes back.
     back = httpx.post(
         checkout, data={"method": "card", "card": "pm_card_mastercard", "name": "Anna Schmidt"}
@@ -123,7 +120,7 @@ def test_a_session_of_another_customer_adds_nothing(portal: Portal) -> None:
     other_email, _other, _pm = customer_with_card(portal)
     other_browser = signed_in(portal, other_email)
     other_browser.get("/payment-methods")
-    checkout = other_browser.post("/payment-methods/add").headers["location"]
+    checkout = at_stripe(other_browser, other_browser.post("/payment-methods/add"))
     returned = httpx.post(checkout, data={"method": "card", "card": "pm_card_visa"}).headers[
         "location"
     ]

@@ -123,6 +123,7 @@ def sample_objects(portal: Portal) -> dict[str, tuple[dict[str, Any], str]]:
     tax_id = portal.sdk.v1.customers.tax_ids.create(
         customer, {"type": "eu_vat", "value": "DE123456789"}
     ).id
+    intent = payments[0].payment.payment_intent
     snapshot = {"id": invoice, "object": "invoice", "customer": customer, "status": "draft"}
     as_invoice = (snapshot, customer)
     return {
@@ -134,6 +135,10 @@ def sample_objects(portal: Portal) -> dict[str, tuple[dict[str, Any], str]]:
         "invoice.marked_uncollectible": as_invoice,
         "invoice_payment.paid": (
             {"id": payments[0].id, "object": "invoice_payment", "invoice": invoice},
+            customer,
+        ),
+        "payment_intent.payment_failed": (
+            {"id": intent, "object": "payment_intent", "customer": customer},
             customer,
         ),
         "payment_method.attached": (
@@ -158,6 +163,7 @@ def sample_objects(portal: Portal) -> dict[str, tuple[dict[str, Any], str]]:
         "invoice.voided",
         "invoice.marked_uncollectible",
         "invoice_payment.paid",
+        "payment_intent.payment_failed",
         "payment_method.attached",
         "customer.updated",
         "customer.tax_id.updated",
@@ -213,7 +219,7 @@ def test_a_bank_confirmation_finished_without_coming_back_is_recorded(portal: Po
     invoice = portal.invoice(customer, amount=6100).id
     browser = signed_in(portal, email)
     action = open_pay_page(browser, invoice, "whole")
-    challenge = at_stripe(browser.post(action, {"payment_method": secure}), portal)
+    challenge = at_stripe(browser, browser.post(action, {"payment_method": secure}))
     # Confirmed at the bank; the customer closes the tab instead of going back to the portal.
     httpx.post(challenge, data={"outcome": "complete"})
     stale = {"id": invoice, "object": "invoice", "customer": customer, "status": "open"}
@@ -231,7 +237,7 @@ def test_a_method_added_at_checkout_becomes_the_default_without_coming_back(
     customer = portal.customer(email=email)
     browser = signed_in(portal, email)
     browser.get("/payment-methods")
-    checkout = at_stripe(browser.post("/payment-methods/add"), portal)
+    checkout = at_stripe(browser, browser.post("/payment-methods/add"))
     httpx.post(checkout, data={"method": "card", "card": "pm_card_visa", "name": "Anna"})
     session_id = re.search(r"/c/pay/(cs_[A-Za-z0-9_]+)", checkout)
     assert session_id

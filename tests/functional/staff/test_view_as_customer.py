@@ -7,14 +7,15 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
 from starlette.routing import Route
 
+from portal import i18n
 from portal.assets import Assets
 from portal.routes import routes
-from portal.storage.tables import staff_sessions
-from tests.functional.billing.billing_support import customer_with_card, signed_in
-from tests.functional.portal_support import Browser
+from portal.storage.tables import charge_claims, payment_charges, payments, staff_sessions
+from tests.functional.billing.billing_support import customer_with_card, signed_in, start_payment
+from tests.functional.portal_support import Browser, text_of
 from tests.functional.staff.staff_support import StaffSetup
 
 BANNER = 'class="staff-banner"'
@@ -38,7 +39,7 @@ def account(staff: StaffSetup) -> dict[str, str]:
         customer, {"type": "eu_vat", "value": "DE136695976"}
     ).id
     own = signed_in(portal, email)  # the customer starts a payment (left unpaid)
-    started = own.get(f"/invoices/{invoice}/pay?what=whole")
+    started = start_payment(own, f"/invoices/{invoice}/pay?what=whole")
     payment = started.headers["location"].rsplit("/", 1)[1]
     return {
         "email": email,
@@ -48,6 +49,7 @@ def account(staff: StaffSetup) -> dict[str, str]:
         "tax_id": tax_id,
         "payment_id": payment,
         "currency": "eur",
+        "session_id": "cs_test_none",
     }
 
 
@@ -59,7 +61,8 @@ def customer_pages() -> list[Route]:
         for r in table
         if "GET" in (r.methods or set())
         and (r.name or "").split(":")[0] in ("billing", "account")
-        and r.name not in ("billing:invoice_link", "account:email_confirm")
+        # Links from e-mails: the token is the proof, not the session.
+        and r.name not in ("billing:invoice_link", "account:email_confirm", "account:email_undo")
     ]
 
 
@@ -87,10 +90,15 @@ def test_every_customer_page_carries_the_banner(staff: StaffSetup, account: dict
 ACTIONS = [
     ("GET", "/invoices/{invoice_id}/pay?what=whole", {}),
     ("GET", "/pay-overdue/eur", {}),
+    ("POST", "/invoices/{invoice_id}/pay", {"what": "whole"}),
+    ("POST", "/pay-overdue/eur", {}),
+    ("POST", "/payments/{payment_id}/check", {}),
     ("POST", "/payments/{payment_id}", {"payment_method": "{pm}"}),
     ("POST", "/payments/{payment_id}", {"payment_method": "new"}),
     ("GET", "/payments/{payment_id}/method-added?session_id=cs_test", {}),
     ("GET", "/payments/{payment_id}/authenticate", {}),
+    ("GET", "/payments/{payment_id}/checkout/{session_id}", {}),
+    ("GET", "/payment-methods/checkout/{session_id}", {}),
     ("POST", "/payment-methods/add", {}),
     ("POST", "/payment-methods/default", {"payment_method": "{pm}"}),
     ("POST", "/payment-methods/remove", {"payment_method": "{pm}"}),
@@ -123,6 +131,63 @@ def test_every_change_is_refused_and_recorded(
     assert refused, url
     assert refused[0][1] == account["customer"]
     assert refused[0][3] == "anna@example.com"
+
+
+def test_a_read_only_view_of_an_interrupted_payment_charges_nothing(staff: StaffSetup) -> None:
+    """A GET never moves money: the support person sees that the payment is being checked,
+    with no button to go on, Stripe's records stay as they were, and the audit has the view."""
+    portal = staff.portal
+    email, customer, pm = customer_with_card(portal)
+    invoice = portal.invoice(customer, amount=5000).id
+    own = signed_in(portal, email)
+    started = start_payment(own, f"/invoices/{invoice}/pay?what=whole")
+    payment_id = started.headers["location"].rsplit("/", 1)[1]
+    # As if the customer had pressed "Pay" and the process had stopped before Stripe was
+    # asked: the charge is interrupted, its claim held; repeating it would charge now.
+    now = datetime.now(UTC)
+    with portal.db.begin() as conn:
+        conn.execute(
+            update(payments)
+            .where(payments.c.id == payment_id)
+            .values(status="processing", payment_method_id=pm, updated_at=now)
+        )
+        conn.execute(
+            update(payment_charges)
+            .where(payment_charges.c.payment_id == payment_id)
+            .values(status="interrupted", sent_at=now, updated_at=now)
+        )
+        conn.execute(
+            charge_claims.insert().values(
+                invoice_id=invoice,
+                payment_id=payment_id,
+                position=0,
+                claimed_at=now,
+                lease_until=now + timedelta(minutes=5),
+            )
+        )
+    intents = portal.sdk.v1.payment_intents.list({"customer": customer}).data
+    browser = viewing_as(staff, customer)
+    before = len(staff.audit("view"))
+    page = browser.get(f"/payments/{payment_id}")
+    assert page.status_code == 200
+    with i18n.use_locale("en"):
+        assert i18n.gettext("We are checking whether your payment went through") in text_of(page)
+    assert f"/payments/{payment_id}/check" not in page.text  # only the customer may go on
+    assert browser.post(f"/payments/{payment_id}/check").status_code == 403
+    assert portal.sdk.v1.payment_intents.list({"customer": customer}).data == intents
+    assert portal.sdk.v1.invoices.retrieve(invoice).amount_paid == 0
+    with portal.db.connect() as conn:
+        status = conn.execute(
+            select(payment_charges.c.status).where(payment_charges.c.payment_id == payment_id)
+        ).scalar_one()
+    assert status == "interrupted"
+    assert [row[1] for row in staff.audit("view")[before:]] == [customer]
+    # The customer's own page offers to go on; pressing it charges once.
+    mine = own.get(f"/payments/{payment_id}")
+    assert f"/payments/{payment_id}/check" in mine.text
+    assert own.post(f"/payments/{payment_id}/check").status_code == 303
+    paid = portal.sdk.v1.payment_intents.list({"customer": customer}).data
+    assert [i.amount for i in paid if i.status == "succeeded"] == [5000]
 
 
 def test_staff_may_copy_the_invoice_link_and_download_the_pdf(

@@ -163,3 +163,48 @@ async def test_payment_attempts_become_one_charge_payments(database_url: str) ->
         )
     finally:
         await engine.dispose()
+
+
+async def test_charges_under_way_count_from_their_payments_creation(database_url: str) -> None:
+    """0007 records when a charge's requests were first sent; charges under way before it get
+    their payment's creation time, earlier than their first request (so never younger than
+    they are, for the 24 hours Stripe keeps idempotency keys), and pending ones none."""
+    engine = create_engine(database_url)
+    created = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
+    try:
+        await migrate.upgrade(engine, "0006")
+        async with transaction(engine) as conn:
+            await conn.execute(
+                payments.insert().values(
+                    id="pay_1",
+                    customer_id="cus_1",
+                    currency="eur",
+                    status="processing",
+                    created_at=created,
+                    updated_at=created + timedelta(hours=1),
+                )
+            )
+            for position, status in enumerate(("interrupted", "pending")):
+                await conn.execute(
+                    payment_charges.insert().values(
+                        payment_id="pay_1",
+                        position=position,
+                        invoice_id="in_1",
+                        kind="whole",
+                        fingerprint="fp",
+                        amount=1200,
+                        status=status,
+                        updated_at=created + timedelta(hours=1),
+                    )
+                )
+        await migrate.upgrade(engine)
+        async with engine.connect() as conn:
+            rows = (
+                await conn.execute(select(payment_charges).order_by(payment_charges.c.position))
+            ).all()
+        assert [(r.status, r.sent_at) for r in rows] == [
+            ("interrupted", created),
+            ("pending", None),
+        ]
+    finally:
+        await engine.dispose()

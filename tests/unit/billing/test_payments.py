@@ -6,7 +6,14 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from portal.billing.models import Installment, Invoice
-from portal.billing.payments import CannotPay, choices, fingerprint, plan_charge, plan_overdue
+from portal.billing.payments import (
+    CannotPay,
+    choices,
+    fingerprint,
+    plan_charge,
+    plan_overdue,
+    still_as_seen,
+)
 
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 DAY = timedelta(days=1)
@@ -149,3 +156,27 @@ def test_fingerprint_changes_when_a_payment_lands() -> None:
     )
     assert fingerprint(before) != fingerprint(after)
     assert fingerprint(before) == fingerprint(plan())
+
+
+def test_a_charge_goes_ahead_only_on_the_invoice_as_it_was_seen() -> None:
+    seen = plan(late=False)
+    assert still_as_seen(seen, fingerprint(seen), 10000)
+    assert still_as_seen(seen, fingerprint(seen), seen.amount_remaining)
+
+
+def test_a_payment_that_landed_since_stops_the_charge() -> None:
+    seen = plan(late=False)
+    now = replace(seen, amount_paid=20000, amount_remaining=10000)
+    assert not still_as_seen(now, fingerprint(seen), 10000)
+
+
+def test_no_charge_exceeds_what_remains() -> None:
+    seen = plan(late=False)
+    assert not still_as_seen(seen, fingerprint(seen), seen.amount_remaining + 1)
+    assert not still_as_seen(seen, fingerprint(seen), 0)
+
+
+def test_a_paid_or_void_invoice_takes_no_charge() -> None:
+    for status in ("paid", "void", "draft"):
+        done = invoice(status=status)
+        assert not still_as_seen(done, fingerprint(done), 100)

@@ -1,0 +1,252 @@
+"""Every request the gateway can make, sent to the strict sandbox, which (like Stripe) refuses
+unknown and removed parameters with 400 `parameter_unknown`, checked against the installed
+SDK's definitions for the API version it pins (`portal/sandbox/schema.py`)."""
+
+from __future__ import annotations
+
+import inspect
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import pytest
+import stripe
+
+from portal import stripe_gateway as gw
+from portal.billing.models import Address
+from portal.settings import STRIPE_INVOICE_API_VERSION
+from tests.conftest import SANDBOX_KEY
+
+pytestmark = pytest.mark.anyio
+
+# Public coroutine methods that make no request to Stripe.
+NO_REQUEST = {"aclose", "changed"}
+
+
+@pytest.fixture
+def sdk(sandbox_url: str) -> stripe.StripeClient:
+    return stripe.StripeClient(
+        SANDBOX_KEY,
+        base_addresses={"api": sandbox_url},
+        max_network_retries=0,
+        stripe_version=STRIPE_INVOICE_API_VERSION,
+    )
+
+
+@pytest.fixture
+async def gateway(sandbox_url: str) -> AsyncIterator[gw.StripeGateway]:
+    gateway = gw.StripeGateway(api_key=SANDBOX_KEY, api_base=sandbox_url, max_network_retries=0)
+    yield gateway
+    await gateway.aclose()
+
+
+def arrange(sdk: stripe.StripeClient) -> dict[str, str]:
+    """A customer with a card, a 3-D Secure card, a tax ID, a plan invoice with many lines
+    (more than Stripe sends inline) and one to pay whole."""
+    email = f"Sweep-{uuid.uuid4().hex[:8]}@Example.de"
+    customer = sdk.v1.customers.create({"email": email, "name": "Sweep GmbH"}).id
+    card = sdk.v1.payment_methods.attach("pm_card_visa", {"customer": customer}).id
+    secure = sdk.v1.payment_methods.attach(
+        "pm_card_authenticationRequired", {"customer": customer}
+    ).id
+    spare = sdk.v1.payment_methods.attach("pm_card_mastercard", {"customer": customer}).id
+    tax_id = sdk.v1.customers.tax_ids.create(
+        customer, {"type": "eu_vat", "value": "DE123456789"}
+    ).id
+    now = int(time.time())
+
+    def invoice(lines: int, **extra: Any) -> str:
+        created = sdk.v1.invoices.create(
+            {"customer": customer, "collection_method": "send_invoice", "currency": "eur", **extra}
+        )
+        for n in range(lines):
+            sdk.v1.invoice_items.create(
+                {
+                    "customer": customer,
+                    "invoice": created.id,
+                    "amount": 1000,
+                    "currency": "eur",
+                    "description": f"Line {n}",
+                }
+            )
+        return sdk.v1.invoices.finalize_invoice(created.id).id
+
+    plan = invoice(
+        12,
+        amounts_due=[
+            {"amount": 6000, "due_date": now + 5 * 86400},
+            {"amount": 6000, "due_date": now + 35 * 86400},
+        ],
+    )
+    return {
+        "email": email,
+        "customer": customer,
+        "card": card,
+        "secure": secure,
+        "spare": spare,
+        "tax_id": tax_id,
+        "plan": plan,
+        "whole": invoice(1, days_until_due=14),
+        "secure_invoice": invoice(1, days_until_due=14),
+    }
+
+
+async def calls(
+    gateway: gw.StripeGateway, ids: dict[str, str]
+) -> dict[str, Callable[[], Awaitable[object]]]:
+    """One call of each public gateway method (by name), in an order that works."""
+    customer = ids["customer"]
+    back = "https://portal.example/back"
+
+    async def open_pdf() -> object:
+        pdf = await gateway.open_invoice_pdf(await gateway.get_invoice(ids["whole"]))
+        return b"".join([chunk async for chunk in pdf.chunks()])
+
+    async def add_method() -> object:
+        await gateway.start_adding_payment_method(
+            customer, success_url=back, cancel_url=back, locale="pl", for_currency="pln"
+        )
+        return await gateway.start_adding_payment_method(
+            customer, success_url=back, cancel_url=back, locale="de"
+        )
+
+    async def checkout_session() -> object:
+        session = await gateway.start_adding_payment_method(
+            customer, success_url=back, cancel_url=back, locale="de"
+        )
+        return await gateway.get_checkout_session(session.id)
+
+    async def added() -> object:
+        session = await gateway.start_adding_payment_method(
+            customer, success_url=back, cancel_url=back, locale="de"
+        )
+        return await gateway.added_payment_method(session.id, customer)
+
+    async def pay_part() -> object:
+        return await gateway.pay_part_of_invoice(
+            invoice_id=ids["plan"],
+            customer_id=customer,
+            currency="eur",
+            amount=6000,
+            payment_method_id=ids["card"],
+            idempotency_key=f"sweep-{uuid.uuid4()}",
+            return_url=back,
+        )
+
+    async def pay_whole() -> object:
+        return await gateway.pay_invoice(
+            ids["whole"], payment_method_id=ids["card"], idempotency_key=f"sweep-{uuid.uuid4()}"
+        )
+
+    async def waiting_intent() -> str:
+        intent = await gateway.pay_part_of_invoice(
+            invoice_id=ids["secure_invoice"],
+            customer_id=customer,
+            currency="eur",
+            amount=1000,
+            payment_method_id=ids["secure"],
+            idempotency_key=f"sweep-{uuid.uuid4()}",
+            return_url=back,
+        )
+        assert intent.status == "requires_action"
+        return intent.id
+
+    async def authenticate() -> object:
+        return await gateway.authenticate_payment(
+            await waiting_intent(), return_url=back, idempotency_key=f"sweep-{uuid.uuid4()}"
+        )
+
+    async def payment_intent() -> object:
+        return await gateway.get_payment_intent(await waiting_intent())
+
+    async def invoice_payment() -> object:
+        (first, *_) = await gateway.list_invoice_payments(ids["plan"])
+        return await gateway.get_invoice_payment(first.id)
+
+    async def tax_ids() -> object:
+        added_id = await gateway.add_tax_id(customer, type="eu_vat", value="ATU13585627")
+        await gateway.get_tax_id(customer, added_id.id)
+        await gateway.delete_tax_id(customer, added_id.id)
+        return await gateway.list_tax_ids(customer)
+
+    address = Address("Hauptstr. 1", None, "10115", "Berlin", None, "DE")
+    return {
+        "get_customer": lambda: gateway.get_customer(customer),
+        "get_customers": lambda: gateway.get_customers((customer,)),
+        "find_customers_by_email": lambda: gateway.find_customers_by_email(ids["email"]),
+        "find_customers": lambda: gateway.find_customers("Sweep"),
+        "list_invoices": lambda: gateway.list_invoices(customer, status="open", limit=5),
+        "all_open_invoices": gateway.all_open_invoices,
+        "get_invoice": lambda: gateway.get_invoice(ids["plan"]),
+        "get_invoice_with_lines": lambda: gateway.get_invoice_with_lines(ids["plan"]),
+        "invoice_page": lambda: gateway.invoice_page(ids["plan"]),
+        "list_invoice_payments": lambda: gateway.list_invoice_payments(ids["plan"]),
+        "open_invoice_pdf": open_pdf,
+        "list_payment_methods": lambda: gateway.list_payment_methods(customer),
+        "get_payment_method": lambda: gateway.get_payment_method(ids["card"]),
+        "set_default_payment_method": lambda: gateway.set_default_payment_method(
+            customer, ids["card"]
+        ),
+        "start_adding_payment_method": add_method,
+        "get_checkout_session": checkout_session,
+        "added_payment_method": added,
+        "update_billing_details": lambda: gateway.update_billing_details(
+            customer, name="Sweep GmbH", address=address, phone="+49 30 1234567"
+        ),
+        "set_email": lambda: gateway.set_email(customer, ids["email"].lower()),
+        "set_preferred_locales": lambda: gateway.set_preferred_locales(customer, ["hr", "de"]),
+        "add_tax_id": tax_ids,
+        "get_tax_id": lambda: gateway.get_tax_id(customer, ids["tax_id"]),
+        "delete_tax_id": tax_ids,
+        "list_tax_ids": lambda: gateway.list_tax_ids(customer),
+        "pay_part_of_invoice": pay_part,
+        "get_invoice_payment": invoice_payment,
+        "pay_invoice": pay_whole,
+        "authenticate_payment": authenticate,
+        "get_payment_intent": payment_intent,
+        "detach_payment_method": lambda: gateway.detach_payment_method(customer, ids["spare"]),
+    }
+
+
+def requesting_methods() -> set[str]:
+    return {
+        name
+        for name, member in inspect.getmembers(gw.StripeGateway, inspect.iscoroutinefunction)
+        if not name.startswith("_") and name not in NO_REQUEST
+    }
+
+
+async def test_no_request_of_the_gateway_has_a_parameter_stripe_does_not_know(
+    gateway: gw.StripeGateway, sdk: stripe.StripeClient
+) -> None:
+    table = await calls(gateway, arrange(sdk))
+    # A new gateway method is added to the table above, so that this test sends it too.
+    assert set(table) == requesting_methods()
+    refused: dict[str, str] = {}
+    for name, call in table.items():
+        try:
+            await call()
+        except gw.InvalidRequest as exc:
+            refused[name] = f"{exc.code} {exc.param}: {exc}"
+    assert refused == {}
+
+
+async def test_the_sandbox_refuses_a_removed_parameter_as_stripe_does(
+    sdk: stripe.StripeClient,
+) -> None:
+    # What the gateway sent before endive's removal of `payment_method_types` from Checkout.
+    customer = sdk.v1.customers.create({"name": "Removed GmbH"}).id
+    with pytest.raises(stripe.InvalidRequestError) as caught:
+        sdk.v1.checkout.sessions.create(
+            {  # type: ignore[typeddict-unknown-key]
+                "mode": "setup",
+                "customer": customer,
+                "currency": "eur",
+                "payment_method_types": ["card"],
+                "success_url": "https://portal.example/ok",
+                "cancel_url": "https://portal.example/cancel",
+            }
+        )
+    assert (caught.value.http_status, caught.value.code) == (400, "parameter_unknown")
+    assert caught.value.param == "payment_method_types"

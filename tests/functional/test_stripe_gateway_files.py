@@ -1,0 +1,191 @@
+"""The gateway's invoice PDFs (through Stripe's redirect to its file storage, streamed) and its
+invoice reads with the preview API version, against the sandbox over HTTP."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterator
+
+import pytest
+import stripe
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from portal import stripe_gateway as gw
+from portal.billing.models import Invoice
+from portal.settings import STRIPE_INVOICE_API_VERSION
+from tests.conftest import SANDBOX_KEY
+from tests.functional.test_stripe_gateway import customer_with_card, open_invoice
+from tests.support.servers import serve_in_thread
+
+pytestmark = pytest.mark.anyio
+
+GA_VERSION = "2026-10-28.endive"
+
+
+@pytest.fixture
+def sdk(sandbox_url: str) -> stripe.StripeClient:
+    return stripe.StripeClient(
+        SANDBOX_KEY,
+        base_addresses={"api": sandbox_url},
+        max_network_retries=0,
+        stripe_version=STRIPE_INVOICE_API_VERSION,
+    )
+
+
+@pytest.fixture
+async def gateway(sandbox_url: str) -> AsyncIterator[gw.StripeGateway]:
+    gateway = gw.StripeGateway(api_key=SANDBOX_KEY, api_base=sandbox_url, max_network_retries=0)
+    yield gateway
+    await gateway.aclose()
+
+
+@pytest.fixture(scope="module")
+def hops() -> Iterator[str]:
+    """Redirects of our own on another loopback port: `/hop/N?to=URL` redirects N times in
+    all, the last one to `to`."""
+
+    async def hop(request: Request) -> Response:
+        left = int(request.path_params["n"])
+        target = request.query_params["to"]
+        if left <= 1:
+            return RedirectResponse(target, 302)
+        return RedirectResponse(f"/hop/{left - 1}?to={target}", 307)
+
+    app = Starlette(routes=[Route("/hop/{n:int}", hop)])
+    with serve_in_thread(app) as url:
+        yield url
+
+
+async def read(pdf: gw.InvoicePdf) -> bytes:
+    return b"".join([chunk async for chunk in pdf.chunks()])
+
+
+async def finalized(gateway: gw.StripeGateway, sdk: stripe.StripeClient) -> Invoice:
+    customer_id, _ = customer_with_card(sdk)
+    return await gateway.get_invoice(open_invoice(sdk, customer_id))
+
+
+async def test_the_pdf_arrives_through_stripes_redirect_to_another_origin(
+    gateway: gw.StripeGateway, sdk: stripe.StripeClient
+) -> None:
+    # The sandbox, like Stripe, answers `invoice_pdf` with a redirect to its files origin.
+    invoice = await finalized(gateway, sdk)
+    assert invoice.invoice_pdf
+    pdf = await gateway.open_invoice_pdf(invoice)
+    assert (await read(pdf)).startswith(b"%PDF")
+
+
+async def test_several_redirects_are_followed_and_the_pdf_streamed_in_chunks(
+    gateway: gw.StripeGateway, sdk: stripe.StripeClient, hops: str
+) -> None:
+    invoice = await finalized(gateway, sdk)
+    through = dataclasses.replace(
+        invoice, invoice_pdf=f"{hops}/hop/{gw.PDF_REDIRECTS - 1}?to={invoice.invoice_pdf}"
+    )
+    pdf = await gateway.open_invoice_pdf(through)
+    chunks = [chunk async for chunk in pdf.chunks()]
+    assert b"".join(chunks).startswith(b"%PDF")
+
+
+async def test_more_redirects_than_the_limit_are_not_followed(
+    gateway: gw.StripeGateway, sdk: stripe.StripeClient, hops: str
+) -> None:
+    invoice = await finalized(gateway, sdk)
+    endless = dataclasses.replace(
+        invoice, invoice_pdf=f"{hops}/hop/{gw.PDF_REDIRECTS + 2}?to={invoice.invoice_pdf}"
+    )
+    with pytest.raises(gw.StripeUnavailable, match="more than"):
+        await gateway.open_invoice_pdf(endless)
+
+
+async def test_a_redirect_to_plain_http_elsewhere_is_not_followed(
+    gateway: gw.StripeGateway, sdk: stripe.StripeClient, hops: str
+) -> None:
+    # Over HTTPS anywhere (Stripe picks its storage); plain http only to the configured
+    # sandbox's host, here 127.0.0.1: "localhost" is another host.
+    invoice = await finalized(gateway, sdk)
+    elsewhere = str(invoice.invoice_pdf).replace("127.0.0.1", "localhost")
+    redirected = dataclasses.replace(invoice, invoice_pdf=f"{hops}/hop/1?to={elsewhere}")
+    with pytest.raises(gw.StripeUnavailable, match="redirected to"):
+        await gateway.open_invoice_pdf(redirected)
+
+
+async def test_the_first_address_must_be_stripes(
+    gateway: gw.StripeGateway, sdk: stripe.StripeClient
+) -> None:
+    invoice = await finalized(gateway, sdk)
+    foreign = dataclasses.replace(invoice, invoice_pdf="https://files.example.org/invoice.pdf")
+    with pytest.raises(gw.GatewayError, match="unexpected PDF host"):
+        await gateway.open_invoice_pdf(foreign)
+
+
+async def test_redirects_from_stripe_itself_must_be_https(sandbox_url: str) -> None:
+    real = gw.StripeGateway(api_key=SANDBOX_KEY, max_network_retries=0)
+    try:
+        assert real._may_follow("https://files.stripe.com/links/abc")
+        assert real._may_follow("https://s3.eu-west-1.amazonaws.com/x.pdf")
+        assert not real._may_follow("http://files.stripe.com/links/abc")
+        assert not real._may_follow(f"{sandbox_url}/files/x.pdf")
+        assert not real._may_follow("file:///etc/passwd")
+    finally:
+        await real.aclose()
+
+
+def plan_invoice(sdk: stripe.StripeClient) -> str:
+    customer_id, _ = customer_with_card(sdk)
+    now = int(time.time())
+    invoice = sdk.v1.invoices.create(
+        {
+            "customer": customer_id,
+            "collection_method": "send_invoice",
+            "currency": "eur",
+            "amounts_due": [  # type: ignore[typeddict-unknown-key]
+                {"amount": 5000, "due_date": now + 10 * 86400},
+                {"amount": 5000, "due_date": now + 40 * 86400},
+            ],
+        }
+    )
+    sdk.v1.invoice_items.create(
+        {
+            "customer": customer_id,
+            "invoice": invoice.id,
+            "amount": 10000,
+            "currency": "eur",
+            "description": f"Plan {uuid.uuid4().hex[:6]}",
+        }
+    )
+    return sdk.v1.invoices.finalize_invoice(invoice.id).id
+
+
+async def test_invoices_are_read_with_the_preview_version_and_show_their_plan(
+    gateway: gw.StripeGateway, sdk: stripe.StripeClient
+) -> None:
+    invoice_id = plan_invoice(sdk)
+    invoice = await gateway.get_invoice(invoice_id)
+    assert [part.amount for part in invoice.installments] == [5000, 5000]
+    listed = await gateway.list_invoices(invoice.customer_id)
+    assert [len(i.installments) for i in listed.items] == [2]
+    everything = {i.id: i for i in await gateway.all_open_invoices()}
+    assert len(everything[invoice_id].installments) == 2
+
+
+async def test_with_a_ga_version_the_plan_is_absent_and_the_invoice_whole(
+    sandbox_url: str, sdk: stripe.StripeClient
+) -> None:
+    gateway = gw.StripeGateway(
+        api_key=SANDBOX_KEY,
+        api_base=sandbox_url,
+        max_network_retries=0,
+        invoice_api_version=GA_VERSION,
+    )
+    try:
+        invoice = await gateway.get_invoice(plan_invoice(sdk))
+    finally:
+        await gateway.aclose()
+    assert invoice.installments == ()
+    assert (invoice.amount_due, invoice.amount_remaining) == (10000, 10000)
