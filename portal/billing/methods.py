@@ -14,6 +14,7 @@ from portal.auth.current import principal
 from portal.billing.models import PaymentMethod
 from portal.billing.paying import usable
 from portal.billing.payments import may_remove_method
+from portal.billing.unpaid import unpaid_invoices
 from portal.csrf import verified_form
 from portal.i18n import _, current_locale
 from portal.permissions import Action, NotFound, Principal, require
@@ -33,13 +34,12 @@ class Wallet:
 
 async def _wallet(request: Request, who: Principal) -> Wallet:
     gateway = services(request).gateway
-    methods, customer, still_open, written_off = await asyncio.gather(
+    methods, customer, owed = await asyncio.gather(
         gateway.list_payment_methods(who.customer_id),
         gateway.get_customer(who.customer_id),
-        gateway.list_invoices(who.customer_id, status="open", limit=1),
-        gateway.list_invoices(who.customer_id, status="uncollectible", limit=1),
+        unpaid_invoices(gateway, who.customer_id, limit=1),
     )
-    unpaid = any(i.amount_remaining for i in (*still_open.items, *written_off.items))
+    unpaid = any(i.amount_remaining for i in owed)
     return Wallet(methods, customer.default_payment_method_id, unpaid)
 
 

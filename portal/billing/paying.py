@@ -36,6 +36,7 @@ from portal.billing.payments import (
     plan_overdue,
 )
 from portal.billing.records import Payment
+from portal.billing.unpaid import unpaid_invoices
 from portal.billing.views import own_invoice
 from portal.csrf import verified_form
 from portal.i18n import _, current_locale
@@ -153,11 +154,7 @@ async def start_overdue_payment(request: Request) -> Response:
 async def _overdue(request: Request, who: Principal) -> tuple[str, list[Charge], list[Invoice]]:
     currency = request.path_params["currency"]
     gateway = services(request).gateway
-    still_open, written_off = await asyncio.gather(
-        gateway.list_invoices(who.customer_id, status="open"),
-        gateway.list_invoices(who.customer_id, status="uncollectible"),
-    )
-    unpaid = [*still_open.items, *written_off.items]
+    unpaid = await unpaid_invoices(gateway, who.customer_id)
     for invoice in unpaid:
         require(who, Action.PAY, invoice=invoice)
     return currency, plan_overdue(unpaid, currency, datetime.now(UTC)), unpaid

@@ -16,6 +16,7 @@ from portal.billing import links, mailing
 from portal.billing.messages import cannot_pay_message
 from portal.billing.models import Installment, Invoice
 from portal.billing.payments import CannotPay, PaymentKind, choices, plan_charge
+from portal.billing.unpaid import unpaid_invoices
 from portal.cookies import set_cookie
 from portal.i18n import _
 from portal.permissions import Action, NotFound, Principal, can, require
@@ -32,13 +33,12 @@ async def overview(request: Request) -> Response:
     who = await principal(request)
     require(who, Action.VIEW_ACCOUNT)
     gateway = services(request).gateway
-    open_page, uncollectible_page, recent = await asyncio.gather(
-        gateway.list_invoices(who.customer_id, status="open"),
-        gateway.list_invoices(who.customer_id, status="uncollectible"),
+    owed, recent = await asyncio.gather(
+        unpaid_invoices(gateway, who.customer_id),
         gateway.list_invoices(who.customer_id, limit=HISTORY_PAGE),
     )
     now = datetime.now(UTC)
-    payable = rules.to_pay([*open_page.items, *uncollectible_page.items], now)
+    payable = rules.to_pay(owed, now)
     return render(
         request,
         "pages/overview.html",

@@ -18,6 +18,7 @@ from portal.auth.tokens import sha256
 from portal.auth.views import queue_sign_in_email
 from portal.billing import invoices as rules
 from portal.billing.models import Customer
+from portal.billing.unpaid import unpaid_invoices
 from portal.cookies import browser_id, delete_cookie, read_cookie, set_cookie
 from portal.csrf import verified_form
 from portal.mail import outbox
@@ -79,14 +80,13 @@ async def _search(
 ) -> list[tuple[Customer, list[rules.CurrencyTotal]]]:
     svc = services(request)
     customers = (await svc.gateway.find_customers(query))[:SEARCH_RESULTS]
-    pages = await asyncio.gather(
-        *(svc.gateway.list_invoices(c.id, status="open") for c in customers)
-    )
+    # What the customer's own overview counts, so that both see the same total.
+    owed = await asyncio.gather(*(unpaid_invoices(svc.gateway, c.id) for c in customers))
     now = datetime.now(UTC)
     await audit.record(svc.engine, request, staff.member, "search", now=now, target=query[:200])
     return [
-        (customer, rules.totals_to_pay(page.items, now))
-        for customer, page in zip(customers, pages, strict=True)
+        (customer, rules.totals_to_pay(invoices, now))
+        for customer, invoices in zip(customers, owed, strict=True)
     ]
 
 

@@ -1,0 +1,29 @@
+"""What a customer still has to pay, as Stripe lists it: one rule for the overview, "pay all
+overdue", the payment methods page and support's customer search, so that customer and support
+never see different totals.
+
+Unpaid is `open` or `uncollectible` (`invoices.PAYABLE_STATUSES`: a written-off invoice can
+still be paid at Stripe). Stripe's list filters by one status at a time, so each is listed, all
+at once: one round trip.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from portal.billing.invoices import PAYABLE_STATUSES
+from portal.billing.models import Invoice
+from portal.stripe_gateway import StripeGateway
+
+
+async def unpaid_invoices(
+    gateway: StripeGateway, customer_id: str, *, limit: int = 100
+) -> list[Invoice]:
+    """The customer's open and uncollectible invoices (up to `limit` of each)."""
+    pages = await asyncio.gather(
+        *(
+            gateway.list_invoices(customer_id, status=status, limit=limit)
+            for status in sorted(PAYABLE_STATUSES)
+        )
+    )
+    return [invoice for page in pages for invoice in page.items]
