@@ -7,8 +7,6 @@ checked for an `Origin` (or `Referer`) from the portal's own base URL when the b
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from urllib.parse import urlsplit
 
 from starlette.datastructures import FormData
@@ -16,6 +14,7 @@ from starlette.requests import Request
 
 from portal.cookies import browser_id
 from portal.services import services
+from portal.signing import Purpose, mac, same
 
 FIELD = "csrf_token"
 
@@ -25,8 +24,7 @@ class CsrfFailed(Exception):
 
 
 def csrf_token(request: Request) -> str:
-    secret = services(request).settings.secret_key.encode()
-    return hmac.new(secret, b"csrf:" + browser_id(request).encode(), hashlib.sha256).hexdigest()
+    return mac(services(request).settings.secret_key, Purpose.CSRF, browser_id(request))
 
 
 def _same_origin(request: Request) -> bool:
@@ -42,7 +40,7 @@ async def verified_form(request: Request) -> FormData:
     """The request's form, once its CSRF token and origin check out."""
     form = await request.form()
     sent = form.get(FIELD)
-    if not isinstance(sent, str) or not hmac.compare_digest(sent, csrf_token(request)):
+    if not isinstance(sent, str) or not same(sent, csrf_token(request)):
         raise CsrfFailed("missing or wrong CSRF token")
     if not _same_origin(request):
         raise CsrfFailed("cross-origin form post")

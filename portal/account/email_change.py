@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from portal.auth.tokens import sha256
+from portal.signing import digest
 from portal.storage.tables import email_changes
 
 TTL = timedelta(minutes=10)
@@ -41,7 +41,7 @@ async def request(conn: AsyncConnection, *, customer_id: str, new_email: str, no
     token = secrets.token_urlsafe(32)
     await conn.execute(
         email_changes.insert().values(
-            token_hash=sha256(token),
+            token_hash=digest(token),
             customer_id=customer_id,
             new_email=new_email,
             created_at=now,
@@ -56,7 +56,7 @@ async def pending(conn: AsyncConnection, token: str, now: datetime) -> EmailChan
     row = (
         await conn.execute(
             select(email_changes.c.customer_id, email_changes.c.new_email).where(
-                email_changes.c.token_hash == sha256(token),
+                email_changes.c.token_hash == digest(token),
                 email_changes.c.consumed_at.is_(None),
                 email_changes.c.expires_at > now,
             )
@@ -74,14 +74,14 @@ async def confirm(
     result = await conn.execute(
         update(email_changes)
         .where(
-            email_changes.c.token_hash == sha256(token),
+            email_changes.c.token_hash == digest(token),
             email_changes.c.consumed_at.is_(None),
             email_changes.c.expires_at > now,
         )
         .values(
             consumed_at=now,
             old_email=old_email,
-            undo_hash=sha256(undo) if undo else None,
+            undo_hash=digest(undo) if undo else None,
             undo_expires_at=now + UNDO_TTL if undo else None,
         )
     )
@@ -103,7 +103,7 @@ class Undoable:
 
 def _undo_open(undo_token: str, now: datetime) -> list[Any]:
     return [
-        email_changes.c.undo_hash == sha256(undo_token),
+        email_changes.c.undo_hash == digest(undo_token),
         email_changes.c.undone_at.is_(None),
         email_changes.c.undo_expires_at > now,
     ]

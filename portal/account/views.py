@@ -22,7 +22,6 @@ from portal.account.addresses import AddressForm, FieldError
 from portal.auth import sessions as auth_sessions
 from portal.auth.current import principal
 from portal.auth.forms import clean_email
-from portal.auth.tokens import sha256
 from portal.billing.models import Address, Customer, TaxId
 from portal.cookies import read_cookie
 from portal.csrf import verified_form
@@ -32,6 +31,7 @@ from portal.mail import messages, outbox
 from portal.permissions import Action, NotFound, Principal, can, require
 from portal.ratelimit import Limit
 from portal.services import services
+from portal.signing import digest
 from portal.staff import audit
 from portal.storage.database import transaction
 from portal.stripe_gateway import InvalidRequest
@@ -198,7 +198,7 @@ async def request_email_change(request: Request) -> Response:
         )
         outbox_id = await outbox.enqueue(
             conn,
-            key=f"email-change:{sha256(token)}",
+            key=f"email-change:{digest(token)}",
             message=messages.build(
                 svc.settings, to=new_email, to_name=customer.name, email=rendered
             ),
@@ -303,7 +303,7 @@ async def _queue_change_notice(
     )
     return await outbox.enqueue(
         conn,
-        key=f"email-changed:{sha256(undo)}",
+        key=f"email-changed:{digest(undo)}",
         message=messages.build(
             svc.settings, to=customer.email, to_name=customer.name, email=rendered
         ),

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from portal.auth.tokens import sha256
+from portal.signing import digest
 from portal.storage.database import transaction
 from portal.storage.tables import customer_changes, sessions
 from portal.stripe_cache import remember_version
@@ -69,7 +69,7 @@ async def create(
     raw_id = secrets.token_urlsafe(32)
     await conn.execute(
         sessions.insert().values(
-            id_hash=sha256(raw_id),
+            id_hash=digest(raw_id),
             email=email,
             accounts=json.dumps(
                 [{"id": a.id, "name": a.name, "locales": list(a.locales)} for a in accounts]
@@ -85,7 +85,7 @@ async def create(
 
 async def load(engine: AsyncEngine, raw_id: str, now: datetime) -> CustomerSession | None:
     """The live session for a cookie value, or None (unknown, idle too long, or too old)."""
-    id_hash = sha256(raw_id)
+    id_hash = digest(raw_id)
     # The customer's change counter comes along (one query instead of two): the page's Stripe
     # reads check their cache against it (see portal.stripe_cache).
     async with engine.connect() as conn:
@@ -144,7 +144,7 @@ async def end_for_customer(
     after the account's address changed, sessions signed in under the old one must not go on.
     Returns how many ended."""
     rows = (await conn.execute(select(sessions.c.id_hash, sessions.c.accounts))).all()
-    kept = sha256(keep) if keep else None
+    kept = digest(keep) if keep else None
     ended = [
         row.id_hash
         for row in rows
@@ -157,7 +157,7 @@ async def end_for_customer(
 
 async def end(engine: AsyncEngine, raw_id: str) -> None:
     async with transaction(engine) as conn:
-        await conn.execute(delete(sessions).where(sessions.c.id_hash == sha256(raw_id)))
+        await conn.execute(delete(sessions).where(sessions.c.id_hash == digest(raw_id)))
 
 
 async def purge_expired(engine: AsyncEngine, now: datetime) -> None:

@@ -10,8 +10,6 @@ confirmations exactly one changes the row, and only that one signs in.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import secrets
 from dataclasses import dataclass
@@ -21,6 +19,7 @@ from typing import Any, Literal
 from sqlalchemy import Row, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from portal.signing import Purpose, digest, mac, same
 from portal.storage.database import transaction
 from portal.storage.tables import login_tokens
 
@@ -55,10 +54,6 @@ class Redemption:
         return self.refusal is None
 
 
-def sha256(value: str) -> str:
-    return hashlib.sha256(value.encode()).hexdigest()
-
-
 def normalize_code(code: str) -> str:
     return "".join(ch for ch in code.upper() if ch.isalnum())
 
@@ -69,8 +64,8 @@ def format_code(code: str) -> str:
 
 
 def _code_hash(secret: str, link_hash: str, code: str) -> str:
-    message = f"{link_hash}:{normalize_code(code)}".encode()
-    return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
+    # Bound to its link: the same code typed for another sign-in request is wrong.
+    return mac(secret, Purpose.SIGN_IN_CODE, f"{link_hash}:{normalize_code(code)}")
 
 
 async def issue(
@@ -92,14 +87,14 @@ async def issue(
     )
     link_token = secrets.token_urlsafe(32)
     code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
-    link_hash = sha256(link_token)
+    link_hash = digest(link_token)
     result = await conn.execute(
         login_tokens.insert()
         .values(
             email=email,
             link_hash=link_hash,
             code_hash=_code_hash(secret, link_hash, code),
-            browser_hash=sha256(browser_id),
+            browser_hash=digest(browser_id),
             customer_ids=json.dumps(list(customer_ids)),
             locale=locale,
             created_at=now,
@@ -123,7 +118,7 @@ async def redeem_link(
     row = await _by_link(conn, link_token)
     if row is None:
         return Redemption("invalid")
-    same_browser = hmac.compare_digest(row.browser_hash, sha256(browser_id))
+    same_browser = same(row.browser_hash, digest(browser_id))
     if not same_browser and code is None:
         refused = _refusal(row, now)
         return Redemption(refused or "needs_code", attempts_left=_left(row.failed_attempts))
@@ -137,7 +132,7 @@ async def redeem_code(
     row = (
         await conn.execute(
             select(login_tokens)
-            .where(login_tokens.c.browser_hash == sha256(browser_id))
+            .where(login_tokens.c.browser_hash == digest(browser_id))
             .order_by(login_tokens.c.id.desc())
             .limit(1)
         )
@@ -170,7 +165,7 @@ async def _redeem(
     token_id = row.id
     if code is not None:
         expected = _code_hash(secret, row.link_hash, code)
-        if not hmac.compare_digest(expected, row.code_hash):
+        if not same(expected, row.code_hash):
             # Counted and locked in one conditional update: tries sent at the same moment all
             # read the row before any of them counted, and the database alone orders them.
             failed = (
@@ -210,7 +205,7 @@ async def _redeem(
 
 async def _by_link(conn: AsyncConnection, link_token: str) -> Row[Any] | None:
     found = await conn.execute(
-        select(login_tokens).where(login_tokens.c.link_hash == sha256(link_token))
+        select(login_tokens).where(login_tokens.c.link_hash == digest(link_token))
     )
     return found.one_or_none()
 
@@ -225,7 +220,7 @@ async def peek_link(
     refused = _refusal(row, now)
     if refused:
         return Redemption(refused)
-    if not hmac.compare_digest(row.browser_hash, sha256(browser_id)):
+    if not same(row.browser_hash, digest(browser_id)):
         return Redemption("needs_code", email=row.email, attempts_left=_left(row.failed_attempts))
     return Redemption(None, email=row.email)
 
@@ -242,7 +237,7 @@ async def latest_request(conn: AsyncConnection, *, browser_id: str) -> SignInReq
     row = (
         await conn.execute(
             select(login_tokens.c.email, login_tokens.c.expires_at, login_tokens.c.consumed_at)
-            .where(login_tokens.c.browser_hash == sha256(browser_id))
+            .where(login_tokens.c.browser_hash == digest(browser_id))
             .order_by(login_tokens.c.id.desc())
             .limit(1)
         )

@@ -16,8 +16,8 @@ from typing import Any, Literal
 from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
 
 from portal.billing.models import Invoice
+from portal.signing import Purpose, serializer
 
-SALT = "portal.invoice-link.v1"
 MAX_AGE = timedelta(days=548)  # 18 months
 AFTER_SETTLED = timedelta(days=30)
 
@@ -48,7 +48,7 @@ class _Signer(TimestampSigner):
 
 
 def _serializer(secret: str, now: datetime | None) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(secret, salt=SALT, signer=_Signer, signer_kwargs={"now": now})
+    return serializer(secret, Purpose.INVOICE_LINK, signer=_Signer, signer_kwargs={"now": now})
 
 
 def make(

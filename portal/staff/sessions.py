@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from portal.auth.tokens import sha256
+from portal.signing import digest
 from portal.storage.database import transaction
 from portal.storage.tables import staff_sessions
 
@@ -72,7 +72,7 @@ async def create(
     raw_id = secrets.token_urlsafe(32)
     await conn.execute(
         staff_sessions.insert().values(
-            id_hash=sha256(raw_id),
+            id_hash=digest(raw_id),
             issuer=member.issuer,
             subject=member.subject,
             email=member.email.lower(),
@@ -90,7 +90,7 @@ async def create(
 
 async def load(engine: AsyncEngine, raw_id: str, now: datetime) -> StaffSession | None:
     """The live staff session for a cookie value; an impersonation past its end is ended."""
-    id_hash = sha256(raw_id)
+    id_hash = digest(raw_id)
     async with engine.connect() as conn:
         row = (
             await conn.execute(select(staff_sessions).where(staff_sessions.c.id_hash == id_hash))
@@ -168,7 +168,7 @@ async def end_impersonation(engine: AsyncEngine, session: StaffSession) -> None:
 
 async def end(engine: AsyncEngine, raw_id: str) -> None:
     async with transaction(engine) as conn:
-        await conn.execute(delete(staff_sessions).where(staff_sessions.c.id_hash == sha256(raw_id)))
+        await conn.execute(delete(staff_sessions).where(staff_sessions.c.id_hash == digest(raw_id)))
 
 
 async def purge_expired(engine: AsyncEngine, now: datetime) -> None:

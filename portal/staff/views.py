@@ -14,7 +14,6 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from portal import continuing
-from portal.auth.tokens import sha256
 from portal.auth.views import queue_sign_in_email
 from portal.billing import invoices as rules
 from portal.billing.models import Customer
@@ -24,6 +23,7 @@ from portal.csrf import verified_form
 from portal.mail import outbox
 from portal.permissions import NotFound
 from portal.services import services
+from portal.signing import digest
 from portal.staff import audit, oidc, sessions
 from portal.staff.current import DEMO_ISSUER, allowed, end_view, staff_session
 from portal.staff.sessions import StaffMember, StaffSession
@@ -109,8 +109,8 @@ async def _to_provider(request: Request, *, fresh: bool, then_customer_id: str |
     async with transaction(svc.engine) as conn:
         await conn.execute(
             staff_logins.insert().values(
-                state_hash=sha256(state),
-                browser_hash=sha256(browser_id(request)),
+                state_hash=digest(state),
+                browser_hash=digest(browser_id(request)),
                 nonce=nonce,
                 code_verifier=verifier,
                 then_customer_id=then_customer_id,
@@ -145,8 +145,8 @@ async def callback(request: Request) -> Response:
         row = (
             await conn.execute(
                 staff_logins.select().where(
-                    staff_logins.c.state_hash == sha256(state),
-                    staff_logins.c.browser_hash == sha256(browser_id(request)),
+                    staff_logins.c.state_hash == digest(state),
+                    staff_logins.c.browser_hash == digest(browser_id(request)),
                     staff_logins.c.expires_at > now,
                 )
             )
