@@ -2,6 +2,8 @@
 # Build and run: see README ("Deploying on Fly.io"). Translations are compiled from locales/ in
 # memory when the app starts, so the image carries no separate .mo files to go stale.
 # Everything installed comes from the lock (requirements/README.md): exact versions, checked by hash.
+# Only the portal: the development tools (devtools/: the Stripe sandbox, the demo, the bench, with
+# aiosmtpd and fpdf2) are neither copied nor installed, and requirements/portal.txt lacks them.
 FROM python:3.11-slim AS build
 WORKDIR /src
 COPY requirements/build.txt ./requirements/

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
+from starlette.routing import BaseRoute
 
 from portal import housekeeping
 from portal.assets import Assets
@@ -19,31 +20,33 @@ from portal.i18n import LocaleMiddleware
 from portal.limits import BodyLimitMiddleware
 from portal.logs import RequestLogMiddleware
 from portal.mail import outbox
-from portal.mail.devmailbox import DevMailbox
 from portal.routes import routes
 from portal.security import SecurityMiddleware
 from portal.services import Services
 from portal.settings import Settings
 from portal.storage.database import create_engine
-from portal.stripe_cache import CachingGateway, StalenessMiddleware
+from portal.stripe.cache import CachingGateway, StalenessMiddleware
+from portal.stripe.gateway import StripeGateway
 from portal.templating import create_environment
 
 
 @asynccontextmanager
 async def open_services(
-    settings: Settings, *, assets: Assets | None = None, mailbox: DevMailbox | None = None
+    settings: Settings, *, assets: Assets | None = None, demo: bool = False
 ) -> AsyncIterator[Services]:
     """What views and commands work with: the database, Stripe, the templates."""
     engine = create_engine(settings.database_url)
     gateway = CachingGateway(
+        StripeGateway(
+            api_key=settings.stripe_api_key,
+            api_base=settings.stripe_api_base,
+            timeout=settings.stripe_timeout,
+            max_network_retries=settings.stripe_max_network_retries,
+            max_concurrent_requests=settings.stripe_max_concurrent_requests,
+            invoice_api_version=settings.stripe_invoice_api_version,
+        ),
         engine=engine,
         ttl=settings.stripe_cache_seconds,
-        api_key=settings.stripe_api_key,
-        api_base=settings.stripe_api_base,
-        timeout=settings.stripe_timeout,
-        max_network_retries=settings.stripe_max_network_retries,
-        max_concurrent_requests=settings.stripe_max_concurrent_requests,
-        invoice_api_version=settings.stripe_invoice_api_version,
     )
     try:
         yield Services(
@@ -51,20 +54,27 @@ async def open_services(
             engine=engine,
             gateway=gateway,
             templates=create_environment(assets or Assets()),
-            mailbox=mailbox,
+            demo=demo,
         )
     finally:
         await gateway.aclose()
         await engine.dispose()
 
 
-def create_app(settings: Settings, *, mailbox: DevMailbox | None = None) -> Starlette:
-    """The portal for `settings`. A `mailbox` turns on the demo's development pages."""
+def create_app(
+    settings: Settings, *, demo: bool = False, extra_routes: Sequence[BaseRoute] = ()
+) -> Starlette:
+    """The portal for `settings`.
+
+    `demo` is `portal demo`'s mode (devtools' `portal_dev.demo.runner`): the staff sign-in
+    without an identity provider, and a footer link to the development mailbox, whose pages
+    (`dev:mailbox`, `dev:message`) the demo brings in `extra_routes`. Nothing else sets it.
+    """
     assets = Assets()
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Services]]:
-        async with open_services(settings, assets=assets, mailbox=mailbox) as svc:
+        async with open_services(settings, assets=assets, demo=demo) as svc:
             # Every instance purges; the work is idempotent (see portal.housekeeping).
             purging = asyncio.create_task(housekeeping.run_periodically(svc.engine))
             # E-mails whose first send failed (SMTP down) go out once it is back, from here.
@@ -78,7 +88,7 @@ def create_app(settings: Settings, *, mailbox: DevMailbox | None = None) -> Star
                         await task
 
     return Starlette(
-        routes=routes(assets=assets, demo=mailbox is not None),
+        routes=[*routes(assets=assets, demo=demo), *extra_routes],
         # Outermost first. The locale comes first so that even a refused Host is answered in
         # the visitor's language; the security headers wrap everything the app answers.
         middleware=[

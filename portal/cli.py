@@ -1,4 +1,6 @@
-"""The `portal` command: serve, migrate, purge, send-reminders, invoice-link, sandbox, demo."""
+"""The `portal` command: serve, migrate, purge, send-reminders, invoice-link, and the commands
+other installed distributions add through the `portal.commands` entry points (the development
+tools' demo, bench and sandbox: devtools/pyproject.toml)."""
 
 from __future__ import annotations
 
@@ -7,7 +9,8 @@ import asyncio
 import os
 import sys
 from collections.abc import Awaitable, Callable, Sequence
-from typing import TYPE_CHECKING
+from importlib.metadata import entry_points
+from typing import TYPE_CHECKING, TypeAlias
 
 from portal.settings import SettingsError, load_database_url, load_settings
 
@@ -17,6 +20,10 @@ if TYPE_CHECKING:  # the commands import what they need when they run
     from portal.services import Services
 
 EXIT_CONFIG = 2
+# The entry point group: each entry is a callable that adds its subparsers to `Subcommands`
+# (`set_defaults(func=...)` with a function of the parsed arguments returning the exit status).
+COMMANDS = "portal.commands"
+Subcommands: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 
 
 def _fail(problems: Sequence[str]) -> int:
@@ -117,7 +124,7 @@ def _with_services(work: Callable[[Services], Awaitable[int]]) -> int:
 
 def cmd_send_reminders(args: argparse.Namespace) -> int:
     from portal.billing.mailing import send_reminders
-    from portal.stripe_gateway import GatewayError
+    from portal.stripe.errors import GatewayError
 
     async def once(svc: Services) -> int:
         try:
@@ -143,7 +150,7 @@ def cmd_send_reminders(args: argparse.Namespace) -> int:
 
 def cmd_invoice_link(args: argparse.Namespace) -> int:
     from portal.billing.mailing import invoice_link_url
-    from portal.stripe_gateway import GatewayError
+    from portal.stripe.errors import GatewayError
 
     async def work(svc: Services) -> int:
         try:
@@ -156,53 +163,6 @@ def cmd_invoice_link(args: argparse.Namespace) -> int:
         return 0
 
     return _with_services(work)
-
-
-def cmd_bench(args: argparse.Namespace) -> int:
-    from portal.bench.runner import run
-
-    result = run(latency_ms=args.latency_ms, samples=args.samples, seconds=args.seconds)
-    print(result.table())
-    return 0
-
-
-def cmd_sandbox(args: argparse.Namespace) -> int:
-    from portal import logs
-    from portal.demo.seed import format_summary, seed_demo
-    from portal.sandbox.app import SandboxConfig, create_sandbox_app
-    from portal.sandbox.config import OWN_PORT_SURFACES, on_own_ports
-    from portal.serving import run_servers, servers_on_ports
-
-    if bool(args.webhook_url) != bool(args.webhook_secret):
-        return _fail(["--webhook-url and --webhook-secret go together"])
-    config = SandboxConfig(
-        webhook_url=args.webhook_url,
-        webhook_secret=args.webhook_secret,
-        latency_ms=args.latency_ms,
-        search_delay_s=args.search_delay,
-    )
-    # 3-D Secure, Checkout and files on the next ports, each an origin of its own as at Stripe.
-    config = on_own_ports(config, args.host, args.port)
-    ports = [args.port + offset for offset in range(len(OWN_PORT_SURFACES) + 1)]
-    base_url = f"http://{args.host}:{args.port}"
-    logs.configure(json_lines=False)
-
-    async def seed() -> None:
-        print(f"Stripe sandbox at {base_url} (any sk_test_ key)")
-        for name, url in config.surface_urls().items():
-            print(f"  {name}: {url}")
-        if args.seed == "demo":
-            print(format_summary(await seed_demo(base_url)))
-
-    app = create_sandbox_app(config)
-    asyncio.run(run_servers(servers_on_ports(app, args.host, ports), seed))
-    return 0
-
-
-def cmd_demo(args: argparse.Namespace) -> int:
-    from portal.demo.runner import run_demo
-
-    return run_demo(port=args.port, sandbox_port=args.sandbox_port, smtp_port=args.smtp_port)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -238,35 +198,11 @@ def build_parser() -> argparse.ArgumentParser:
     link.add_argument("invoice_id", help="Stripe's invoice id, in_...")
     link.set_defaults(func=cmd_invoice_link)
 
-    sandbox = sub.add_parser("sandbox", help="run the local Stripe sandbox alone")
-    sandbox.add_argument("--host", default="127.0.0.1")
-    sandbox.add_argument("--port", type=int, default=12111)
-    sandbox.add_argument("--seed", choices=("demo", "none"), default="none")
-    sandbox.add_argument("--webhook-url", help="deliver signed events to this URL")
-    sandbox.add_argument("--webhook-secret", help="signing secret (whsec_...) for --webhook-url")
-    sandbox.add_argument("--latency-ms", type=int, default=0, help="delay every API answer")
-    sandbox.add_argument(
-        "--search-delay",
-        type=float,
-        default=0.0,
-        metavar="SECONDS",
-        help="how long new and changed objects take to show in search (Stripe: up to a minute)",
-    )
-    sandbox.set_defaults(func=cmd_sandbox)
-
-    bench = sub.add_parser(
-        "bench", help="measure Stripe calls per page, latency, throughput and memory"
-    )
-    bench.add_argument("--latency-ms", type=int, default=80, help="per Stripe API call")
-    bench.add_argument("--samples", type=int, default=30, help="overview views per measure")
-    bench.add_argument("--seconds", type=float, default=10, help="each throughput run")
-    bench.set_defaults(func=cmd_bench)
-
-    demo = sub.add_parser("demo", help="sandbox + demo data + portal + development mailbox")
-    demo.add_argument("--port", type=int, default=8000)
-    demo.add_argument("--sandbox-port", type=int, default=None, help="default: --port + 1")
-    demo.add_argument("--smtp-port", type=int, default=None, help="default: --port + 25")
-    demo.set_defaults(func=cmd_demo)
+    # What other installed distributions add (devtools: demo, bench, sandbox); the portal
+    # itself knows none of them.
+    for entry in sorted(entry_points(group=COMMANDS), key=lambda e: e.name):
+        add: Callable[[Subcommands], None] = entry.load()
+        add(sub)
     return parser
 
 

@@ -26,7 +26,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from portal.services import services
-from portal.stripe_gateway import GatewayError, may_send_to
+from portal.stripe.destinations import may_send_to
+from portal.stripe.errors import GatewayError
 from portal.templating import render
 
 # Where the browser is going: Stripe's Checkout, the bank's confirmation (3-D Secure, on

@@ -28,8 +28,8 @@ from portal.services import services
 from portal.staff import audit
 from portal.staff.current import ImpersonationOver
 from portal.staff.sessions import StaffSession
-from portal.stripe_gateway import GatewayError, StripeRateLimited, StripeUnavailable
-from portal.stripe_gateway import NotFound as StripeNotFound
+from portal.stripe.errors import GatewayError, StripeRateLimited, StripeUnavailable
+from portal.stripe.errors import NotFound as StripeNotFound
 from portal.templating import render
 
 log = logging.getLogger("portal.errors")

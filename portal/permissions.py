@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from portal.billing.models import Invoice
+from portal.stripe.models import Invoice
 
 
 class Action(StrEnum):

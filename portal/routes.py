@@ -10,7 +10,6 @@ from portal.assets import Assets
 from portal.auth import views as auth
 from portal.billing import methods, paying, webhooks
 from portal.billing import views as billing
-from portal.mail import views as mail_views
 from portal.staff import views as staff
 
 
@@ -152,8 +151,6 @@ def routes(*, assets: Assets, demo: bool) -> list[BaseRoute]:
     ]
     if demo:
         table += [
-            Route("/_dev/mail", mail_views.mailbox, name="dev:mailbox"),
-            Route("/_dev/mail/{number:int}", mail_views.message, name="dev:message"),
             # The demo's staff sign-in without an identity provider: never in any other mode.
             Route(
                 "/staff/demo-sign-in",

@@ -8,19 +8,18 @@ from jinja2 import Environment
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.requests import Request
 
-from portal.mail.devmailbox import DevMailbox
 from portal.settings import Settings
-from portal.stripe_gateway import StripeGateway
+from portal.stripe.cache import CachingGateway
 
 
 @dataclass(frozen=True)
 class Services:
     settings: Settings
     engine: AsyncEngine
-    gateway: StripeGateway
+    gateway: CachingGateway
     templates: Environment
-    # Only `portal demo` passes a mailbox; its pages exist only then.
-    mailbox: DevMailbox | None = None
+    # `portal demo`'s mode (see `portal.app.create_app`); never set in production.
+    demo: bool = False
 
 
 def services(request: Request) -> Services:

@@ -16,7 +16,7 @@ from portal.assets import Assets
 from portal.csrf import csrf_token
 from portal.resources import TEMPLATES
 from portal.services import services
-from portal.stripe_cache import stale_since
+from portal.stripe.cache import stale_since
 
 
 def create_environment(assets: Assets) -> jinja2.Environment:
@@ -77,7 +77,7 @@ def render(
         request=request,
         url_for=_url_for(request),
         settings=svc.settings,
-        demo=svc.mailbox is not None,
+        demo=svc.demo,
         lang=i18n.current_locale(),
         csrf_token=csrf_token(request),
         # A page acting through an invoice link shows nothing of a sign-in in the same

@@ -33,7 +33,7 @@ def anyio_backend() -> str:
 def sandbox_urls() -> Iterator[SandboxUrls]:
     """The project's Stripe sandbox, served over real HTTP for the whole session, with 3-D
     Secure, Checkout and files on origins other than the API's, as at Stripe."""
-    from portal.sandbox.app import SandboxConfig
+    from stripe_sandbox.app import SandboxConfig
     from tests.support.servers import serve_sandbox
 
     with serve_sandbox(SandboxConfig()) as urls:

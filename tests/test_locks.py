@@ -15,6 +15,8 @@ from packaging.utils import canonicalize_name
 
 ROOT = Path(__file__).parents[1]
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
+# The development tools' distribution (the sandbox, the demo, the bench): in dev.txt only.
+DEVTOOLS = tomllib.loads((ROOT / "devtools" / "pyproject.toml").read_text())
 
 
 def _pins(name: str) -> dict[str, str]:
@@ -48,8 +50,17 @@ def _build_requirements() -> list[Requirement]:
     return _requirements(PYPROJECT["build-system"]["requires"])
 
 
+def _devtools_requirements() -> list[Requirement]:
+    return _requirements(DEVTOOLS["project"]["dependencies"], DEVTOOLS["build-system"]["requires"])
+
+
 def _dev_requirements() -> list[Requirement]:
-    return _portal_requirements() + _test_requirements() + _build_requirements()
+    return (
+        _portal_requirements()
+        + _test_requirements()
+        + _build_requirements()
+        + _devtools_requirements()
+    )
 
 
 @pytest.mark.parametrize(
@@ -78,6 +89,16 @@ def test_the_locks_agree_on_every_version_and_production_has_no_test_tools() -> 
         assert canonicalize_name(requirement.name) not in production, requirement.name
 
 
+def test_production_has_neither_the_mailbox_server_nor_the_pdf_renderer() -> None:
+    # The development mailbox (aiosmtpd) and the sandbox's PDFs (fpdf2) are devtools' alone.
+    production = _pins("portal")
+    for name in ("aiosmtpd", "fpdf2"):
+        assert name not in production, name
+        assert name in _pins("dev"), name
+    for requirement in _portal_requirements():
+        assert canonicalize_name(requirement.name) not in {"aiosmtpd", "fpdf2"}, requirement
+
+
 def _readme_command(heading: str) -> str:
     readme = (ROOT / "README.md").read_text()
     section = readme.split(heading, 1)[1]
@@ -90,8 +111,9 @@ def test_readme_commands_install_only_from_the_lock() -> None:
     for heading in ("## Try it: one command", "## Run the tests: one command"):
         command = _readme_command(heading)
         assert "pip install --require-hashes -r requirements/dev.txt" in command
-        # The portal itself goes in without resolving anything (nothing unlocked is fetched).
-        assert "pip install --no-deps --no-build-isolation -e ." in command
+        # The portal and its development tools go in without resolving anything (nothing
+        # unlocked is fetched).
+        assert "pip install --no-deps --no-build-isolation -e . -e ./devtools" in command
         assert re.search(r"pip install (?!--require-hashes|--no-deps)", command) is None
 
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 import logging
 
 from portal.permissions import Action, Principal, can
-from portal.stripe_gateway import GatewayError, StripeGateway
+from portal.stripe.cache import CachingGateway
+from portal.stripe.errors import GatewayError
 
 log = logging.getLogger(__name__)
 
@@ -16,7 +17,7 @@ def preferred_first(chosen: str, current: tuple[str, ...]) -> list[str]:
     return [chosen, *(locale for locale in current if locale.split("-")[0] != chosen)]
 
 
-async def remember(gateway: StripeGateway, who: Principal, chosen: str) -> bool:
+async def remember(gateway: CachingGateway, who: Principal, chosen: str) -> bool:
     """Write the choice to the Stripe customer; False when that was not possible.
 
     The switcher still changes the portal's language when Stripe cannot be reached: what the

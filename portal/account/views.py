@@ -22,7 +22,6 @@ from portal.account.addresses import AddressForm, FieldError
 from portal.auth import sessions as auth_sessions
 from portal.auth.current import principal
 from portal.auth.forms import clean_email
-from portal.billing.models import Address, Customer, TaxId
 from portal.cookies import read_cookie
 from portal.csrf import verified_form
 from portal.formatting import country_names
@@ -34,7 +33,8 @@ from portal.services import services
 from portal.signing import digest
 from portal.staff import audit
 from portal.storage.database import transaction
-from portal.stripe_gateway import InvalidRequest
+from portal.stripe.errors import InvalidRequest
+from portal.stripe.models import Address, Customer, TaxId
 from portal.templating import render
 from portal.text import hidden_characters_message
 

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from portal.signing import digest
 from portal.storage.database import transaction
 from portal.storage.tables import customer_changes, sessions
-from portal.stripe_cache import remember_version
+from portal.stripe.cache import remember_version
 
 IDLE_TIMEOUT = timedelta(minutes=30)
 ABSOLUTE_TIMEOUT = timedelta(hours=12)
@@ -87,7 +87,7 @@ async def load(engine: AsyncEngine, raw_id: str, now: datetime) -> CustomerSessi
     """The live session for a cookie value, or None (unknown, idle too long, or too old)."""
     id_hash = digest(raw_id)
     # The customer's change counter comes along (one query instead of two): the page's Stripe
-    # reads check their cache against it (see portal.stripe_cache).
+    # reads check their cache against it (see portal.stripe.cache).
     async with engine.connect() as conn:
         row = (
             await conn.execute(

@@ -17,7 +17,6 @@ from portal.account import language
 from portal.auth import sessions, tokens
 from portal.auth.current import customer_session, principal
 from portal.auth.forms import clean_email
-from portal.billing.models import Customer
 from portal.cookies import browser_id, delete_cookie, read_cookie, set_cookie
 from portal.csrf import verified_form
 from portal.i18n import _
@@ -28,6 +27,7 @@ from portal.services import Services, services
 from portal.staff import audit
 from portal.staff.current import end_view, staff_session
 from portal.storage.database import transaction
+from portal.stripe.models import Customer
 from portal.templating import render
 
 log = logging.getLogger(__name__)

@@ -36,13 +36,14 @@ from typing import cast
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from portal.billing import claims, records
-from portal.billing.models import InvoicePayment, PaymentIntent
 from portal.billing.payments import still_as_seen
 from portal.billing.records import ChargeRecord, ChargeStatus, Payment
 from portal.permissions import Action, Principal, require
 from portal.services import Services
 from portal.storage.database import transaction
-from portal.stripe_gateway import InvalidRequest, PaymentDeclined, StripeGateway, StripeUnavailable
+from portal.stripe.cache import CachingGateway
+from portal.stripe.errors import InvalidRequest, PaymentDeclined, StripeUnavailable
+from portal.stripe.models import InvoicePayment, PaymentIntent
 
 log = logging.getLogger(__name__)
 
@@ -97,7 +98,7 @@ def by_preference(payments: Iterable[InvoicePayment]) -> list[InvoicePayment]:
 
 
 async def invoice_intents(
-    gateway: StripeGateway, invoice_id: str
+    gateway: CachingGateway, invoice_id: str
 ) -> list[tuple[InvoicePayment, PaymentIntent]]:
     """The invoice's payments with their PaymentIntents (`by_preference`), read from Stripe."""
     payments = by_preference(await gateway.uncached().list_invoice_payments(invoice_id))
@@ -108,7 +109,7 @@ async def invoice_intents(
 
 
 async def _find_intent(
-    gateway: StripeGateway,
+    gateway: CachingGateway,
     invoice_id: str,
     wanted: Callable[[InvoicePayment, PaymentIntent], bool],
 ) -> PaymentIntent | None:
@@ -166,7 +167,7 @@ def decided(charge: ChargeRecord, intent: PaymentIntent) -> Outcome | None:
 
 
 async def attempt(
-    gateway: StripeGateway,
+    gateway: CachingGateway,
     payment: Payment,
     charge: ChargeRecord,
     method_id: str,
@@ -217,7 +218,7 @@ async def attempt(
     return from_intent(intent)
 
 
-async def _waiting_intent(gateway: StripeGateway, invoice_id: str) -> str | None:
+async def _waiting_intent(gateway: CachingGateway, invoice_id: str) -> str | None:
     """The invoice's PaymentIntent that `invoices.pay` left waiting for 3-D Secure."""
     intent = await _find_intent(
         gateway, invoice_id, lambda p, i: p.status == "open" and i.status == "requires_action"
@@ -343,7 +344,7 @@ async def _release(engine: AsyncEngine, charge: ChargeRecord) -> None:
 
 
 async def settle_action(
-    engine: AsyncEngine, gateway: StripeGateway, charge: ChargeRecord
+    engine: AsyncEngine, gateway: CachingGateway, charge: ChargeRecord
 ) -> Outcome:
     """Read what became of a charge that waited for the customer's bank, and record it."""
     assert charge.payment_intent_id is not None
@@ -393,7 +394,7 @@ async def stop(engine: AsyncEngine, payment: Payment) -> None:
 
 
 async def settled_by_bank(
-    engine: AsyncEngine, gateway: StripeGateway, invoice_id: str
+    engine: AsyncEngine, gateway: CachingGateway, invoice_id: str
 ) -> list[tuple[ChargeRecord, Outcome]]:
     """Charges on this invoice that waited for the customer's bank and are now decided at
     Stripe (the customer confirmed, or failed to, and did not come back to the portal; a
@@ -404,7 +405,7 @@ async def settled_by_bank(
 
 
 async def _decided(
-    gateway: StripeGateway, charges: Iterable[ChargeRecord]
+    gateway: CachingGateway, charges: Iterable[ChargeRecord]
 ) -> list[tuple[ChargeRecord, Outcome]]:
     waiting = [c for c in charges if c.payment_intent_id]
     intents = await asyncio.gather(
@@ -414,7 +415,7 @@ async def _decided(
     return [(c, outcome) for c, outcome in found if outcome is not None]
 
 
-async def settle_debits(engine: AsyncEngine, gateway: StripeGateway, payment: Payment) -> bool:
+async def settle_debits(engine: AsyncEngine, gateway: CachingGateway, payment: Payment) -> bool:
     """Ask Stripe about the payment's debits still being collected and record those it
     decided (the payment's page, in case a webhook is late or lost). True if any was.
     Stripe unreachable or rate-limiting: the page shows the debit as on its way, as it was."""
@@ -430,7 +431,7 @@ async def settle_debits(engine: AsyncEngine, gateway: StripeGateway, payment: Pa
 
 
 async def still_collecting(
-    engine: AsyncEngine, gateway: StripeGateway, invoice_ids: Iterable[str]
+    engine: AsyncEngine, gateway: CachingGateway, invoice_ids: Iterable[str]
 ) -> set[str]:
     """Of these invoices, those with a debit Stripe is still collecting (their reminders
     wait: the customer has paid, the bank has not answered yet). Debits Stripe has decided

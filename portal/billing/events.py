@@ -19,10 +19,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from portal.billing import charging, mailing, notices, records
 from portal.billing import invoices as rules
-from portal.billing.models import Invoice, WebhookEvent
 from portal.billing.records import ChargeRecord
 from portal.mail import outbox
 from portal.services import Services
+from portal.stripe.models import Invoice, WebhookEvent
 
 Effect = Callable[[AsyncConnection, datetime], Awaitable[None]]
 

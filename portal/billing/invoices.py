@@ -1,6 +1,6 @@
 """What the overview and invoice pages say about invoices: state, urgency and what to pay now.
 
-Plain functions over `portal.billing.models.Invoice`, so every rule is tested without a server.
+Plain functions over `portal.stripe.models.Invoice`, so every rule is tested without a server.
 Stripe has no "overdue" status (it is an open invoice past its due date) and its installment
 `status` can lag behind the clock, so everything here is computed from dates and amounts with an
 explicit `now`; Stripe's `past_due` is honoured as well, never relied on alone.
@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Final, Literal
 
-from portal.billing.models import Installment, Invoice, InvoiceStatus
+from portal.stripe.models import Installment, Invoice, InvoiceStatus
 
 InvoiceState = Literal["overdue", "partially_paid", "due_soon", "open", "paid", "void"]
 

@@ -15,8 +15,8 @@ from typing import Any, Literal
 
 from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
 
-from portal.billing.models import Invoice
 from portal.signing import Purpose, serializer
+from portal.stripe.models import Invoice
 
 MAX_AGE = timedelta(days=548)  # 18 months
 AFTER_SETTLED = timedelta(days=30)

@@ -15,11 +15,11 @@ from email.message import EmailMessage
 
 from portal import i18n
 from portal.billing import charging, links, notices
-from portal.billing.models import Customer, Invoice
 from portal.billing.notices import Notice
 from portal.mail import messages, outbox
 from portal.services import Services
 from portal.storage.database import transaction
+from portal.stripe.models import Customer, Invoice
 
 
 def invoice_link_url(svc: Services, invoice: Invoice, locale: str | None = None) -> str:

@@ -11,7 +11,6 @@ from starlette.responses import RedirectResponse, Response
 
 from portal import continuing
 from portal.auth.current import principal
-from portal.billing.models import PaymentMethod
 from portal.billing.paying import usable
 from portal.billing.payments import may_remove_method
 from portal.billing.unpaid import unpaid_invoices
@@ -19,7 +18,8 @@ from portal.csrf import verified_form
 from portal.i18n import _, current_locale
 from portal.permissions import Action, NotFound, Principal, require
 from portal.services import services
-from portal.stripe_gateway import NotFound as StripeNotFound
+from portal.stripe.errors import NotFound as StripeNotFound
+from portal.stripe.models import PaymentMethod
 from portal.templating import render
 
 
@@ -86,7 +86,7 @@ async def make_default(request: Request) -> Response:
 
 
 async def remove(request: Request) -> Response:
-    who, wallet, chosen = await _chosen(request)
+    _who, wallet, chosen = await _chosen(request)
     if not may_remove_method(len(wallet.methods), wallet.has_unpaid_invoices):
         return _page(
             request,
@@ -96,7 +96,7 @@ async def remove(request: Request) -> Response:
             ),
             status=409,
         )
-    await services(request).gateway.detach_payment_method(who.customer_id, chosen.id)
+    await services(request).gateway.detach_payment_method(chosen)
     return RedirectResponse(request.url_for("billing:methods"), status_code=303)
 
 

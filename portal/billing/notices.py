@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
-from portal.billing.models import Invoice
+from portal.stripe.models import Invoice
 
 NoticeKind = Literal["invoice_ready", "due_soon", "overdue"]
 

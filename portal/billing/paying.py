@@ -25,7 +25,6 @@ from portal.auth.current import principal, principal_for
 from portal.billing import charging, records
 from portal.billing import invoices as rules
 from portal.billing.messages import cannot_pay_message, charge_message
-from portal.billing.models import Invoice, PaymentMethod
 from portal.billing.payments import (
     KINDS,
     CannotPay,
@@ -43,8 +42,9 @@ from portal.i18n import _, current_locale
 from portal.permissions import Action, NotFound, Principal, can, require
 from portal.services import services
 from portal.storage.database import transaction
-from portal.stripe_gateway import NotFound as StripeNotFound
-from portal.stripe_gateway import StripeUnavailable
+from portal.stripe.errors import NotFound as StripeNotFound
+from portal.stripe.errors import StripeUnavailable
+from portal.stripe.models import Invoice, PaymentMethod
 from portal.templating import render
 
 NEW_METHOD = "new"

@@ -19,7 +19,7 @@ from typing import Literal
 
 from portal.billing import invoices as rules
 from portal.billing.minimums import below_minimum, minimum_charge
-from portal.billing.models import Invoice
+from portal.stripe.models import Invoice
 
 PaymentKind = Literal["whole", "next_installment", "overdue_installments"]
 KINDS: tuple[PaymentKind, ...] = ("whole", "next_installment", "overdue_installments")

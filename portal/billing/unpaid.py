@@ -12,12 +12,12 @@ from __future__ import annotations
 import asyncio
 
 from portal.billing.invoices import PAYABLE_STATUSES
-from portal.billing.models import Invoice
-from portal.stripe_gateway import StripeGateway
+from portal.stripe.cache import CachingGateway
+from portal.stripe.models import Invoice
 
 
 async def unpaid_invoices(
-    gateway: StripeGateway, customer_id: str, *, limit: int = 100
+    gateway: CachingGateway, customer_id: str, *, limit: int = 100
 ) -> list[Invoice]:
     """The customer's open and uncollectible invoices (up to `limit` of each)."""
     pages = await asyncio.gather(

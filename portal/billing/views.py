@@ -14,14 +14,14 @@ from portal.auth.current import principal, principal_for
 from portal.billing import invoices as rules
 from portal.billing import links, mailing
 from portal.billing.messages import cannot_pay_message
-from portal.billing.models import Installment, Invoice
 from portal.billing.payments import CannotPay, PaymentKind, choices, plan_charge
 from portal.billing.unpaid import unpaid_invoices
 from portal.cookies import set_cookie
 from portal.i18n import _
 from portal.permissions import Action, NotFound, Principal, can, require
 from portal.services import services
-from portal.stripe_gateway import NotFound as StripeNotFound
+from portal.stripe.errors import NotFound as StripeNotFound
+from portal.stripe.models import Installment, Invoice
 from portal.templating import render
 
 HISTORY_PAGE = 20

@@ -17,15 +17,15 @@ from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from portal.billing import changes
 from portal.billing.events import HANDLERS, Reaction
-from portal.billing.models import WebhookEvent
 from portal.mail import outbox
 from portal.services import Services, services
 from portal.storage.database import insert_once, transaction
 from portal.storage.tables import webhook_events
-from portal.stripe_gateway import NotFound as StripeNotFound
-from portal.stripe_gateway import WebhookMalformed, WebhookSignatureInvalid
+from portal.stripe import changes
+from portal.stripe.errors import NotFound as StripeNotFound
+from portal.stripe.errors import WebhookMalformed, WebhookSignatureInvalid
+from portal.stripe.models import WebhookEvent
 
 log = logging.getLogger(__name__)
 

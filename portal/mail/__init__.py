@@ -1,1 +1,1 @@
-"""E-mail: building messages, sending them over SMTP, and the demo's development mailbox."""
+"""E-mail: building messages, sending them over SMTP, and the outbox that retries them."""

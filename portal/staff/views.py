@@ -16,7 +16,6 @@ from starlette.responses import RedirectResponse, Response
 from portal import continuing
 from portal.auth.views import queue_sign_in_email
 from portal.billing import invoices as rules
-from portal.billing.models import Customer
 from portal.billing.unpaid import unpaid_invoices
 from portal.cookies import browser_id, delete_cookie, read_cookie, set_cookie
 from portal.csrf import verified_form
@@ -29,7 +28,8 @@ from portal.staff.current import DEMO_ISSUER, allowed, end_view, staff_session
 from portal.staff.sessions import StaffMember, StaffSession
 from portal.storage.database import transaction
 from portal.storage.tables import staff_logins
-from portal.stripe_gateway import NotFound as StripeNotFound
+from portal.stripe.errors import NotFound as StripeNotFound
+from portal.stripe.models import Customer
 from portal.templating import render
 from portal.text import has_hidden_characters, hidden_characters_message
 
@@ -41,7 +41,7 @@ SEARCH_RESULTS = 20
 
 def _enabled(request: Request) -> bool:
     svc = services(request)
-    return bool(svc.settings.staff_oidc_issuer) or svc.mailbox is not None
+    return bool(svc.settings.staff_oidc_issuer) or svc.demo
 
 
 async def home(request: Request) -> Response:

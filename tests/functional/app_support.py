@@ -9,10 +9,11 @@ from collections.abc import Iterator
 from starlette.testclient import TestClient
 
 from portal.app import create_app
-from portal.mail.devmailbox import DevMailbox
 from portal.settings import Settings
 from portal.storage import migrate
 from portal.storage.database import create_engine
+from portal_dev.demo.runner import create_demo_app
+from portal_dev.mailbox import DevMailbox
 
 
 def migrate_database(url: str) -> None:
@@ -26,6 +27,8 @@ def migrate_database(url: str) -> None:
 
 @contextlib.contextmanager
 def portal_client(settings: Settings, *, mailbox: DevMailbox | None = None) -> Iterator[TestClient]:
+    """The portal for `settings`; with a `mailbox`, as `portal demo` runs it (demo mode)."""
     migrate_database(settings.database_url)
-    with TestClient(create_app(settings, mailbox=mailbox), base_url=settings.base_url) as client:
+    app = create_app(settings) if mailbox is None else create_demo_app(settings, mailbox)
+    with TestClient(app, base_url=settings.base_url) as client:
         yield client

@@ -21,8 +21,8 @@ from sqlalchemy import create_engine as create_sync_engine
 from sqlalchemy.engine import Engine
 
 from portal.app import create_app
-from portal.mail.devmailbox import DevMailbox, DevMailServer, ReceivedMail
 from portal.settings import STRIPE_INVOICE_API_VERSION, Settings, parse_smtp_url
+from portal_dev.mailbox import DevMailbox, DevMailServer, ReceivedMail
 from tests.conftest import SANDBOX_KEY, make_settings
 from tests.functional.app_support import migrate_database
 from tests.support.servers import free_port, serve_in_thread

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from portal.bench import runner
+from portal_dev.bench import runner
 
 
 @pytest.mark.slow

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from portal.bench import runner
+from portal_dev.bench import runner
 
 SECONDS = 60
 

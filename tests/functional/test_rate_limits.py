@@ -16,8 +16,9 @@ import httpx
 import pytest
 
 from portal import i18n
-from portal import stripe_gateway as gw
-from portal.sandbox.app import SandboxConfig, create_sandbox_app
+from portal.stripe.errors import StripeRateLimited
+from portal.stripe.gateway import StripeGateway
+from stripe_sandbox.app import SandboxConfig, create_sandbox_app
 from tests.conftest import SANDBOX_KEY
 from tests.functional.billing.billing_support import customer_with_card, plan_invoice, signed_in
 from tests.functional.portal_support import Browser, Portal, serve_portal, text_of
@@ -86,7 +87,7 @@ def pages_of(browser: Browser, invoice: str) -> list[httpx.Response]:
 async def test_the_sdk_retries_a_429(sandbox: str) -> None:
     """The SDK retries a 429 only when Stripe adds `Stripe-Should-Retry: true`; the
     portal's client retries every 429 (Stripe refused before doing anything)."""
-    gateway = gw.StripeGateway(api_key=SANDBOX_KEY, api_base=sandbox, max_network_retries=2)
+    gateway = StripeGateway(api_key=SANDBOX_KEY, api_base=sandbox, max_network_retries=2)
     customer = httpx.post(
         f"{sandbox}/v1/customers", auth=(SANDBOX_KEY, ""), data={"email": "a@example.de"}
     ).json()["id"]
@@ -94,7 +95,7 @@ async def test_the_sdk_retries_a_429(sandbox: str) -> None:
         httpx.post(f"{sandbox}/_sandbox/faults", json={"status": 429, "count": 2})
         assert (await gateway.get_customer(customer)).id == customer
         httpx.post(f"{sandbox}/_sandbox/faults", json={"status": 429, "count": 3})
-        with pytest.raises(gw.StripeRateLimited):
+        with pytest.raises(StripeRateLimited):
             await gateway.get_customer(customer)
     finally:
         httpx.post(f"{sandbox}/_sandbox/faults/clear")
@@ -106,7 +107,7 @@ async def test_the_calls_in_flight_are_capped(sandbox: str, control: httpx.Clien
     customer = httpx.post(
         f"{sandbox}/v1/customers", auth=(SANDBOX_KEY, ""), data={"email": "b@example.de"}
     ).json()["id"]
-    gateway = gw.StripeGateway(
+    gateway = StripeGateway(
         api_key=SANDBOX_KEY, api_base=sandbox, max_network_retries=0, max_concurrent_requests=2
     )
     control.post("/_sandbox/latency", json={"ms": 200})

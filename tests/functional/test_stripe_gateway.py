@@ -11,8 +11,15 @@ import httpx
 import pytest
 import stripe
 
-from portal import stripe_gateway as gw
 from portal.settings import STRIPE_INVOICE_API_VERSION
+from portal.stripe.errors import (
+    NotFound,
+    PaymentDeclined,
+    StripeMisconfigured,
+    StripeRateLimited,
+    StripeUnavailable,
+)
+from portal.stripe.gateway import StripeGateway
 from tests.conftest import SANDBOX_KEY
 
 pytestmark = pytest.mark.anyio
@@ -30,8 +37,8 @@ def sdk(sandbox_url: str) -> stripe.StripeClient:
 
 
 @pytest.fixture
-async def gateway(sandbox_url: str) -> AsyncIterator[gw.StripeGateway]:
-    gateway = gw.StripeGateway(api_key=SANDBOX_KEY, api_base=sandbox_url, max_network_retries=0)
+async def gateway(sandbox_url: str) -> AsyncIterator[StripeGateway]:
+    gateway = StripeGateway(api_key=SANDBOX_KEY, api_base=sandbox_url, max_network_retries=0)
     yield gateway
     await gateway.aclose()
 
@@ -79,7 +86,7 @@ def open_invoice(
 
 
 async def test_reads_customer_invoices_and_methods(
-    gateway: gw.StripeGateway, sdk: stripe.StripeClient
+    gateway: StripeGateway, sdk: stripe.StripeClient
 ) -> None:
     customer_id, pm_id = customer_with_card(sdk)
     invoice_id = open_invoice(sdk, customer_id)
@@ -103,7 +110,7 @@ async def test_reads_customer_invoices_and_methods(
 
 
 async def test_finds_customers_by_email_ignoring_case(
-    gateway: gw.StripeGateway, sdk: stripe.StripeClient
+    gateway: StripeGateway, sdk: stripe.StripeClient
 ) -> None:
     email = f"shared-{uuid.uuid4().hex[:6]}@example.com"
     first, _ = customer_with_card(sdk, email)
@@ -113,37 +120,37 @@ async def test_finds_customers_by_email_ignoring_case(
         assert {c.id for c in found} == {first, second}
 
 
-async def test_unknown_invoice_is_not_found(gateway: gw.StripeGateway) -> None:
-    with pytest.raises(gw.NotFound):
+async def test_unknown_invoice_is_not_found(gateway: StripeGateway) -> None:
+    with pytest.raises(NotFound):
         await gateway.get_invoice("in_doesnotexist")
 
 
 async def test_wrong_key_is_a_configuration_problem(sandbox_url: str) -> None:
-    gateway = gw.StripeGateway(api_key="sk_live_wrong", api_base=sandbox_url, max_network_retries=0)
+    gateway = StripeGateway(api_key="sk_live_wrong", api_base=sandbox_url, max_network_retries=0)
     try:
-        with pytest.raises(gw.StripeMisconfigured):
+        with pytest.raises(StripeMisconfigured):
             await gateway.get_invoice("in_x")
     finally:
         await gateway.aclose()
 
 
 async def test_stripe_failing_is_unavailable_and_rate_limit_is_named(
-    gateway: gw.StripeGateway, sandbox_url: str
+    gateway: StripeGateway, sandbox_url: str
 ) -> None:
     httpx.post(f"{sandbox_url}/_sandbox/faults", json={"status": 500, "count": 1})
-    with pytest.raises(gw.StripeUnavailable):
+    with pytest.raises(StripeUnavailable):
         await gateway.get_invoice("in_x")
     httpx.post(f"{sandbox_url}/_sandbox/faults", json={"status": 429, "count": 1})
-    with pytest.raises(gw.StripeRateLimited):
+    with pytest.raises(StripeRateLimited):
         await gateway.get_invoice("in_x")
 
 
 async def test_unreachable_stripe_is_unavailable() -> None:
-    gateway = gw.StripeGateway(
+    gateway = StripeGateway(
         api_key=SANDBOX_KEY, api_base="http://127.0.0.1:9", timeout=2, max_network_retries=0
     )
     try:
-        with pytest.raises(gw.StripeUnavailable):
+        with pytest.raises(StripeUnavailable):
             await gateway.get_customer("cus_x")
     finally:
         await gateway.aclose()
@@ -153,7 +160,7 @@ async def test_sdk_retries_then_succeeds_on_a_passing_outage(
     sandbox_url: str, sdk: stripe.StripeClient
 ) -> None:
     customer_id, _ = customer_with_card(sdk)
-    gateway = gw.StripeGateway(api_key=SANDBOX_KEY, api_base=sandbox_url, max_network_retries=2)
+    gateway = StripeGateway(api_key=SANDBOX_KEY, api_base=sandbox_url, max_network_retries=2)
     try:
         httpx.post(f"{sandbox_url}/_sandbox/faults", json={"status": 500, "count": 1})
         assert (await gateway.get_customer(customer_id)).id == customer_id
@@ -162,7 +169,7 @@ async def test_sdk_retries_then_succeeds_on_a_passing_outage(
 
 
 async def test_paying_twice_with_one_key_charges_once(
-    gateway: gw.StripeGateway, sdk: stripe.StripeClient
+    gateway: StripeGateway, sdk: stripe.StripeClient
 ) -> None:
     customer_id, pm_id = customer_with_card(sdk)
     invoice_id = open_invoice(sdk, customer_id)
@@ -175,7 +182,7 @@ async def test_paying_twice_with_one_key_charges_once(
 
 
 async def test_paying_one_installment_counts_on_the_invoice(
-    gateway: gw.StripeGateway, sdk: stripe.StripeClient
+    gateway: StripeGateway, sdk: stripe.StripeClient
 ) -> None:
     customer_id, pm_id = customer_with_card(sdk)
     invoice = await gateway.get_invoice(open_invoice(sdk, customer_id, plan=[10000, 10000, 10000]))
@@ -197,14 +204,14 @@ async def test_paying_one_installment_counts_on_the_invoice(
 
 
 async def test_declined_card_gives_its_decline_code(
-    gateway: gw.StripeGateway, sdk: stripe.StripeClient
+    gateway: StripeGateway, sdk: stripe.StripeClient
 ) -> None:
     customer_id, _ = customer_with_card(sdk)
     declining = sdk.v1.payment_methods.attach(
         "pm_card_chargeDeclinedInsufficientFunds", {"customer": customer_id}
     )
     invoice_id = open_invoice(sdk, customer_id)
-    with pytest.raises(gw.PaymentDeclined) as caught:
+    with pytest.raises(PaymentDeclined) as caught:
         await gateway.pay_invoice(
             invoice_id, payment_method_id=declining.id, idempotency_key=f"d-{uuid.uuid4()}"
         )
@@ -212,7 +219,7 @@ async def test_declined_card_gives_its_decline_code(
 
 
 async def test_finds_an_address_stored_with_capitals(
-    gateway: gw.StripeGateway, sdk: stripe.StripeClient
+    gateway: StripeGateway, sdk: stripe.StripeClient
 ) -> None:
     stored = f"Anna.Schmidt-{uuid.uuid4().hex[:6]}@Example.de"
     customer_id, _ = customer_with_card(sdk, stored)

@@ -15,9 +15,11 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from portal import stripe_gateway as gw
-from portal.billing.models import Invoice
 from portal.settings import STRIPE_INVOICE_API_VERSION
+from portal.stripe.errors import GatewayError, StripeUnavailable
+from portal.stripe.gateway import StripeGateway
+from portal.stripe.models import Invoice
+from portal.stripe.pdfs import PDF_REDIRECTS, InvoicePdf
 from tests.conftest import SANDBOX_KEY
 from tests.functional.test_stripe_gateway import customer_with_card, open_invoice
 from tests.support.servers import serve_in_thread
@@ -38,8 +40,8 @@ def sdk(sandbox_url: str) -> stripe.StripeClient:
 
 
 @pytest.fixture
-async def gateway(sandbox_url: str) -> AsyncIterator[gw.StripeGateway]:
-    gateway = gw.StripeGateway(api_key=SANDBOX_KEY, api_base=sandbox_url, max_network_retries=0)
+async def gateway(sandbox_url: str) -> AsyncIterator[StripeGateway]:
+    gateway = StripeGateway(api_key=SANDBOX_KEY, api_base=sandbox_url, max_network_retries=0)
     yield gateway
     await gateway.aclose()
 
@@ -61,17 +63,17 @@ def hops() -> Iterator[str]:
         yield url
 
 
-async def read(pdf: gw.InvoicePdf) -> bytes:
+async def read(pdf: InvoicePdf) -> bytes:
     return b"".join([chunk async for chunk in pdf.chunks()])
 
 
-async def finalized(gateway: gw.StripeGateway, sdk: stripe.StripeClient) -> Invoice:
+async def finalized(gateway: StripeGateway, sdk: stripe.StripeClient) -> Invoice:
     customer_id, _ = customer_with_card(sdk)
     return await gateway.get_invoice(open_invoice(sdk, customer_id))
 
 
 async def test_the_pdf_arrives_through_stripes_redirect_to_another_origin(
-    gateway: gw.StripeGateway, sdk: stripe.StripeClient
+    gateway: StripeGateway, sdk: stripe.StripeClient
 ) -> None:
     # The sandbox, like Stripe, answers `invoice_pdf` with a redirect to its files origin.
     invoice = await finalized(gateway, sdk)
@@ -81,11 +83,11 @@ async def test_the_pdf_arrives_through_stripes_redirect_to_another_origin(
 
 
 async def test_several_redirects_are_followed_and_the_pdf_streamed_in_chunks(
-    gateway: gw.StripeGateway, sdk: stripe.StripeClient, hops: str
+    gateway: StripeGateway, sdk: stripe.StripeClient, hops: str
 ) -> None:
     invoice = await finalized(gateway, sdk)
     through = dataclasses.replace(
-        invoice, invoice_pdf=f"{hops}/hop/{gw.PDF_REDIRECTS - 1}?to={invoice.invoice_pdf}"
+        invoice, invoice_pdf=f"{hops}/hop/{PDF_REDIRECTS - 1}?to={invoice.invoice_pdf}"
     )
     pdf = await gateway.open_invoice_pdf(through)
     chunks = [chunk async for chunk in pdf.chunks()]
@@ -93,39 +95,39 @@ async def test_several_redirects_are_followed_and_the_pdf_streamed_in_chunks(
 
 
 async def test_more_redirects_than_the_limit_are_not_followed(
-    gateway: gw.StripeGateway, sdk: stripe.StripeClient, hops: str
+    gateway: StripeGateway, sdk: stripe.StripeClient, hops: str
 ) -> None:
     invoice = await finalized(gateway, sdk)
     endless = dataclasses.replace(
-        invoice, invoice_pdf=f"{hops}/hop/{gw.PDF_REDIRECTS + 2}?to={invoice.invoice_pdf}"
+        invoice, invoice_pdf=f"{hops}/hop/{PDF_REDIRECTS + 2}?to={invoice.invoice_pdf}"
     )
-    with pytest.raises(gw.StripeUnavailable, match="more than"):
+    with pytest.raises(StripeUnavailable, match="more than"):
         await gateway.open_invoice_pdf(endless)
 
 
 async def test_a_redirect_to_plain_http_elsewhere_is_not_followed(
-    gateway: gw.StripeGateway, sdk: stripe.StripeClient, hops: str
+    gateway: StripeGateway, sdk: stripe.StripeClient, hops: str
 ) -> None:
     # Over HTTPS anywhere (Stripe picks its storage); plain http only to the configured
     # sandbox's host, here 127.0.0.1: "localhost" is another host.
     invoice = await finalized(gateway, sdk)
     elsewhere = str(invoice.invoice_pdf).replace("127.0.0.1", "localhost")
     redirected = dataclasses.replace(invoice, invoice_pdf=f"{hops}/hop/1?to={elsewhere}")
-    with pytest.raises(gw.StripeUnavailable, match="redirected to"):
+    with pytest.raises(StripeUnavailable, match="redirected to"):
         await gateway.open_invoice_pdf(redirected)
 
 
 async def test_the_first_address_must_be_stripes(
-    gateway: gw.StripeGateway, sdk: stripe.StripeClient
+    gateway: StripeGateway, sdk: stripe.StripeClient
 ) -> None:
     invoice = await finalized(gateway, sdk)
     foreign = dataclasses.replace(invoice, invoice_pdf="https://files.example.org/invoice.pdf")
-    with pytest.raises(gw.GatewayError, match="unexpected PDF host"):
+    with pytest.raises(GatewayError, match="unexpected PDF host"):
         await gateway.open_invoice_pdf(foreign)
 
 
 async def test_redirects_from_stripe_itself_must_be_https(sandbox_url: str) -> None:
-    real = gw.StripeGateway(api_key=SANDBOX_KEY, max_network_retries=0)
+    real = StripeGateway(api_key=SANDBOX_KEY, max_network_retries=0)
     try:
         assert real._may_follow("https://files.stripe.com/links/abc")
         assert real._may_follow("https://s3.eu-west-1.amazonaws.com/x.pdf")
@@ -163,7 +165,7 @@ def plan_invoice(sdk: stripe.StripeClient) -> str:
 
 
 async def test_invoices_are_read_with_the_preview_version_and_show_their_plan(
-    gateway: gw.StripeGateway, sdk: stripe.StripeClient
+    gateway: StripeGateway, sdk: stripe.StripeClient
 ) -> None:
     invoice_id = plan_invoice(sdk)
     invoice = await gateway.get_invoice(invoice_id)
@@ -177,7 +179,7 @@ async def test_invoices_are_read_with_the_preview_version_and_show_their_plan(
 async def test_with_a_ga_version_the_plan_is_absent_and_the_invoice_whole(
     sandbox_url: str, sdk: stripe.StripeClient
 ) -> None:
-    gateway = gw.StripeGateway(
+    gateway = StripeGateway(
         api_key=SANDBOX_KEY,
         api_base=sandbox_url,
         max_network_retries=0,

@@ -19,8 +19,8 @@ import httpx
 import pytest
 import stripe
 
-from portal.mail.devmailbox import DevMailbox, DevMailServer
 from portal.settings import STRIPE_INVOICE_API_VERSION
+from portal_dev.mailbox import DevMailbox, DevMailServer
 from tests.conftest import SANDBOX_KEY
 from tests.functional.app_support import migrate_database
 from tests.functional.billing.test_webhooks import SECRET, event, signed

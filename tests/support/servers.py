@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import uvicorn
 
 if TYPE_CHECKING:
-    from portal.sandbox.config import SandboxConfig
+    from stripe_sandbox.config import SandboxConfig
 
 
 def free_port() -> int:
@@ -48,7 +48,7 @@ def serve_sandbox(config: SandboxConfig | None = None) -> Iterator[SandboxUrls]:
     """One sandbox (one in-memory store) on four loopback ports, each surface refused on the
     others' origins, as at Stripe; `config`'s own surface URLs are replaced."""
     # Imported here: the unit tests use this module without loading the sandbox.
-    from portal.sandbox.app import SandboxConfig, create_sandbox_app
+    from stripe_sandbox.app import SandboxConfig, create_sandbox_app
 
     # Bound before the app is made, so the URLs it hands out are the ports it listens on.
     sockets = [_bound_socket() for _ in range(4)]

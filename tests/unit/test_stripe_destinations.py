@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from portal.stripe_gateway import may_send_to
+from portal.stripe.destinations import may_send_to
 
 STRIPE = "https://api.stripe.com"
 SANDBOX = "http://127.0.0.1:12111"

@@ -10,7 +10,7 @@ import pytest
 
 from portal import i18n
 from portal.account.views import verification_text
-from portal.stripe_gateway import tax_id_from_stripe
+from portal.stripe.convert import tax_id_from_stripe
 from tests.functional.billing.billing_support import signed_in
 from tests.functional.portal_support import Browser, Portal, text_of
 

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import text
 
-from portal.mail.devmailbox import ReceivedMail
+from portal_dev.mailbox import ReceivedMail
 from tests.functional.portal_support import Browser, Portal, code_in, link_in, text_of
 
 

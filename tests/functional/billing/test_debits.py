@@ -17,10 +17,10 @@ from sqlalchemy import select
 from portal import i18n
 from portal.app import open_services
 from portal.billing.mailing import ReminderReport, send_reminders
-from portal.mail.devmailbox import ReceivedMail
-from portal.sandbox.app import SandboxConfig, create_sandbox_app
 from portal.settings import Settings
 from portal.storage.tables import payment_charges
+from portal_dev.mailbox import ReceivedMail
+from stripe_sandbox.app import SandboxConfig, create_sandbox_app
 from tests.functional.billing.billing_support import follow, open_pay_page, signed_in
 from tests.functional.portal_support import Portal, serve_portal, text_of
 from tests.support.servers import free_port, serve_in_thread

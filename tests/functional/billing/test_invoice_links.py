@@ -16,7 +16,7 @@ import pytest
 
 from portal import i18n
 from portal.billing import links
-from portal.mail.devmailbox import ReceivedMail
+from portal_dev.mailbox import ReceivedMail
 from tests.functional.billing.billing_support import (
     at_stripe,
     back_from_stripe,

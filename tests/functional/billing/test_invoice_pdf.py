@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from portal.sandbox.app import SandboxConfig, create_sandbox_app
+from stripe_sandbox.app import SandboxConfig, create_sandbox_app
 from tests.functional.portal_support import Portal, serve_portal
 from tests.support.servers import free_port, serve_in_thread
 

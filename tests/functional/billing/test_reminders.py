@@ -14,10 +14,10 @@ from sqlalchemy import update
 from portal.app import open_services
 from portal.billing import notices
 from portal.billing.mailing import ReminderReport, compose, send_reminders
-from portal.billing.models import Customer
-from portal.mail.devmailbox import ReceivedMail
 from portal.settings import Settings, parse_smtp_url
 from portal.storage.tables import mail_outbox
+from portal.stripe.models import Customer
+from portal_dev.mailbox import ReceivedMail
 from tests.functional.app_support import migrate_database
 from tests.functional.portal_support import Portal, serve_portal
 from tests.support.servers import free_port

@@ -10,8 +10,8 @@ from collections.abc import Iterator
 import pytest
 
 from portal import i18n
-from portal.demo.seed import DemoData, seed_demo
-from portal.sandbox.app import SandboxConfig, create_sandbox_app
+from portal_dev.demo.seed import DemoData, seed_demo
+from stripe_sandbox.app import SandboxConfig, create_sandbox_app
 from tests.functional.portal_support import Browser, Portal, serve_portal
 from tests.support.servers import serve_in_thread
 

@@ -20,10 +20,10 @@ import pytest
 import stripe
 from starlette.responses import PlainTextResponse
 
-from portal.demo.seed import DemoData, format_summary, seed_demo
-from portal.demo.stripe_http import StripeAPIError
-from portal.sandbox.app import SandboxConfig, create_sandbox_app
 from portal.settings import STRIPE_INVOICE_API_VERSION
+from portal_dev.demo.seed import DemoData, format_summary, seed_demo
+from portal_dev.demo.stripe_http import StripeAPIError
+from stripe_sandbox.app import SandboxConfig, create_sandbox_app
 from tests.support.servers import serve_in_thread
 
 API_KEY = "sk_test_demo"

@@ -16,11 +16,11 @@ from sqlalchemy import func, select
 
 from portal import housekeeping
 from portal.mail import outbox
-from portal.mail.devmailbox import DevMailbox, DevMailServer
 from portal.settings import parse_smtp_url
 from portal.storage import migrate
 from portal.storage.database import create_engine, transaction
 from portal.storage.tables import mail_outbox
+from portal_dev.mailbox import DevMailbox, DevMailServer
 from tests.functional.portal_support import Portal, link_in, serve_portal
 from tests.support.servers import free_port
 

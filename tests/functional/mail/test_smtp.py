@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from portal.mail.devmailbox import DevMailbox, DevMailServer
 from portal.mail.smtp import MailDeliveryFailed, send
 from portal.settings import parse_smtp_url
+from portal_dev.mailbox import DevMailbox, DevMailServer
 from tests.conftest import make_settings
 from tests.functional.app_support import portal_client
 from tests.support.servers import free_port

@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from portal.sandbox.app import SandboxConfig
+from stripe_sandbox.app import SandboxConfig
 from tests.functional.sandbox.sandbox_helpers import FAST_RETRIES, Receiver, Sandbox, sdk_client
 from tests.support.servers import serve_in_thread, serve_sandbox
 

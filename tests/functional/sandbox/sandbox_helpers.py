@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import stripe
 
-from portal.sandbox import preview
+from stripe_sandbox import preview
 
 API_KEY = "sk_test_sandbox_functional"
 FAST_RETRIES = (0.05, 0.1, 0.2)

@@ -13,8 +13,8 @@ import pypdf
 import pytest
 import stripe
 
-from portal.sandbox.app import SandboxConfig, create_sandbox_app
-from portal.sandbox.preview import PREVIEW_VERSION
+from stripe_sandbox.app import SandboxConfig, create_sandbox_app
+from stripe_sandbox.preview import PREVIEW_VERSION
 from tests.functional.sandbox.sandbox_helpers import FAST_RETRIES, Receiver, sdk_client
 from tests.support.servers import serve_in_thread
 

@@ -13,7 +13,7 @@ import pytest
 import stripe
 from stripe.params import PaymentIntentCreateParams
 
-from portal.sandbox.app import SandboxConfig
+from stripe_sandbox.app import SandboxConfig
 from tests.functional.sandbox.sandbox_helpers import (
     API_KEY,
     FAST_RETRIES,
@@ -143,7 +143,7 @@ def test_the_other_origins_do_not_serve_the_api(urls: SandboxUrls) -> None:
 
 def test_one_origin_for_everything_without_surface_urls() -> None:
     """Without hooks/checkout/files URLs the sandbox stays on one origin, as before."""
-    from portal.sandbox.app import create_sandbox_app
+    from stripe_sandbox.app import create_sandbox_app
     from tests.support.servers import serve_in_thread
 
     with serve_in_thread(create_sandbox_app(SandboxConfig())) as url, sdk_client(url) as sdk:

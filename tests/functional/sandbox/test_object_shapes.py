@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 import stripe
 
-from portal.sandbox import preview
-from portal.sandbox.app import SandboxConfig, create_sandbox_app
+from stripe_sandbox import preview
+from stripe_sandbox.app import SandboxConfig, create_sandbox_app
 from tests.functional.sandbox.sandbox_helpers import (
     FAST_RETRIES,
     PREVIEW,

@@ -10,7 +10,7 @@ import httpx
 import pytest
 import stripe
 
-from portal.sandbox import preview
+from stripe_sandbox import preview
 from tests.functional.sandbox.sandbox_helpers import API_KEY, PREVIEW, Sandbox, new_customer
 
 

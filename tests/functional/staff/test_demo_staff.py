@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from portal.mail.devmailbox import DevMailbox
+from portal_dev.mailbox import DevMailbox
 from tests.conftest import make_settings
 from tests.functional.app_support import portal_client
 

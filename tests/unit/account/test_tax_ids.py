@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from portal.account.tax_ids import COUNTRIES, InvalidTaxId, check, kinds_for, normalize
-from portal.sandbox import tax_ids as sandbox
+from stripe_sandbox import tax_ids as sandbox
 
 # (kind, country, typed, what Stripe is sent)
 VALID = [
@@ -140,7 +140,7 @@ def test_valid_numbers_are_sent_in_stripes_form(
 def test_what_is_sent_passes_the_sandboxs_format_check(
     kind: str, country: str, typed: str, sent: str
 ) -> None:
-    # As the sandbox's POST /v1/customers/{id}/tax_ids does (portal/sandbox/customers.py).
+    # As the sandbox's POST /v1/customers/{id}/tax_ids does (devtools/stripe_sandbox/customers.py).
     value = check(kind, country, typed)
     assert sandbox.is_well_formed(kind, sandbox.normalize(kind, value))
 

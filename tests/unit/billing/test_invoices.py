@@ -26,7 +26,7 @@ from portal.billing.invoices import (
     totals_to_pay,
     visible,
 )
-from portal.billing.models import Installment, InstallmentStatus, Invoice
+from portal.stripe.models import Installment, InstallmentStatus, Invoice
 
 NOW = datetime(2026, 3, 5, 12, 0, tzinfo=UTC)
 DAY = timedelta(days=1)

@@ -5,7 +5,6 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from portal.billing.models import Installment, Invoice
 from portal.billing.payments import (
     CannotPay,
     choices,
@@ -14,6 +13,7 @@ from portal.billing.payments import (
     plan_overdue,
     still_as_seen,
 )
+from portal.stripe.models import Installment, Invoice
 
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 DAY = timedelta(days=1)

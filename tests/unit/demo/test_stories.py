@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from portal.demo.stories import demo_plans
+from portal_dev.demo.stories import demo_plans
 
 # Stripe's minimum charge per currency, in minor units (shared/stripe/README.md).
 MINIMUM = {"eur": 50, "pln": 200, "gbp": 30, "chf": 50, "jpy": 50}

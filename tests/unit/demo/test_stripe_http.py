@@ -8,7 +8,7 @@ from urllib.parse import parse_qsl, urlencode
 
 import pytest
 
-from portal.demo.stripe_http import FormValue, StripeAPIError, encode_form
+from portal_dev.demo.stripe_http import FormValue, StripeAPIError, encode_form
 
 
 def test_flat_values_become_strings() -> None:
@@ -99,7 +99,7 @@ def test_non_ascii_survives_url_encoding() -> None:
 
 
 def test_the_sandbox_reads_back_what_was_encoded() -> None:
-    forms = pytest.importorskip("portal.sandbox.forms")
+    forms = pytest.importorskip("stripe_sandbox.forms")
     params: dict[str, FormValue] = {
         "amounts_due": [{"amount": 500, "description": "Rata 1"}, {"amount": 700}],
         "invoice_settings": {"default_payment_method": "pm_1"},

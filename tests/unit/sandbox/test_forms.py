@@ -8,8 +8,8 @@ from urllib.parse import urlencode
 import pytest
 from stripe._encode import _api_encode
 
-from portal.sandbox.errors import StripeError
-from portal.sandbox.forms import decode_pairs, parse_form
+from stripe_sandbox.errors import StripeError
+from stripe_sandbox.forms import decode_pairs, parse_form
 
 
 def test_nested_objects_and_indexed_lists() -> None:

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from portal.sandbox import invoice_rules
-from portal.sandbox.errors import StripeError
+from stripe_sandbox import invoice_rules
+from stripe_sandbox.errors import StripeError
 
 DAY = invoice_rules.DAY
 

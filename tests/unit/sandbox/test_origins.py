@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from portal.sandbox.config import SandboxConfig, on_own_ports
-from portal.sandbox.origins import OriginGuard, origin_of, surface_of
+from stripe_sandbox.config import SandboxConfig, on_own_ports
+from stripe_sandbox.origins import OriginGuard, origin_of, surface_of
 
 API, HOOKS, CHECKOUT, FILES = (f"http://127.0.0.1:{port}" for port in (9000, 9001, 9002, 9003))
 

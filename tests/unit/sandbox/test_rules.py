@@ -9,8 +9,8 @@ import pypdf
 import pytest
 import stripe
 
-from portal.sandbox import instruments, money, pdf, search, tax_ids, webhooks
-from portal.sandbox.errors import StripeError
+from stripe_sandbox import instruments, money, pdf, search, tax_ids, webhooks
+from stripe_sandbox.errors import StripeError
 
 
 @pytest.mark.parametrize(

@@ -13,10 +13,10 @@ import stripe
 from stripe.params import CustomerCreateParams
 from stripe.params.checkout import SessionCreateParams
 
-from portal.sandbox import preview, schema
-from portal.sandbox.app import API
-from portal.sandbox.config import DEFAULT_API_VERSION
-from portal.sandbox.errors import StripeError
+from stripe_sandbox import preview, schema
+from stripe_sandbox.app import API
+from stripe_sandbox.config import DEFAULT_API_VERSION
+from stripe_sandbox.errors import StripeError
 
 GA = stripe.api_version
 PREVIEW = preview.PREVIEW_VERSION
@@ -198,7 +198,7 @@ def test_handlers_read_no_parameter_the_sdk_does_not_define(validator: schema.Va
         accepted.setdefault(handler.__module__, set()).update(fields)
         # listing.py pages every list endpoint, not only the searches it handles itself.
         if method == "GET":
-            accepted.setdefault("portal.sandbox.listing", set()).update(fields)
+            accepted.setdefault("stripe_sandbox.listing", set()).update(fields)
     extra = {}
     for module_name, fields in accepted.items():
         source = Path(importlib.import_module(module_name).__file__ or "").read_text()

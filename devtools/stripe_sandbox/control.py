@@ -1,0 +1,158 @@
+"""Sandbox-only control endpoints under /_sandbox/ (not Stripe's API; no API key needed).
+
+Request counts for benchmarks, injected faults for "Stripe is down" tests, the sandbox clock,
+latency, rate limits, webhook delivery state, and a full reset.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from stripe_sandbox.store import Fault, Store
+from stripe_sandbox.webhooks import WebhookDispatcher
+
+Control = Callable[[Request], Awaitable[Response]]
+
+
+async def _body(request: Request) -> dict[str, Any]:
+    raw = await request.body()
+    if not raw:
+        return {}
+    if request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
+        return {key: value for key, value in (await request.form()).items()}
+    value = json.loads(raw)
+    return value if isinstance(value, dict) else {}
+
+
+def _bad(message: str) -> JSONResponse:
+    return JSONResponse({"error": {"type": "invalid_request_error", "message": message}}, 400)
+
+
+def _int(body: dict[str, Any], key: str) -> int | None:
+    value = body.get(key)
+    if value is None:
+        return None
+    return int(value)
+
+
+def routes(store: Store, dispatcher: WebhookDispatcher) -> dict[str, tuple[str, Control]]:
+    """Path -> (method, handler), turned into Starlette routes by app.py."""
+
+    async def healthz(request: Request) -> Response:
+        return JSONResponse({"ok": True, "now": store.now()})
+
+    async def stats(request: Request) -> Response:
+        return JSONResponse(
+            {"requests": sum(store.stats.values()), "by_endpoint": dict(store.stats)}
+        )
+
+    async def reset_stats(request: Request) -> Response:
+        store.stats.clear()
+        return JSONResponse({"requests": 0, "by_endpoint": {}})
+
+    async def faults(request: Request) -> Response:
+        body = await _body(request)
+        try:
+            status = _int(body, "status") or 500
+            count = _int(body, "count") or 1
+        except ValueError:
+            return _bad("status and count must be integers")
+        if not 400 <= status <= 599:
+            return _bad("status must be an HTTP error status (400-599)")
+        match = body.get("match")
+        store.faults.append(Fault(status, count, str(match) if match else None))
+        return JSONResponse({"faults": [f.__dict__ for f in store.faults if f.remaining > 0]})
+
+    async def clear_faults(request: Request) -> Response:
+        store.faults.clear()
+        return JSONResponse({"faults": []})
+
+    async def clock(request: Request) -> Response:
+        if request.method == "POST":
+            body = await _body(request)
+            async with store.lock:
+                try:
+                    if "now" in body:
+                        store.clock_offset = float(body["now"]) - time.time()
+                    elif "advance" in body:
+                        store.clock_offset += float(body["advance"])
+                    elif body.get("reset"):
+                        store.clock_offset = 0.0
+                    else:
+                        return _bad('send {"now": unix}, {"advance": seconds} or {"reset": true}')
+                except (TypeError, ValueError):
+                    return _bad("now/advance must be numbers")
+        return JSONResponse({"now": store.now(), "offset": store.clock_offset})
+
+    async def latency(request: Request) -> Response:
+        body = await _body(request)
+        try:
+            store.latency_ms = max(0, _int(body, "ms") or 0)
+        except ValueError:
+            return _bad("ms must be an integer")
+        return JSONResponse({"ms": store.latency_ms})
+
+    async def rate_limit(request: Request) -> Response:
+        if request.method == "POST":
+            body = await _body(request)
+            try:
+                if "per_second" in body:
+                    value = body["per_second"]
+                    store.rate_limit = None if value in (None, "", 0) else float(value)
+                if "search_per_second" in body:
+                    store.search_rate_limit = float(body["search_per_second"])
+            except (TypeError, ValueError):
+                return _bad("per_second / search_per_second must be numbers (or null: no limit)")
+            store.recent_requests.clear()
+            store.recent_searches.clear()
+        return JSONResponse(
+            {"per_second": store.rate_limit, "search_per_second": store.search_rate_limit}
+        )
+
+    async def pending(request: Request) -> Response:
+        wait = float(request.query_params.get("wait", "0") or 0)
+        if wait > 0:
+            await dispatcher.wait_idle(min(wait, 60.0))
+        return JSONResponse({"pending": dispatcher.pending})
+
+    async def deliveries(request: Request) -> Response:
+        event = request.query_params.get("event")
+        event_type = request.query_params.get("type")
+        data = [
+            entry
+            for entry in dispatcher.log
+            if (event is None or entry["event"] == event)
+            and (event_type is None or entry["type"] == event_type)
+        ]
+        return JSONResponse({"data": data, "pending": dispatcher.pending})
+
+    async def webhook_config(request: Request) -> Response:
+        return JSONResponse(
+            {"url": store.config.webhook_url, "secret": dispatcher.configured_secret}
+        )
+
+    async def reset(request: Request) -> Response:
+        async with store.lock:
+            store.reset()
+        return JSONResponse({"ok": True})
+
+    return {
+        "/_sandbox/healthz": ("GET", healthz),
+        "/_sandbox/stats": ("GET", stats),
+        "/_sandbox/stats/reset": ("POST", reset_stats),
+        "/_sandbox/faults": ("POST", faults),
+        "/_sandbox/faults/clear": ("POST", clear_faults),
+        "/_sandbox/clock": ("GET,POST", clock),
+        "/_sandbox/latency": ("POST", latency),
+        "/_sandbox/rate_limit": ("GET,POST", rate_limit),
+        "/_sandbox/webhooks/pending": ("GET", pending),
+        "/_sandbox/webhooks/deliveries": ("GET", deliveries),
+        "/_sandbox/webhooks/config": ("GET", webhook_config),
+        "/_sandbox/reset": ("POST", reset),
+    }

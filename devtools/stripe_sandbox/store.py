@@ -1,0 +1,225 @@
+"""The sandbox's in-memory state: every object by collection, the events, the clock.
+
+One `Store` per app instance. Handlers run synchronously on the event loop while holding
+`Store.lock`, so each API call changes the state atomically. Objects are kept in Stripe's own
+JSON shape; anything Stripe does not show (a test card's behaviour, a page secret) sits beside
+them in `Store.private`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import time
+from collections import Counter, deque
+from collections.abc import Callable
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from typing import Any
+
+from stripe_sandbox import ids
+from stripe_sandbox.config import SandboxConfig
+from stripe_sandbox.errors import no_such
+
+JSON = dict[str, Any]
+Renderer = Callable[[JSON], JSON]
+
+# Which collection an id belongs to, by its prefix (for `expand[]` and events).
+PREFIXES: dict[str, str] = {
+    "cus_": "customers",
+    "txi_": "tax_ids",
+    "pm_": "payment_methods",
+    "seti_": "setup_intents",
+    "pi_": "payment_intents",
+    "ch_": "charges",
+    "ii_": "invoiceitems",
+    "in_": "invoices",
+    "inpay_": "invoice_payments",
+    "cs_": "checkout_sessions",
+    "evt_": "events",
+    "we_": "webhook_endpoints",
+}
+
+# Collections the Search API covers (GET /v1/{collection}/search).
+SEARCHABLE = frozenset({"customers", "invoices", "payment_intents"})
+
+
+@dataclass
+class RequestInfo:
+    """What an event records about the API request that caused it."""
+
+    request_id: str | None = None
+    idempotency_key: str | None = None
+    api_version: str | None = None
+    base_url: str = "http://127.0.0.1"
+
+
+current_request: ContextVar[RequestInfo | None] = ContextVar("current_request", default=None)
+
+
+@dataclass
+class IdempotentResult:
+    fingerprint: str
+    status: int
+    body: bytes
+    created: float  # on the sandbox clock: keys expire 24 hours after it
+
+
+@dataclass
+class Fault:
+    status: int
+    remaining: int
+    match: str | None = None
+
+
+@dataclass
+class Store:
+    config: SandboxConfig
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    collections: dict[str, dict[str, JSON]] = field(default_factory=dict)
+    private: dict[str, JSON] = field(default_factory=dict)
+    renderers: dict[str, Renderer] = field(default_factory=dict)
+    clock_offset: float = 0.0
+    latency_ms: int = 0
+    idempotency: dict[str, IdempotentResult] = field(default_factory=dict)
+    # Keys whose first request is still being answered (a second one gets 409).
+    idempotency_in_flight: set[str] = field(default_factory=set)
+    stats: Counter[str] = field(default_factory=Counter)
+    faults: list[Fault] = field(default_factory=list)
+    # Requests per second before 429 (None: no limit), and the moments of recent requests.
+    rate_limit: float | None = None
+    search_rate_limit: float = 20.0
+    recent_requests: deque[float] = field(default_factory=deque)
+    recent_searches: deque[float] = field(default_factory=deque)
+    # What the Search API sees while it lags: per object id, its states as (time, copy).
+    search_versions: dict[str, list[tuple[float, JSON]]] = field(default_factory=dict)
+    # Called with each new event (webhook delivery hooks in here).
+    event_listeners: list[Callable[[JSON], None]] = field(default_factory=list)
+    # Work that follows the current response (a SEPA debit settling, a tax ID being verified):
+    # run by the dispatcher right after it has rendered the response.
+    deferred: list[Callable[[], None]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.latency_ms = self.config.latency_ms
+        self.rate_limit = self.config.rate_limit
+        self.search_rate_limit = self.config.search_rate_limit
+
+    # -- time -----------------------------------------------------------------------------
+    def now(self) -> int:
+        return int(self.precise_now())
+
+    def precise_now(self) -> float:
+        return time.time() + self.clock_offset
+
+    # -- objects --------------------------------------------------------------------------
+    def table(self, collection: str) -> dict[str, JSON]:
+        return self.collections.setdefault(collection, {})
+
+    def insert(self, collection: str, obj: JSON) -> JSON:
+        self.table(collection)[obj["id"]] = obj
+        return obj
+
+    def get(self, collection: str, object_id: str) -> JSON | None:
+        return self.table(collection).get(object_id)
+
+    def require(self, collection: str, object_id: str, kind: str, param: str = "id") -> JSON:
+        obj = self.get(collection, object_id)
+        if obj is None:
+            raise no_such(kind, object_id, param)
+        return obj
+
+    def remove(self, collection: str, object_id: str) -> None:
+        self.table(collection).pop(object_id, None)
+
+    def values(self, collection: str) -> list[JSON]:
+        return list(self.table(collection).values())
+
+    def secret(self, object_id: str) -> JSON:
+        return self.private.setdefault(object_id, {})
+
+    def render(self, collection: str, obj: JSON) -> JSON:
+        renderer = self.renderers.get(collection)
+        return renderer(obj) if renderer else copy.deepcopy(obj)
+
+    def find(self, object_id: str) -> tuple[str, JSON] | None:
+        for prefix, collection in PREFIXES.items():
+            if object_id.startswith(prefix):
+                obj = self.get(collection, object_id)
+                return (collection, obj) if obj is not None else None
+        return None
+
+    def base_url(self) -> str:
+        if self.config.public_url:
+            return self.config.public_url.rstrip("/")
+        info = current_request.get()
+        return (info.base_url if info else "http://127.0.0.1").rstrip("/")
+
+    def surface_url(self, surface: str) -> str:
+        """Base of the URLs of one surface (`hooks`, `checkout`, `files`): its own origin when
+        configured, else the API's."""
+        return self.config.surface_urls().get(surface) or self.base_url()
+
+    # -- search's lag -------------------------------------------------------------------------
+    def remember_for_search(self, collection: str, obj: JSON) -> None:
+        if self.config.search_delay_s > 0 and collection in SEARCHABLE:
+            versions = self.search_versions.setdefault(obj["id"], [])
+            versions.append((self.precise_now(), copy.deepcopy(obj)))
+
+    def as_search_sees(self, obj: JSON) -> JSON | None:
+        """The state of `obj` the Search API has caught up with (None: not indexed yet)."""
+        delay = self.config.search_delay_s
+        if delay <= 0:
+            return obj
+        versions = self.search_versions.get(obj["id"], [])
+        cutoff = self.precise_now() - delay
+        seen = [index for index, (at, _) in enumerate(versions) if at <= cutoff]
+        if not seen:
+            return None
+        # Older states than the one visible can never be seen again.
+        del versions[: seen[-1]]
+        return versions[0][1]
+
+    # -- events ---------------------------------------------------------------------------
+    def emit(
+        self,
+        event_type: str,
+        collection: str,
+        obj: JSON,
+        previous_attributes: JSON | None = None,
+    ) -> JSON:
+        info = current_request.get() or RequestInfo()
+        data: JSON = {"object": self.render(collection, obj)}
+        if previous_attributes:
+            data["previous_attributes"] = copy.deepcopy(previous_attributes)
+        event: JSON = {
+            "id": ids.new_id("evt"),
+            "object": "event",
+            "api_version": info.api_version or self.config.api_version,
+            "created": self.now(),
+            "data": data,
+            "livemode": False,
+            "pending_webhooks": 0,
+            "request": {"id": info.request_id, "idempotency_key": info.idempotency_key},
+            "type": event_type,
+        }
+        self.insert("events", event)
+        self.remember_for_search(collection, obj)
+        for listener in self.event_listeners:
+            listener(event)
+        return event
+
+    def defer(self, work: Callable[[], None]) -> None:
+        self.deferred.append(work)
+
+    def run_deferred(self) -> None:
+        while self.deferred:
+            self.deferred.pop(0)()
+
+    def reset(self) -> None:
+        self.collections.clear()
+        self.private.clear()
+        self.idempotency.clear()
+        self.search_versions.clear()
+        self.stats.clear()
+        self.faults.clear()
+        self.clock_offset = 0.0

@@ -1,0 +1,224 @@
+"""Stripe's JSON turned into the portal's values (`portal.stripe.models`).
+
+Plain functions over mappings, so that they are tested on Stripe's own example objects without a
+server; the gateway's sections call them on every response and nothing else reads Stripe's shapes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any, cast
+
+from portal.stripe.models import (
+    Address,
+    CheckoutSession,
+    Customer,
+    Installment,
+    Invoice,
+    InvoiceLine,
+    InvoicePayment,
+    PaymentIntent,
+    PaymentMethod,
+    TaxId,
+    WebhookEvent,
+)
+
+
+def timestamp(value: Any) -> datetime | None:
+    return datetime.fromtimestamp(int(value), UTC) if value is not None else None
+
+
+def address_from_stripe(data: Mapping[str, Any] | None) -> Address | None:
+    if not data:
+        return None
+    return Address(
+        line1=data.get("line1"),
+        line2=data.get("line2"),
+        postal_code=data.get("postal_code"),
+        city=data.get("city"),
+        state=data.get("state"),
+        country=data.get("country"),
+    )
+
+
+def object_id(value: Any) -> str | None:
+    """An expandable field: either an id or the expanded object."""
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, Mapping):
+        return cast(str, value["id"])
+    return cast(str | None, getattr(value, "id", None))  # a StripeObject (not a Mapping)
+
+
+def customer_from_stripe(data: Mapping[str, Any]) -> Customer:
+    settings = data.get("invoice_settings") or {}
+    return Customer(
+        id=data["id"],
+        email=data.get("email"),
+        name=data.get("name"),
+        phone=data.get("phone"),
+        address=address_from_stripe(data.get("address")),
+        preferred_locales=tuple(data.get("preferred_locales") or ()),
+        default_payment_method_id=object_id(settings.get("default_payment_method")),
+    )
+
+
+def line_from_stripe(data: Mapping[str, Any], currency: str) -> InvoiceLine:
+    return InvoiceLine(
+        id=data["id"],
+        description=data.get("description"),
+        quantity=data.get("quantity"),
+        amount=data["amount"],
+        currency=data.get("currency", currency),
+    )
+
+
+def invoice_from_stripe(data: Mapping[str, Any]) -> Invoice:
+    lines = data.get("lines") or {}
+    transitions = data.get("status_transitions") or {}
+    total_taxes = data.get("total_taxes")
+    tax = sum(t.get("amount", 0) for t in total_taxes) if total_taxes else int(data.get("tax") or 0)
+    return Invoice(
+        id=data["id"],
+        customer_id=cast(str, object_id(data["customer"])),
+        number=data.get("number"),
+        status=data["status"],
+        currency=data["currency"],
+        collection_method=data.get("collection_method") or "charge_automatically",
+        created=cast(datetime, timestamp(data["created"])),
+        due_date=timestamp(data.get("due_date")),
+        amount_due=data["amount_due"],
+        amount_paid=data["amount_paid"],
+        amount_remaining=data["amount_remaining"],
+        subtotal=data.get("subtotal", 0),
+        tax=tax,
+        total=data.get("total", 0),
+        description=data.get("description"),
+        customer_name=data.get("customer_name"),
+        customer_email=data.get("customer_email"),
+        hosted_invoice_url=data.get("hosted_invoice_url"),
+        invoice_pdf=data.get("invoice_pdf"),
+        finalized_at=timestamp(transitions.get("finalized_at")),
+        paid_at=timestamp(transitions.get("paid_at")),
+        voided_at=timestamp(transitions.get("voided_at")),
+        lines=tuple(line_from_stripe(line, data["currency"]) for line in lines.get("data", ())),
+        lines_complete=not lines.get("has_more", False),
+        # `amounts_due` is a preview field the SDK does not type: read it as a plain key.
+        installments=tuple(
+            Installment(
+                index=i,
+                amount=part["amount"],
+                amount_paid=part.get("amount_paid", 0),
+                amount_remaining=part.get("amount_remaining", part["amount"]),
+                due_date=timestamp(part.get("due_date")),
+                description=part.get("description"),
+                status=part.get("status", "open"),
+                paid_at=timestamp(part.get("paid_at")),
+            )
+            for i, part in enumerate(data.get("amounts_due") or ())
+        ),
+    )
+
+
+def invoice_payment_from_stripe(data: Mapping[str, Any]) -> InvoicePayment:
+    payment = data.get("payment") or {}
+    transitions = data.get("status_transitions") or {}
+    return InvoicePayment(
+        id=data["id"],
+        invoice_id=cast(str, object_id(data["invoice"])),
+        amount_requested=data["amount_requested"],
+        amount_paid=data.get("amount_paid"),
+        currency=data["currency"],
+        status=data["status"],
+        is_default=bool(data.get("is_default")),
+        payment_intent_id=object_id(payment.get("payment_intent")),
+        created=cast(datetime, timestamp(data["created"])),
+        paid_at=timestamp(transitions.get("paid_at")),
+    )
+
+
+def payment_method_from_stripe(data: Mapping[str, Any]) -> PaymentMethod:
+    kind = data["type"]
+    details = data.get(kind) or {}
+    return PaymentMethod(
+        id=data["id"],
+        type=kind,
+        brand=details.get("display_brand") or details.get("brand"),
+        last4=details.get("last4"),
+        exp_month=details.get("exp_month"),
+        exp_year=details.get("exp_year"),
+        bank_code=details.get("bank_code"),
+        country=details.get("country"),
+        customer_id=object_id(data.get("customer")),
+    )
+
+
+def payment_intent_from_stripe(data: Mapping[str, Any]) -> PaymentIntent:
+    action = data.get("next_action") or {}
+    redirect = action.get("redirect_to_url") or {}
+    error = data.get("last_payment_error") or {}
+    return PaymentIntent(
+        id=data["id"],
+        status=data["status"],
+        amount=data["amount"],
+        currency=data["currency"],
+        action_url=redirect.get("url"),
+        decline_code=error.get("decline_code") or error.get("code"),
+        payment_method_id=object_id(data.get("payment_method")),
+        created=timestamp(data.get("created")),
+    )
+
+
+def checkout_session_from_stripe(data: Mapping[str, Any]) -> CheckoutSession:
+    intent = data.get("setup_intent")
+    return CheckoutSession(
+        id=data["id"],
+        customer_id=object_id(data.get("customer")),
+        mode=data["mode"],
+        status=data.get("status") or "open",
+        payment_method_id=object_id(intent.get("payment_method"))
+        if isinstance(intent, Mapping)
+        else None,
+        url=data.get("url"),
+    )
+
+
+def tax_id_from_stripe(data: Mapping[str, Any]) -> TaxId:
+    verification = data.get("verification") or {}
+    return TaxId(
+        id=data["id"],
+        type=data["type"],
+        value=data["value"],
+        country=data.get("country"),
+        verification_status=verification.get("status"),
+        verified_name=verification.get("verified_name"),
+    )
+
+
+def plain(obj: Any) -> dict[str, Any]:
+    """A StripeObject (or any mapping) as the plain dict the converters read."""
+    return cast(dict[str, Any], obj.to_dict() if hasattr(obj, "to_dict") else dict(obj))
+
+
+def event_from_stripe(event: Any) -> WebhookEvent:
+    """The parts of an event the portal acts on; anything else in its shape is an error."""
+    obj = plain(event.data.object)
+    object_type = obj.get("object", "")
+    customer = obj.get("id") if object_type == "customer" else object_id(obj.get("customer"))
+    if customer is None:  # a detached payment method names its customer only as it was
+        before = plain(getattr(event.data, "previous_attributes", None) or {})
+        customer = object_id(before.get("customer"))
+    if not isinstance(event.id, str) or not isinstance(event.type, str):
+        raise ValueError("an event has a string id and type")
+    created = timestamp(event.created)
+    if created is None:
+        raise ValueError("an event has a creation time")
+    return WebhookEvent(
+        id=event.id,
+        type=event.type,
+        object_type=object_type,
+        object_id=obj.get("id"),
+        customer_id=customer,
+        created=created,
+    )

@@ -1,0 +1,99 @@
+"""The gateway's invoice section: lists, one invoice with all its lines, and its payments.
+
+Every invoice read is sent with the preview API version (`Connection._invoice_reads`), the only
+one that returns payment plans.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from typing import Any
+from urllib.parse import quote
+
+import stripe
+
+from portal.stripe.client import Connection
+from portal.stripe.convert import (
+    invoice_from_stripe,
+    invoice_payment_from_stripe,
+    line_from_stripe,
+    plain,
+)
+from portal.stripe.errors import stripe_errors
+from portal.stripe.models import Invoice, InvoiceLine, InvoicePayment, Page
+
+
+class Invoices(Connection):
+    """Invoices and their payments (Stripe's `invoice_payments`)."""
+
+    async def list_invoices(
+        self,
+        customer_id: str,
+        *,
+        status: str | None = None,
+        limit: int = 100,
+        starting_after: str | None = None,
+    ) -> Page[Invoice]:
+        params: dict[str, Any] = {"customer": customer_id, "limit": limit}
+        if status:
+            params["status"] = status
+        if starting_after:
+            params["starting_after"] = starting_after
+        page = await self._get("/v1/invoices", **params, **self._invoice_reads())
+        return Page(
+            items=tuple(invoice_from_stripe(item) for item in page["data"]),
+            has_more=bool(page.get("has_more")),
+        )
+
+    async def all_open_invoices(self) -> list[Invoice]:
+        """Every open invoice of the account, all customers, page by page (for reminders)."""
+        found: list[Invoice] = []
+        params: stripe.params.InvoiceListParams = {"status": "open", "limit": 100}
+        async with stripe_errors():
+            while True:
+                page = await self._client.v1.invoices.list_async(params, self._invoice_reads())
+                found += [invoice_from_stripe(plain(item)) for item in page.data]
+                if not page.has_more or not page.data:
+                    return found
+                params["starting_after"] = page.data[-1].id
+
+    async def get_invoice(self, invoice_id: str) -> Invoice:
+        path = f"/v1/invoices/{quote(invoice_id, safe='')}"
+        return invoice_from_stripe(await self._get(path, **self._invoice_reads()))
+
+    async def get_invoice_with_lines(self, invoice_id: str) -> Invoice:
+        """An invoice with every line, even when Stripe sent only the first page of them."""
+        invoice = await self.get_invoice(invoice_id)
+        if invoice.lines_complete:
+            return invoice
+        lines: list[InvoiceLine] = []
+        cursor: str | None = None
+        async with stripe_errors():
+            while True:
+                params: stripe.params.InvoiceLineItemListParams = {"limit": 100}
+                if cursor:
+                    params["starting_after"] = cursor
+                page = await self._client.v1.invoices.line_items.list_async(invoice_id, params)
+                lines.extend(line_from_stripe(plain(i), invoice.currency) for i in page.data)
+                if not page.has_more or not page.data:
+                    break
+                cursor = page.data[-1].id
+        return dataclasses.replace(invoice, lines=tuple(lines), lines_complete=True)
+
+    async def invoice_page(self, invoice_id: str) -> tuple[Invoice, list[InvoicePayment]]:
+        """An invoice with its lines and its payments, read at the same time. The caller checks
+        that the invoice is the customer's before showing any of it."""
+        invoice, payments = await asyncio.gather(
+            self.get_invoice_with_lines(invoice_id), self.list_invoice_payments(invoice_id)
+        )
+        return invoice, payments
+
+    async def list_invoice_payments(self, invoice_id: str) -> list[InvoicePayment]:
+        page = await self._get("/v1/invoice_payments", invoice=invoice_id, limit=100)
+        return [invoice_payment_from_stripe(item) for item in page["data"]]
+
+    async def get_invoice_payment(self, invoice_payment_id: str) -> InvoicePayment:
+        async with stripe_errors():
+            data = await self._client.v1.invoice_payments.retrieve_async(invoice_payment_id)
+        return invoice_payment_from_stripe(plain(data))

@@ -1,0 +1,178 @@
+"""The portal's own view of Stripe's objects: small, immutable, typed.
+
+The gateway (`portal.stripe.gateway`) builds these from Stripe's responses (`convert.py`); nothing
+else in the portal sees a Stripe object. They live below every feature package, which all read
+them, so that no feature imports another for its data. Amounts are integers in the currency's
+minor unit, as Stripe sends them; currencies are lower-case ISO codes; times are aware UTC
+datetimes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Generic, Literal, TypeVar
+
+T = TypeVar("T")
+
+InvoiceStatus = Literal["draft", "open", "paid", "uncollectible", "void"]
+InstallmentStatus = Literal["open", "paid", "past_due"]
+PaymentStatus = Literal["open", "paid", "canceled"]
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    """One page of a Stripe list; `next_cursor` feeds `starting_after` for the next page."""
+
+    items: tuple[T, ...]
+    has_more: bool
+
+    @property
+    def next_cursor(self) -> str | None:
+        last = self.items[-1] if self.items else None
+        return getattr(last, "id", None) if self.has_more else None
+
+
+@dataclass(frozen=True)
+class Address:
+    line1: str | None = None
+    line2: str | None = None
+    postal_code: str | None = None
+    city: str | None = None
+    state: str | None = None
+    country: str | None = None
+
+
+@dataclass(frozen=True)
+class Customer:
+    id: str
+    email: str | None
+    name: str | None
+    phone: str | None = None
+    address: Address | None = None
+    preferred_locales: tuple[str, ...] = ()
+    default_payment_method_id: str | None = None
+
+
+@dataclass(frozen=True)
+class InvoiceLine:
+    id: str
+    description: str | None
+    quantity: int | None
+    amount: int
+    currency: str
+
+
+@dataclass(frozen=True)
+class Installment:
+    """One entry of an invoice's payment plan (Stripe's `amounts_due`)."""
+
+    index: int
+    amount: int
+    amount_paid: int
+    amount_remaining: int
+    due_date: datetime | None
+    description: str | None
+    status: InstallmentStatus
+    paid_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Invoice:
+    id: str
+    customer_id: str
+    number: str | None
+    status: InvoiceStatus
+    currency: str
+    collection_method: Literal["charge_automatically", "send_invoice"]
+    created: datetime
+    due_date: datetime | None
+    amount_due: int
+    amount_paid: int
+    amount_remaining: int
+    subtotal: int
+    tax: int
+    total: int
+    description: str | None = None
+    customer_name: str | None = None
+    customer_email: str | None = None
+    hosted_invoice_url: str | None = None
+    invoice_pdf: str | None = None
+    finalized_at: datetime | None = None
+    paid_at: datetime | None = None
+    voided_at: datetime | None = None
+    lines: tuple[InvoiceLine, ...] = ()
+    lines_complete: bool = True  # False when Stripe had more lines than came inline
+    installments: tuple[Installment, ...] = field(default=())
+
+
+@dataclass(frozen=True)
+class InvoicePayment:
+    id: str
+    invoice_id: str
+    amount_requested: int
+    amount_paid: int | None
+    currency: str
+    status: PaymentStatus
+    is_default: bool
+    payment_intent_id: str | None
+    created: datetime
+    paid_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class PaymentMethod:
+    id: str
+    type: str  # "card", "sepa_debit", ... (other types are shown generically)
+    brand: str | None = None  # cards
+    last4: str | None = None
+    exp_month: int | None = None  # cards
+    exp_year: int | None = None  # cards
+    bank_code: str | None = None  # SEPA debit
+    country: str | None = None
+    customer_id: str | None = None  # None once detached
+
+
+@dataclass(frozen=True)
+class PaymentIntent:
+    id: str
+    status: str
+    amount: int
+    currency: str
+    # Where to send the customer when Stripe needs them (3-D Secure); None otherwise.
+    action_url: str | None = None
+    decline_code: str | None = None
+    payment_method_id: str | None = None
+    created: datetime | None = None
+
+
+@dataclass(frozen=True)
+class CheckoutSession:
+    id: str
+    customer_id: str | None
+    mode: str  # "setup", "payment"
+    status: str  # "open", "complete", "expired"
+    payment_method_id: str | None  # what a completed setup session saved
+    url: str | None = None  # Stripe's page for it, while it is open
+
+
+@dataclass(frozen=True)
+class TaxId:
+    id: str
+    type: str
+    value: str
+    country: str | None
+    verification_status: Literal["pending", "verified", "unverified", "unavailable"] | None
+    verified_name: str | None = None
+
+
+@dataclass(frozen=True)
+class WebhookEvent:
+    """A verified Stripe event: only what is needed to re-read its object from the API."""
+
+    id: str
+    type: str
+    object_type: str
+    object_id: str | None
+    customer_id: str | None
+    created: datetime

@@ -1,0 +1,95 @@
+"""The gateway's money section: paying invoices whole or in part, and 3-D Secure.
+
+Money-moving calls take a mandatory `idempotency_key`: the SDK reuses it on its own retries, and
+the caller stores it per payment attempt so that a resubmitted form repeats, rather than
+repeats the charge (https://docs.stripe.com/api/idempotent_requests).
+"""
+
+from __future__ import annotations
+
+from portal.stripe.client import Connection
+from portal.stripe.convert import invoice_from_stripe, payment_intent_from_stripe, plain
+from portal.stripe.errors import stripe_errors
+from portal.stripe.models import Invoice, PaymentIntent
+
+
+class Payments(Connection):
+    """Charges: invoices paid with saved methods, PaymentIntents."""
+
+    async def pay_invoice(
+        self, invoice_id: str, *, payment_method_id: str, idempotency_key: str
+    ) -> Invoice:
+        """Pay an invoice's whole remaining amount with a saved payment method."""
+        async with stripe_errors():
+            data = await self._client.v1.invoices.pay_async(
+                invoice_id,
+                # The customer pressed "Pay": on-session, so a bank that wants 3-D Secure
+                # gets it (the error names the invoice's PaymentIntent to confirm) rather
+                # than an off-session exemption being asked for.
+                {"payment_method": payment_method_id, "off_session": False},
+                {"idempotency_key": idempotency_key},
+            )
+        return invoice_from_stripe(plain(data))
+
+    async def pay_part_of_invoice(
+        self,
+        *,
+        invoice_id: str,
+        customer_id: str,
+        currency: str,
+        amount: int,
+        payment_method_id: str,
+        idempotency_key: str,
+        return_url: str,
+    ) -> PaymentIntent:
+        """Pay `amount` of an invoice (installments): a PaymentIntent attached to the invoice.
+
+        The PaymentIntent is attached before it is confirmed, so that a charge that succeeds is
+        always counted on the invoice, even if the portal stops between the two calls. Each step
+        has its own key derived from `idempotency_key`, so a retry of the whole sequence repeats
+        nothing. The customer is present, so the confirmation is on-session with a `return_url`:
+        a bank that wants 3-D Secure gets a redirect (`action_url`) instead of a decline.
+        """
+        if amount <= 0:
+            raise ValueError("amount must be positive")
+        async with stripe_errors():
+            intent = await self._client.v1.payment_intents.create_async(
+                {
+                    "amount": amount,
+                    "currency": currency,
+                    "customer": customer_id,
+                    "payment_method": payment_method_id,
+                    "metadata": {"invoice": invoice_id},
+                },
+                {"idempotency_key": f"{idempotency_key}:create"},
+            )
+            await self._client.v1.invoices.attach_payment_async(
+                invoice_id,
+                {"payment_intent": intent.id},
+                {"idempotency_key": f"{idempotency_key}:attach"},
+            )
+            confirmed = await self._client.v1.payment_intents.confirm_async(
+                intent.id,
+                {"payment_method": payment_method_id, "return_url": return_url},
+                {"idempotency_key": f"{idempotency_key}:confirm"},
+            )
+        return payment_intent_from_stripe(plain(confirmed))
+
+    async def authenticate_payment(
+        self, payment_intent_id: str, *, return_url: str, idempotency_key: str
+    ) -> PaymentIntent:
+        """Ask Stripe for the page where the customer confirms a payment with their bank: an
+        invoice's PaymentIntent left in `requires_action` by `invoices.pay` is confirmed again
+        with a `return_url`, which makes its next action a redirect."""
+        async with stripe_errors():
+            confirmed = await self._client.v1.payment_intents.confirm_async(
+                payment_intent_id,
+                {"return_url": return_url},
+                {"idempotency_key": idempotency_key},
+            )
+        return payment_intent_from_stripe(plain(confirmed))
+
+    async def get_payment_intent(self, payment_intent_id: str) -> PaymentIntent:
+        async with stripe_errors():
+            data = await self._client.v1.payment_intents.retrieve_async(payment_intent_id)
+        return payment_intent_from_stripe(plain(data))
