@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 
 from portal.storage import migrate
-from tests.support.servers import free_port
+from tests.support.servers import free_port, free_ports
 from tests.unit.test_settings import VALID
 
 PORTAL = Path(sys.executable).with_name("portal")
@@ -72,7 +72,7 @@ def test_migrate_reports_an_unreachable_database_plainly(tmp_path: Path) -> None
 
 
 def test_sandbox_command_serves_stripes_api_with_demo_data(tmp_path: Path) -> None:
-    port = free_port()
+    port = free_ports(4)  # the API and the three pages' origins
     clean = {k: v for k, v in os.environ.items() if not k.startswith("PORTAL_")}
     process = subprocess.Popen(
         [str(PORTAL), "sandbox", "--port", str(port), "--seed", "demo"],
@@ -98,9 +98,10 @@ def test_sandbox_command_serves_stripes_api_with_demo_data(tmp_path: Path) -> No
         assert len(customers) == 2
     finally:
         process.send_signal(signal.SIGINT)
-        assert process.wait(timeout=20) == 0
+        stopped = process.wait(timeout=20)
         assert process.stdout is not None
         process.stdout.close()
+    assert stopped == 0
 
 
 def test_sandbox_webhook_options_go_together(tmp_path: Path) -> None:

@@ -11,11 +11,11 @@ from pathlib import Path
 import httpx
 
 from tests.functional.test_cli import PORTAL
-from tests.support.servers import free_port
+from tests.support.servers import free_port, free_ports
 
 
 def test_demo_starts_everything_and_stops_cleanly(tmp_path: Path) -> None:
-    port, sandbox_port, smtp_port = free_port(), free_port(), free_port()
+    port, sandbox_port, smtp_port = free_port(), free_ports(4), free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("PORTAL_")}
     process = subprocess.Popen(
         [
