@@ -37,6 +37,16 @@ class SettingsError(Exception):
         self.problems = problems
 
 
+def _field_default(cls: type[Any], name: str) -> Any:
+    """The default dataclass `cls` declares for field `name`, or `dataclasses.MISSING`."""
+    for f in dataclasses.fields(cls):
+        if f.name == name:
+            if f.default_factory is not dataclasses.MISSING:
+                return f.default_factory()
+            return f.default
+    raise KeyError(f"{cls.__name__} has no field {name!r}")
+
+
 @dataclass(frozen=True)
 class SmtpSettings:
     """Where and how the portal hands over e-mail, parsed from `PORTAL_SMTP_URL`."""
@@ -188,7 +198,9 @@ def parse_smtp_url(raw: str) -> SmtpSettings:
         raise ValueError("tls= must be starttls or none (use smtps:// for implicit TLS)")
     try:
         port = parts.port or (465 if security == "tls" else 587)
-        timeout = float(query.get("timeout", "10"))
+        timeout: float = _field_default(SmtpSettings, "timeout")
+        if "timeout" in query:
+            timeout = float(query["timeout"])
     except ValueError as exc:
         raise ValueError("port and timeout must be numbers") from exc
     return SmtpSettings(
@@ -307,6 +319,23 @@ def _text(raw: str) -> str:
     return raw.strip()
 
 
+def _as_environment_value(value: object) -> str | None:
+    """A default as an operator would write it in the environment (and the README shows it);
+    None when there is nothing to show."""
+    if value is None or value is dataclasses.MISSING:
+        return None
+    if isinstance(value, bool):  # before int: bool is an int
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else repr(value)
+    if isinstance(value, tuple):
+        return ",".join(str(v) for v in value) or None
+    if isinstance(value, str | int | Path):
+        return str(value) or None
+    # A new kind of default needs a deliberate rendering, not whatever str() happens to give.
+    raise TypeError(f"no environment rendering for a default of type {type(value).__name__}")
+
+
 @dataclass(frozen=True)
 class Setting:
     name: str  # without the prefix
@@ -314,12 +343,16 @@ class Setting:
     parse: Callable[[str], Any]
     help: str
     required: bool = False
-    default: str | None = None  # documented default; None means the field's own default applies
     secret: bool = False
 
     @property
     def env(self) -> str:
         return PREFIX + self.name
+
+    @property
+    def default(self) -> str | None:
+        """The documented default, rendered from `Settings`' field so that it is written once."""
+        return _as_environment_value(_field_default(Settings, self.attr))
 
 
 SETTINGS: tuple[Setting, ...] = (
@@ -349,7 +382,6 @@ SETTINGS: tuple[Setting, ...] = (
         "data_dir",
         Path,
         "Folder for local data, such as the default SQLite database.",
-        default="data",
     ),
     Setting(
         "STRIPE_API_KEY",
@@ -364,7 +396,6 @@ SETTINGS: tuple[Setting, ...] = (
         "stripe_api_base",
         _http_url,
         "Base URL of Stripe's API. Point it at the local sandbox (portal sandbox) or another Stripe-compatible server.",
-        default=STRIPE_API_BASE,
     ),
     Setting(
         "STRIPE_WEBHOOK_SECRET",
@@ -379,42 +410,36 @@ SETTINGS: tuple[Setting, ...] = (
         "stripe_timeout",
         _positive_float,
         "Seconds to wait for one Stripe request.",
-        default="10",
     ),
     Setting(
         "STRIPE_MAX_NETWORK_RETRIES",
         "stripe_max_network_retries",
         _non_negative_int,
         "How often the Stripe SDK retries a request that failed on the network or with a retryable status (retries reuse the idempotency key).",
-        default="2",
     ),
     Setting(
         "STRIPE_CACHE_SECONDS",
         "stripe_cache_seconds",
         _non_negative_float,
         "How long a customer's Stripe data read for a page may be shown again without asking Stripe (webhooks and the portal's own changes end it sooner, on every instance); 0 turns the cache off.",
-        default="60",
     ),
     Setting(
         "STRIPE_MAX_CONCURRENT_REQUESTS",
         "stripe_max_concurrent_requests",
         _positive_int,
         "How many Stripe requests one portal process has under way at most; more wait their turn. Stripe allows 25 requests per second in test mode and 100 live, for all instances together; a 429 is retried like a network failure (STRIPE_MAX_NETWORK_RETRIES).",
-        default=str(STRIPE_MAX_CONCURRENT_REQUESTS),
     ),
     Setting(
         "STRIPE_INVOICE_API_VERSION",
         "stripe_invoice_api_version",
         _api_version,
         "Stripe API version the portal reads invoices with (all other requests use the SDK's 2026-10-28.endive). Payment plans (amounts_due) are a public preview that Stripe serves only under a .preview version; with a GA version here invoices come without plans and are paid as a whole.",
-        default=STRIPE_INVOICE_API_VERSION,
     ),
     Setting(
         "LOG_FORMAT",
         "log_format",
         _log_format,
         "json: one JSON object per line (for a log service); text: readable lines.",
-        default="json",
     ),
     Setting(
         "SMTP_URL",
@@ -436,7 +461,6 @@ SETTINGS: tuple[Setting, ...] = (
         "company_name",
         _text,
         "Company name shown on pages and in e-mails.",
-        default="Billing",
     ),
     Setting("SUPPORT_EMAIL", "support_email", _email, "Support address shown to customers."),
     Setting(
@@ -444,7 +468,6 @@ SETTINGS: tuple[Setting, ...] = (
         "brand_color",
         _color,
         "Accent colour of buttons and links, as #rrggbb. Choose one with enough contrast on white (4.5:1).",
-        default="#5046e5",
     ),
     Setting(
         "LOGO_FILE",
@@ -469,7 +492,6 @@ SETTINGS: tuple[Setting, ...] = (
         "invoice_emails",
         _yes_no,
         "true: when Stripe finalizes an invoice (webhook invoice.finalized), the portal e-mails the customer, in their language, with the amount, the due date or payment plan and a link that opens and pays the invoice. Turn off Stripe's own invoice e-mails then, or customers get two.",
-        default="false",
     ),
     Setting(
         "STAFF_OIDC_ISSUER",
@@ -495,7 +517,6 @@ SETTINGS: tuple[Setting, ...] = (
         "staff_oidc_scopes",
         _text,
         'Scopes asked for at staff sign-in; add the one that puts groups or roles into the ID token where the provider needs it (e.g. "openid email profile groups" for Okta or Keycloak).',
-        default="openid email profile",
     ),
     Setting(
         "STAFF_EMAIL_DOMAINS",
@@ -514,7 +535,6 @@ SETTINGS: tuple[Setting, ...] = (
         "staff_groups_claim",
         _text,
         "The ID token claim holding the user's groups or roles (groups, roles, ...).",
-        default="groups",
     ),
     Setting(
         "CLIENT_IP_HEADER",
@@ -531,7 +551,8 @@ def load_database_url(environ: Mapping[str, str]) -> str:
     try:
         if raw:
             return _database_url(raw)
-        data_dir = Path(environ.get(PREFIX + "DATA_DIR", "").strip() or "data")
+        raw_dir = environ.get(PREFIX + "DATA_DIR", "").strip()
+        data_dir: Path = Path(raw_dir) if raw_dir else _field_default(Settings, "data_dir")
         return _database_url(f"sqlite:///{data_dir / 'portal.sqlite3'}")
     except ValueError as exc:
         raise SettingsError([f"{PREFIX}DATABASE_URL={raw!r} {exc}"]) from exc
@@ -546,8 +567,7 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         if not raw:
             if setting.required:
                 problems.append(f"{setting.env} is required: {setting.help}")
-            elif setting.default is not None:
-                values[setting.attr] = setting.parse(setting.default)
+            # Otherwise left out, so that `Settings`' own default applies: it is written only there.
             continue
         try:
             values[setting.attr] = setting.parse(raw)

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import dataclasses
 import re
 from pathlib import Path
 
@@ -7,7 +8,10 @@ import pytest
 
 from portal.settings import (
     SETTINGS,
+    Setting,
+    Settings,
     SettingsError,
+    SmtpSettings,
     load_database_url,
     load_settings,
     parse_smtp_url,
@@ -124,6 +128,51 @@ def test_every_setting_is_documented_in_the_readme() -> None:
     readme = README.read_text()
     table = {m.group(1) for m in re.finditer(r"^\| `(PORTAL_[A-Z_]+)` \|", readme, re.MULTILINE)}
     assert table == {s.env for s in SETTINGS}
+
+
+def test_the_readme_shows_each_settings_requirement_and_default() -> None:
+    row = re.compile(r"^\| `(PORTAL_[A-Z_]+)` \| (yes|no) \| (?:`([^`]+)`|—) \|", re.MULTILINE)
+    table = {
+        m.group(1): (m.group(2) == "yes", m.group(3)) for m in row.finditer(README.read_text())
+    }
+    assert table == {s.env: (s.required, s.default) for s in SETTINGS}
+
+
+_DEFAULTS = {
+    f.name: f.default for f in dataclasses.fields(Settings) if f.default is not dataclasses.MISSING
+}
+
+
+def test_each_default_is_written_once_in_the_settings_dataclass() -> None:
+    # A second copy of a default could drift from the one that actually applies.
+    assert "default" not in {f.name for f in dataclasses.fields(Setting)}
+    assert not [
+        f.name for f in dataclasses.fields(Settings) if f.default_factory is not dataclasses.MISSING
+    ]
+    for setting in SETTINGS:
+        assert setting.attr in {f.name for f in dataclasses.fields(Settings)}
+        if setting.required:
+            assert setting.attr not in _DEFAULTS, setting.env
+            assert setting.default is None
+        elif setting.default is not None:
+            # The documented default is a value the setting accepts, and means the field's default.
+            assert setting.parse(setting.default) == _DEFAULTS[setting.attr], setting.env
+
+
+@pytest.mark.parametrize("blank", [None, "", "  "])
+def test_unset_or_blank_optional_settings_give_the_dataclass_defaults(blank: str | None) -> None:
+    env = dict(VALID)
+    if blank is not None:
+        env |= {s.env: blank for s in SETTINGS if not s.required}
+    settings = load_settings(env)
+    assert {name: getattr(settings, name) for name in _DEFAULTS} == _DEFAULTS
+    assert settings.database_url == load_database_url({})  # derived from the default data dir
+
+
+def test_smtp_timeout_defaults_to_the_dataclass_field() -> None:
+    (timeout,) = [f.default for f in dataclasses.fields(SmtpSettings) if f.name == "timeout"]
+    assert parse_smtp_url("smtp://mail.example.com").timeout == timeout
+    assert parse_smtp_url("smtp://mail.example.com?timeout=2.5").timeout == 2.5
 
 
 def test_invoices_are_read_with_the_preview_of_the_sdks_version_by_default() -> None:
