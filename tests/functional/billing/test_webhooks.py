@@ -27,7 +27,7 @@ from tests.functional.billing.billing_support import (
     with_3d_secure_card,
 )
 from tests.functional.portal_support import Portal, text_of
-from tests.unit.test_stripe_gateway import EXAMPLES
+from tests.unit.stripe.test_convert import EXAMPLES
 
 SECRET = "whsec_test_secret_value"  # what tests.conftest.make_settings configures
 

@@ -1,12 +1,10 @@
-"""The gateway's invoice PDFs (through Stripe's redirect to its file storage, streamed) and its
-invoice reads with the preview API version, against the sandbox over HTTP."""
+"""The gateway's invoice PDFs, through Stripe's redirect to its file storage and streamed,
+against the sandbox over HTTP."""
 
 from __future__ import annotations
 
 import dataclasses
-import time
-import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 
 import pytest
 import stripe
@@ -15,35 +13,15 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from portal.settings import STRIPE_INVOICE_API_VERSION
 from portal.stripe.errors import GatewayError, StripeUnavailable
 from portal.stripe.gateway import StripeGateway
 from portal.stripe.models import Invoice
 from portal.stripe.pdfs import PDF_REDIRECTS, InvoicePdf
 from tests.conftest import SANDBOX_KEY
-from tests.functional.test_stripe_gateway import customer_with_card, open_invoice
+from tests.functional.stripe.stripe_support import customer_with_card, open_invoice
 from tests.support.servers import serve_in_thread
 
 pytestmark = pytest.mark.anyio
-
-GA_VERSION = "2026-10-28.endive"
-
-
-@pytest.fixture
-def sdk(sandbox_url: str) -> stripe.StripeClient:
-    return stripe.StripeClient(
-        SANDBOX_KEY,
-        base_addresses={"api": sandbox_url},
-        max_network_retries=0,
-        stripe_version=STRIPE_INVOICE_API_VERSION,
-    )
-
-
-@pytest.fixture
-async def gateway(sandbox_url: str) -> AsyncIterator[StripeGateway]:
-    gateway = StripeGateway(api_key=SANDBOX_KEY, api_base=sandbox_url, max_network_retries=0)
-    yield gateway
-    await gateway.aclose()
 
 
 @pytest.fixture(scope="module")
@@ -136,58 +114,3 @@ async def test_redirects_from_stripe_itself_must_be_https(sandbox_url: str) -> N
         assert not real._may_follow("file:///etc/passwd")
     finally:
         await real.aclose()
-
-
-def plan_invoice(sdk: stripe.StripeClient) -> str:
-    customer_id, _ = customer_with_card(sdk)
-    now = int(time.time())
-    invoice = sdk.v1.invoices.create(
-        {
-            "customer": customer_id,
-            "collection_method": "send_invoice",
-            "currency": "eur",
-            "amounts_due": [  # type: ignore[typeddict-unknown-key]
-                {"amount": 5000, "due_date": now + 10 * 86400},
-                {"amount": 5000, "due_date": now + 40 * 86400},
-            ],
-        }
-    )
-    sdk.v1.invoice_items.create(
-        {
-            "customer": customer_id,
-            "invoice": invoice.id,
-            "amount": 10000,
-            "currency": "eur",
-            "description": f"Plan {uuid.uuid4().hex[:6]}",
-        }
-    )
-    return sdk.v1.invoices.finalize_invoice(invoice.id).id
-
-
-async def test_invoices_are_read_with_the_preview_version_and_show_their_plan(
-    gateway: StripeGateway, sdk: stripe.StripeClient
-) -> None:
-    invoice_id = plan_invoice(sdk)
-    invoice = await gateway.get_invoice(invoice_id)
-    assert [part.amount for part in invoice.installments] == [5000, 5000]
-    listed = await gateway.list_invoices(invoice.customer_id)
-    assert [len(i.installments) for i in listed.items] == [2]
-    everything = {i.id: i for i in await gateway.all_open_invoices()}
-    assert len(everything[invoice_id].installments) == 2
-
-
-async def test_with_a_ga_version_the_plan_is_absent_and_the_invoice_whole(
-    sandbox_url: str, sdk: stripe.StripeClient
-) -> None:
-    gateway = StripeGateway(
-        api_key=SANDBOX_KEY,
-        api_base=sandbox_url,
-        max_network_retries=0,
-        invoice_api_version=GA_VERSION,
-    )
-    try:
-        invoice = await gateway.get_invoice(plan_invoice(sdk))
-    finally:
-        await gateway.aclose()
-    assert invoice.installments == ()
-    assert (invoice.amount_due, invoice.amount_remaining) == (10000, 10000)

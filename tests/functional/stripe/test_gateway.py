@@ -1,23 +1,23 @@
-"""Every request the gateway can make, sent to the strict sandbox, which (like Stripe) refuses
-unknown and removed parameters with 400 `parameter_unknown`, checked against the installed
-SDK's definitions for the API version it pins (`devtools/stripe_sandbox/schema.py`)."""
+"""The gateway as a whole against the sandbox over HTTP: a customer's data read back through it,
+and every request it can make sent to the strict sandbox, which (like Stripe) refuses unknown and
+removed parameters with 400 `parameter_unknown`, checked against the installed SDK's definitions
+for the API version it pins (`devtools/stripe_sandbox/schema.py`)."""
 
 from __future__ import annotations
 
 import inspect
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
 import stripe
 
-from portal.settings import STRIPE_INVOICE_API_VERSION
 from portal.stripe.errors import InvalidRequest
 from portal.stripe.gateway import StripeGateway
 from portal.stripe.models import Address
-from tests.conftest import SANDBOX_KEY
+from tests.functional.stripe.stripe_support import customer_with_card, open_invoice
 
 pytestmark = pytest.mark.anyio
 
@@ -25,21 +25,28 @@ pytestmark = pytest.mark.anyio
 NO_REQUEST = {"aclose"}
 
 
-@pytest.fixture
-def sdk(sandbox_url: str) -> stripe.StripeClient:
-    return stripe.StripeClient(
-        SANDBOX_KEY,
-        base_addresses={"api": sandbox_url},
-        max_network_retries=0,
-        stripe_version=STRIPE_INVOICE_API_VERSION,
+async def test_reads_customer_invoices_and_methods(
+    gateway: StripeGateway, sdk: stripe.StripeClient
+) -> None:
+    customer_id, pm_id = customer_with_card(sdk)
+    invoice_id = open_invoice(sdk, customer_id)
+
+    customer = await gateway.get_customer(customer_id)
+    assert (customer.name, customer.preferred_locales, customer.default_payment_method_id) == (
+        "Łucja Nowak",
+        ("pl",),
+        pm_id,
     )
-
-
-@pytest.fixture
-async def gateway(sandbox_url: str) -> AsyncIterator[StripeGateway]:
-    gateway = StripeGateway(api_key=SANDBOX_KEY, api_base=sandbox_url, max_network_retries=0)
-    yield gateway
-    await gateway.aclose()
+    page = await gateway.list_invoices(customer_id)
+    assert [i.id for i in page.items] == [invoice_id]
+    invoice = await gateway.get_invoice(invoice_id)
+    assert (invoice.status, invoice.currency, invoice.amount_remaining) == ("open", "pln", 30000)
+    assert invoice.number
+    assert invoice.lines[0].description == "Abonament — pakiet Pro"
+    (method,) = await gateway.list_payment_methods(customer_id)
+    assert (method.type, method.brand, method.last4) == ("card", "visa", "4242")
+    pdf = await gateway.open_invoice_pdf(invoice)
+    assert b"".join([chunk async for chunk in pdf.chunks()]).startswith(b"%PDF")
 
 
 def arrange(sdk: stripe.StripeClient) -> dict[str, str]:
