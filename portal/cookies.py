@@ -17,6 +17,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from portal.settings import Settings
+from portal.state import request_state, state_of
 
 CookieName = Literal["browser", "session", "link", "lang", "invoice", "staff"]
 
@@ -57,8 +58,8 @@ def read_cookie(conn: HTTPConnection, settings: Settings, name: CookieName) -> s
 
 def browser_id(conn: HTTPConnection) -> str:
     """A random id for this browser: what CSRF tokens and sign-in requests are bound to."""
-    value = conn.scope.get("portal.browser_id")
-    assert isinstance(value, str), "BrowserIdMiddleware is not installed"
+    value = request_state(conn).browser_id
+    assert value is not None, "BrowserIdMiddleware is not installed"
     return value
 
 
@@ -76,11 +77,11 @@ class BrowserIdMiddleware:
             await self.app(scope, receive, send)
             return
         existing = _cookie_from_scope(scope, self.name)
-        valid = existing is not None and 40 <= len(existing) <= 64 and existing.isascii()
-        scope["portal.browser_id"] = existing if valid else secrets.token_urlsafe(32)
-        if valid:
+        if existing is not None and 40 <= len(existing) <= 64 and existing.isascii():
+            state_of(scope).browser_id = existing
             await self.app(scope, receive, send)
             return
+        browser = state_of(scope).browser_id = secrets.token_urlsafe(32)
 
         async def send_with_cookie(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -90,7 +91,7 @@ class BrowserIdMiddleware:
                     probe,
                     self.settings,
                     "browser",
-                    scope["portal.browser_id"],
+                    browser,
                     max_age=BROWSER_MAX_AGE,
                 )
                 headers.append("set-cookie", probe.headers["set-cookie"])

@@ -18,16 +18,15 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from portal.auth.current import SignInRequired
+from portal import audit
 from portal.csrf import CsrfFailed
 from portal.i18n import _, ngettext
 from portal.logs import request_id
 from portal.permissions import Forbidden, NotFound
+from portal.principals import ImpersonationOver, SignInRequired
 from portal.ratelimit import RateLimited
 from portal.services import services
-from portal.staff import audit
-from portal.staff.current import ImpersonationOver
-from portal.staff.sessions import StaffSession
+from portal.state import request_state
 from portal.stripe.errors import GatewayError, StripeRateLimited, StripeUnavailable
 from portal.stripe.errors import NotFound as StripeNotFound
 from portal.templating import render
@@ -111,8 +110,9 @@ async def http_error(request: Request, exc: Exception) -> Response:
 
 async def forbidden(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, Forbidden)
-    staff = request.scope.get("portal.impersonation")
-    if isinstance(staff, StaffSession) and staff.impersonation is not None:
+    found = request_state(request).visitor
+    staff = found.impersonation if found is not None else None
+    if staff is not None and staff.impersonation is not None:
         await audit.record(
             services(request).engine,
             request,
@@ -170,7 +170,7 @@ def _charging(request: Request) -> bool:
     """Whether the request had begun charging (`portal.billing.paying`): from then on an error
     page must not say that nothing was charged, since Stripe may have acted on a request whose
     answer was lost."""
-    return bool(request.scope.get("portal.charging"))
+    return request_state(request).charging
 
 
 def _outcome_unknown(request: Request, ref: str, status: int) -> Response:

@@ -21,7 +21,7 @@ from babel import Locale
 from babel import dates as babel_dates
 from babel import numbers as babel_numbers
 
-from portal.billing.minimums import minor_unit_exponent
+from portal.stripe.currencies import minor_unit_exponent
 
 DateFormat = Literal["short", "medium", "long", "full"]
 

@@ -18,10 +18,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from portal import ratelimit
 from portal.account import email_change
-from portal.auth import sessions, tokens
+from portal.auth import tokens
 from portal.billing import records
+from portal.identity import customer_sessions as sessions
+from portal.identity import staff_sessions
 from portal.mail import outbox
-from portal.staff import sessions as staff_sessions
 from portal.storage.database import transaction
 from portal.storage.tables import charge_claims, staff_logins, webhook_events
 

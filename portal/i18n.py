@@ -28,6 +28,8 @@ DEFAULT = "en"
 DOMAIN = "messages"
 
 _current: ContextVar[str] = ContextVar("locale", default=DEFAULT)
+# The visitor picked the language (the switcher's cookie): it wins over the customer's in Stripe.
+_chosen: ContextVar[bool] = ContextVar("locale_chosen", default=False)
 
 
 @cache
@@ -43,6 +45,11 @@ def translations(locale: str) -> Translations:
 
 def current_locale() -> str:
     return _current.get()
+
+
+def chosen_by_visitor() -> bool:
+    """Whether this request's language is the visitor's own choice (see `LocaleMiddleware`)."""
+    return _chosen.get()
 
 
 def set_locale(locale: str) -> None:
@@ -123,7 +130,7 @@ class LocaleMiddleware:
         if scope["type"] in ("http", "websocket"):
             headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
             chosen = _cookie(headers.get("cookie", ""), self.cookie)
-            scope["portal.locale_chosen"] = bool(first_supported([chosen] if chosen else []))
+            _chosen.set(bool(first_supported([chosen] if chosen else [])))
             set_locale(
                 first_supported([chosen] if chosen else [])
                 or negotiate(headers.get("accept-language"))

@@ -1,8 +1,13 @@
-"""The portal's URL table. Names are namespaced (`area:page`); templates build URLs from them."""
+"""The portal's URL table. Names are namespaced (`area:page`); templates build URLs from them.
+
+Each row also says what the route needs (`portal.routing`): who is asking (`Access`), the
+permission it asks (`Action`) and, for every POST, the CSRF token. The safety tests read this
+table (tests/unit/test_routes.py).
+"""
 
 from __future__ import annotations
 
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute
 
 from portal import branding, health
 from portal.account import views as account
@@ -10,153 +15,103 @@ from portal.assets import Assets
 from portal.auth import views as auth
 from portal.billing import methods, paying, webhooks
 from portal.billing import views as billing
+from portal.permissions import Action
+from portal.principals import Access
+from portal.routing import route
 from portal.staff import views as staff
+
+PUBLIC, BROWSER, STAFF = Access.PUBLIC, Access.BROWSER, Access.STAFF
+CUSTOMER, INVOICE = Access.CUSTOMER, Access.INVOICE
+# The payment pages act as on the page of the payment's invoice (an invoice link reaches them).
+OF_PAYMENT = paying.invoice_of_payment
 
 
 def routes(*, assets: Assets, demo: bool) -> list[BaseRoute]:
+    # One row per route, to be read as a table.
+    # fmt: off
     table: list[BaseRoute] = [
-        Route("/", billing.overview, name="billing:overview"),
-        Route("/history", billing.history, name="billing:history"),
-        Route("/invoices/{invoice_id}", billing.invoice_detail, name="billing:invoice"),
-        Route("/invoices/{invoice_id}/pdf", billing.invoice_pdf, name="billing:invoice_pdf"),
-        # Starting a payment writes it: a form (POST). The same address opened with GET
-        # shows the choice with that form and writes nothing.
-        Route("/invoices/{invoice_id}/pay", paying.pay_invoice, name="billing:pay"),
-        Route(
-            "/invoices/{invoice_id}/pay",
-            paying.start_invoice_payment,
-            methods=["POST"],
-            name="billing:pay_start",
-        ),
-        Route("/i/{token}", billing.invoice_link, name="billing:invoice_link"),
-        Route("/pay-overdue/{currency:str}", paying.pay_overdue, name="billing:pay_overdue"),
-        Route(
-            "/pay-overdue/{currency:str}",
-            paying.start_overdue_payment,
-            methods=["POST"],
-            name="billing:pay_overdue_start",
-        ),
-        Route("/payments/{payment_id}", paying.payment_page, name="billing:payment"),
-        Route("/payments/{payment_id}", paying.pay, methods=["POST"], name="billing:pay_confirm"),
-        Route(
-            "/payments/{payment_id}/check",
-            paying.check,
-            methods=["POST"],
-            name="billing:payment_check",
-        ),
-        Route(
-            "/payments/{payment_id}/checkout/{session_id}",
-            paying.checkout,
-            name="billing:payment_checkout",
-        ),
-        Route(
-            "/payments/{payment_id}/method-added",
-            paying.method_added,
-            name="billing:payment_method_added",
-        ),
-        Route(
-            "/payments/{payment_id}/authenticate",
-            paying.authenticate,
-            name="billing:payment_authenticate",
-        ),
-        Route(
-            "/payments/{payment_id}/authenticated",
-            paying.authenticated,
-            name="billing:payment_authenticated",
-        ),
-        Route("/payment-methods", methods.payment_methods, name="billing:methods"),
-        Route("/payment-methods/add", methods.add, methods=["POST"], name="billing:method_add"),
-        Route(
-            "/payment-methods/checkout/{session_id}",
-            methods.checkout,
-            name="billing:method_checkout",
-        ),
-        Route("/payment-methods/added", methods.added, name="billing:method_added"),
-        Route(
-            "/payment-methods/default",
-            methods.make_default,
-            methods=["POST"],
-            name="billing:method_default",
-        ),
-        Route(
-            "/payment-methods/remove",
-            methods.remove,
-            methods=["POST"],
-            name="billing:method_remove",
-        ),
-        Route("/account", account.billing_details, name="account:details"),
-        Route("/account", account.save_billing_details, methods=["POST"], name="account:save"),
-        Route(
-            "/account/email", account.request_email_change, methods=["POST"], name="account:email"
-        ),
-        Route(
-            "/account/email/confirm/{token}",
-            account.confirm_email_page,
-            name="account:email_confirm",
-        ),
-        Route(
-            "/account/email/confirm",
-            account.confirm_email,
-            methods=["POST"],
-            name="account:email_confirm_post",
-        ),
-        Route("/account/email/undo/{token}", account.undo_email_page, name="account:email_undo"),
-        Route(
-            "/account/email/undo",
-            account.undo_email,
-            methods=["POST"],
-            name="account:email_undo_post",
-        ),
-        Route("/account/tax-ids", account.tax_ids_page, name="account:tax_ids"),
-        Route("/account/tax-ids", account.add_tax_id, methods=["POST"], name="account:tax_id_add"),
-        Route(
-            "/account/tax-ids/{tax_id}/remove",
-            account.remove_tax_id_page,
-            name="account:tax_id_remove",
-        ),
-        Route(
-            "/account/tax-ids/{tax_id}/remove",
-            account.remove_tax_id,
-            methods=["POST"],
-            name="account:tax_id_remove_post",
-        ),
-        Route("/sign-in", auth.sign_in_form, methods=["GET"], name="auth:sign_in"),
-        Route("/sign-in", auth.request_link, methods=["POST"], name="auth:request"),
-        Route("/sign-in/check-email", auth.check_email, name="auth:check_email"),
-        Route("/sign-in/code", auth.enter_code, methods=["POST"], name="auth:code"),
-        Route("/sign-in/link/{token}", auth.follow_link, name="auth:link"),
-        Route("/sign-in/confirm", auth.confirm_page, methods=["GET"], name="auth:confirm"),
-        Route("/sign-in/confirm", auth.confirm, methods=["POST"], name="auth:confirm_post"),
-        Route("/accounts", auth.accounts, methods=["GET"], name="auth:accounts"),
-        Route("/accounts", auth.switch_account, methods=["POST"], name="auth:switch"),
-        Route("/sign-out", auth.sign_out, methods=["POST"], name="auth:sign_out"),
-        Route("/signed-out", auth.signed_out, name="auth:signed_out"),
-        Route("/language", auth.choose_language, methods=["POST"], name="i18n:choose"),
-        Route("/staff", staff.home, name="staff:home"),
-        Route("/staff/sign-in", staff.sign_in, methods=["POST"], name="staff:sign_in"),
-        Route("/staff/callback", staff.callback, name="staff:callback"),
-        Route("/staff/sign-out", staff.sign_out, methods=["POST"], name="staff:sign_out"),
-        Route("/staff/view-as", staff.view_as, methods=["POST"], name="staff:view_as"),
-        Route("/staff/view-as/end", staff.end_viewing, methods=["POST"], name="staff:end"),
-        Route(
-            "/staff/send-sign-in", staff.send_sign_in, methods=["POST"], name="staff:send_sign_in"
-        ),
-        Route("/staff/audit", staff.audit_trail, name="staff:audit"),
-        Route("/healthz", health.healthz, name="health:live"),
-        Route("/readyz", health.readyz, name="health:ready"),
-        Route("/stripe/webhook", webhooks.receive, methods=["POST"], name="stripe:webhook"),
-        Route("/static/{path:path}", assets.serve, name="static"),
-        Route("/brand.css", branding.stylesheet, name="brand:css"),
-        Route("/brand/logo", branding.logo, name="brand:logo"),
+        # --- invoices ---
+        route("/", billing.overview, name="billing:overview", access=CUSTOMER, action=Action.VIEW_ACCOUNT),
+        route("/history", billing.history, name="billing:history", access=CUSTOMER, action=Action.VIEW_ACCOUNT),
+        route("/invoices/{invoice_id}", billing.invoice_detail, name="billing:invoice", access=INVOICE, action=Action.VIEW_INVOICE),
+        route("/invoices/{invoice_id}/pdf", billing.invoice_pdf, name="billing:invoice_pdf", access=INVOICE, action=Action.DOWNLOAD_PDF),
+        # An e-mailed invoice link: keeps its token in a cookie and moves on to the invoice.
+        route("/i/{token}", billing.invoice_link, name="billing:invoice_link", access=PUBLIC),
+        # --- paying: starting a payment writes it, so it is a form (POST); the same address
+        # opened with GET shows the choice with that form and writes nothing ---
+        route("/invoices/{invoice_id}/pay", paying.pay_invoice, name="billing:pay", access=INVOICE, action=Action.PAY),
+        route("/invoices/{invoice_id}/pay", paying.start_invoice_payment, name="billing:pay_start", method="POST", access=INVOICE, action=Action.PAY),
+        route("/pay-overdue/{currency:str}", paying.pay_overdue, name="billing:pay_overdue", access=CUSTOMER, action=Action.PAY),
+        route("/pay-overdue/{currency:str}", paying.start_overdue_payment, name="billing:pay_overdue_start", method="POST", access=CUSTOMER, action=Action.PAY),
+        route("/payments/{payment_id}", paying.payment_page, name="billing:payment", action=Action.VIEW_INVOICE, access=INVOICE, invoice=OF_PAYMENT),
+        route("/payments/{payment_id}", paying.pay, name="billing:pay_confirm", method="POST", action=Action.PAY, access=INVOICE, invoice=OF_PAYMENT),
+        route("/payments/{payment_id}/check", paying.check, name="billing:payment_check", method="POST", action=Action.PAY, access=INVOICE, invoice=OF_PAYMENT),
+        route("/payments/{payment_id}/checkout/{session_id}", paying.checkout, name="billing:payment_checkout", action=Action.PAY, access=INVOICE, invoice=OF_PAYMENT),
+        route("/payments/{payment_id}/method-added", paying.method_added, name="billing:payment_method_added", action=Action.PAY, access=INVOICE, invoice=OF_PAYMENT),
+        route("/payments/{payment_id}/authenticate", paying.authenticate, name="billing:payment_authenticate", action=Action.PAY, access=INVOICE, invoice=OF_PAYMENT),
+        route("/payments/{payment_id}/authenticated", paying.authenticated, name="billing:payment_authenticated", action=Action.PAY, access=INVOICE, invoice=OF_PAYMENT),
+        # --- payment methods ---
+        route("/payment-methods", methods.payment_methods, name="billing:methods", access=CUSTOMER, action=Action.VIEW_ACCOUNT),
+        route("/payment-methods/add", methods.add, name="billing:method_add", method="POST", access=CUSTOMER, action=Action.MANAGE_PAYMENT_METHODS),
+        route("/payment-methods/checkout/{session_id}", methods.checkout, name="billing:method_checkout", access=CUSTOMER, action=Action.MANAGE_PAYMENT_METHODS),
+        route("/payment-methods/added", methods.added, name="billing:method_added", access=CUSTOMER, action=Action.MANAGE_PAYMENT_METHODS),
+        route("/payment-methods/default", methods.make_default, name="billing:method_default", method="POST", access=CUSTOMER, action=Action.MANAGE_PAYMENT_METHODS),
+        route("/payment-methods/remove", methods.remove, name="billing:method_remove", method="POST", access=CUSTOMER, action=Action.MANAGE_PAYMENT_METHODS),
+        # --- billing details ---
+        route("/account", account.billing_details, name="account:details", access=CUSTOMER, action=Action.VIEW_ACCOUNT),
+        route("/account", account.save_billing_details, name="account:save", method="POST", access=CUSTOMER, action=Action.EDIT_BILLING_DETAILS),
+        route("/account/email", account.request_email_change, name="account:email", method="POST", access=CUSTOMER, action=Action.EDIT_BILLING_DETAILS),
+        # The e-mail change's links carry their own proof (sent to the new or the old address).
+        route("/account/email/confirm/{token}", account.confirm_email_page, name="account:email_confirm", access=PUBLIC),
+        route("/account/email/confirm", account.confirm_email, name="account:email_confirm_post", method="POST", access=PUBLIC),
+        route("/account/email/undo/{token}", account.undo_email_page, name="account:email_undo", access=PUBLIC),
+        route("/account/email/undo", account.undo_email, name="account:email_undo_post", method="POST", access=PUBLIC),
+        route("/account/tax-ids", account.tax_ids_page, name="account:tax_ids", access=CUSTOMER, action=Action.VIEW_ACCOUNT),
+        route("/account/tax-ids", account.add_tax_id, name="account:tax_id_add", method="POST", access=CUSTOMER, action=Action.EDIT_BILLING_DETAILS),
+        route("/account/tax-ids/{tax_id}/remove", account.remove_tax_id_page, name="account:tax_id_remove", access=CUSTOMER, action=Action.EDIT_BILLING_DETAILS),
+        route("/account/tax-ids/{tax_id}/remove", account.remove_tax_id, name="account:tax_id_remove_post", method="POST", access=CUSTOMER, action=Action.EDIT_BILLING_DETAILS),
+        # The language switcher: for anyone; a signed-in customer's choice goes to Stripe too.
+        route("/language", account.choose_language, name="i18n:choose", method="POST", access=BROWSER),
+        # --- signing in: a customer signing in ends a staff view in the same browser ---
+        route("/sign-in", auth.sign_in_form, name="auth:sign_in", access=BROWSER),
+        route("/sign-in", auth.request_link, name="auth:request", method="POST", access=PUBLIC),
+        route("/sign-in/check-email", auth.check_email, name="auth:check_email", access=PUBLIC),
+        route("/sign-in/code", auth.enter_code, name="auth:code", method="POST", access=BROWSER),
+        route("/sign-in/link/{token}", auth.follow_link, name="auth:link", access=PUBLIC),
+        route("/sign-in/confirm", auth.confirm_page, name="auth:confirm", access=PUBLIC),
+        route("/sign-in/confirm", auth.confirm, name="auth:confirm_post", method="POST", access=BROWSER),
+        route("/accounts", auth.accounts, name="auth:accounts", access=CUSTOMER, action=Action.VIEW_ACCOUNT),
+        route("/accounts", auth.switch_account, name="auth:switch", method="POST", access=CUSTOMER, action=Action.SWITCH_ACCOUNT),
+        route("/sign-out", auth.sign_out, name="auth:sign_out", method="POST", access=PUBLIC),
+        route("/signed-out", auth.signed_out, name="auth:signed_out", access=PUBLIC),
+        # --- staff: governed by the staff session, not by a customer's permissions ---
+        route("/staff", staff.home, name="staff:home", access=STAFF),
+        route("/staff/sign-in", staff.sign_in, name="staff:sign_in", method="POST", access=PUBLIC),
+        route("/staff/callback", staff.callback, name="staff:callback", access=PUBLIC),
+        route("/staff/sign-out", staff.sign_out, name="staff:sign_out", method="POST", access=STAFF),
+        route("/staff/view-as", staff.view_as, name="staff:view_as", method="POST", access=STAFF),
+        route("/staff/view-as/end", staff.end_viewing, name="staff:end", method="POST", access=STAFF),
+        route("/staff/send-sign-in", staff.send_sign_in, name="staff:send_sign_in", method="POST", access=STAFF),
+        route("/staff/audit", staff.audit_trail, name="staff:audit", access=STAFF),
+        # --- machines ---
+        route("/healthz", health.healthz, name="health:live", access=PUBLIC),
+        route("/readyz", health.readyz, name="health:ready", access=PUBLIC),
+        # Signed by Stripe (checked by the view), not a browser's form: no CSRF token.
+        route("/stripe/webhook", webhooks.receive, name="stripe:webhook", method="POST", access=PUBLIC, csrf=False),
+        route("/static/{path:path}", assets.serve, name="static", access=PUBLIC),
+        route("/brand.css", branding.stylesheet, name="brand:css", access=PUBLIC),
+        route("/brand/logo", branding.logo, name="brand:logo", access=PUBLIC),
     ]
+    # fmt: on
     if demo:
-        table += [
-            # The demo's staff sign-in without an identity provider: never in any other mode.
-            Route(
+        # The demo's staff sign-in without an identity provider: never in any other mode.
+        table.append(
+            route(
                 "/staff/demo-sign-in",
                 staff.demo_sign_in,
-                methods=["POST"],
                 name="staff:demo_sign_in",
-            ),
-        ]
+                method="POST",
+                access=PUBLIC,
+            )
+        )
     return table

@@ -16,6 +16,7 @@ from portal.assets import Assets
 from portal.csrf import csrf_token
 from portal.resources import TEMPLATES
 from portal.services import services
+from portal.state import request_state
 from portal.stripe.cache import stale_since
 
 
@@ -73,6 +74,7 @@ def render(
 ) -> HTMLResponse:
     svc = services(request)
     page = svc.templates.get_template(template)
+    found = request_state(request).visitor
     html = page.render(
         request=request,
         url_for=_url_for(request),
@@ -81,11 +83,9 @@ def render(
         lang=i18n.current_locale(),
         csrf_token=csrf_token(request),
         # A page acting through an invoice link shows nothing of a sign-in in the same
-        # browser (`portal.auth.current.principal_for`): the link's page, not the session's.
-        session=None
-        if request.scope.get("portal.acting_as_link")
-        else request.scope.get("portal.session"),
-        impersonation=request.scope.get("portal.impersonation"),
+        # browser: the link's page, not the session's.
+        session=found.shown_session if found is not None else None,
+        impersonation=found.impersonation if found is not None else None,
         rendered_at=datetime.now(UTC),
         stale_since=stale_since(),
         **(context or {}),

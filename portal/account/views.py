@@ -10,28 +10,27 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
+from urllib.parse import urlsplit
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from portal import i18n, ratelimit
-from portal.account import addresses, email_change, tax_ids
+from portal import audit, i18n, ratelimit
+from portal.account import addresses, email_change, language, tax_ids
 from portal.account.addresses import AddressForm, FieldError
-from portal.auth import sessions as auth_sessions
-from portal.auth.current import principal
-from portal.auth.forms import clean_email
-from portal.cookies import read_cookie
-from portal.csrf import verified_form
+from portal.cookies import read_cookie, set_cookie
 from portal.formatting import country_names
+from portal.forms import clean_email
 from portal.i18n import _, current_locale
+from portal.identity import customer_sessions as auth_sessions
 from portal.mail import messages, outbox
-from portal.permissions import Action, NotFound, Principal, can, require
+from portal.permissions import Action, NotFound, Principal, can
+from portal.principals import principal, visitor
 from portal.ratelimit import Limit
 from portal.services import services
 from portal.signing import digest
-from portal.staff import audit
 from portal.storage.database import transaction
 from portal.stripe.errors import InvalidRequest
 from portal.stripe.models import Address, Customer, TaxId
@@ -115,8 +114,7 @@ def _details_page(
 
 
 async def billing_details(request: Request) -> Response:
-    who = await principal(request)
-    require(who, Action.VIEW_ACCOUNT)
+    who = principal(request)
     svc = services(request)
     customer, support_views = await asyncio.gather(
         svc.gateway.get_customer(who.customer_id),
@@ -134,9 +132,8 @@ async def billing_details(request: Request) -> Response:
 
 
 async def save_billing_details(request: Request) -> Response:
-    form_data = await verified_form(request)
-    who = await principal(request)
-    require(who, Action.EDIT_BILLING_DETAILS)
+    form_data = await request.form()
+    who = principal(request)
     gateway = services(request).gateway
     typed = AddressForm(**{field: str(form_data.get(field, "")) for field in FIELDS})
     customer = await gateway.get_customer(who.customer_id)
@@ -163,9 +160,8 @@ async def save_billing_details(request: Request) -> Response:
 
 async def request_email_change(request: Request) -> Response:
     """Send a confirmation link to the new address; nothing changes until it is used."""
-    form_data = await verified_form(request)
-    who = await principal(request)
-    require(who, Action.EDIT_BILLING_DETAILS)
+    form_data = await request.form()
+    who = principal(request)
     svc = services(request)
     new_email, error = clean_email(str(form_data.get("email", "")))
     customer = await svc.gateway.get_customer(who.customer_id)
@@ -240,7 +236,7 @@ def _button_page(request: Request, template: str, context: dict[str, object]) ->
 
 
 async def confirm_email(request: Request) -> Response:
-    form_data = await verified_form(request)
+    form_data = await request.form()
     token = str(form_data.get("token", ""))
     svc = services(request)
     now = datetime.now(UTC)
@@ -327,7 +323,7 @@ async def undo_email_page(request: Request) -> Response:
 
 async def undo_email(request: Request) -> Response:
     """Put the old address back and sign everybody out of the account."""
-    form_data = await verified_form(request)
+    form_data = await request.form()
     token = str(form_data.get("token", ""))
     svc = services(request)
     now = datetime.now(UTC)
@@ -414,16 +410,14 @@ def _tax_ids_page(
 
 
 async def tax_ids_page(request: Request) -> Response:
-    who = await principal(request)
-    require(who, Action.VIEW_ACCOUNT)
+    who = principal(request)
     current = await services(request).gateway.list_tax_ids(who.customer_id)
     return _tax_ids_page(request, who, current)
 
 
 async def add_tax_id(request: Request) -> Response:
-    form_data = await verified_form(request)
-    who = await principal(request)
-    require(who, Action.EDIT_BILLING_DETAILS)
+    form_data = await request.form()
+    who = principal(request)
     gateway = services(request).gateway
     country = str(form_data.get("country", "")).strip().upper()
     kind = str(form_data.get("kind", ""))
@@ -475,8 +469,7 @@ async def _own_tax_id(request: Request, who: Principal) -> TaxId:
 
 async def remove_tax_id_page(request: Request) -> Response:
     """Removing asks first: a removed number is gone from every future invoice."""
-    who = await principal(request)
-    require(who, Action.EDIT_BILLING_DETAILS)
+    who = principal(request)
     tax_id = await _own_tax_id(request, who)
     return render(
         request, "pages/tax_id_remove.html", {"tax_id": tax_id, "label": kind_label(tax_id.type)}
@@ -484,9 +477,50 @@ async def remove_tax_id_page(request: Request) -> Response:
 
 
 async def remove_tax_id(request: Request) -> Response:
-    await verified_form(request)
-    who = await principal(request)
-    require(who, Action.EDIT_BILLING_DETAILS)
+    who = principal(request)
     tax_id = await _own_tax_id(request, who)
     await services(request).gateway.delete_tax_id(who.customer_id, tax_id.id)
     return RedirectResponse(request.url_for("account:tax_ids"), 303)
+
+
+# --- the language ------------------------------------------------------------------------------
+
+
+async def choose_language(request: Request) -> Response:
+    """The language switcher: remembered in a cookie for a year and, for a signed-in customer,
+    in Stripe (`preferred_locales`), so Stripe's own e-mails and PDFs follow it."""
+    form = await request.form()
+    chosen = i18n.first_supported([str(form.get("lang", ""))]) or i18n.DEFAULT
+    target = str(form.get("next", "/"))
+    # Only a path on this site, never an open redirect: browsers read "/\host" as "//host" and
+    # drop tabs and line breaks from URLs, so none of those pass either.
+    parts = urlsplit(target)
+    if (
+        parts.scheme
+        or parts.netloc
+        or not target.startswith("/")
+        or target[1:2] in ("/", "\\")
+        or any(c in target for c in "\\\t\r\n")
+    ):
+        target = "/"
+    svc = services(request)
+    who = visitor(request)
+    staff = who.staff
+    if staff is not None and staff.impersonation is not None:
+        # Support switching the page's language while viewing as the customer: only the page
+        # changes (the view is read-only), and it is on the record like every action.
+        await audit.record(
+            svc.engine,
+            request,
+            staff.member,
+            "choose_language",
+            now=datetime.now(UTC),
+            customer_id=staff.impersonation.customer_id,
+            target=chosen,
+            outcome="allowed",
+        )
+    elif who.principal is not None:
+        await language.remember(svc.gateway, who.principal, chosen)
+    response = RedirectResponse(target, status_code=303)
+    set_cookie(response, svc.settings, "lang", chosen, max_age=365 * 24 * 3600)
+    return response

@@ -6,26 +6,22 @@ import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
-from urllib.parse import urlsplit
 
 from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from portal import i18n, ratelimit
-from portal.account import language
-from portal.auth import sessions, tokens
-from portal.auth.current import customer_session, principal
-from portal.auth.forms import clean_email
+from portal.auth import tokens
 from portal.cookies import browser_id, delete_cookie, read_cookie, set_cookie
-from portal.csrf import verified_form
+from portal.forms import clean_email
 from portal.i18n import _
+from portal.identity import customer_sessions as sessions
 from portal.mail import messages, outbox
-from portal.permissions import Action, require, require_account
+from portal.permissions import require_account
+from portal.principals import end_view, principal, visitor
 from portal.ratelimit import Limit
 from portal.services import Services, services
-from portal.staff import audit
-from portal.staff.current import end_view, staff_session
 from portal.storage.database import transaction
 from portal.stripe.models import Customer
 from portal.templating import render
@@ -52,7 +48,7 @@ async def _count_code_try(request: Request, email: str | None) -> None:
 
 
 async def sign_in_form(request: Request) -> Response:
-    if await customer_session(request):
+    if visitor(request).session is not None:
         return RedirectResponse(request.url_for("billing:overview"), status_code=303)
     return render(
         request,
@@ -69,7 +65,7 @@ async def request_link(request: Request) -> Response:
     time it takes; a customer's e-mail is composed, queued and sent after the answer.
     """
     svc = services(request)
-    form = await verified_form(request)
+    form = await request.form()
     email, error = clean_email(str(form.get("email", "")))
     if error:
         return render(request, "pages/sign_in.html", {"email": email, "error": error}, status=400)
@@ -183,7 +179,7 @@ async def check_email(request: Request) -> Response:
 
 async def enter_code(request: Request) -> Response:
     svc = services(request)
-    form = await verified_form(request)
+    form = await request.form()
     async with svc.engine.connect() as conn:
         pending = await tokens.latest_request(conn, browser_id=browser_id(request))
     await _count_code_try(request, pending.email if pending else None)
@@ -243,7 +239,7 @@ async def confirm_page(request: Request) -> Response:
 
 async def confirm(request: Request) -> Response:
     svc = services(request)
-    form = await verified_form(request)
+    form = await request.form()
     link_token = read_cookie(request, svc.settings, "link")
     if link_token is None:
         return _link_problem(request, tokens.Redemption("invalid"))
@@ -282,7 +278,7 @@ async def _signed_in(request: Request, result: tokens.Redemption) -> Response:
         return _link_problem(request, tokens.Redemption("invalid"))
     customers = await svc.gateway.get_customers(result.customer_ids)
     # A customer signing in where support was viewing as someone never inherits that view.
-    staff = await staff_session(request)
+    staff = visitor(request).staff
     if staff is not None:
         await end_view(request, staff, "customer_signed_in")
     old = read_cookie(request, svc.settings, "session")
@@ -339,9 +335,8 @@ def _refusal_message(result: tokens.Redemption) -> str:
 
 
 async def accounts(request: Request) -> Response:
-    who = await principal(request)
-    require(who, Action.VIEW_ACCOUNT)
-    session = await customer_session(request)
+    who = principal(request)
+    session = visitor(request).session
     assert session is not None
     return render(
         request, "pages/accounts.html", {"accounts": session.accounts, "active": who.customer_id}
@@ -349,12 +344,11 @@ async def accounts(request: Request) -> Response:
 
 
 async def switch_account(request: Request) -> Response:
-    form = await verified_form(request)
-    who = await principal(request)
+    form = await request.form()
+    who = principal(request)
     customer_id = str(form.get("customer", ""))
-    require(who, Action.SWITCH_ACCOUNT)
     require_account(who, customer_id)
-    session = await customer_session(request)
+    session = visitor(request).session
     assert session is not None
     await sessions.switch_customer(services(request).engine, session, customer_id)
     return RedirectResponse(request.url_for("billing:overview"), status_code=303)
@@ -362,7 +356,6 @@ async def switch_account(request: Request) -> Response:
 
 async def sign_out(request: Request) -> Response:
     svc = services(request)
-    await verified_form(request)
     raw = read_cookie(request, svc.settings, "session")
     if raw:
         await sessions.end(svc.engine, raw)
@@ -373,42 +366,3 @@ async def sign_out(request: Request) -> Response:
 
 async def signed_out(request: Request) -> Response:
     return render(request, "pages/signed_out.html")
-
-
-async def choose_language(request: Request) -> Response:
-    """The language switcher: remembered in a cookie for a year and, for a signed-in customer,
-    in Stripe (`preferred_locales`), so Stripe's own e-mails and PDFs follow it."""
-    form = await verified_form(request)
-    chosen = i18n.first_supported([str(form.get("lang", ""))]) or i18n.DEFAULT
-    target = str(form.get("next", "/"))
-    # Only a path on this site, never an open redirect: browsers read "/\host" as "//host" and
-    # drop tabs and line breaks from URLs, so none of those pass either.
-    parts = urlsplit(target)
-    if (
-        parts.scheme
-        or parts.netloc
-        or not target.startswith("/")
-        or target[1:2] in ("/", "\\")
-        or any(c in target for c in "\\\t\r\n")
-    ):
-        target = "/"
-    svc = services(request)
-    staff = await staff_session(request)
-    if staff is not None and staff.impersonation is not None:
-        # Support switching the page's language while viewing as the customer: only the page
-        # changes (the view is read-only), and it is on the record like every action.
-        await audit.record(
-            svc.engine,
-            request,
-            staff.member,
-            "choose_language",
-            now=datetime.now(UTC),
-            customer_id=staff.impersonation.customer_id,
-            target=chosen,
-            outcome="allowed",
-        )
-    elif await customer_session(request) is not None:
-        await language.remember(svc.gateway, await principal(request), chosen)
-    response = RedirectResponse(target, status_code=303)
-    set_cookie(response, svc.settings, "lang", chosen, max_age=365 * 24 * 3600)
-    return response

@@ -14,8 +14,9 @@ from datetime import UTC, datetime
 from email.message import EmailMessage
 
 from portal import i18n
-from portal.billing import charging, links, notices
+from portal.billing import charging, notices
 from portal.billing.notices import Notice
+from portal.identity import invoice_links
 from portal.mail import messages, outbox
 from portal.services import Services
 from portal.storage.database import transaction
@@ -23,7 +24,9 @@ from portal.stripe.models import Customer, Invoice
 
 
 def invoice_link_url(svc: Services, invoice: Invoice, locale: str | None = None) -> str:
-    token = links.make(svc.settings.secret_key, invoice.id, invoice.customer_id, locale=locale)
+    token = invoice_links.make(
+        svc.settings.secret_key, invoice.id, invoice.customer_id, locale=locale
+    )
     return f"{svc.settings.base_url}/i/{token}"
 
 

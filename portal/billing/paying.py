@@ -21,7 +21,6 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from portal import continuing
-from portal.auth.current import principal, principal_for
 from portal.billing import charging, records
 from portal.billing import invoices as rules
 from portal.billing.messages import cannot_pay_message, charge_message
@@ -37,10 +36,11 @@ from portal.billing.payments import (
 from portal.billing.records import Payment
 from portal.billing.unpaid import unpaid_invoices
 from portal.billing.views import own_invoice
-from portal.csrf import verified_form
 from portal.i18n import _, current_locale
 from portal.permissions import Action, NotFound, Principal, can, require
+from portal.principals import principal
 from portal.services import services
+from portal.state import request_state
 from portal.storage.database import transaction
 from portal.stripe.errors import NotFound as StripeNotFound
 from portal.stripe.errors import StripeUnavailable
@@ -84,9 +84,8 @@ def _kind(value: str) -> PaymentKind:
 async def pay_invoice(request: Request) -> Response:
     """The address of an invoice's pay button opened with GET (an old link, a reload): the
     choice and its amount with the button that starts the payment; nothing is written."""
-    who = await principal_for(request, request.path_params["invoice_id"])
     kind = _kind(request.query_params.get("what", "whole"))
-    invoice = await own_invoice(request, Action.PAY, who=who)
+    invoice = await own_invoice(request, Action.PAY)
     try:
         charge = plan_charge(invoice, kind, datetime.now(UTC))
     except CannotPay as exc:
@@ -101,8 +100,8 @@ async def pay_invoice(request: Request) -> Response:
 async def start_invoice_payment(request: Request) -> Response:
     """An invoice's pay button (POST): the whole remainder, the next or the overdue
     installments, planned from the invoice as Stripe has it now."""
-    form = await verified_form(request)
-    who = await principal_for(request, request.path_params["invoice_id"])
+    form = await request.form()
+    who = principal(request)
     kind = _kind(str(form.get("what", "whole")))
     invoice = await own_invoice(request, Action.PAY, who=who)
     try:
@@ -123,8 +122,7 @@ def _cannot_pay(request: Request, invoice: Invoice, exc: CannotPay) -> Response:
 
 async def pay_overdue(request: Request) -> Response:
     """ "Pay all overdue" opened with GET: what it would pay, with the button; no writes."""
-    who = await principal(request)
-    require(who, Action.PAY)
+    who = principal(request)
     currency, charges, unpaid = await _overdue(request, who)
     if not charges:
         return render(request, "pages/nothing_overdue.html", {}, status=409)
@@ -142,9 +140,7 @@ async def pay_overdue(request: Request) -> Response:
 async def start_overdue_payment(request: Request) -> Response:
     """ "Pay all overdue" in one currency (POST): every overdue invoice, the longest overdue
     first."""
-    await verified_form(request)
-    who = await principal(request)
-    require(who, Action.PAY)
+    who = principal(request)
     currency, charges, unpaid = await _overdue(request, who)
     if not charges:
         return render(request, "pages/nothing_overdue.html", {}, status=409)
@@ -170,25 +166,25 @@ async def _payment(request: Request, who: Principal) -> Payment:
     if any(c.status in (*records.UNSETTLED, "requires_action") for c in payment.charges):
         # Stripe may have made one of its charges (an answer lost, a bank confirmation under
         # way): whatever goes wrong on this request, its error page must not say otherwise.
-        request.scope["portal.charging"] = True
+        request_state(request).charging = True
     return payment
 
 
-async def _principal(request: Request) -> Principal:
-    """Who acts on the payment named in the URL: the signed-in customer or an invoice link's
-    holder, as on the page of the payment's invoice (`principal_for`). So a link to another
-    customer's invoice, opened in a browser signed in as someone else, pays from the link
-    rather than meeting the session's customer, to whom the payment does not belong."""
+async def invoice_of_payment(request: Request) -> str | None:
+    """The invoice whose page the payment named in the URL acts on (`Access.INVOICE` in the
+    route table): its one invoice; none for a payment of several ("pay all overdue"). So a
+    link to another customer's invoice, opened in a browser signed in as someone else, pays
+    from the link rather than meeting the session's customer, to whom the payment does not
+    belong."""
     async with services(request).engine.connect() as conn:
         invoice_ids = await records.invoices_of(conn, request.path_params["payment_id"])
-    return await principal_for(request, invoice_ids[0] if len(invoice_ids) == 1 else None)
+    return invoice_ids[0] if len(invoice_ids) == 1 else None
 
 
 async def _paying(request: Request) -> tuple[Principal, Payment]:
     """The signed-in customer (or an invoice link's holder), allowed to pay, and their payment
     named in the URL."""
-    who = await _principal(request)
-    require(who, Action.PAY)
+    who = principal(request)
     return who, await _payment(request, who)
 
 
@@ -240,7 +236,7 @@ async def _run(request: Request, who: Principal, payment: Payment, method_id: st
     svc = services(request)
     # Read by the error pages: an unexpected error from here on must not claim that nothing
     # was charged.
-    request.scope["portal.charging"] = True
+    request_state(request).charging = True
     try:
         return await charging.run(
             svc,
@@ -256,7 +252,7 @@ async def _run(request: Request, who: Principal, payment: Payment, method_id: st
                 await records.claim(
                     conn, after, before=("processing",), after="pending", now=datetime.now(UTC)
                 )
-            request.scope["portal.charging"] = False
+            request_state(request).charging = False
             raise
         # A charge's answer was lost, or later charges wait: the payment's page says that it
         # is being checked, and its button goes on.
@@ -266,7 +262,7 @@ async def _run(request: Request, who: Principal, payment: Payment, method_id: st
 async def payment_page(request: Request) -> Response:
     """The payment's page: what will be paid, or what became of it. Reading it changes
     nothing at Stripe, whoever reads it (support's read-only view too)."""
-    who = await _principal(request)
+    who = principal(request)
     payment = await _payment(request, who)
     if any(c.status == "submitted" for c in payment.charges):
         # A debit takes days: the page asks Stripe, in case its webhook is late or lost.
@@ -340,7 +336,6 @@ async def check(request: Request) -> Response:
     """ "Check the payment" (POST): go on with a payment whose work was cut off, finding out
     from Stripe what became of its charges (their requests repeated with the same keys within
     Stripe's 24 hours, else read from Stripe's records). Only for someone who may pay."""
-    await verified_form(request)
     who, payment = await _paying(request)
     svc = services(request)
     if payment.status != "processing" or not stopped(payment, datetime.now(UTC)):
@@ -359,7 +354,7 @@ async def check(request: Request) -> Response:
 
 async def pay(request: Request) -> Response:
     """ "Pay" pressed: with a saved method now, or first to Stripe to add a new one."""
-    form = await verified_form(request)
+    form = await request.form()
     who, payment = await _paying(request)
     svc = services(request)
     choice = str(form.get("payment_method", ""))

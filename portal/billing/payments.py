@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import Literal
 
 from portal.billing import invoices as rules
-from portal.billing.minimums import below_minimum, minimum_charge
+from portal.stripe.currencies import below_minimum, minimum_charge
 from portal.stripe.models import Invoice
 
 PaymentKind = Literal["whole", "next_installment", "overdue_installments"]

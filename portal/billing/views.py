@@ -10,15 +10,16 @@ from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response, StreamingResponse
 
-from portal.auth.current import principal, principal_for
 from portal.billing import invoices as rules
-from portal.billing import links, mailing
+from portal.billing import mailing
 from portal.billing.messages import cannot_pay_message
 from portal.billing.payments import CannotPay, PaymentKind, choices, plan_charge
 from portal.billing.unpaid import unpaid_invoices
 from portal.cookies import set_cookie
 from portal.i18n import _
+from portal.identity import invoice_links
 from portal.permissions import Action, NotFound, Principal, can, require
+from portal.principals import principal, visitor
 from portal.services import services
 from portal.stripe.errors import NotFound as StripeNotFound
 from portal.stripe.models import Installment, Invoice
@@ -30,8 +31,7 @@ STRIPE_ID_PREFIX = "in_"
 
 async def overview(request: Request) -> Response:
     """What to pay at the top, history below: three Stripe calls, made at the same time."""
-    who = await principal(request)
-    require(who, Action.VIEW_ACCOUNT)
+    who = principal(request)
     gateway = services(request).gateway
     owed, recent = await asyncio.gather(
         unpaid_invoices(gateway, who.customer_id),
@@ -55,8 +55,7 @@ async def overview(request: Request) -> Response:
 
 async def history(request: Request) -> Response:
     """Older invoices, a page at a time ("show more"), newest first."""
-    who = await principal(request)
-    require(who, Action.VIEW_ACCOUNT)
+    who = principal(request)
     after = request.query_params.get("after")
     if after is not None and not after.startswith(STRIPE_ID_PREFIX):
         raise NotFound(after)
@@ -74,7 +73,7 @@ async def history(request: Request) -> Response:
 
 
 async def own_invoice(request: Request, action: Action, *, who: Principal | None = None) -> Invoice:
-    who = who or await principal(request)
+    who = who or principal(request)
     invoice_id = request.path_params["invoice_id"]
     if not invoice_id.startswith(STRIPE_ID_PREFIX):
         raise NotFound(invoice_id)
@@ -91,9 +90,7 @@ async def invoice_detail(request: Request) -> Response:
     invoice_id = request.path_params["invoice_id"]
     # The payments are fetched alongside the invoice (one round trip); they are shown only once
     # the invoice has proved to be this customer's.
-    # Signed in first, outside the gather: it also sets the page's language, and a context
-    # variable set inside a gathered task would not reach this one.
-    who = await principal_for(request, invoice_id)
+    who = principal(request)
     if not invoice_id.startswith(STRIPE_ID_PREFIX):
         raise NotFound(invoice_id)
     try:
@@ -102,7 +99,7 @@ async def invoice_detail(request: Request) -> Response:
         raise NotFound(invoice_id) from exc
     require(who, Action.VIEW_INVOICE, invoice=invoice)
     now = datetime.now(UTC)
-    if who.invoice_id is not None and not links.still_open(invoice, now):
+    if who.invoice_id is not None and not invoice_links.still_open(invoice, now):
         return render(request, "pages/invoice_link_problem.html", {}, status=410)
     overdue = {part.index for part in rules.overdue_installments(invoice, now)}
     return render(
@@ -129,7 +126,7 @@ async def invoice_detail(request: Request) -> Response:
             "link_mode": who.invoice_id is not None,
             # Support viewing as the customer may copy the invoice's link for them.
             "invoice_link": mailing.invoice_link_url(services(request), invoice)
-            if request.scope.get("portal.impersonation") is not None
+            if visitor(request).impersonation is not None
             else None,
         },
     )
@@ -164,8 +161,7 @@ def pdf_filename(invoice: Invoice) -> str:
 
 
 async def invoice_pdf(request: Request) -> Response:
-    who = await principal_for(request, request.path_params["invoice_id"])
-    invoice = await own_invoice(request, Action.DOWNLOAD_PDF, who=who)
+    invoice = await own_invoice(request, Action.DOWNLOAD_PDF)
     # Opened (redirects followed) before the answer starts, so that Stripe being unreachable
     # still gets the error page; then passed on chunk by chunk, never held whole.
     pdf = await services(request).gateway.open_invoice_pdf(invoice)
@@ -192,14 +188,14 @@ async def invoice_link(request: Request) -> Response:
     svc = services(request)
     token = request.path_params["token"]
     try:
-        link = links.read(svc.settings.secret_key, token)
+        link = invoice_links.read(svc.settings.secret_key, token)
         invoice = await svc.gateway.get_invoice(link.invoice_id)
-    except (links.BadLink, StripeNotFound):
+    except (invoice_links.BadLink, StripeNotFound):
         return _link_problem(request)
     if (
         invoice.customer_id != link.customer_id
         or invoice.status == "draft"
-        or not links.still_open(invoice, datetime.now(UTC))
+        or not invoice_links.still_open(invoice, datetime.now(UTC))
     ):
         return _link_problem(request)
     response = RedirectResponse(request.url_for("billing:invoice", invoice_id=invoice.id), 303)

@@ -13,19 +13,19 @@ from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from portal import continuing
+from portal import audit, continuing
 from portal.auth.views import queue_sign_in_email
 from portal.billing import invoices as rules
 from portal.billing.unpaid import unpaid_invoices
 from portal.cookies import browser_id, delete_cookie, read_cookie, set_cookie
-from portal.csrf import verified_form
+from portal.identity import staff_sessions as sessions
+from portal.identity.staff_sessions import StaffMember, StaffSession
 from portal.mail import outbox
 from portal.permissions import NotFound
+from portal.principals import DEMO_ISSUER, end_view, staff_allowed, visitor
 from portal.services import services
 from portal.signing import digest
-from portal.staff import audit, oidc, sessions
-from portal.staff.current import DEMO_ISSUER, allowed, end_view, staff_session
-from portal.staff.sessions import StaffMember, StaffSession
+from portal.staff import oidc
 from portal.storage.database import transaction
 from portal.storage.tables import staff_logins
 from portal.stripe.errors import NotFound as StripeNotFound
@@ -48,7 +48,7 @@ async def home(request: Request) -> Response:
     """Signed in: the customer search. Otherwise: the sign-in button."""
     if not _enabled(request):
         raise NotFound("staff")
-    staff = await staff_session(request)
+    staff = visitor(request).staff
     if staff is None:
         return render(
             request,
@@ -94,7 +94,6 @@ async def _search(
 
 
 async def sign_in(request: Request) -> Response:
-    await verified_form(request)
     if not services(request).settings.staff_oidc_issuer:
         raise NotFound("staff sign-in")
     return await _to_provider(request, fresh=False, then_customer_id=None)
@@ -177,7 +176,7 @@ async def callback(request: Request) -> Response:
         email_verified=claims.get("email_verified") is True,
         groups=tuple(str(g) for g in ([groups] if isinstance(groups, str) else groups)),
     )
-    if not allowed(request, member):
+    if not staff_allowed(request, member):
         await audit.record(svc.engine, request, member, "staff_sign_in", now=now, outcome="refused")
         return render(request, "staff/not_authorized.html", {"email": member.email}, status=403)
     return await _signed_in(
@@ -221,7 +220,6 @@ async def _signed_in(
 
 async def demo_sign_in(request: Request) -> Response:
     """`portal demo` only (the route exists only there): staff without an identity provider."""
-    await verified_form(request)
     member = StaffMember(
         DEMO_ISSUER, "demo-staff", "support@demo.invalid", "Demo Support", email_verified=True
     )
@@ -229,9 +227,8 @@ async def demo_sign_in(request: Request) -> Response:
 
 
 async def sign_out(request: Request) -> Response:
-    await verified_form(request)
     svc = services(request)
-    staff = await staff_session(request)
+    staff = visitor(request).staff
     raw = read_cookie(request, svc.settings, "staff")
     if staff is not None and raw:
         await end_view(request, staff, "signed_out")
@@ -247,16 +244,16 @@ async def sign_out(request: Request) -> Response:
 # --- viewing as a customer ---------------------------------------------------------------------
 
 
-async def _required(request: Request) -> StaffSession:
-    staff = await staff_session(request)
+def _required(request: Request) -> StaffSession:
+    staff = visitor(request).staff
     if staff is None:
         raise NotFound("staff session")
     return staff
 
 
 async def view_as(request: Request) -> Response:
-    form = await verified_form(request)
-    staff = await _required(request)
+    form = await request.form()
+    staff = _required(request)
     customer_id = str(form.get("customer_id", ""))
     if not customer_id.startswith("cus_"):
         raise NotFound(customer_id)
@@ -288,8 +285,7 @@ async def _start_viewing(request: Request, staff: StaffSession, customer_id: str
 
 
 async def end_viewing(request: Request) -> Response:
-    await verified_form(request)
-    staff = await staff_session(request)
+    staff = visitor(request).staff
     if staff is not None:
         await end_view(request, staff, "ok")
     return RedirectResponse(request.url_for("staff:home"), 303)
@@ -297,8 +293,8 @@ async def end_viewing(request: Request) -> Response:
 
 async def send_sign_in(request: Request) -> Response:
     """Staff may send a customer a sign-in e-mail (to the customer's own address)."""
-    form = await verified_form(request)
-    staff = await _required(request)
+    form = await request.form()
+    staff = _required(request)
     svc = services(request)
     try:
         customer = await svc.gateway.get_customer(str(form.get("customer_id", "")))
@@ -336,7 +332,7 @@ def _day(raw: str) -> date | None:
 
 
 async def audit_trail(request: Request) -> Response:
-    staff = await _required(request)
+    staff = _required(request)
     svc = services(request)
     params = request.query_params
     since, until = _day(params.get("from", "")), _day(params.get("to", ""))

@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from portal import i18n
-from portal.billing import links
+from portal.identity import invoice_links as links
 from portal_dev.mailbox import ReceivedMail
 from tests.functional.billing.billing_support import (
     at_stripe,

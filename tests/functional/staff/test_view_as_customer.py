@@ -12,7 +12,9 @@ from starlette.routing import Route
 
 from portal import i18n
 from portal.assets import Assets
+from portal.permissions import CHANGES
 from portal.routes import routes
+from portal.routing import PortalRoute
 from portal.storage.tables import charge_claims, payment_charges, payments, staff_sessions
 from tests.functional.billing.billing_support import customer_with_card, signed_in, start_payment
 from tests.functional.portal_support import Browser, text_of
@@ -97,8 +99,10 @@ ACTIONS = [
     ("POST", "/payments/{payment_id}", {"payment_method": "new"}),
     ("GET", "/payments/{payment_id}/method-added?session_id=cs_test", {}),
     ("GET", "/payments/{payment_id}/authenticate", {}),
+    ("GET", "/payments/{payment_id}/authenticated", {}),
     ("GET", "/payments/{payment_id}/checkout/{session_id}", {}),
     ("GET", "/payment-methods/checkout/{session_id}", {}),
+    ("GET", "/payment-methods/added?session_id=cs_test", {}),
     ("POST", "/payment-methods/add", {}),
     ("POST", "/payment-methods/default", {"payment_method": "{pm}"}),
     ("POST", "/payment-methods/remove", {"payment_method": "{pm}"}),
@@ -112,6 +116,26 @@ ACTIONS = [
     ("GET", "/account/tax-ids/{tax_id}/remove", {}),
     ("POST", "/account/tax-ids/{tax_id}/remove", {}),
 ]
+
+
+def test_the_actions_cover_every_route_that_changes_something() -> None:
+    """Read from the route table: each route asking an action that changes something at Stripe
+    is among the requests below."""
+    sample = {
+        "invoice_id": "in_1",
+        "payment_id": "pay_1",
+        "session_id": "cs_1",
+        "tax_id": "txi_1",
+        "pm": "pm_1",
+    }
+    listed = [(m, path.split("?")[0].format(**sample)) for m, path, _data in ACTIONS]
+    for route in routes(assets=Assets(), demo=False):
+        if not isinstance(route, PortalRoute) or route.needs.action not in CHANGES:
+            continue
+        method = "POST" if "POST" in (route.methods or set()) else "GET"
+        assert any(m == method and route.path_regex.fullmatch(path) for m, path in listed), (
+            f"{method} {route.path} ({route.name}) is not tried read-only"
+        )
 
 
 @pytest.mark.parametrize(("method", "path", "data"), ACTIONS)

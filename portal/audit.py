@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.requests import Request
 
 from portal.i18n import _
-from portal.staff.sessions import StaffMember
+from portal.identity.staff_sessions import StaffMember
 from portal.storage.database import transaction
 from portal.storage.tables import audit_log
 

@@ -6,7 +6,7 @@ from dataclasses import replace
 
 import pytest
 
-from portal.billing import links
+from portal.identity import invoice_links as links
 from tests.unit.billing.test_payments import DAY, NOW, invoice
 
 SECRET = "test-secret-" + "x" * 40
