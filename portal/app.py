@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.routing import BaseRoute
+from starlette.routing import BaseRoute, Router
 
 from portal import housekeeping
 from portal.assets import Assets
@@ -54,6 +54,7 @@ async def open_services(
             engine=engine,
             gateway=gateway,
             templates=create_environment(assets or Assets()),
+            router=Router(routes(assets=assets or Assets(), demo=demo)),
             demo=demo,
         )
     finally:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from jinja2 import Environment
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.requests import Request
+from starlette.routing import Router
 
 from portal.settings import Settings
 from portal.stripe.cache import CachingGateway
@@ -18,8 +19,15 @@ class Services:
     engine: AsyncEngine
     gateway: CachingGateway
     templates: Environment
+    # The URL table (`portal.routes`), for absolute links without a request (e-mails, commands).
+    router: Router
     # `portal demo`'s mode (see `portal.app.create_app`); never set in production.
     demo: bool = False
+
+    def link(self, name: str, /, **params: str) -> str:
+        """The absolute address of the route `name`, for e-mails and for Stripe to send the
+        customer back to: always from PORTAL_BASE_URL, never from a request's Host header."""
+        return self.settings.base_url + str(self.router.url_path_for(name, **params))
 
 
 def services(request: Request) -> Services:

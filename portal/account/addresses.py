@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, fields
 from typing import Literal
 
+from portal.forms import Checked, valid
 from portal.text import has_hidden_characters
 
 EU_STATES = frozenset(
@@ -164,7 +165,7 @@ def layout(country: str) -> Layout:
     )
 
 
-def validate(form: AddressForm) -> tuple[Address | None, dict[str, FieldError]]:
+def validate(form: AddressForm) -> Checked[Address, FieldError]:
     """The cleaned address, or every field's error at once so that one round trip fixes all."""
     typed = {field.name: _clean(getattr(form, field.name)) for field in fields(AddressForm)}
     errors: dict[str, FieldError] = {}
@@ -217,17 +218,19 @@ def validate(form: AddressForm) -> tuple[Address | None, dict[str, FieldError]]:
             errors["phone"] = "phone"
 
     if errors:
-        return None, errors
-    return Address(
-        name=typed["name"],
-        line1=typed["line1"],
-        line2=typed["line2"] or None,
-        postal_code=postal_code,
-        city=typed["city"],
-        state=state,
-        country=country,
-        phone=phone,
-    ), {}
+        return Checked(None, errors)
+    return valid(
+        Address(
+            name=typed["name"],
+            line1=typed["line1"],
+            line2=typed["line2"] or None,
+            postal_code=postal_code,
+            city=typed["city"],
+            state=state,
+            country=country,
+            phone=phone,
+        )
+    )
 
 
 def _clean(value: str) -> str:

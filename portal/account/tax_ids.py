@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Literal
 
 from stdnum.ch import vat as ch_vat
@@ -24,6 +25,7 @@ from stdnum.no import mva
 from stdnum.pl import nip
 
 from portal.account.addresses import EU_STATES
+from portal.forms import Checked, invalid, valid
 
 COUNTRIES: tuple[str, ...] = tuple(sorted(EU_STATES | {"GB", "CH", "NO"}))
 
@@ -36,6 +38,14 @@ _VAT_OUTSIDE_EU = {"GB": "gb_vat", "CH": "ch_vat", "NO": "no_vat"}
 _VAT_PREFIXES = {"GR": "EL"}
 
 Reason = Literal["unsupported", "format", "checksum"]
+# What can be wrong with the form: no country from the list, or the number (a `Reason`).
+Problem = Literal["country", "unsupported", "format", "checksum"]
+
+
+@dataclass(frozen=True)
+class NewTaxId:
+    kind: str
+    value: str
 
 
 class InvalidTaxId(ValueError):
@@ -94,6 +104,19 @@ def check(kind: str, country: str, value: str) -> str:
     if kind == "ch_vat":
         return _swiss(number)
     return number
+
+
+def validate(country: str, kind: str, typed: str) -> Checked[NewTaxId, Problem]:
+    """The tax ID the form asks for: the country first (it says which kinds there are),
+    then the number, for the kind chosen or else the country's first."""
+    code = country.strip().upper()
+    if code not in COUNTRIES:
+        return invalid(country="country")
+    kind = kind or kinds_for(code)[0]
+    try:
+        return valid(NewTaxId(kind, check(kind, code, typed)))
+    except InvalidTaxId as exc:
+        return invalid(value=exc.reason)
 
 
 def _swiss(compact: str) -> str:

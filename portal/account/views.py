@@ -8,7 +8,7 @@ the details of issued ones when it finalized them.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
@@ -22,7 +22,7 @@ from portal.account import addresses, email_change, language, tax_ids
 from portal.account.addresses import AddressForm, FieldError
 from portal.cookies import read_cookie, set_cookie
 from portal.formatting import country_names
-from portal.forms import clean_email
+from portal.forms import clean_email, invalid
 from portal.i18n import _, current_locale
 from portal.identity import customer_sessions as auth_sessions
 from portal.mail import messages, outbox
@@ -84,7 +84,7 @@ def _details_page(
     customer: Customer,
     form: AddressForm | None = None,
     *,
-    errors: dict[str, FieldError] | None = None,
+    errors: Mapping[str, FieldError] | None = None,
     notice: str | None = None,
     email_value: str = "",
     email_error: str | None = None,
@@ -163,14 +163,21 @@ async def request_email_change(request: Request) -> Response:
     form_data = await request.form()
     who = principal(request)
     svc = services(request)
-    new_email, error = clean_email(str(form_data.get("email", "")))
+    typed = str(form_data.get("email", "")).strip()
+    checked = clean_email(typed)
     customer = await svc.gateway.get_customer(who.customer_id)
-    if error is None and new_email.lower() == (customer.email or "").lower():
-        error = _("This is already your e-mail address.")
-    if error is not None:
+    if checked.value is not None and checked.value.lower() == (customer.email or "").lower():
+        checked = invalid(email=_("This is already your e-mail address."))
+    if checked.value is None:
         return _details_page(
-            request, who, customer, email_value=new_email, email_error=error, status=400
+            request,
+            who,
+            customer,
+            email_value=typed,
+            email_error=checked.errors["email"],
+            status=400,
         )
+    new_email = checked.value
     await ratelimit.check(svc.engine, [(EMAIL_CHANGES_PER_CUSTOMER, who.customer_id)])
     now = datetime.now(UTC)
     locale = current_locale()
@@ -178,27 +185,21 @@ async def request_email_change(request: Request) -> Response:
         token = await email_change.request(
             conn, customer_id=who.customer_id, new_email=new_email, now=now
         )
-        link = svc.settings.base_url + request.app.url_path_for(
-            "account:email_confirm", token=token
-        )
-        rendered = messages.render(
+        message = messages.compose(
             svc.templates,
+            svc.settings,
             "email_change",
-            locale,
-            {
-                "settings": svc.settings,
+            locale=locale,
+            to=new_email,
+            to_name=customer.name,
+            context={
                 "name": customer.name,
-                "link": link,
+                "link": svc.link("account:email_confirm", token=token),
                 "minutes": int(email_change.TTL.total_seconds() // 60),
             },
         )
         outbox_id = await outbox.enqueue(
-            conn,
-            key=f"email-change:{digest(token)}",
-            message=messages.build(
-                svc.settings, to=new_email, to_name=customer.name, email=rendered
-            ),
-            now=now,
+            conn, key=f"email-change:{digest(token)}", message=message, now=now
         )
     response = render(
         request,
@@ -284,27 +285,21 @@ async def _queue_change_notice(
     svc = services(request)
     assert customer.email
     locale = i18n.first_supported(customer.preferred_locales) or current_locale()
-    link = svc.settings.base_url + request.app.url_path_for("account:email_undo", token=undo)
-    rendered = messages.render(
+    message = messages.compose(
         svc.templates,
+        svc.settings,
         "email_changed",
-        locale,
-        {
-            "settings": svc.settings,
+        locale=locale,
+        to=customer.email,
+        to_name=customer.name,
+        context={
             "name": customer.name,
             "new_email": change.new_email,
-            "link": link,
+            "link": svc.link("account:email_undo", token=undo),
             "days": email_change.UNDO_TTL.days,
         },
     )
-    return await outbox.enqueue(
-        conn,
-        key=f"email-changed:{digest(undo)}",
-        message=messages.build(
-            svc.settings, to=customer.email, to_name=customer.name, email=rendered
-        ),
-        now=now,
-    )
+    return await outbox.enqueue(conn, key=f"email-changed:{digest(undo)}", message=message, now=now)
 
 
 async def undo_email_page(request: Request) -> Response:
@@ -372,6 +367,8 @@ def verification_text(tax_id: TaxId) -> str:
 
 
 def tax_id_message(reason: str) -> str:
+    if reason == "country":
+        return _("Please choose a country from the list.")
     if reason == "unsupported":
         return _("Please choose the kind of number from the list.")
     if reason == "checksum":
@@ -387,7 +384,7 @@ def _tax_ids_page(
     country: str = "",
     kind: str = "",
     value: str = "",
-    error: str | None = None,
+    errors: Mapping[str, str] | None = None,
     status: int = 200,
 ) -> Response:
     country = country if country in tax_ids.COUNTRIES else ""
@@ -402,7 +399,7 @@ def _tax_ids_page(
             "kinds": [(k, kind_label(k)) for k in kinds],
             "kind": kind if kind in kinds else (kinds[0] if kinds else ""),
             "value": value,
-            "error": error,
+            "errors": errors or {},
             "may_edit": can(who, Action.EDIT_BILLING_DETAILS),
         },
         status=status,
@@ -424,7 +421,7 @@ async def add_tax_id(request: Request) -> Response:
     typed = str(form_data.get("value", ""))
     current = await gateway.list_tax_ids(who.customer_id)
 
-    def again(error: str | None) -> Response:  # the form as typed, with its problem
+    def again(errors: Mapping[str, str]) -> Response:  # the form as typed, with its problems
         return _tax_ids_page(
             request,
             who,
@@ -432,28 +429,27 @@ async def add_tax_id(request: Request) -> Response:
             country=country,
             kind=kind,
             value=typed,
-            error=error,
-            status=400 if error else 200,
+            errors=errors,
+            status=400 if errors else 200,
         )
 
     if form_data.get("action") == "country":  # a country chosen: the kinds it offers
-        return again(None)
-    if country not in tax_ids.COUNTRIES:
-        return again(_("Please choose a country from the list."))
-    kind = kind or tax_ids.kinds_for(country)[0]
-    try:
-        value = tax_ids.check(kind, country, typed)
-    except tax_ids.InvalidTaxId as exc:
-        return again(tax_id_message(exc.reason))
+        return again({})
+    checked = tax_ids.validate(country, kind, typed)
+    if checked.value is None:
+        return again({field: tax_id_message(p) for field, p in checked.errors.items()})
+    kind, value = checked.value.kind, checked.value.value
     if not any(t.type == kind and t.value == value for t in current):  # a resubmitted form
         try:
             await gateway.add_tax_id(who.customer_id, type=kind, value=value)
         except InvalidRequest:
             # Stripe's own check refused it (its message is English and for developers).
             return again(
-                _(
-                    "Stripe did not accept this number for this kind of tax ID. Please check the number and the kind."
-                )
+                {
+                    "value": _(
+                        "Stripe did not accept this number for this kind of tax ID. Please check the number and the kind."
+                    )
+                }
             )
     return RedirectResponse(request.url_for("account:tax_ids"), 303)
 

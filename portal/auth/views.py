@@ -53,7 +53,7 @@ async def sign_in_form(request: Request) -> Response:
     return render(
         request,
         "pages/sign_in.html",
-        {"email": request.query_params.get("email", ""), "error": None},
+        {"email": request.query_params.get("email", ""), "errors": {}},
     )
 
 
@@ -66,9 +66,16 @@ async def request_link(request: Request) -> Response:
     """
     svc = services(request)
     form = await request.form()
-    email, error = clean_email(str(form.get("email", "")))
-    if error:
-        return render(request, "pages/sign_in.html", {"email": email, "error": error}, status=400)
+    typed = str(form.get("email", ""))
+    checked = clean_email(typed)
+    if checked.value is None:
+        return render(
+            request,
+            "pages/sign_in.html",
+            {"email": typed.strip(), "errors": checked.errors},
+            status=400,
+        )
+    email = checked.value
     await ratelimit.check(
         svc.engine, [(SIGN_IN_PER_EMAIL, email.lower()), (SIGN_IN_PER_IP, _client_ip(request))]
     )
@@ -152,20 +159,20 @@ def _sign_in_message(
     locale: str,
 ) -> EmailMessage:
     # Links come from PORTAL_BASE_URL, never from the request's Host header.
-    link = svc.settings.base_url + request.app.url_path_for("auth:link", token=issued.link_token)
-    rendered = messages.render(
+    return messages.compose(
         svc.templates,
+        svc.settings,
         "sign_in",
-        locale,
-        {
-            "settings": svc.settings,
+        locale=locale,
+        to=email,
+        to_name=name,
+        context={
             "name": name,
-            "link": link,
+            "link": svc.link("auth:link", token=issued.link_token),
             "code": tokens.format_code(issued.code),
             "minutes": int(tokens.TTL.total_seconds() // 60),
         },
     )
-    return messages.build(svc.settings, to=email, to_name=name, email=rendered)
 
 
 async def check_email(request: Request) -> Response:

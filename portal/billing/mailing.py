@@ -27,7 +27,7 @@ def invoice_link_url(svc: Services, invoice: Invoice, locale: str | None = None)
     token = invoice_links.make(
         svc.settings.secret_key, invoice.id, invoice.customer_id, locale=locale
     )
-    return f"{svc.settings.base_url}/i/{token}"
+    return svc.link("billing:invoice_link", token=token)
 
 
 def compose(
@@ -37,12 +37,14 @@ def compose(
     if not customer.email:
         return None
     locale = i18n.first_supported(customer.preferred_locales) or i18n.DEFAULT
-    rendered = messages.render(
+    return messages.compose(
         svc.templates,
+        svc.settings,
         "invoice_notice",
-        locale,
-        {
-            "settings": svc.settings,
+        locale=locale,
+        to=customer.email,
+        to_name=customer.name,
+        context={
             "name": customer.name,
             "notice": notice,
             "invoice": invoice,
@@ -52,7 +54,6 @@ def compose(
             "link": invoice_link_url(svc, invoice, locale),
         },
     )
-    return messages.build(svc.settings, to=customer.email, to_name=customer.name, email=rendered)
 
 
 @dataclass(frozen=True)

@@ -101,14 +101,11 @@ async def add(request: Request) -> Response:
     """Off to Stripe's hosted page to add a card or a SEPA mandate; back to `added`."""
     who = principal(request)
     svc = services(request)
-    # Return addresses come from PORTAL_BASE_URL, never from the request.
-    base = svc.settings.base_url
     session = await svc.gateway.start_adding_payment_method(
         who.customer_id,
-        success_url=base
-        + request.app.url_path_for("billing:method_added")
-        + "?session_id={CHECKOUT_SESSION_ID}",
-        cancel_url=base + request.app.url_path_for("billing:methods"),
+        # Stripe fills in its session's id where the template says so.
+        success_url=svc.link("billing:method_added") + "?session_id={CHECKOUT_SESSION_ID}",
+        cancel_url=svc.link("billing:methods"),
         locale=current_locale(),
     )
     # To Stripe through the portal's own page: a form's answer stays on the site.

@@ -194,8 +194,7 @@ def _page_of(request: Request, payment: Payment) -> Response:
 
 def _stripe_returns_to(request: Request, name: str, payment: Payment) -> str:
     # Addresses Stripe sends the customer back to come from PORTAL_BASE_URL, never the request.
-    path = request.app.url_path_for(name, payment_id=payment.id)
-    return services(request).settings.base_url + str(path)
+    return services(request).link(name, payment_id=payment.id)
 
 
 async def _charge(

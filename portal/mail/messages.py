@@ -29,6 +29,24 @@ class RenderedEmail:
     locale: str
 
 
+def compose(
+    env: jinja2.Environment,
+    settings: Settings,
+    name: str,
+    *,
+    locale: str,
+    to: str,
+    to_name: str | None,
+    context: dict[str, Any],
+) -> EmailMessage:
+    """The portal's one way to write an e-mail: the template `name` in `locale`, for `to`.
+
+    Queue it with `portal.mail.outbox.enqueue` (never sent directly: the outbox retries).
+    """
+    rendered = render(env, name, locale, {"settings": settings, **context})
+    return build(settings, to=to, to_name=to_name, email=rendered)
+
+
 def render(
     env: jinja2.Environment, name: str, locale: str, context: dict[str, Any]
 ) -> RenderedEmail:

@@ -131,7 +131,7 @@ async def _to_provider(request: Request, *, fresh: bool, then_customer_id: str |
 
 
 def _callback_url(request: Request) -> str:
-    return services(request).settings.base_url + str(request.app.url_path_for("staff:callback"))
+    return services(request).link("staff:callback")
 
 
 async def callback(request: Request) -> Response:
