@@ -17,6 +17,7 @@ from portal.csrf import csrf_token
 from portal.resources import TEMPLATES
 from portal.services import services
 from portal.state import request_state
+from portal.stripe.brands import brand_logo, brand_name
 from portal.stripe.cache import stale_since
 
 
@@ -40,6 +41,8 @@ def create_environment(assets: Assets) -> jinja2.Environment:
     env.globals["static_url"] = assets.url_path
     env.globals["language_name"] = i18n.locale_name
     env.globals["languages"] = i18n.SUPPORTED
+    env.globals["brand_name"] = brand_name
+    env.globals["brand_logo"] = brand_logo
     env.filters["money"] = lambda amount, currency: formatting.format_money(
         amount, currency, i18n.current_locale()
     )

@@ -9,9 +9,11 @@ The rules, in one place:
 
 - Shown at all (`visible`): `open`, `paid`, `uncollectible` and `void`. Drafts never are.
 - Payable (`needs_payment`): `open` or `uncollectible` with something left to pay. `uncollectible`
-  is the merchant's write-off in their books, not a fact about the customer: Stripe still accepts
-  payment and the customer still owes it, so it is shown exactly like an open invoice (by its due
-  dates) and never with a label of its own.
+  is the merchant's write-off in their books: Stripe still accepts payment and the amount stays
+  in what the customer has to pay (their total and support's are the same), but it is no longer
+  chased as late. It has a state of its own ("unpaid"), is never overdue or due soon, comes
+  after the invoices still being collected, and "pay all overdue" leaves it out: it is paid on
+  its own page.
 - Nothing left to pay is "paid" whatever the status says (a zero-amount invoice, or an open one
   whose last payment Stripe has not yet turned into `paid`), as Stripe itself defines it.
 - Due: an invoice's `due_date`, or with a payment plan each installment's own `due_date`. A date
@@ -19,7 +21,8 @@ The rules, in one place:
   after it. No due date (a `charge_automatically` invoice, or an installment Stripe sent without
   one) means due when issued: never overdue or due soon by date (only Stripe's `past_due` makes
   it late), but its whole remainder is due now.
-- State precedence: overdue, then partially paid, then due soon, then open.
+- State precedence: written off (`uncollectible`), then overdue, then partially paid, then due
+  soon, then open.
 """
 
 from __future__ import annotations
@@ -31,7 +34,9 @@ from typing import Final, Literal
 
 from portal.stripe.models import Installment, Invoice, InvoiceStatus
 
-InvoiceState = Literal["overdue", "partially_paid", "due_soon", "open", "paid", "void"]
+InvoiceState = Literal[
+    "overdue", "partially_paid", "due_soon", "open", "uncollectible", "paid", "void"
+]
 
 # Stripe reminds customers a week before each installment is due; "due soon" matches that.
 DUE_SOON: Final = timedelta(days=7)
@@ -73,6 +78,11 @@ def _unpaid(invoice: Invoice) -> list[Installment]:
     return [part for part in parts if part.amount_remaining > 0]
 
 
+def written_off(invoice: Invoice) -> bool:
+    """Payable, but written off by the merchant (`uncollectible`): owed, no longer chased."""
+    return invoice.status == "uncollectible" and needs_payment(invoice)
+
+
 def _installment_overdue(part: Installment, now: datetime) -> bool:
     late_by_date = part.due_date is not None and part.due_date < now
     return part.amount_remaining > 0 and (part.status == "past_due" or late_by_date)
@@ -93,7 +103,7 @@ def next_installment(invoice: Invoice) -> Installment | None:
 
 def overdue_installments(invoice: Invoice, now: datetime) -> list[Installment]:
     """The plan's parts that are late (past their due date, or `past_due` at Stripe), in order."""
-    if not needs_payment(invoice):
+    if not needs_payment(invoice) or written_off(invoice):
         return []
     return [part for part in _unpaid(invoice) if _installment_overdue(part, now)]
 
@@ -101,9 +111,10 @@ def overdue_installments(invoice: Invoice, now: datetime) -> list[Installment]:
 def is_overdue(invoice: Invoice, now: datetime) -> bool:
     """Payable and late: past its due date, or with a plan, any part late.
 
-    With a plan the installments' dates replace the invoice's single due date.
+    With a plan the installments' dates replace the invoice's single due date. A written-off
+    invoice is never overdue: the merchant has stopped chasing it.
     """
-    if not needs_payment(invoice):
+    if not needs_payment(invoice) or written_off(invoice):
         return False
     if invoice.installments:
         return bool(overdue_installments(invoice, now))
@@ -122,7 +133,7 @@ def next_due_date(invoice: Invoice) -> datetime | None:
 
 def is_due_soon(invoice: Invoice, now: datetime) -> bool:
     """Not overdue, and the next payment falls due within `DUE_SOON` (now included)."""
-    if not needs_payment(invoice) or is_overdue(invoice, now):
+    if not needs_payment(invoice) or written_off(invoice) or is_overdue(invoice, now):
         return False
     due = next_due_date(invoice)
     return due is not None and now <= due <= now + DUE_SOON
@@ -144,6 +155,8 @@ def invoice_state(invoice: Invoice, now: datetime) -> InvoiceState:
         return "void"
     if not needs_payment(invoice):
         return "paid"
+    if written_off(invoice):
+        return "uncollectible"
     if is_overdue(invoice, now):
         return "overdue"
     if is_partially_paid(invoice):
@@ -191,7 +204,7 @@ def to_pay(invoices: Iterable[Invoice], now: datetime) -> list[Invoice]:
     """The payable invoices, most urgent first.
 
     Overdue ones first (the longest overdue first), then those due soon, then the rest by due
-    date with undated ones last. Ties go by creation time, then number, then id: `created` is
+    date with undated ones last, then the written-off ones (by due date too). Ties go by creation time, then number, then id: `created` is
     always there and comparable, while numbers from different prefixes do not sort meaningfully.
     """
 
@@ -200,6 +213,8 @@ def to_pay(invoices: Iterable[Invoice], now: datetime) -> list[Invoice]:
             rank, due = 0, _earliest_overdue_date(invoice, now)
         elif is_due_soon(invoice, now):
             rank, due = 1, next_due_date(invoice)
+        elif written_off(invoice):
+            rank, due = 3, next_due_date(invoice)
         else:
             rank, due = 2, next_due_date(invoice)
         # (due is None, due) puts undated invoices last without comparing None with a datetime.

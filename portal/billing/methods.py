@@ -10,6 +10,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from portal import continuing
+from portal.billing.method_order import default_first
 from portal.billing.paying import usable
 from portal.billing.payments import may_remove_method
 from portal.billing.unpaid import unpaid_invoices
@@ -50,7 +51,9 @@ def _page(
         request,
         "pages/payment_methods.html",
         {
-            "methods": [(m, usable(m, now)) for m in wallet.methods],
+            "methods": [
+                (m, usable(m, now)) for m in default_first(wallet.methods, wallet.default_id)
+            ],
             "default_id": wallet.default_id,
             "may_remove": may_remove_method(len(wallet.methods), wallet.has_unpaid_invoices),
             "message": message,

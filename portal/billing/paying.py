@@ -24,6 +24,7 @@ from portal import continuing
 from portal.billing import charging, records
 from portal.billing import invoices as rules
 from portal.billing.messages import cannot_pay_message, charge_message
+from portal.billing.method_order import default_first
 from portal.billing.payments import (
     KINDS,
     CannotPay,
@@ -298,7 +299,7 @@ async def _show(
     invoices = {invoice.id: invoice for invoice in found}
     for invoice in found:
         require(who, Action.VIEW_INVOICE, invoice=invoice)
-    options = [(m, usable(m, now, payment.currency)) for m in methods]
+    options = [(m, usable(m, now, payment.currency)) for m in default_first(methods, default_id)]
     preselected = next(
         (m.id for m, ok in options if ok and m.id == default_id),
         next((m.id for m, ok in options if ok), NEW_METHOD),

@@ -14,12 +14,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Literal
 
 from portal.billing import invoices as rules
 from portal.stripe.currencies import below_minimum, minimum_charge
-from portal.stripe.models import Invoice
+from portal.stripe.models import Installment, Invoice
 
 PaymentKind = Literal["whole", "next_installment", "overdue_installments"]
 KINDS: tuple[PaymentKind, ...] = ("whole", "next_installment", "overdue_installments")
@@ -64,13 +64,20 @@ def choices(invoice: Invoice, now: datetime) -> list[PaymentKind]:
     """What this invoice offers to pay now, in the order a page lists them."""
     if not rules.needs_payment(invoice):
         return []
+    # Each choice once: a part that is all that remains is offered as the whole remainder, and
+    # the next installment only when it is not also the one overdue installment.
     offered: list[PaymentKind] = []
+    whole = invoice.amount_remaining
     if invoice.installments:
         late = rules.overdue_installments(invoice, now)
-        if late:
+        if late and sum(p.amount_remaining for p in late) < whole:
             offered.append("overdue_installments")
         nxt = rules.next_installment(invoice)
-        if nxt is not None and not (len(late) == 1 and late[0].index == nxt.index):
+        if (
+            nxt is not None
+            and nxt.amount_remaining < whole
+            and not (len(late) == 1 and late[0].index == nxt.index)
+        ):
             offered.append("next_installment")
     offered.append("whole")
     return offered
@@ -107,6 +114,50 @@ def plan_charge(invoice: Invoice, kind: PaymentKind, now: datetime) -> Charge:
             currency=invoice.currency,
         )
     return Charge(invoice.id, invoice.customer_id, invoice.currency, amount, kind, parts)
+
+
+@dataclass(frozen=True)
+class NextStep:
+    """What an invoice to pay asks for next, as its overview row shows it: the overdue
+    installments when any are late, else the next installment, else the remainder; when that
+    is due, how many days late it is, and the charge paying it (None when it cannot be paid
+    from the row, e.g. below Stripe's minimum: the invoice's page explains)."""
+
+    amount: int
+    due_date: datetime | None
+    days_late: int
+    installment: Installment | None  # the plan's part concerned (the first late one, or the next)
+    charge: Charge | None
+
+
+def next_step(invoice: Invoice, now: datetime) -> NextStep | None:
+    """The next thing to pay on `invoice` (None when nothing is left to pay)."""
+    if not rules.needs_payment(invoice):
+        return None
+    kind: PaymentKind = "whole"
+    part: Installment | None = None
+    due = invoice.due_date
+    amount = invoice.amount_remaining
+    if invoice.installments:
+        late = rules.overdue_installments(invoice, now)
+        nxt = rules.next_installment(invoice)
+        if late:
+            kind, part = "overdue_installments", late[0]
+            amount = sum(p.amount_remaining for p in late)
+        elif nxt is not None:
+            kind, part = "next_installment", nxt
+            amount = nxt.amount_remaining
+        due = part.due_date if part is not None else None
+    amount = min(amount, invoice.amount_remaining)
+    late_days = 0
+    if due is not None and rules.is_overdue(invoice, now):
+        # Calendar days in UTC, the zone every date of the portal is shown in.
+        late_days = max(0, (now.astimezone(UTC).date() - due.astimezone(UTC).date()).days)
+    try:
+        charge: Charge | None = plan_charge(invoice, kind, now)
+    except CannotPay:
+        charge = None
+    return NextStep(amount, due, late_days, part, charge)
 
 
 def plan_overdue(invoices: Iterable[Invoice], currency: str, now: datetime) -> list[Charge]:

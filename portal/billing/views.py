@@ -13,12 +13,12 @@ from starlette.responses import RedirectResponse, Response, StreamingResponse
 from portal.billing import invoices as rules
 from portal.billing import mailing
 from portal.billing.messages import cannot_pay_message
-from portal.billing.payments import CannotPay, PaymentKind, choices, plan_charge
+from portal.billing.payments import CannotPay, PaymentKind, choices, next_step, plan_charge
 from portal.billing.unpaid import unpaid_invoices
 from portal.cookies import set_cookie
 from portal.i18n import _
 from portal.identity import invoice_links
-from portal.permissions import Action, NotFound, Principal, can, require
+from portal.permissions import Action, NotFound, Principal, require
 from portal.principals import principal, visitor
 from portal.services import services
 from portal.stripe.errors import NotFound as StripeNotFound
@@ -43,12 +43,14 @@ async def overview(request: Request) -> Response:
         request,
         "pages/overview.html",
         {
-            "to_pay": [(invoice, rules.invoice_state(invoice, now)) for invoice in payable],
+            "to_pay": [
+                (invoice, rules.invoice_state(invoice, now), next_step(invoice, now))
+                for invoice in payable
+            ],
             "totals": rules.totals_to_pay(payable, now),
             "history": rules.history(recent.items),
             "more_after": recent.next_cursor,
             "now": now,
-            "may_pay": can(who, Action.PAY),
         },
     )
 

@@ -53,10 +53,12 @@ def test_overview_lists_what_to_pay_above_the_history_and_never_a_draft(portal: 
     assert page.status_code == 200
     html = page.text
     to_pay, history = html.split('id="history-heading"')
-    # Most urgent first: the older overdue one, the other overdue one, due soon, then later.
-    order = [to_pay.index(i.number) for i in (written_off, overdue, soon, later)]  # type: ignore[arg-type]
+    # Most urgent first: overdue, due soon, later; the written-off one last, owed but not chased.
+    order = [to_pay.index(i.number) for i in (overdue, soon, later, written_off)]  # type: ignore[arg-type]
     assert order == sorted(order)
-    assert "badge--overdue" in row_of(page, written_off.number)  # type: ignore[arg-type]
+    assert "badge--overdue" in row_of(page, overdue.number)  # type: ignore[arg-type]
+    assert "badge--unpaid" in row_of(page, written_off.number)  # type: ignore[arg-type]
+    assert "badge--overdue" not in row_of(page, written_off.number)  # type: ignore[arg-type]
     assert "badge--soon" in row_of(page, soon.number)  # type: ignore[arg-type]
     assert "badge--open" in row_of(page, later.number)  # type: ignore[arg-type]
     assert paid.number in history
@@ -65,7 +67,22 @@ def test_overview_lists_what_to_pay_above_the_history_and_never_a_draft(portal: 
     assert draft.id not in html
     shown = text_of(page)
     assert "250,00 €" in shown  # 40 + 50 + 70 + 90 EUR outstanding
-    assert "90,00 €" in shown  # of which overdue: 40 + 50
+    assert "50,00 €" in shown  # of which overdue: the 50 (the written-off 40 is not chased)
+
+
+def test_a_written_off_invoice_is_payable_on_its_page_but_not_among_the_overdue(
+    portal: Portal,
+) -> None:
+    browser, customer = signed_in(portal, locale="en")
+    now = int(time.time())
+    written_off = portal.invoice(customer, amount=4000, due_date=now - 40 * 86400)
+    portal.sdk.v1.invoices.mark_uncollectible(written_off.id)
+    sign_in(browser, portal, customer)
+    page = browser.get(f"/invoices/{written_off.id}")
+    assert "This invoice is still unpaid. You can pay it here at any time." in text_of(page)
+    assert "Pay €40.00" in text_of(page)  # nothing paid yet: not "the remaining"
+    assert "Pay all overdue" not in browser.get("/").text
+    assert browser.get("/pay-overdue/eur").status_code == 409  # nothing overdue to pay
 
 
 def test_overview_costs_at_most_three_stripe_calls(portal: Portal, sandbox_url: str) -> None:
@@ -206,3 +223,36 @@ def test_stripe_down_gives_a_page_that_says_so(portal: Portal, sandbox_url: str)
     assert '<html lang="de">' in page.text
     assert re.search(r"<code>[0-9a-f]{16}</code>", page.text)
     assert "Traceback" not in page.text
+
+
+def test_a_plan_row_shows_its_late_installment_and_pays_it(portal: Portal) -> None:
+    from tests.functional.billing.billing_support import plan_invoice
+
+    browser, customer = signed_in(portal)
+    invoice = plan_invoice(portal, customer, late=True)
+    number = portal.sdk.v1.invoices.retrieve(invoice).number
+    assert number
+    sign_in(browser, portal, customer)
+    page = browser.get("/")
+    row = row_of(page, number).replace("\u00a0", " ")
+    assert "Rate 1 von 3" in row
+    assert "10 Tage überfällig" in row
+    assert "100,00 €" in row  # the late installment, not the 300,00 € left
+    assert "von noch 300,00 €" in row
+    form = re.search(r'<form method="post" action="([^"]+)">.*?name="what" value="(\w+)"', row, re.S)
+    assert form
+    assert form.groups() == (f"/invoices/{invoice}/pay", "overdue_installments")
+
+
+def test_a_plan_row_on_time_shows_the_next_installment(portal: Portal) -> None:
+    from tests.functional.billing.billing_support import plan_invoice
+
+    browser, customer = signed_in(portal)
+    invoice = plan_invoice(portal, customer, late=False)
+    number = portal.sdk.v1.invoices.retrieve(invoice).number
+    assert number
+    sign_in(browser, portal, customer)
+    row = row_of(browser.get("/"), number)
+    assert "Rate 1 von 3" in row
+    assert "überfällig" not in row
+    assert 'value="next_installment"' in row

@@ -234,6 +234,8 @@ def test_pay_with_a_new_method_added_through_checkout(portal: Portal) -> None:
     browser = signed_in(portal, email)
     page = pay_page(browser, f"/invoices/{invoice}/pay?what=whole")
     assert 'value="new" checked' in page.text  # nothing saved: a new method is the choice
+    assert "Weiter zu Stripe" in text_of(page)  # the button says where it leads
+    assert "88,00 € bezahlen" not in text_of(page)
     action = re.search(r'action="[^"]*(/payments/[A-Za-z0-9_-]+)"', page.text)
     assert action
     checkout = at_stripe(browser, browser.post(action.group(1), {"payment_method": "new"}))

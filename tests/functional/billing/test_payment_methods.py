@@ -7,7 +7,12 @@ import uuid
 
 import httpx
 
-from tests.functional.billing.billing_support import at_stripe, customer_with_card, signed_in
+from tests.functional.billing.billing_support import (
+    at_stripe,
+    customer_with_card,
+    pay_page,
+    signed_in,
+)
 from tests.functional.portal_support import Portal, text_of
 
 
@@ -127,3 +132,50 @@ def test_a_session_of_another_customer_adds_nothing(portal: Portal) -> None:
     browser = signed_in(portal, email)
     assert browser.get(returned.removeprefix(portal.url)).status_code == 404
     assert len(methods_of(portal, customer)) == 1
+
+
+def test_brands_show_by_name_with_their_logos_and_the_default_first(portal: Portal) -> None:
+    email, customer, visa = customer_with_card(portal)
+    mastercard = portal.sdk.v1.payment_methods.attach("pm_card_mastercard", {"customer": customer})
+    amex = portal.sdk.v1.payment_methods.attach("pm_card_amex", {"customer": customer})
+    portal.sdk.v1.customers.update(
+        customer, {"invoice_settings": {"default_payment_method": mastercard.id}}
+    )
+    in_stripes_order = methods_of(portal, customer)
+    browser = signed_in(portal, email)
+    page = browser.get("/payment-methods")
+    text = text_of(page)
+    assert "Mastercard •••• 4444" in text
+    assert "Visa •••• 4242" in text
+    assert "American Express •••• 0005" in text
+    assert in_stripes_order[0] != mastercard.id  # Stripe lists the newest first
+    shown = re.findall(r'name="payment_method" value="(pm_\w+)"', page.text)
+    assert list(dict.fromkeys(shown)) == [mastercard.id] + [
+        m for m in in_stripes_order if m != mastercard.id
+    ]
+    rows = re.findall(r'<li class="method-row">.*?</li>', page.text, re.S)
+    logos = {}
+    for method, brand in ((mastercard.id, "mastercard"), (visa, "visa"), (amex.id, "amex")):
+        (row,) = (r for r in rows if method in r)
+        logo = re.search(
+            rf'<img class="brand-logo" src="(/static/brands/{brand}\.[0-9a-f]{{12}}\.svg)" alt=""',
+            row,
+        )
+        assert logo, row
+        logos[brand] = logo.group(1)
+    served = browser.get(logos["mastercard"])
+    assert served.status_code == 200
+    assert served.headers["content-type"].startswith("image/svg+xml")
+    assert "immutable" in served.headers["cache-control"]
+
+
+def test_the_pay_page_offers_the_default_method_first(portal: Portal) -> None:
+    email, customer, visa = customer_with_card(portal)
+    portal.sdk.v1.payment_methods.attach("pm_card_mastercard", {"customer": customer})
+    invoice = portal.invoice(customer).id
+    assert methods_of(portal, customer)[0] != visa  # Stripe lists the newer Mastercard first
+    page = pay_page(signed_in(portal, email), f"/invoices/{invoice}/pay?what=whole")
+    offered = re.findall(r'name="payment_method" value="(pm_\w+)"', page.text)
+    assert len(offered) == 2
+    assert offered[0] == visa  # the default
+    assert f'value="{visa}" checked' in page.text

@@ -344,3 +344,30 @@ def test_the_trail_is_append_only_in_the_code() -> None:
     for path in source.rglob("*.py"):
         text = path.read_text()
         assert not re.search(r"(update|delete)\(\s*audit_log", text), path
+
+
+def test_change_buttons_are_switched_off_with_the_reason(
+    staff: StaffSetup, account: dict[str, str]
+) -> None:
+    """Support sees every button that would change something, switched off and described by
+    the banner's reason, instead of a "not allowed" page after pressing it."""
+    browser = viewing_as(staff, account["customer"])
+    changing = [
+        r
+        for r in routes(assets=Assets(), demo=False)
+        if isinstance(r, PortalRoute) and r.needs.action in CHANGES and "POST" in (r.methods or ())
+    ]
+    pages = ["/", f"/invoices/{account['invoice_id']}", "/payment-methods", "/account"]
+    pages.append("/account/tax-ids")
+    seen = 0
+    for path in pages:
+        html = browser.get(path).text
+        assert 'id="read-only-reason"' in html, path
+        for action, form in re.findall(r'<form[^>]*action="([^"]+)"[^>]*>(.*?)</form>', html, re.S):
+            if not any(r.path_regex.fullmatch(action) for r in changing):
+                continue
+            for button in re.findall(r"<button[^>]*>", form):
+                seen += 1
+                assert " disabled" in button, (path, action, button)
+                assert 'aria-describedby="read-only-reason"' in button
+    assert seen >= 6

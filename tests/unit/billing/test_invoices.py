@@ -228,13 +228,29 @@ def test_installments_are_taken_in_plan_order() -> None:
     assert first.index == 0
 
 
-def test_uncollectible_is_shown_by_its_due_date_like_an_open_invoice() -> None:
-    late = invoice(status="uncollectible", due_date=NOW - 10 * DAY)
-    not_yet = invoice(status="uncollectible", due_date=NOW + 20 * DAY)
-    assert invoice_state(late, NOW) == "overdue"
-    assert invoice_state(not_yet, NOW) == "open"
-    assert to_pay([late, not_yet], NOW) == [late, not_yet]
-    assert history([late, not_yet]) == []
+def test_a_written_off_invoice_is_owed_but_not_chased() -> None:
+    """`uncollectible`: its own state, never overdue or due soon, after the invoices still being
+    collected, out of "pay all overdue", but in what the customer has to pay."""
+    late = invoice(id="in_late", status="uncollectible", due_date=NOW - 10 * DAY)
+    soon = invoice(id="in_soon", status="uncollectible", due_date=NOW + 2 * DAY)
+    open_later = invoice(id="in_open", status="open", due_date=NOW + 20 * DAY)
+    for written_off in (late, soon):
+        assert invoice_state(written_off, NOW) == "uncollectible"
+        assert not is_overdue(written_off, NOW)
+        assert not is_due_soon(written_off, NOW)
+        assert overdue_amount(written_off, NOW) == 0
+    assert to_pay([late, soon, open_later], NOW) == [open_later, late, soon]
+    assert history([late, soon]) == []
+    [total] = totals_to_pay([late, open_later], NOW)
+    assert total.amount == 20000
+    assert total.overdue_amount == 0
+
+
+def test_a_written_off_plan_has_no_overdue_installments() -> None:
+    written_off = plan(part(0, 5000, NOW - 20 * DAY), part(1, 5000, NOW + 10 * DAY))
+    written_off = replace(written_off, status="uncollectible")
+    assert overdue_installments(written_off, NOW) == []
+    assert invoice_state(written_off, NOW) == "uncollectible"
 
 
 def test_charge_automatically_invoice_without_due_date_is_open_and_due_now() -> None:

@@ -9,6 +9,7 @@ from portal.billing.payments import (
     CannotPay,
     choices,
     fingerprint,
+    next_step,
     plan_charge,
     plan_overdue,
     still_as_seen,
@@ -128,6 +129,30 @@ def test_choices_follow_the_plan() -> None:
     assert choices(invoice(status="paid", paid=30000), NOW) == []
 
 
+def test_a_part_that_is_all_that_remains_is_offered_once() -> None:
+    one_left = invoice(
+        paid=20000,
+        due=None,
+        parts=(
+            part(0, 10000, NOW - 9 * DAY, 10000),
+            part(1, 10000, NOW - 2 * DAY, 10000),
+            part(2, 10000, NOW + 9 * DAY),
+        ),
+    )
+    assert choices(one_left, NOW) == ["whole"]
+    all_late = invoice(
+        paid=10000,
+        due=None,
+        parts=(
+            part(0, 10000, NOW - 9 * DAY, 10000),
+            part(1, 10000, NOW - 5 * DAY),
+            part(2, 10000, NOW - 2 * DAY),
+        ),
+    )
+    # Paying the late parts is paying everything: offered as that; the first of them alone too.
+    assert choices(all_late, NOW) == ["next_installment", "whole"]
+
+
 def test_pay_all_overdue_takes_one_currency_longest_overdue_first() -> None:
     older = invoice(number="A", due=NOW - 20 * DAY)
     newer = invoice(number="B", due=NOW - 2 * DAY)
@@ -180,3 +205,44 @@ def test_a_paid_or_void_invoice_takes_no_charge() -> None:
     for status in ("paid", "void", "draft"):
         done = invoice(status=status)
         assert not still_as_seen(done, fingerprint(done), 100)
+
+
+def test_the_next_step_of_a_plan_is_the_late_part_with_its_days() -> None:
+    step = next_step(plan(), NOW)
+    assert step is not None
+    assert (step.amount, step.days_late) == (10000, 5)
+    assert step.installment is not None
+    assert step.installment.index == 1
+    assert step.charge is not None
+    assert step.charge.kind == "overdue_installments"
+
+
+def test_the_next_step_of_a_plan_on_time_is_the_next_part() -> None:
+    step = next_step(plan(late=False), NOW)
+    assert step is not None
+    assert (step.amount, step.days_late, step.due_date) == (10000, 0, NOW + 5 * DAY)
+    assert step.charge is not None
+    assert step.charge.kind == "next_installment"
+
+
+def test_the_next_step_without_a_plan_is_the_remainder() -> None:
+    late = invoice(due=NOW - 3 * DAY)
+    step = next_step(late, NOW)
+    assert step is not None
+    assert (step.amount, step.days_late, step.installment) == (30000, 3, None)
+    assert step.charge is not None
+    assert step.charge.kind == "whole"
+    assert next_step(invoice(status="paid", paid=30000), NOW) is None
+
+
+def test_a_written_off_invoice_is_never_late_but_still_payable() -> None:
+    step = next_step(invoice(status="uncollectible", due=NOW - 30 * DAY), NOW)
+    assert step is not None
+    assert step.days_late == 0
+    assert step.charge is not None
+
+
+def test_a_step_below_the_minimum_has_no_charge() -> None:
+    step = next_step(invoice(amount=20, due=NOW - DAY), NOW)
+    assert step is not None
+    assert step.charge is None
