@@ -13,7 +13,7 @@ from portal import branding, health
 from portal.account import views as account
 from portal.assets import Assets
 from portal.auth import views as auth
-from portal.billing import methods, paying, webhooks
+from portal.billing import accounts, methods, paying, webhooks
 from portal.billing import views as billing
 from portal.permissions import Action
 from portal.principals import Access
@@ -50,6 +50,9 @@ def routes(*, assets: Assets, demo: bool) -> list[BaseRoute]:
         route("/payments/{payment_id}/method-added", paying.method_added, name="billing:payment_method_added", action=Action.PAY, access=INVOICE, invoice=OF_PAYMENT),
         route("/payments/{payment_id}/authenticate", paying.authenticate, name="billing:payment_authenticate", action=Action.PAY, access=INVOICE, invoice=OF_PAYMENT),
         route("/payments/{payment_id}/authenticated", paying.authenticated, name="billing:payment_authenticated", action=Action.PAY, access=INVOICE, invoice=OF_PAYMENT),
+        # --- one sign-in, several accounts ---
+        route("/accounts", accounts.accounts, name="billing:accounts", access=CUSTOMER, action=Action.VIEW_ACCOUNT),
+        route("/accounts", accounts.switch_account, name="billing:switch", method="POST", access=CUSTOMER, action=Action.SWITCH_ACCOUNT),
         # --- payment methods ---
         route("/payment-methods", methods.payment_methods, name="billing:methods", access=CUSTOMER, action=Action.VIEW_ACCOUNT),
         route("/payment-methods/add", methods.add, name="billing:method_add", method="POST", access=CUSTOMER, action=Action.MANAGE_PAYMENT_METHODS),
@@ -80,8 +83,6 @@ def routes(*, assets: Assets, demo: bool) -> list[BaseRoute]:
         route("/sign-in/link/{token}", auth.follow_link, name="auth:link", access=PUBLIC),
         route("/sign-in/confirm", auth.confirm_page, name="auth:confirm", access=PUBLIC),
         route("/sign-in/confirm", auth.confirm, name="auth:confirm_post", method="POST", access=BROWSER),
-        route("/accounts", auth.accounts, name="auth:accounts", access=CUSTOMER, action=Action.VIEW_ACCOUNT),
-        route("/accounts", auth.switch_account, name="auth:switch", method="POST", access=CUSTOMER, action=Action.SWITCH_ACCOUNT),
         route("/sign-out", auth.sign_out, name="auth:sign_out", method="POST", access=PUBLIC),
         route("/signed-out", auth.signed_out, name="auth:signed_out", access=PUBLIC),
         # --- staff: governed by the staff session, not by a customer's permissions ---

@@ -91,6 +91,10 @@ def create_customer(call: ApiRequest) -> JSON:
                 store, payment_method, customer, "payment_method", emit=False
             )
         _apply_fields(store, customer, params)
+        if not params.get("name"):
+            # Stripe (2025-09-30.clover): a customer created without a name takes its
+            # business_name, else its individual_name.
+            customer["name"] = customer["business_name"] or customer["individual_name"]
     except Exception:
         store.remove("customers", customer["id"])
         if attached is not None:
@@ -105,7 +109,7 @@ def create_customer(call: ApiRequest) -> JSON:
 
 
 def _apply_fields(store: Store, customer: JSON, params: Params) -> None:
-    for field in ("email", "name", "phone", "description"):
+    for field in ("email", "name", "phone", "description", "business_name", "individual_name"):
         if field in params:
             customer[field] = get_str(params, field)
     if "address" in params:

@@ -193,7 +193,7 @@ async def request_email_change(request: Request) -> Response:
             to=new_email,
             to_name=customer.name,
             context={
-                "name": customer.name,
+                "name": customer.individual_name,  # the person, not the company
                 "link": svc.link("account:email_confirm", token=token),
                 "minutes": int(email_change.TTL.total_seconds() // 60),
             },
@@ -293,7 +293,7 @@ async def _queue_change_notice(
         to=customer.email,
         to_name=customer.name,
         context={
-            "name": customer.name,
+            "name": customer.individual_name,  # the person, not the company
             "new_email": change.new_email,
             "link": svc.link("account:email_undo", token=undo),
             "days": email_change.UNDO_TTL.days,

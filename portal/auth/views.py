@@ -18,8 +18,7 @@ from portal.forms import clean_email
 from portal.i18n import _
 from portal.identity import customer_sessions as sessions
 from portal.mail import messages, outbox
-from portal.permissions import require_account
-from portal.principals import end_view, principal, visitor
+from portal.principals import end_view, visitor
 from portal.ratelimit import Limit
 from portal.services import Services, services
 from portal.storage.database import transaction
@@ -139,7 +138,9 @@ async def _queue(
     request: Request, email: str, customers: list[Customer], issued: IssuedSignIn
 ) -> int | None:
     svc = services(request)
-    message = _sign_in_message(svc, request, email, customers[0].name, issued.token, issued.locale)
+    message = _sign_in_message(
+        svc, request, email, contact_name(customers), issued.token, issued.locale
+    )
     async with transaction(svc.engine) as conn:
         return await outbox.enqueue(
             conn,
@@ -173,6 +174,13 @@ def _sign_in_message(
             "minutes": int(tokens.TTL.total_seconds() // 60),
         },
     )
+
+
+def contact_name(customers: list[Customer]) -> str | None:
+    """Whom a sign-in e-mail greets: the person Stripe names for the address's accounts
+    (`individual_name`, one for all of them), never a company; else a greeting without a name."""
+    names = {c.individual_name for c in customers if c.individual_name}
+    return names.pop() if len(names) == 1 else None
 
 
 async def check_email(request: Request) -> Response:
@@ -299,8 +307,13 @@ async def _signed_in(request: Request, result: tokens.Redemption) -> Response:
             customer_id=customers[0].id,
             now=datetime.now(UTC),
         )
-    target = "auth:accounts" if len(result.customer_ids) > 1 else "billing:overview"
-    response = RedirectResponse(request.url_for(target), status_code=303)
+    # Several accounts: the customer chooses; none is chosen for them.
+    target = (
+        request.url_for("billing:accounts").include_query_params(choose=1)
+        if len(result.customer_ids) > 1
+        else request.url_for("billing:overview")
+    )
+    response = RedirectResponse(target, status_code=303)
     set_cookie(
         response,
         svc.settings,
@@ -339,26 +352,6 @@ def _refusal_message(result: tokens.Redemption) -> str:
             "This sign-in link has already been used or replaced by a newer one. Please request a new one."
         )
     return _("This sign-in link is not valid. Please request a new one.")
-
-
-async def accounts(request: Request) -> Response:
-    who = principal(request)
-    session = visitor(request).session
-    assert session is not None
-    return render(
-        request, "pages/accounts.html", {"accounts": session.accounts, "active": who.customer_id}
-    )
-
-
-async def switch_account(request: Request) -> Response:
-    form = await request.form()
-    who = principal(request)
-    customer_id = str(form.get("customer", ""))
-    require_account(who, customer_id)
-    session = visitor(request).session
-    assert session is not None
-    await sessions.switch_customer(services(request).engine, session, customer_id)
-    return RedirectResponse(request.url_for("billing:overview"), status_code=303)
 
 
 async def sign_out(request: Request) -> Response:

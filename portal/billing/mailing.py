@@ -45,7 +45,7 @@ def compose(
         to=customer.email,
         to_name=customer.name,
         context={
-            "name": customer.name,
+            "name": customer.individual_name,  # the person, not the company
             "notice": notice,
             "invoice": invoice,
             "installment": None

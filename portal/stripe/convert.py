@@ -61,6 +61,7 @@ def customer_from_stripe(data: Mapping[str, Any]) -> Customer:
         address=address_from_stripe(data.get("address")),
         preferred_locales=tuple(data.get("preferred_locales") or ()),
         default_payment_method_id=object_id(settings.get("default_payment_method")),
+        individual_name=data.get("individual_name"),
     )
 
 

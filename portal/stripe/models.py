@@ -52,6 +52,8 @@ class Customer:
     address: Address | None = None
     preferred_locales: tuple[str, ...] = ()
     default_payment_method_id: str | None = None
+    # The person to address (Stripe's `individual_name`); `name` is often the company's.
+    individual_name: str | None = None
 
 
 @dataclass(frozen=True)

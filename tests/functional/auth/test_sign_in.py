@@ -290,3 +290,24 @@ def test_code_tries_on_one_address_are_limited_across_new_emails(portal: Portal)
             browser.post("/sign-in/code", {"code": "ZZZZ-ZZZZ"}).status_code for _ in range(4)
         ]
     assert statuses == [400] * 10 + [429] * 2
+
+
+def test_the_email_greets_the_person_never_the_company(portal: Portal) -> None:
+    email = new_email()
+    portal.sdk.v1.customers.create(
+        {
+            "email": email,
+            "business_name": "Schmidt Haustechnik GmbH",
+            "individual_name": "Anna Schmidt",
+            "preferred_locales": ["en"],
+        }
+    )
+    portal.browser().request_link(email)
+    assert "Hello Anna Schmidt," in (portal.wait_for_mail(email).part("text/plain") or "")
+
+    company_only = new_email()
+    portal.customer(email=company_only, name="Schmidt Immobilien AG", locale="en")
+    portal.browser().request_link(company_only)
+    mail = portal.wait_for_mail(company_only).part("text/plain") or ""
+    assert "Hello," in mail
+    assert "Schmidt Immobilien AG," not in mail

@@ -194,10 +194,14 @@ def test_one_address_two_companies_pick_and_switch_without_signing_in_again(port
     second_invoice = portal.invoice(second, currency="chf")
     browser = portal.browser()
     done = browser.sign_in(email)
-    assert done.headers["location"].endswith("/accounts")
-    picker = text_of(browser.get("/accounts"))
+    assert done.headers["location"].endswith("/accounts?choose=1")
+    picker = text_of(browser.get(done.headers["location"].removeprefix(portal.url)))
     assert "Schmidt Haustechnik GmbH" in picker
     assert "Schmidt Immobilien AG" in picker
+    # What each account has to pay, and none chosen for the customer.
+    assert "120,00 € zu zahlen" in picker
+    assert "CHF" in picker
+    assert "Derzeit geöffnet" not in picker
 
     browser.post("/accounts", {"customer": second})
     page = browser.get("/")
@@ -207,6 +211,7 @@ def test_one_address_two_companies_pick_and_switch_without_signing_in_again(port
 
     browser.post("/accounts", {"customer": first})
     assert first_invoice.number in browser.get("/").text
+    assert "Derzeit geöffnet" in text_of(browser.get("/accounts"))  # chosen now: marked
     stranger = portal.customer()
     assert browser.post("/accounts", {"customer": stranger}).status_code == 404
 
@@ -239,7 +244,9 @@ def test_a_plan_row_shows_its_late_installment_and_pays_it(portal: Portal) -> No
     assert "10 Tage überfällig" in row
     assert "100,00 €" in row  # the late installment, not the 300,00 € left
     assert "von noch 300,00 €" in row
-    form = re.search(r'<form method="post" action="([^"]+)">.*?name="what" value="(\w+)"', row, re.S)
+    form = re.search(
+        r'<form method="post" action="([^"]+)">.*?name="what" value="(\w+)"', row, re.S
+    )
     assert form
     assert form.groups() == (f"/invoices/{invoice}/pay", "overdue_installments")
 

@@ -207,3 +207,24 @@ def test_signature_header_format(sandbox: Sandbox, receiver: Receiver) -> None:
     finally:
         sandbox.client.v1.webhook_endpoints.delete(endpoint.id)
         sandbox.wait_for_webhooks()
+
+
+def test_business_and_individual_names_and_the_name_they_give(
+    stripe_client: stripe.StripeClient,
+) -> None:
+    """Stripe's 2025-09-30.clover change: without a name, a new customer takes its
+    business_name, else its individual_name; an explicit name is kept."""
+    both = stripe_client.v1.customers.create(
+        {"business_name": "Schmidt GmbH", "individual_name": "Anna Schmidt"}
+    )
+    assert (both.name, both.business_name, both.individual_name) == (
+        "Schmidt GmbH",
+        "Schmidt GmbH",
+        "Anna Schmidt",
+    )
+    person = stripe_client.v1.customers.create({"individual_name": "Anna Schmidt"})
+    assert person.name == "Anna Schmidt"
+    named = stripe_client.v1.customers.create({"name": "ACME", "individual_name": "Bo"})
+    assert named.name == "ACME"
+    updated = stripe_client.v1.customers.update(named.id, {"individual_name": "Bea"})
+    assert (updated.name, updated.individual_name) == ("ACME", "Bea")
