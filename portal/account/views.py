@@ -408,8 +408,13 @@ def _tax_ids_page(
 
 async def tax_ids_page(request: Request) -> Response:
     who = principal(request)
-    current = await services(request).gateway.list_tax_ids(who.customer_id)
-    return _tax_ids_page(request, who, current)
+    gateway = services(request).gateway
+    current, customer = await asyncio.gather(
+        gateway.list_tax_ids(who.customer_id), gateway.get_customer(who.customer_id)
+    )
+    # The country of the billing address is the likely one: its kinds of number are shown.
+    country = customer.address.country if customer.address and customer.address.country else ""
+    return _tax_ids_page(request, who, current, country=country.upper())
 
 
 async def add_tax_id(request: Request) -> Response:

@@ -102,6 +102,10 @@ def test_every_error_at_once(portal: Portal) -> None:
     answer = browser.post("/account", VALID | {"line1": "", "postal_code": "x", "phone": "12"})
     assert answer.status_code == 400
     assert all(error_of(answer.text, f) for f in ("line1", "postal_code", "phone"))
+    # Listed above the form too, each linking to its field.
+    summary = answer.text.split('class="error-summary"', 1)[1].split("</div>", 1)[0]
+    assert "Bitte prüfen Sie diese 3 Felder:" in summary
+    assert re.findall(r'href="#(\w+)"', summary) == ["line1", "postal_code", "phone"]
 
 
 def test_choosing_another_country_shows_its_fields_and_keeps_the_input(portal: Portal) -> None:

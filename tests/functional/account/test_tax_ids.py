@@ -113,3 +113,19 @@ def test_another_customers_tax_id_cannot_be_removed(portal: Portal) -> None:
     _, browser = customer_signed_in(portal)
     assert browser.post(f"/account/tax-ids/{theirs}/remove").status_code == 404
     assert stored(portal, other) == [("eu_vat", "DE136695976")]
+
+
+def test_the_billing_address_country_is_preselected(portal: Portal) -> None:
+    customer, browser = customer_signed_in(portal)
+    portal.sdk.v1.customers.update(customer, {"address": {"country": "PL", "city": "Kraków"}})
+    page = browser.get("/account/tax-ids").text
+    assert '<option value="PL" selected>' in page
+    assert 'value="pl_nip"' in page  # with the country's own kind of number offered
+
+
+def test_mistakes_are_listed_above_the_form_with_links_to_their_fields(portal: Portal) -> None:
+    _customer, browser = customer_signed_in(portal)
+    page = browser.post("/account/tax-ids", {"country": "", "kind": "", "value": "123"})
+    assert page.status_code == 400
+    summary = page.text.split('class="error-summary"', 1)[1].split("</div>", 1)[0]
+    assert 'href="#country"' in summary
