@@ -1,9 +1,10 @@
-"""Amounts, dates and numbers as the page's language writes them, all through Babel.
+"""Amounts, dates and numbers as the reader's region writes them, all through Babel.
 
-Functions here are pure: the caller passes the locale (usually `portal.i18n.current_locale()`),
-so they can be tested without a request. Money arrives as Stripe sends it, an integer in the
-currency's minor unit; it becomes a `Decimal` with Stripe's exponent and never passes through a
-float. Times are shown in `DEFAULT_TIMEZONE` unless the caller passes another zone.
+Functions here are pure: the caller passes the CLDR locale, regional variant included (usually
+`portal.i18n.format_locale()`: "en_GB", "de_AT"), so they can be tested without a request.
+Money arrives as Stripe sends it, an integer in the currency's minor unit; it becomes a `Decimal`
+with Stripe's exponent and never passes through a float. Times are shown in `DEFAULT_TIMEZONE`
+unless the caller passes another zone.
 """
 
 from __future__ import annotations
@@ -20,7 +21,9 @@ from zoneinfo import ZoneInfo
 from babel import Locale
 from babel import dates as babel_dates
 from babel import numbers as babel_numbers
+from babel.dates import DateTimePattern
 
+from portal.collation import sort_key
 from portal.stripe.currencies import minor_unit_exponent
 
 DateFormat = Literal["short", "medium", "long", "full"]
@@ -54,15 +57,44 @@ def format_money(amount_minor: int, currency: str, locale: str) -> str:
     value = money_value(amount_minor, currency)
     code = currency.upper()
     shown = babel_numbers.get_currency_precision(code)
-    if shown >= exponent or amount_minor % 10 ** (exponent - shown) == 0:
-        text = babel_numbers.format_currency(value, code, locale=locale)
-    else:
-        pattern = copy(Locale.parse(locale).currency_formats["standard"])
+    pattern = copy(Locale.parse(locale).currency_formats["standard"])
+    digits = shown >= exponent or amount_minor % 10 ** (exponent - shown) == 0
+    if not digits:
         pattern.frac_prec = (exponent, exponent)
-        text = babel_numbers.format_currency(
-            value, code, format=pattern, locale=locale, currency_digits=False
+    text = babel_numbers.format_currency(
+        value, code, format=pattern, locale=locale, currency_digits=digits
+    )
+    group = babel_numbers.get_group_symbol(locale)
+    if "'" in group and abs(value) >= 1_000_000:  # two separators or more
+        # Babel removes a pattern's quotes ('...') from its result, and so eats pairs of ASCII
+        # apostrophes, CLDR's Swiss group separator since CLDR 48: "1'234'567.89" comes out as
+        # "1234567.89". Formatted without separators, the digits are grouped here instead.
+        text = _group(
+            babel_numbers.format_currency(
+                value,
+                code,
+                format=pattern,
+                locale=locale,
+                currency_digits=digits,
+                group_separator=False,
+            ),
+            group,
+            pattern.grouping,
         )
     return _space_currency(text, babel_numbers.get_currency_symbol(code, locale=locale))
+
+
+def _group(text: str, symbol: str, grouping: tuple[int, int]) -> str:
+    """Group the first run of digits (the whole units) as Babel would: "1234567" -> "1'234'567"."""
+    start = next(i for i, char in enumerate(text) if char.isdigit())
+    end = start
+    while end < len(text) and text[end].isdigit():
+        end += 1
+    units, size, grouped = text[start:end], grouping[0], ""
+    while len(units) > size:
+        grouped = symbol + units[-size:] + grouped
+        units, size = units[:-size], grouping[1]
+    return text[:start] + units + grouped + text[end:]
 
 
 def _letterlike(char: str) -> bool:
@@ -107,6 +139,27 @@ def local_date(value: datetime | date, tz: tzinfo | str | None = None) -> date:
     return value
 
 
+# The portal's date styles are CLDR's, except where CLDR's would be wrong in a date. CLDR's
+# "medium" abbreviates the month, and Polish and Croatian abbreviations are the nominative, the
+# month's name on a calendar page, not the genitive a date needs: "14 maj 2026" ("May" instead of
+# "of May"), "14. svi 2026." (an abbreviation Croatian letters do not use). There the default
+# style is the numeric date with a four-digit year (CLDR's skeleton yMd: "14.05.2026",
+# "14. 05. 2026."), as Polish and Croatian invoices write it; "long" keeps the genitive month
+# ("14 maja 2026", "14. svibnja 2026.", a Croatian business letter's date).
+DATE_STYLES: Final[dict[str, dict[DateFormat, str]]] = {
+    "pl": {"medium": "yMd"},
+    "hr": {"medium": "yMd"},
+}
+
+
+def date_pattern(locale: str, format: DateFormat = "medium") -> DateTimePattern:
+    """The pattern the portal writes a day with in `locale` (see `DATE_STYLES`)."""
+    parsed = Locale.parse(locale)
+    skeleton = DATE_STYLES.get(parsed.language, {}).get(format)
+    found = parsed.date_formats[format] if skeleton is None else parsed.datetime_skeletons[skeleton]
+    return babel_dates.parse_pattern(found)
+
+
 @functools.lru_cache(maxsize=65_536)
 def format_date(
     value: datetime | date,
@@ -114,11 +167,11 @@ def format_date(
     format: DateFormat = "medium",
     tz: tzinfo | str | None = None,
 ) -> str:
-    """A day, e.g. 2026-03-05 -> "05.03.2026" (de) or "Mar 5, 2026" (en).
+    """A day, e.g. 2026-03-05 -> "05.03.2026" (de), "5 Mar 2026" (en_GB), "Mar 5, 2026" (en).
 
     Stripe's due dates are timestamps; they are shown as the day they fall on in `tz`.
     """
-    return babel_dates.format_date(local_date(value, tz), format=format, locale=locale)
+    return date_pattern(locale, format).apply(local_date(value, tz), locale)
 
 
 def format_datetime(
@@ -127,10 +180,23 @@ def format_datetime(
     format: DateFormat = "medium",
     tz: tzinfo | str | None = None,
 ) -> str:
-    """A moment in `tz`, e.g. "05.03.2026, 14:30:00" (de) for when a payment arrived."""
-    return babel_dates.format_datetime(
-        _aware(value), format=format, tzinfo=_zone(tz), locale=locale
-    )
+    """A moment in `tz`, e.g. "05.03.2026, 14:30:00" (de) for when a payment arrived.
+
+    The day is written as `format_date` writes it, joined to the time by CLDR's pattern."""
+    moment = _aware(value).astimezone(_zone(tz))
+    joined = str(Locale.parse(locale).datetime_formats[format]).replace("'", "")
+    time = format_time(moment, locale, format, tz=moment.tzinfo)
+    return joined.replace("{0}", time).replace("{1}", format_date(moment.date(), locale, format))
+
+
+def format_time(
+    value: datetime,
+    locale: str,
+    format: DateFormat = "medium",
+    tz: tzinfo | str | None = None,
+) -> str:
+    """The time of day of a moment in `tz`: "14:30:00" (de, en_GB), "2:30:00\u202fPM" (en)."""
+    return babel_dates.format_time(_aware(value), format=format, tzinfo=_zone(tz), locale=locale)
 
 
 def format_percent(value: int | Decimal, locale: str) -> str:
@@ -139,11 +205,12 @@ def format_percent(value: int | Decimal, locale: str) -> str:
 
 
 def country_names(codes: Iterable[str], locale: str) -> list[tuple[str, str]]:
-    """(code, name in `locale`) for a country list, in the alphabetical order of the names
-    (accents aside, so that "Österreich" sits among the O's)."""
-    names = Locale.parse(locale).territories
-
-    def key(pair: tuple[str, str]) -> str:
-        return unicodedata.normalize("NFKD", pair[1]).encode("ascii", "ignore").decode().lower()
-
-    return sorted(((code, str(names.get(code, code))) for code in codes), key=key)
+    """(code, name in `locale`) for a country list, in the alphabetical order of `locale`'s
+    language (`portal.collation`: "Österreich" among the O's in German, "Łotwa" after
+    "Luksemburg" in Polish, "Češka" after all the C's in Croatian)."""
+    parsed = Locale.parse(locale)
+    names = parsed.territories
+    return sorted(
+        ((code, str(names.get(code, code))) for code in codes),
+        key=lambda pair: sort_key(pair[1], parsed.language),
+    )

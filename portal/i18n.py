@@ -1,9 +1,12 @@
-"""Languages: the six catalogs, the request's locale, and Babel formatting.
+"""Languages: the six catalogs, the request's language and the region its formats follow.
 
 Catalogs are read from the `.po` files in `locales/` and compiled in memory when the process
-starts, so a translation can never be stale against a forgotten compile step. The locale of the
-current request lives in a ContextVar, set by `LocaleMiddleware`, which `gettext` and the Jinja
-i18n extension read.
+starts, so a translation can never be stale against a forgotten compile step. The request's
+locale lives in two ContextVars, set by `LocaleMiddleware` and, for a known customer, by the
+route guard: the catalog language (`current_locale()`, "de"), which `gettext` and the Jinja i18n
+extension read, and the format locale (`format_locale()`, the CLDR locale "de_AT"), which every
+date, time, amount and number is written in. A region that `REGIONS` does not list falls back to
+the language's default region: the formats are always those of a real CLDR locale we tested.
 """
 
 from __future__ import annotations
@@ -27,9 +30,26 @@ SUPPORTED: tuple[str, ...] = ("de", "en", "nl", "es", "pl", "hr")
 DEFAULT = "en"
 DOMAIN = "messages"
 
+# The regional variants whose formats we write, per language, as CLDR locales; the first is the
+# language's default, for a plain "de" and for a region not listed ("de-IT" writes as de_DE).
+# Plain English is British: CLDR's "en" is American (month first, "3/7/26" for 3 July, 12-hour
+# clock), which a European business reader misreads; en_GB writes "3 Jul 2026" and 14:30. Only
+# an explicit en-US (browser or Stripe) gets American dates.
+REGIONS: dict[str, tuple[str, ...]] = {
+    "de": ("de_DE", "de_AT", "de_CH", "de_LI", "de_LU", "de_BE"),
+    "en": ("en_GB", "en_IE", "en_US", "en_CA", "en_AU", "en_NZ"),
+    "nl": ("nl_NL", "nl_BE"),
+    "es": ("es_ES", "es_MX", "es_AR", "es_CO", "es_CL", "es_US", "es_419"),
+    "pl": ("pl_PL",),
+    "hr": ("hr_HR", "hr_BA"),
+}
+
 _current: ContextVar[str] = ContextVar("locale", default=DEFAULT)
+_format: ContextVar[str] = ContextVar("format_locale", default=REGIONS[DEFAULT][0])
 # The visitor picked the language (the switcher's cookie): it wins over the customer's in Stripe.
 _chosen: ContextVar[bool] = ContextVar("locale_chosen", default=False)
+# The browser's Accept-Language, best first: where a region comes from when nothing else says.
+_browser: ContextVar[tuple[str, ...]] = ContextVar("browser_locales", default=())
 
 
 @cache
@@ -44,7 +64,13 @@ def translations(locale: str) -> Translations:
 
 
 def current_locale() -> str:
+    """The catalog language: one of `SUPPORTED`."""
     return _current.get()
+
+
+def format_locale() -> str:
+    """The CLDR locale dates, times, amounts and numbers are written in: one of `REGIONS`."""
+    return _format.get()
 
 
 def chosen_by_visitor() -> bool:
@@ -52,18 +78,75 @@ def chosen_by_visitor() -> bool:
     return _chosen.get()
 
 
+def _parts(tag: str) -> tuple[str, str | None]:
+    """A BCP 47 or CLDR tag's language and region: "de-AT" -> ("de", "AT"); also "es-419",
+    "sr-Latn-RS", "en_GB"."""
+    language, *subtags = tag.strip().replace("_", "-").split("-")
+    for subtag in subtags:
+        if (len(subtag) == 2 and subtag.isalpha()) or (len(subtag) == 3 and subtag.isdigit()):
+            return language.lower(), subtag.upper()
+        if len(subtag) == 1:  # an extension ("-u-..."): no region in what follows
+            break
+    return language.lower(), None
+
+
+def _variant(tag: str) -> str | None:
+    """The regional variant `tag` names, if it is one of ours: "en-gb" -> "en_GB"."""
+    language, region = _parts(tag)
+    found = f"{language}_{region}"
+    return found if found in REGIONS.get(language, ()) else None
+
+
+def _formats_for(language: str, tags: Iterable[str]) -> str:
+    """The first of `tags` that names one of `language`'s regions, else its default region."""
+    for tag in tags:
+        found = _variant(tag)
+        if found is not None and found.startswith(f"{language}_"):
+            return found
+    return REGIONS[language][0]
+
+
+def _language(tag: str) -> str:
+    language = _parts(tag)[0]
+    return language if language in SUPPORTED else DEFAULT
+
+
 def set_locale(locale: str) -> None:
-    _current.set(locale if locale in SUPPORTED else DEFAULT)
+    """Speak `locale` ("de", "de-AT") for the rest of the request: its language, and its
+    region's formats if `REGIONS` has it, else the language's default region's."""
+    language = _language(locale)
+    _current.set(language)
+    _format.set(_formats_for(language, [locale]))
+
+
+def set_customer_locale(preferred: Iterable[str]) -> None:
+    """Follow a customer's own languages (Stripe's `preferred_locales`, an invoice link's).
+
+    The first of them that we speak sets the language, unless the visitor chose one with the
+    switcher. The formats then follow the first of them that names a region of that language,
+    else the region the browser asked for in it, else the language's default: the switcher
+    chooses the language, then Stripe, then the browser.
+    """
+    tags = tuple(preferred)
+    language = current_locale() if chosen_by_visitor() else first_supported(tags)
+    if language is None:
+        return  # none we speak: the browser's language stands, with its region
+    _current.set(language)
+    _format.set(_formats_for(language, (*tags, *_browser.get())))
 
 
 @contextmanager
 def use_locale(locale: str) -> Iterator[None]:
-    """Speak `locale` for the block (e-mails are rendered in the recipient's language)."""
-    token = _current.set(locale if locale in SUPPORTED else DEFAULT)
+    """Speak `locale` ("de", "en-GB") for the block: e-mails are rendered in the recipient's
+    language and regional formats, whoever's request (or none) sends them. A tag without a
+    region of ours writes the language's default region (never the current browser's)."""
+    language = _language(locale)
+    tokens = _current.set(language), _format.set(_formats_for(language, [locale]))
     try:
         yield
     finally:
-        _current.reset(token)
+        _current.reset(tokens[0])
+        _format.reset(tokens[1])
 
 
 def gettext(message: str, **variables: Any) -> str:
@@ -79,12 +162,10 @@ def ngettext(singular: str, plural: str, n: int, **variables: Any) -> str:
 _ = gettext
 
 
-def negotiate(accept_language: str | None) -> str | None:
-    """The best of our languages for an `Accept-Language` header, or None."""
-    if not accept_language:
-        return None
-    preferences = []
-    for position, item in enumerate(accept_language.split(",")):
+def preferences(accept_language: str | None) -> tuple[str, ...]:
+    """An `Accept-Language` header's tags, best first (by quality, then as written)."""
+    ranked = []
+    for position, item in enumerate((accept_language or "").split(",")):
         tag, _sep, params = item.strip().partition(";")
         quality = 1.0
         if params.strip().startswith("q="):
@@ -92,21 +173,34 @@ def negotiate(accept_language: str | None) -> str | None:
                 quality = float(params.strip()[2:])
             except ValueError:
                 continue
-        if tag and quality > 0:
-            preferences.append((-quality, position, tag.strip()))
-    for *_rank, tag in sorted(preferences):
-        match = first_supported([tag])
-        if match:
-            return match
-    return None
+        if tag.strip() and quality > 0:
+            ranked.append((-quality, position, tag.strip()))
+    return tuple(tag for *_rank, tag in sorted(ranked))
+
+
+def negotiate(accept_language: str | None) -> str | None:
+    """The best of our languages for an `Accept-Language` header, or None."""
+    return first_supported(preferences(accept_language))
 
 
 def first_supported(tags: Iterable[str]) -> str | None:
-    """The first of `tags` (e.g. Stripe's `preferred_locales`, "de-AT") that we speak."""
+    """The language of the first of `tags` (e.g. Stripe's `preferred_locales`, "de-AT") that
+    we speak: "de"."""
     for tag in tags:
-        language = tag.replace("_", "-").split("-")[0].lower()
+        language = _parts(tag)[0]
         if language in SUPPORTED:
             return language
+    return None
+
+
+def first_supported_locale(tags: Iterable[str]) -> str | None:
+    """The first of `tags` that we speak, with its region if `REGIONS` has it: "de-AT", "de"
+    (for "de-IT"), or None. What to keep for writing to someone later (`use_locale`)."""
+    for tag in tags:
+        language = _parts(tag)[0]
+        if language in SUPPORTED:
+            variant = _variant(tag)
+            return language if variant is None else variant.replace("_", "-")
     return None
 
 
@@ -116,10 +210,12 @@ def locale_name(locale: str) -> str:
 
 
 class LocaleMiddleware:
-    """Sets the request's language: an explicit choice (cookie), then the browser's wish.
+    """Sets the request's language: an explicit choice (cookie), then the browser's wish; and
+    its formats: the browser's region for that language (a Swiss browser that asks for de-CH
+    keeps Swiss numbers after choosing German), else the language's default region.
 
     Signed-in customers' Stripe `preferred_locales` come in between once they are known; the
-    views that know the customer call `set_locale` themselves.
+    route guard calls `set_customer_locale` when it knows the customer.
     """
 
     def __init__(self, app: ASGIApp, cookie: str) -> None:
@@ -129,13 +225,14 @@ class LocaleMiddleware:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] in ("http", "websocket"):
             headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
-            chosen = _cookie(headers.get("cookie", ""), self.cookie)
-            _chosen.set(bool(first_supported([chosen] if chosen else [])))
-            set_locale(
-                first_supported([chosen] if chosen else [])
-                or negotiate(headers.get("accept-language"))
-                or DEFAULT
-            )
+            cookie = _cookie(headers.get("cookie", ""), self.cookie)
+            chosen = first_supported([cookie] if cookie else [])
+            browser = preferences(headers.get("accept-language"))
+            _chosen.set(chosen is not None)
+            _browser.set(browser)
+            language = chosen or first_supported(browser) or DEFAULT
+            _current.set(language)
+            _format.set(_formats_for(language, [*([cookie] if cookie else []), *browser]))
         await self.app(scope, receive, send)
 
 

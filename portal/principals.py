@@ -168,11 +168,9 @@ async def _impersonation(request: Request, staff: StaffSession | None) -> StaffS
 
 def _customer(request: Request, session: CustomerSession) -> Principal:
     # Language: the visitor's explicit choice, else the customer's own in Stripe, else the
-    # browser's (already applied by LocaleMiddleware).
-    if not i18n.chosen_by_visitor():
-        preferred = i18n.first_supported(session.account.locales)
-        if preferred:
-            i18n.set_locale(preferred)
+    # browser's (already applied by LocaleMiddleware); the formats follow a region Stripe's
+    # locales name for that language ("de-AT"), else the browser's.
+    i18n.set_customer_locale(session.account.locales)
     return Principal(
         customer_id=session.customer_id, customer_ids=session.customer_ids, email=session.email
     )
@@ -214,8 +212,8 @@ async def _acting(request: Request, invoice_id: str | None, access: Access) -> V
         return Visitor(principal=acting, session=session, staff=staff)
     if link is None or invoice_id not in (None, link.invoice_id):
         raise SignInRequired()
-    if link.locale and not i18n.chosen_by_visitor():
-        i18n.set_locale(link.locale)
+    if link.locale:  # the e-mail's language, unless the visitor chose one
+        i18n.set_customer_locale([link.locale])
     return Visitor(
         principal=Principal(
             customer_id=link.customer_id,

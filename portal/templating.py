@@ -7,7 +7,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import jinja2
-from babel.dates import format_time
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
@@ -35,19 +34,19 @@ def create_environment(assets: Assets) -> jinja2.Environment:
         extensions=["jinja2.ext.i18n"],
     )
     env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
-    env.globals["format_time"] = lambda value: format_time(
-        value, format="medium", locale=i18n.current_locale()
-    )
+    # Dates, times and amounts in the request's format locale ("en_GB", "de_AT"), not just its
+    # language: `i18n.format_locale()`.
+    env.globals["format_time"] = lambda value: formatting.format_time(value, i18n.format_locale())
     env.globals["static_url"] = assets.url_path
     env.globals["language_name"] = i18n.locale_name
     env.globals["languages"] = i18n.SUPPORTED
     env.globals["brand_name"] = brand_name
     env.globals["brand_logo"] = brand_logo
     env.filters["money"] = lambda amount, currency: formatting.format_money(
-        amount, currency, i18n.current_locale()
+        amount, currency, i18n.format_locale()
     )
     env.filters["date"] = lambda value, format="medium": formatting.format_date(
-        value, i18n.current_locale(), format=format
+        value, i18n.format_locale(), format=format
     )
     return env
 

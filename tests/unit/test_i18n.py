@@ -1,13 +1,18 @@
-"""The six catalogs agree with the code and templates, and languages are chosen as promised."""
+"""The six catalogs agree with the code and templates, languages and regional formats are
+chosen as promised, and Polish and Croatian plurals pick the right form."""
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
 from configparser import ConfigParser
 from pathlib import Path
 
 import pytest
+from babel import Locale, localedata
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
+from starlette.types import Message, Receive, Scope, Send
 
 from portal import i18n
 
@@ -95,3 +100,191 @@ def test_language_names_are_in_their_own_language() -> None:
         "Polski",
         "Hrvatski",
     ]
+
+
+def test_stripe_preferred_locales_keep_a_region_we_know() -> None:
+    assert i18n.first_supported_locale(["fr-FR", "nl-BE", "de"]) == "nl-BE"
+    assert i18n.first_supported_locale(["en_gb"]) == "en-GB"
+    assert i18n.first_supported_locale(["es-419"]) == "es-419"
+    assert i18n.first_supported_locale(["de-IT"]) == "de"  # no such variant of ours
+    assert i18n.first_supported_locale(["fr-CH"]) is None
+
+
+# --- regional variants ------------------------------------------------------------------------
+
+
+def test_every_language_has_regional_variants_that_cldr_knows() -> None:
+    assert set(i18n.REGIONS) == set(i18n.SUPPORTED)
+    for language, variants in i18n.REGIONS.items():
+        for variant in variants:
+            assert localedata.exists(variant), variant
+            parsed = Locale.parse(variant)
+            assert (parsed.language, parsed.territory) == (language, variant.split("_")[1])
+
+
+@pytest.mark.parametrize(
+    ("tag", "language", "formats"),
+    [
+        ("en", "en", "en_GB"),  # plain English is British (see REGIONS)
+        ("en-GB", "en", "en_GB"),
+        ("en-US", "en", "en_US"),
+        ("en_us", "en", "en_US"),
+        ("de", "de", "de_DE"),
+        ("de-AT", "de", "de_AT"),
+        ("de-CH", "de", "de_CH"),
+        ("de-IT", "de", "de_DE"),  # a region we do not list: the language's default
+        ("nl-BE", "nl", "nl_BE"),
+        ("es-MX", "es", "es_MX"),
+        ("es-419", "es", "es_419"),
+        ("pl-PL", "pl", "pl_PL"),
+        ("hr-BA", "hr", "hr_BA"),
+        ("sr-Latn-RS", "en", "en_GB"),  # a language we do not speak: the default
+        ("xx", "en", "en_GB"),
+    ],
+)
+def test_a_locale_sets_the_language_and_the_formats(tag: str, language: str, formats: str) -> None:
+    with i18n.use_locale(tag):
+        assert (i18n.current_locale(), i18n.format_locale()) == (language, formats)
+
+
+def test_use_locale_restores_both_afterwards() -> None:
+    before = i18n.current_locale(), i18n.format_locale()
+    with i18n.use_locale("de-AT"):
+        with i18n.use_locale("en-US"):
+            assert i18n.format_locale() == "en_US"
+        assert (i18n.current_locale(), i18n.format_locale()) == ("de", "de_AT")
+    assert (i18n.current_locale(), i18n.format_locale()) == before
+
+
+def test_set_locale_takes_a_regional_tag() -> None:
+    def run() -> tuple[str, str]:
+        i18n.set_locale("nl-BE")
+        return i18n.current_locale(), i18n.format_locale()
+
+    assert contextvars.copy_context().run(run) == ("nl", "nl_BE")
+
+
+def request_locale(
+    accept_language: str | None = None,
+    cookie: str | None = None,
+    stripe: tuple[str, ...] | None = None,
+) -> tuple[str, str, bool]:
+    """(language, format locale, chosen) as a request with these headers ends up with, the
+    customer's Stripe `preferred_locales` applied as the route guard does."""
+    seen: list[tuple[str, str, bool]] = []
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        if stripe is not None:
+            i18n.set_customer_locale(stripe)
+        seen.append((i18n.current_locale(), i18n.format_locale(), i18n.chosen_by_visitor()))
+
+    headers = []
+    if accept_language is not None:
+        headers.append((b"accept-language", accept_language.encode()))
+    if cookie is not None:
+        headers.append((b"cookie", f"other=1; lang={cookie}".encode()))
+
+    async def receive() -> Message:
+        return {"type": "http.request"}
+
+    async def send(message: Message) -> None:
+        pass
+
+    middleware = i18n.LocaleMiddleware(app, cookie="lang")
+    asyncio.run(middleware({"type": "http", "headers": headers}, receive, send))
+    return seen[0]
+
+
+@pytest.mark.parametrize(
+    ("accept_language", "cookie", "expected"),
+    [
+        (None, None, ("en", "en_GB", False)),
+        ("en-GB,en;q=0.9", None, ("en", "en_GB", False)),
+        ("en-US,en;q=0.9", None, ("en", "en_US", False)),
+        ("en", None, ("en", "en_GB", False)),
+        ("de-CH,de;q=0.9,en;q=0.8", None, ("de", "de_CH", False)),
+        # A region named for the language wins over none, wherever it stands.
+        ("de,de-AT;q=0.9", None, ("de", "de_AT", False)),
+        ("fr-BE,nl-BE;q=0.8", None, ("nl", "nl_BE", False)),
+        ("es-MX", None, ("es", "es_MX", False)),
+        # The switcher's language keeps a region the browser asked for in that language ...
+        ("de-AT,en;q=0.5", "de", ("de", "de_AT", True)),
+        ("en-US,de-CH;q=0.5", "de", ("de", "de_CH", True)),
+        # ... else the language's default region, not the browser's other language's.
+        ("en-GB", "de", ("de", "de_DE", True)),
+        ("en-US", "pl", ("pl", "pl_PL", True)),
+        # A cookie that is no language of ours is no choice.
+        ("en-US", "xx", ("en", "en_US", False)),
+    ],
+)
+def test_the_middleware_sets_language_and_formats(
+    accept_language: str | None, cookie: str | None, expected: tuple[str, str, bool]
+) -> None:
+    assert request_locale(accept_language, cookie) == expected
+
+
+@pytest.mark.parametrize(
+    ("accept_language", "cookie", "stripe", "expected"),
+    [
+        # Stripe's language wins over the browser's, with Stripe's region ...
+        ("en-US", None, ("de-CH",), ("de", "de_CH")),
+        ("en-US", None, ("en-GB", "de"), ("en", "en_GB")),
+        # ... or, where Stripe names none, the browser's for that language, else the default.
+        ("de-AT,en;q=0.5", None, ("de",), ("de", "de_AT")),
+        ("en-GB", None, ("de",), ("de", "de_DE")),
+        # The switcher's language stands; Stripe's region for it comes before the browser's.
+        ("en-US", "en", ("de-AT", "en-IE"), ("en", "en_IE")),
+        ("en-US", "en", ("de-AT",), ("en", "en_US")),
+        # Nothing in Stripe that we speak: the browser's choice stands.
+        ("nl-BE", None, ("fr-FR",), ("nl", "nl_BE")),
+        ("nl-BE", None, (), ("nl", "nl_BE")),
+    ],
+)
+def test_the_customers_stripe_locales_come_between_switcher_and_browser(
+    accept_language: str, cookie: str | None, stripe: tuple[str, ...], expected: tuple[str, str]
+) -> None:
+    assert request_locale(accept_language, cookie, stripe)[:2] == expected
+
+
+def test_accept_language_preferences_are_ranked_by_quality() -> None:
+    assert i18n.preferences("de;q=0.5, en-GB, fr;q=0, nl;q=x, es;q=0.8") == ("en-GB", "es", "de")
+    assert i18n.preferences(None) == ()
+
+
+# --- plural forms ------------------------------------------------------------------------------
+
+NUMBERS = (1, 2, 4, 5, 12, 21, 22, 25, 101)
+MINUTES = (
+    "For your security, nothing was sent. Please try again in %(num)d minute.",
+    "For your security, nothing was sent. Please try again in %(num)d minutes.",
+)
+
+
+@pytest.mark.parametrize(
+    ("locale", "forms", "words"),
+    [
+        # Polish: 1 "minutę", 2-4 (not 12-14) "minuty", else "minut" (5, 12, 21, 25, 101).
+        ("pl", (0, 1, 1, 2, 2, 2, 1, 2, 2), ("minutę", "minuty", "minut")),
+        # Croatian: 1, 21, 101 (n%10 == 1, not 11) "minutu", 2-4 (not 12-14) "minute", else
+        # "minuta".
+        ("hr", (0, 1, 1, 2, 2, 0, 1, 2, 0), ("minutu", "minute", "minuta")),
+    ],
+)
+def test_polish_and_croatian_plurals_pick_the_right_form(
+    locale: str, forms: tuple[int, ...], words: tuple[str, str, str]
+) -> None:
+    with (ROOT / "locales" / locale / "LC_MESSAGES" / "messages.po").open("rb") as po:
+        catalog = read_po(po, locale=locale)
+    message = catalog[MINUTES[0]]
+    assert message is not None
+    assert len(message.string) == 3
+    assert all(message.string)
+    cldr = {"one": 0, "few": 1, "many": 2, "other": 2}  # CLDR's categories as the catalogs' forms
+    plural = i18n.translations(locale).plural  # the catalog's own Plural-Forms
+    with i18n.use_locale(locale):
+        for n, form in zip(NUMBERS, forms, strict=True):
+            assert plural(n) == form, n
+            assert cldr[Locale.parse(locale).plural_form(n)] == form, n
+            text = i18n.ngettext(*MINUTES, n)
+            assert text == message.string[form] % {"num": n}
+            assert f" {n} {words[form]}." in text
