@@ -284,7 +284,7 @@ async def _queue_change_notice(
     """The notice to the address that was replaced, with the link that takes the change back."""
     svc = services(request)
     assert customer.email
-    locale = i18n.first_supported(customer.preferred_locales) or current_locale()
+    locale = i18n.first_supported_locale(customer.preferred_locales) or current_locale()
     message = messages.compose(
         svc.templates,
         svc.settings,

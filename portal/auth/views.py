@@ -118,7 +118,7 @@ async def queue_sign_in_email(
 async def _issue(request: Request, email: str, customers: list[Customer]) -> IssuedSignIn:
     svc = services(request)
     locale = (
-        i18n.first_supported([t for c in customers for t in c.preferred_locales])
+        i18n.first_supported_locale([t for c in customers for t in c.preferred_locales])
         or i18n.current_locale()
     )
     async with transaction(svc.engine) as conn:

@@ -36,7 +36,7 @@ def compose(
     """The e-mail for `notice`, or None for a customer without an e-mail address."""
     if not customer.email:
         return None
-    locale = i18n.first_supported(customer.preferred_locales) or i18n.DEFAULT
+    locale = i18n.first_supported_locale(customer.preferred_locales) or i18n.DEFAULT
     return messages.compose(
         svc.templates,
         svc.settings,

@@ -40,12 +40,12 @@ from portal.billing.views import own_invoice
 from portal.i18n import _, current_locale
 from portal.permissions import Action, NotFound, Principal, can, require
 from portal.principals import principal
-from portal.services import services
+from portal.services import Services, services
 from portal.state import request_state
 from portal.storage.database import transaction
 from portal.stripe.errors import NotFound as StripeNotFound
 from portal.stripe.errors import StripeUnavailable
-from portal.stripe.models import Invoice, PaymentMethod
+from portal.stripe.models import Invoice, InvoicePayment, PaymentMethod
 from portal.templating import render
 
 NEW_METHOD = "new"
@@ -287,6 +287,7 @@ async def _show(
     reading = asyncio.gather(*(svc.gateway.get_invoice(c.invoice_id) for c in payment.charges))
     methods: list[PaymentMethod] = []
     default_id = None
+    receipts: dict[int, InvoicePayment] = {}
     if choosing and who.invoice_id is None:
         methods, customer, found = await asyncio.gather(
             svc.gateway.list_payment_methods(who.customer_id),
@@ -295,7 +296,8 @@ async def _show(
         )
         default_id = customer.default_payment_method_id
     else:
-        found = await reading
+        # Done: how each charge that went through was paid, and its receipt, read alongside.
+        found, receipts = await asyncio.gather(reading, _receipts(svc, payment))
     invoices = {invoice.id: invoice for invoice in found}
     for invoice in found:
         require(who, Action.VIEW_INVOICE, invoice=invoice)
@@ -315,6 +317,7 @@ async def _show(
             "default_id": default_id,
             "preselected": preselected,
             "messages": {c.position: charge_message(c) for c in payment.charges},
+            "receipts": receipts,
             "unpaid_left": any(rules.needs_payment(i) for i in found),
             "method_error": method_error,
             "link_mode": who.invoice_id is not None,
@@ -323,6 +326,30 @@ async def _show(
         },
         status=status,
     )
+
+
+async def _receipts(svc: Services, payment: Payment) -> dict[int, InvoicePayment]:
+    """For each charge that went through (by position): Stripe's record of it on its invoice,
+    with how it was paid and the receipt (the invoice's payments, all read at the same time).
+    A charge made by paying the invoice (`invoices.pay`) has no PaymentIntent of ours: it is
+    the invoice's latest paid payment of that amount."""
+    through = [c for c in payment.charges if c.status == "succeeded"]
+    listed = await asyncio.gather(
+        *(svc.gateway.list_invoice_payments(c.invoice_id) for c in through)
+    )
+    found: dict[int, InvoicePayment] = {}
+    for charge, payments in zip(through, listed, strict=True):
+        paid = sorted(
+            (p for p in payments if p.status == "paid"),
+            key=lambda p: p.paid_at or p.created,
+            reverse=True,
+        )
+        match = next((p for p in paid if p.payment_intent_id == charge.payment_intent_id), None)
+        if match is None and charge.payment_intent_id is None:
+            match = next((p for p in paid if p.amount_paid == charge.amount), None)
+        if match is not None:
+            found[charge.position] = match
+    return found
 
 
 def stopped(payment: Payment, now: datetime) -> bool:

@@ -18,6 +18,7 @@ from portal.stripe.models import (
     Invoice,
     InvoiceLine,
     InvoicePayment,
+    PaidWith,
     PaymentIntent,
     PaymentMethod,
     TaxId,
@@ -125,6 +126,7 @@ def invoice_from_stripe(data: Mapping[str, Any]) -> Invoice:
 def invoice_payment_from_stripe(data: Mapping[str, Any]) -> InvoicePayment:
     payment = data.get("payment") or {}
     transitions = data.get("status_transitions") or {}
+    charge = _expanded_charge(payment)
     return InvoicePayment(
         id=data["id"],
         invoice_id=cast(str, object_id(data["invoice"])),
@@ -136,6 +138,29 @@ def invoice_payment_from_stripe(data: Mapping[str, Any]) -> InvoicePayment:
         payment_intent_id=object_id(payment.get("payment_intent")),
         created=cast(datetime, timestamp(data["created"])),
         paid_at=timestamp(transitions.get("paid_at")),
+        paid_with=paid_with_from_charge(charge) if charge else None,
+        receipt_url=charge.get("receipt_url") if charge else None,
+    )
+
+
+def _expanded_charge(payment: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    """The charge behind an invoice payment, when the read expanded it
+    (`data.payment.payment_intent.latest_charge`); ids alone carry nothing to show."""
+    intent = payment.get("payment_intent")
+    charge = intent.get("latest_charge") if isinstance(intent, Mapping) else None
+    return charge if isinstance(charge, Mapping) else None
+
+
+def paid_with_from_charge(charge: Mapping[str, Any]) -> PaidWith | None:
+    details = charge.get("payment_method_details") or {}
+    kind = details.get("type")
+    if not kind:
+        return None
+    own = details.get(kind) or {}
+    return PaidWith(
+        type=kind,
+        brand=own.get("display_brand") or own.get("brand"),
+        last4=own.get("last4"),
     )
 
 

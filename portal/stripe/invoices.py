@@ -90,7 +90,13 @@ class Invoices(Connection):
         return invoice, payments
 
     async def list_invoice_payments(self, invoice_id: str) -> list[InvoicePayment]:
-        page = await self._get("/v1/invoice_payments", invoice=invoice_id, limit=100)
+        # With each payment's charge: how it was paid and Stripe's receipt, in the same read.
+        page = await self._get(
+            "/v1/invoice_payments",
+            invoice=invoice_id,
+            limit=100,
+            expand=["data.payment.payment_intent.latest_charge"],
+        )
         return [invoice_payment_from_stripe(item) for item in page["data"]]
 
     async def get_invoice_payment(self, invoice_payment_id: str) -> InvoicePayment:

@@ -109,6 +109,18 @@ class Invoice:
 
 
 @dataclass(frozen=True)
+class PaidWith:
+    """How a payment was made, as Stripe's charge records it (`payment_method_details`)."""
+
+    type: str  # "card", "sepa_debit", ...
+    brand: str | None = None  # cards: Stripe's (display) brand
+    last4: str | None = None
+    # Shaped like a saved `PaymentMethod` where pages show both; a charge has no expiry.
+    exp_month: int | None = None
+    exp_year: int | None = None
+
+
+@dataclass(frozen=True)
 class InvoicePayment:
     id: str
     invoice_id: str
@@ -120,6 +132,9 @@ class InvoicePayment:
     payment_intent_id: str | None
     created: datetime
     paid_at: datetime | None = None
+    paid_with: PaidWith | None = None
+    # Stripe's receipt for the charge, a page of its own (None before the charge exists).
+    receipt_url: str | None = None
 
 
 @dataclass(frozen=True)

@@ -46,6 +46,15 @@ def test_whole_invoice_with_the_default_card(portal: Portal) -> None:
     assert "123,45 €" in text_of(result)
     assert portal.sdk.v1.invoices.retrieve(invoice).status == "paid"
     assert charged(portal, customer) == [12345]
+    # The thank-you page and the invoice's page say how it was paid and link Stripe's receipt.
+    assert re.search(r"Bezahlt mit:\s+Visa •••• 4242", text_of(result))
+    assert "Beleg</a>" in result.text
+    page = browser.get(f"/invoices/{invoice}")
+    row = page.text.split('id="payments-heading"', 1)[1]
+    assert "Visa •••• 4242" in text_of(page)
+    receipt = re.search(r'<a href="([^"]+)" rel="noopener" target="_blank">Beleg', row)
+    assert receipt, row
+    assert httpx.get(receipt.group(1)).status_code == 200
 
 
 def test_next_installment_then_overdue_installments(portal: Portal) -> None:
