@@ -243,7 +243,7 @@ def test_a_plan_row_shows_its_late_installment_and_pays_it(portal: Portal) -> No
     assert "Rate 1 von 3" in row
     assert "10 Tage überfällig" in row
     assert "100,00 €" in row  # the late installment, not the 300,00 € left
-    assert "von noch 300,00 €" in row
+    assert "von insgesamt offenen 300,00 €" in row
     form = re.search(
         r'<form method="post" action="([^"]+)">.*?name="what" value="(\w+)"', row, re.S
     )
