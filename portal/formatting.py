@@ -204,6 +204,11 @@ def format_percent(value: int | Decimal, locale: str) -> str:
     return babel_numbers.format_percent(value, locale=locale)
 
 
+def country_name(code: str, locale: str) -> str:
+    """A country's name in `locale`, e.g. "AT" -> "Österreich" (de); the code if CLDR has none."""
+    return str(Locale.parse(locale).territories.get(code.upper(), code))
+
+
 def country_names(codes: Iterable[str], locale: str) -> list[tuple[str, str]]:
     """(code, name in `locale`) for a country list, in the alphabetical order of `locale`'s
     language (`portal.collation`: "Österreich" among the O's in German, "Łotwa" after

@@ -40,6 +40,7 @@ def create_environment(assets: Assets) -> jinja2.Environment:
     env.globals["static_url"] = assets.url_path
     env.globals["language_name"] = i18n.locale_name
     env.globals["languages"] = i18n.SUPPORTED
+    env.globals["country_name"] = lambda code: formatting.country_name(code, i18n.current_locale())
     env.globals["brand_name"] = brand_name
     env.globals["brand_logo"] = brand_logo
     env.filters["money"] = lambda amount, currency: formatting.format_money(

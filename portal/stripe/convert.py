@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
 from typing import Any, cast
 
 from portal.stripe.models import (
     Address,
+    BilledTaxId,
     CheckoutSession,
     Customer,
     Installment,
@@ -67,13 +69,22 @@ def customer_from_stripe(data: Mapping[str, Any]) -> Customer:
 
 
 def line_from_stripe(data: Mapping[str, Any], currency: str) -> InvoiceLine:
+    unit = (data.get("pricing") or {}).get("unit_amount_decimal")
     return InvoiceLine(
         id=data["id"],
         description=data.get("description"),
         quantity=data.get("quantity"),
         amount=data["amount"],
         currency=data.get("currency", currency),
+        unit_amount=_decimal(unit),
     )
+
+
+def _decimal(value: Any) -> Decimal | None:
+    try:
+        return Decimal(str(value)) if value not in (None, "") else None
+    except InvalidOperation:  # never seen from Stripe; a page without it beats no page
+        return None
 
 
 def invoice_from_stripe(data: Mapping[str, Any]) -> Invoice:
@@ -99,6 +110,12 @@ def invoice_from_stripe(data: Mapping[str, Any]) -> Invoice:
         description=data.get("description"),
         customer_name=data.get("customer_name"),
         customer_email=data.get("customer_email"),
+        customer_address=address_from_stripe(data.get("customer_address")),
+        customer_tax_ids=tuple(
+            BilledTaxId(t["type"], t["value"])
+            for t in data.get("customer_tax_ids") or ()
+            if t.get("type") and t.get("value")
+        ),
         hosted_invoice_url=data.get("hosted_invoice_url"),
         invoice_pdf=data.get("invoice_pdf"),
         finalized_at=timestamp(transitions.get("finalized_at")),

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 from typing import Generic, Literal, TypeVar
 
 T = TypeVar("T")
@@ -63,6 +64,17 @@ class InvoiceLine:
     quantity: int | None
     amount: int
     currency: str
+    # The price of one unit in the currency's minor unit (Stripe's `unit_amount_decimal`,
+    # which may have fractions of a cent); None where Stripe gives none.
+    unit_amount: Decimal | None = None
+
+
+@dataclass(frozen=True)
+class BilledTaxId:
+    """A tax ID as Stripe froze it on an invoice (`customer_tax_ids`)."""
+
+    type: str
+    value: str
 
 
 @dataclass(frozen=True)
@@ -98,6 +110,9 @@ class Invoice:
     description: str | None = None
     customer_name: str | None = None
     customer_email: str | None = None
+    # The bill-to details as Stripe froze them when it finalized the invoice.
+    customer_address: Address | None = None
+    customer_tax_ids: tuple[BilledTaxId, ...] = ()
     hosted_invoice_url: str | None = None
     invoice_pdf: str | None = None
     finalized_at: datetime | None = None

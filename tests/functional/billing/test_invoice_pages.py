@@ -263,3 +263,52 @@ def test_a_plan_row_on_time_shows_the_next_installment(portal: Portal) -> None:
     assert "Rate 1 von 3" in row
     assert "überfällig" not in row
     assert 'value="next_installment"' in row
+
+
+def test_the_invoice_shows_who_billed_whom_and_unit_prices(portal: Portal) -> None:
+    browser, customer = signed_in(portal)
+    portal.sdk.v1.customers.update(
+        customer,
+        {
+            "address": {
+                "line1": "Ringstraße 5",
+                "postal_code": "1010",
+                "city": "Wien",
+                "country": "AT",
+            }
+        },
+    )
+    portal.sdk.v1.customers.tax_ids.create(customer, {"type": "eu_vat", "value": "ATU13585627"})
+    draft = portal.sdk.v1.invoices.create(
+        {
+            "customer": customer,
+            "collection_method": "send_invoice",
+            "days_until_due": 14,
+            "currency": "eur",
+        }
+    )
+    portal.sdk.v1.invoice_items.create(
+        {
+            "customer": customer,
+            "invoice": draft.id,
+            "currency": "eur",
+            "quantity": 3,
+            "unit_amount_decimal": "1500",
+            "description": "Wartung",
+        }
+    )
+    invoice = portal.sdk.v1.invoices.finalize_invoice(draft.id)
+    # Changed after issuing: the invoice keeps what it was issued with.
+    portal.sdk.v1.customers.update(customer, {"address": {"city": "Graz", "country": "AT"}})
+    sign_in(browser, portal, customer)
+    shown = text_of(browser.get(f"/invoices/{invoice.id}"))
+    billed = shown.split("Rechnungsempfänger", 1)[1].split("Positionen", 1)[0]
+    assert "Schmidt Haustechnik GmbH" in billed
+    assert "Ringstraße 5" in billed
+    assert "1010 Wien" in billed
+    assert "Österreich" in billed
+    assert "Graz" not in billed
+    assert "ATU13585627" in billed
+    assert "Einzelpreis" in shown
+    assert "15,00 €" in shown
+    assert "45,00 €" in shown
