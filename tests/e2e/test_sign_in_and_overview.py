@@ -34,6 +34,9 @@ TEXT = {
         "overdue": "Überfällig",
         "sign_in": "Anmelden",
         "pdf": "PDF herunterladen",
+        "installment": "Rate 2 von 3",
+        "unpaid": "Unbezahlt",
+        "receipt": "Beleg",
     },
     "pl": {
         "send": "Wyślij link do logowania",
@@ -41,6 +44,9 @@ TEXT = {
         "overdue": "Po terminie",
         "sign_in": "Zaloguj się",
         "pdf": "Pobierz PDF",
+        "installment": "Rata 2 z 3",
+        "unpaid": "Nieuregulowana",
+        "receipt": "Potwierdzenie",
     },
 }
 CUSTOMERS = {
@@ -50,7 +56,8 @@ CUSTOMERS = {
 
 
 def customer_with_invoices(sandbox_url: str, locale: str) -> tuple[str, str]:
-    """A customer with an overdue invoice, a payment plan, a paid and a void invoice."""
+    """A customer with an overdue invoice, a payment plan with one installment paid by card,
+    a paid, a void and a written-off (uncollectible) invoice."""
     sdk = stripe.StripeClient(
         SANDBOX_KEY,
         base_addresses={"api": sandbox_url},
@@ -101,6 +108,7 @@ def customer_with_invoices(sandbox_url: str, locale: str) -> tuple[str, str]:
     sdk.v1.invoices.pay(invoice(12000, days_until_due=14), {"paid_out_of_band": True})
     sdk.v1.invoices.void_invoice(invoice(5000, days_until_due=14))
     invoice(20000, days_until_due=20)
+    sdk.v1.invoices.mark_uncollectible(invoice(7500, due_date=now - 60 * 86400))
     return email, plan
 
 
@@ -151,12 +159,19 @@ def test_sign_in_through_the_email_and_see_the_overview(
     expect(page.locator("html")).to_have_attribute("lang", locale)
     expect(page.get_by_role("heading", level=1)).to_have_text(TEXT[locale]["heading"])
     expect(page.locator(".badge--overdue").first).to_have_text(TEXT[locale]["overdue"])
+    # The plan's row is about its late installment; the written-off invoice is not overdue.
+    plan_row = page.locator("tr", has=page.locator(f'a[href$="/invoices/{plan}"]'))
+    expect(plan_row).to_contain_text(TEXT[locale]["installment"])
+    expect(page.locator(".badge--unpaid")).to_have_text(TEXT[locale]["unpaid"])
     screenshot(page, f"overview-{locale}-{width}", readme=locale == "de")
     assert_no_serious_violations(page)
     assert_no_console_errors(page)
 
     page.locator(f'a[href$="/invoices/{plan}"]').first.click()
     expect(page.get_by_role("link", name=TEXT[locale]["pdf"])).to_be_visible()
+    # The installment paid by card: how, and Stripe's receipt.
+    expect(page.locator("#payments-heading + table")).to_contain_text("Visa •••• 4242")
+    expect(page.get_by_role("link", name=re.compile(TEXT[locale]["receipt"]))).to_be_visible()
     screenshot(page, f"invoice-{locale}-{width}", readme=locale == "de" and width == 1280)
     assert_no_serious_violations(page)
     assert_no_console_errors(page)
