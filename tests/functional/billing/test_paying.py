@@ -48,6 +48,9 @@ def test_whole_invoice_with_the_default_card(portal: Portal) -> None:
     assert charged(portal, customer) == [12345]
     # The thank-you page and the invoice's page say how it was paid and link Stripe's receipt.
     assert re.search(r"Bezahlt mit:\s+Visa •••• 4242", text_of(result))
+    # One icon for the outcome and one next step, no second way back.
+    assert "result__icon--ok" in result.text
+    assert result.text.count(f'href="/invoices/{invoice}"') == 1
     assert "Beleg</a>" in result.text
     page = browser.get(f"/invoices/{invoice}")
     row = page.text.split('id="payments-heading"', 1)[1]
