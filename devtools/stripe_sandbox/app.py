@@ -15,6 +15,7 @@ from starlette.routing import BaseRoute, Route
 
 from stripe_sandbox import (
     checkout,
+    credit_notes,
     customers,
     events,
     ids,
@@ -89,6 +90,9 @@ API: tuple[tuple[str, str, Handler], ...] = (
     ("POST", "/v1/invoices/{invoice}/attach_payment", invoices.attach_payment),
     ("GET", "/v1/invoice_payments", invoices.list_invoice_payments),
     ("GET", "/v1/invoice_payments/{payment}", invoices.retrieve_invoice_payment),
+    ("POST", "/v1/credit_notes", credit_notes.create_credit_note),
+    ("GET", "/v1/credit_notes", credit_notes.list_credit_notes),
+    ("GET", "/v1/credit_notes/{credit_note}", credit_notes.retrieve_credit_note),
     ("POST", "/v1/checkout/sessions", checkout.create_session),
     ("GET", "/v1/checkout/sessions", checkout.list_sessions),
     ("GET", "/v1/checkout/sessions/{session}", checkout.retrieve_session),
@@ -108,6 +112,7 @@ def create_sandbox_app(config: SandboxConfig | None = None) -> Starlette:
     config = config or SandboxConfig()
     store = Store(config)
     invoices.register_renderers(store)
+    credit_notes.register_renderer(store)
     dispatcher = webhooks.WebhookDispatcher(store, config.webhook_secret or ids.webhook_secret())
 
     # Every request's parameters are checked against the installed SDK's definitions.

@@ -756,6 +756,26 @@ def credit(store: Store, invoice: JSON, amount: int) -> None:
     store.emit("invoice.updated", "invoices", invoice, before)
 
 
+def reduce_by_credit_note(store: Store, invoice: JSON, amount: int) -> None:
+    """A credit note before payment: less to pay (`amount` was checked against what remains)."""
+    before = {key: copy.deepcopy(invoice[key]) for key in
+              ("amount_due", "amount_remaining", "status")}  # fmt: skip
+    invoice["amount_due"] -= amount
+    invoice["amount_remaining"] -= amount
+    invoice["pre_payment_credit_notes_amount"] += amount
+    if invoice["amount_remaining"] == 0:
+        _mark_paid(store, invoice)
+        return
+    default = _default_pi(store, invoice)
+    if default is not None and default["status"] in ("requires_payment_method",
+                                                     "requires_confirmation"):  # fmt: skip
+        default["amount"] = invoice["amount_remaining"]
+        for payment in store.values("invoice_payments"):
+            if payment["payment"]["payment_intent"] == default["id"]:
+                payment["amount_requested"] = default["amount"]
+    store.emit("invoice.updated", "invoices", invoice, before)
+
+
 def _on_payment_succeeded(store: Store, pi: JSON) -> None:
     for payment in store.values("invoice_payments"):
         if payment["payment"]["payment_intent"] != pi["id"] or payment["status"] != "open":

@@ -35,6 +35,7 @@ PREFIXES: dict[str, str] = {
     "ii_": "invoiceitems",
     "in_": "invoices",
     "inpay_": "invoice_payments",
+    "cn_": "credit_notes",
     "cs_": "checkout_sessions",
     "evt_": "events",
     "we_": "webhook_endpoints",

@@ -96,9 +96,10 @@ async def invoice_detail(request: Request) -> Response:
     if not invoice_id.startswith(STRIPE_ID_PREFIX):
         raise NotFound(invoice_id)
     try:
-        invoice, payments = await gateway.invoice_page(invoice_id)
+        page = await gateway.invoice_page(invoice_id)
     except StripeNotFound as exc:
         raise NotFound(invoice_id) from exc
+    invoice = page.invoice
     require(who, Action.VIEW_INVOICE, invoice=invoice)
     now = datetime.now(UTC)
     if who.invoice_id is not None and not invoice_links.still_open(invoice, now):
@@ -113,11 +114,12 @@ async def invoice_detail(request: Request) -> Response:
             "payments": sorted(
                 (
                     p
-                    for p in payments
+                    for p in page.payments
                     if p.status == "paid" and not (p.is_default and not p.amount_paid)
                 ),
                 key=lambda p: p.paid_at or p.created,
             ),
+            "credit_notes": [note for note in page.credit_notes if note.status != "void"],
             "next_installment": rules.next_installment(invoice),
             "pay_options": pay_options(invoice, now),
             "installments": [

@@ -40,7 +40,7 @@ from portal.storage.database import transaction
 from portal.stripe import changes
 from portal.stripe.errors import StripeUnavailable
 from portal.stripe.gateway import StripeGateway
-from portal.stripe.models import Invoice, InvoicePayment
+from portal.stripe.models import Invoice, InvoicePage
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -282,8 +282,8 @@ def _invoice_owner(invoice: Invoice) -> str:
     return invoice.customer_id
 
 
-def _page_owner(page: tuple[Invoice, list[InvoicePayment]]) -> str:
-    return page[0].customer_id
+def _page_owner(page: InvoicePage) -> str:
+    return page.invoice.customer_id
 
 
 class CachingGateway:
@@ -350,6 +350,7 @@ class CachingGateway:
     get_invoice = Through(StripeGateway.get_invoice)
     get_invoice_with_lines = Through(StripeGateway.get_invoice_with_lines)
     list_invoice_payments = Through(StripeGateway.list_invoice_payments)
+    list_credit_notes = Through(StripeGateway.list_credit_notes)
     get_invoice_payment = Through(StripeGateway.get_invoice_payment)
     open_invoice_pdf = Through(StripeGateway.open_invoice_pdf)
     get_payment_method = Through(StripeGateway.get_payment_method)

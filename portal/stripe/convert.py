@@ -15,6 +15,7 @@ from portal.stripe.models import (
     Address,
     BilledTaxId,
     CheckoutSession,
+    CreditNote,
     Customer,
     Installment,
     Invoice,
@@ -123,6 +124,8 @@ def invoice_from_stripe(data: Mapping[str, Any]) -> Invoice:
         voided_at=timestamp(transitions.get("voided_at")),
         lines=tuple(line_from_stripe(line, data["currency"]) for line in lines.get("data", ())),
         lines_complete=not lines.get("has_more", False),
+        credit_notes_amount=int(data.get("pre_payment_credit_notes_amount") or 0)
+        + int(data.get("post_payment_credit_notes_amount") or 0),
         # `amounts_due` is a preview field the SDK does not type: read it as a plain key.
         installments=tuple(
             Installment(
@@ -157,6 +160,19 @@ def invoice_payment_from_stripe(data: Mapping[str, Any]) -> InvoicePayment:
         paid_at=timestamp(transitions.get("paid_at")),
         paid_with=paid_with_from_charge(charge) if charge else None,
         receipt_url=charge.get("receipt_url") if charge else None,
+    )
+
+
+def credit_note_from_stripe(data: Mapping[str, Any]) -> CreditNote:
+    return CreditNote(
+        id=data["id"],
+        number=data.get("number"),
+        amount=data["amount"],
+        currency=data["currency"],
+        created=cast(datetime, timestamp(data["created"])),
+        memo=data.get("memo"),
+        reason=data.get("reason"),
+        status=data.get("status") or "issued",
     )
 
 

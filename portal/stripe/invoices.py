@@ -15,13 +15,14 @@ import stripe
 
 from portal.stripe.client import Connection
 from portal.stripe.convert import (
+    credit_note_from_stripe,
     invoice_from_stripe,
     invoice_payment_from_stripe,
     line_from_stripe,
     plain,
 )
 from portal.stripe.errors import stripe_errors
-from portal.stripe.models import Invoice, InvoiceLine, InvoicePayment, Page
+from portal.stripe.models import CreditNote, Invoice, InvoiceLine, InvoicePage, InvoicePayment, Page
 
 
 class Invoices(Connection):
@@ -81,13 +82,19 @@ class Invoices(Connection):
                 cursor = page.data[-1].id
         return dataclasses.replace(invoice, lines=tuple(lines), lines_complete=True)
 
-    async def invoice_page(self, invoice_id: str) -> tuple[Invoice, list[InvoicePayment]]:
-        """An invoice with its lines and its payments, read at the same time. The caller checks
-        that the invoice is the customer's before showing any of it."""
+    async def invoice_page(self, invoice_id: str) -> InvoicePage:
+        """An invoice with its lines and its payments, read at the same time, and its credit
+        notes where it has any (a second request, only then). The caller checks that the invoice
+        is the customer's before showing any of it."""
         invoice, payments = await asyncio.gather(
             self.get_invoice_with_lines(invoice_id), self.list_invoice_payments(invoice_id)
         )
-        return invoice, payments
+        notes = await self.list_credit_notes(invoice_id) if invoice.credit_notes_amount else []
+        return InvoicePage(invoice, payments, notes)
+
+    async def list_credit_notes(self, invoice_id: str) -> list[CreditNote]:
+        page = await self._get("/v1/credit_notes", invoice=invoice_id, limit=100)
+        return [credit_note_from_stripe(item) for item in page["data"]]
 
     async def list_invoice_payments(self, invoice_id: str) -> list[InvoicePayment]:
         # With each payment's charge: how it was paid and Stripe's receipt, in the same read.

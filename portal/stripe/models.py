@@ -120,7 +120,23 @@ class Invoice:
     voided_at: datetime | None = None
     lines: tuple[InvoiceLine, ...] = ()
     lines_complete: bool = True  # False when Stripe had more lines than came inline
+    # What credit notes took off, before and after payment (Stripe's two counters).
+    credit_notes_amount: int = 0
     installments: tuple[Installment, ...] = field(default=())
+
+
+@dataclass(frozen=True)
+class CreditNote:
+    """A credit note issued against an invoice: it lowered what the invoice asks for."""
+
+    id: str
+    number: str | None
+    amount: int
+    currency: str
+    created: datetime
+    memo: str | None = None
+    reason: str | None = None
+    status: str = "issued"  # or "void"
 
 
 @dataclass(frozen=True)
@@ -150,6 +166,15 @@ class InvoicePayment:
     paid_with: PaidWith | None = None
     # Stripe's receipt for the charge, a page of its own (None before the charge exists).
     receipt_url: str | None = None
+
+
+@dataclass(frozen=True)
+class InvoicePage:
+    """What an invoice's page shows from Stripe, read together."""
+
+    invoice: Invoice
+    payments: list[InvoicePayment]
+    credit_notes: list[CreditNote]
 
 
 @dataclass(frozen=True)

@@ -312,3 +312,17 @@ def test_the_invoice_shows_who_billed_whom_and_unit_prices(portal: Portal) -> No
     assert "Einzelpreis" in shown
     assert "15,00 €" in shown
     assert "45,00 €" in shown
+
+
+def test_a_credit_note_shows_on_its_invoice_and_lowers_what_is_left(portal: Portal) -> None:
+    browser, customer = signed_in(portal)
+    invoice = portal.invoice(customer, amount=20000)
+    note = portal.sdk.v1.credit_notes.create(
+        {"invoice": invoice.id, "amount": 5000, "memo": "Preisnachlass"}
+    )
+    sign_in(browser, portal, customer)
+    shown = text_of(browser.get(f"/invoices/{invoice.id}"))
+    assert f"Gutschrift {note.number} vom" in shown
+    assert "Preisnachlass" in shown
+    assert "-50,00 €" in shown  # a negative amount as the locale writes it
+    assert "150,00 €" in shown  # still to pay

@@ -305,3 +305,27 @@ def test_deleting_a_draft(stripe_client: stripe.StripeClient) -> None:
     assert stripe_client.v1.invoices.delete(draft.id).deleted is True
     with pytest.raises(stripe.InvalidRequestError):
         stripe_client.v1.invoices.finalize_invoice(draft.id)
+
+
+def test_a_credit_note_lowers_what_an_open_invoice_owes(stripe_client: stripe.StripeClient) -> None:
+    customer, _card = customer_with_card(stripe_client)
+    invoice = open_invoice(stripe_client, customer.id)  # 10000 remaining
+    note = stripe_client.v1.credit_notes.create(
+        {"invoice": invoice.id, "amount": 2500, "reason": "order_change", "memo": "Rabatt"}
+    )
+    assert (note.type, note.pre_payment_amount, note.status) == ("pre_payment", 2500, "issued")
+    assert note.number == f"{invoice.number}-CN-01"
+    after = stripe_client.v1.invoices.retrieve(invoice.id)
+    assert (after.amount_due, after.amount_remaining) == (7500, 7500)
+    assert after.pre_payment_credit_notes_amount == 2500
+    assert [n.id for n in stripe_client.v1.credit_notes.list({"invoice": invoice.id}).data] == [
+        note.id
+    ]
+    with pytest.raises(stripe.InvalidRequestError, match="cannot exceed"):
+        stripe_client.v1.credit_notes.create({"invoice": invoice.id, "amount": 9999})
+    rest = stripe_client.v1.credit_notes.create(
+        {"invoice": invoice.id, "lines": [{"type": "custom_line_item", "unit_amount": 2500,
+                                           "quantity": 3, "description": "Gutschrift"}]}
+    )  # fmt: skip
+    assert rest.amount == 7500
+    assert stripe_client.v1.invoices.retrieve(invoice.id).status == "paid"

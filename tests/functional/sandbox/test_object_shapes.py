@@ -98,6 +98,7 @@ def made_objects(client: stripe.StripeClient) -> list[tuple[str, type, Any]]:
     item = client.v1.invoice_items.list({"invoice": invoice.id}).data[0]
     line = client.v1.invoices.line_items.list(invoice.id).data[0]
     payment = client.v1.invoice_payments.list({"invoice": invoice.id}).data[0]
+    credit_note = client.v1.credit_notes.create({"invoice": invoice.id, "amount": 100})
     session = client.v1.checkout.sessions.create(
         {"mode": "setup", "customer": customer.id, "currency": "eur",
          "success_url": "https://portal.example/done", "cancel_url": "https://portal.example/x"}
@@ -117,6 +118,8 @@ def made_objects(client: stripe.StripeClient) -> list[tuple[str, type, Any]]:
         ("invoiceitem", stripe.InvoiceItem, item),
         ("line_item", stripe.InvoiceLineItem, line),
         ("invoice_payment", stripe.InvoicePayment, payment),
+        ("credit_note", stripe.CreditNote, credit_note),
+        ("credit_note_line_item", stripe.CreditNoteLineItem, credit_note.lines.data[0]),
         ("checkout.session", stripe.checkout.Session, session),
         ("webhook_endpoint", stripe.WebhookEndpoint, endpoint),
         ("event", stripe.Event, event),

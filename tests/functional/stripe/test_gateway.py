@@ -194,6 +194,7 @@ async def calls(
         "get_invoice_with_lines": lambda: gateway.get_invoice_with_lines(ids["plan"]),
         "invoice_page": lambda: gateway.invoice_page(ids["plan"]),
         "list_invoice_payments": lambda: gateway.list_invoice_payments(ids["plan"]),
+        "list_credit_notes": lambda: gateway.list_credit_notes(ids["plan"]),
         "open_invoice_pdf": open_pdf,
         "list_payment_methods": lambda: gateway.list_payment_methods(customer),
         "get_payment_method": lambda: gateway.get_payment_method(ids["card"]),
