@@ -240,6 +240,10 @@ def test_sign_out_ends_the_session_on_the_server(portal: Portal) -> None:
     cookie = dict(browser.client.cookies)
     browser.get("/")
     assert browser.post("/sign-out").status_code == 303
+    # The page says so with its icon and offers the one next step.
+    done = browser.get("/signed-out").text
+    assert "result__icon--ok" in done
+    assert done.count('class="button"') == 1
     replay = portal.browser()
     replay.client.cookies.update(cookie)
     assert replay.get("/").status_code == 303
