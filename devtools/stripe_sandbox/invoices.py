@@ -742,13 +742,18 @@ def credit(store: Store, invoice: JSON, amount: int) -> None:
     invoice["amount_overpaid"] = max(0, -remaining)
     invoice["amount_remaining"] = max(0, remaining)
     invoice_rules.allocate(invoice["amounts_due"], amount, store.now())
+    _follow_remaining(store, invoice, before)
+
+
+def _follow_remaining(store: Store, invoice: JSON, before: JSON) -> None:
+    """After the amount remaining fell: paid at zero, else the default payment asks for what
+    is still owed (Stripe keeps it for that)."""
     if invoice["amount_remaining"] == 0:
         _mark_paid(store, invoice)
         return
     default = _default_pi(store, invoice)
     if default is not None and default["status"] in ("requires_payment_method",
                                                      "requires_confirmation"):  # fmt: skip
-        # Stripe keeps the default payment for whatever is still owed.
         default["amount"] = invoice["amount_remaining"]
         for payment in store.values("invoice_payments"):
             if payment["payment"]["payment_intent"] == default["id"]:
@@ -763,17 +768,7 @@ def reduce_by_credit_note(store: Store, invoice: JSON, amount: int) -> None:
     invoice["amount_due"] -= amount
     invoice["amount_remaining"] -= amount
     invoice["pre_payment_credit_notes_amount"] += amount
-    if invoice["amount_remaining"] == 0:
-        _mark_paid(store, invoice)
-        return
-    default = _default_pi(store, invoice)
-    if default is not None and default["status"] in ("requires_payment_method",
-                                                     "requires_confirmation"):  # fmt: skip
-        default["amount"] = invoice["amount_remaining"]
-        for payment in store.values("invoice_payments"):
-            if payment["payment"]["payment_intent"] == default["id"]:
-                payment["amount_requested"] = default["amount"]
-    store.emit("invoice.updated", "invoices", invoice, before)
+    _follow_remaining(store, invoice, before)
 
 
 def _on_payment_succeeded(store: Store, pi: JSON) -> None:
