@@ -326,3 +326,19 @@ def test_a_credit_note_shows_on_its_invoice_and_lowers_what_is_left(portal: Port
     assert "Preisnachlass" in shown
     assert "-50,00 €" in shown  # a negative amount as the locale writes it
     assert "150,00 €" in shown  # still to pay
+
+
+def test_stripes_own_words_for_an_installment_are_shown_as_they_are(portal: Portal) -> None:
+    browser, customer = signed_in(portal)
+    now = int(time.time())
+    invoice = portal.invoice(
+        customer,
+        amount=30000,
+        amounts_due=[
+            {"amount": 10000, "due_date": now + 5 * 86400, "description": "Deposit (Q1)"},
+            {"amount": 20000, "due_date": now + 35 * 86400, "description": "Balance"},
+        ],
+    )
+    sign_in(browser, portal, customer)
+    row = row_of(browser.get("/"), invoice.number)  # type: ignore[arg-type]
+    assert "Rate 1 von 2 · Deposit (Q1)" in row
