@@ -53,3 +53,27 @@ def test_austrian_january_in_an_email(env: jinja2.Environment) -> None:
         assert render(env, '{{ d | date("long") }}', d=date(2026, 1, 14)) == "14. Jänner 2026"
     with i18n.use_locale("de"):
         assert render(env, '{{ d | date("long") }}', d=date(2026, 1, 14)) == "14. Januar 2026"
+
+
+def test_translations_escape_what_is_put_into_them_and_keep_their_own_text(
+    env: jinja2.Environment,
+) -> None:
+    page = env.from_string('{% trans name=name %}Hello {{ name }},{% endtrans %} {{ _("Pay") }}')
+    with i18n.use_locale("de"):
+        assert page.render(name="<b>Anna & Bo</b>") == (
+            "Guten Tag &lt;b&gt;Anna &amp; Bo&lt;/b&gt;, Bezahlen"
+        )
+        # Made once per locale: the same answer again, and another language's after it.
+        assert page.render(name="Bo") == "Guten Tag Bo, Bezahlen"
+    with i18n.use_locale("nl"):
+        assert "Bo" in page.render(name="Bo")
+        assert "Bezahlen" not in page.render(name="Bo")
+
+
+def test_plain_text_templates_get_the_values_as_they_are(env: jinja2.Environment) -> None:
+    text = jinja2.Environment(extensions=["jinja2.ext.i18n"], autoescape=False)
+    text.globals.update(env.globals)
+    text.newstyle_gettext = True  # type: ignore[attr-defined]
+    with i18n.use_locale("de"):
+        rendered = text.from_string("{% trans name=name %}Hello {{ name }},{% endtrans %}")
+        assert rendered.render(name="Müller & Söhne") == "Guten Tag Müller & Söhne,"
