@@ -32,7 +32,11 @@ from portal.templating import create_environment
 
 @asynccontextmanager
 async def open_services(
-    settings: Settings, *, assets: Assets | None = None, demo: bool = False
+    settings: Settings,
+    *,
+    assets: Assets | None = None,
+    demo: bool = False,
+    table: Sequence[BaseRoute] | None = None,
 ) -> AsyncIterator[Services]:
     """What views and commands work with: the database, Stripe, the templates."""
     engine = create_engine(settings.database_url)
@@ -54,7 +58,8 @@ async def open_services(
             engine=engine,
             gateway=gateway,
             templates=create_environment(assets or Assets()),
-            router=Router(routes(assets=assets or Assets(), demo=demo)),
+            # The app's own table where there is an app; commands build theirs.
+            router=Router(list(table or routes(assets=assets or Assets(), demo=demo))),
             demo=demo,
         )
     finally:
@@ -72,10 +77,11 @@ def create_app(
     (`dev:mailbox`, `dev:message`) the demo brings in `extra_routes`. Nothing else sets it.
     """
     assets = Assets()
+    table = routes(assets=assets, demo=demo)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Services]]:
-        async with open_services(settings, assets=assets, demo=demo) as svc:
+        async with open_services(settings, assets=assets, demo=demo, table=table) as svc:
             # Every instance purges; the work is idempotent (see portal.housekeeping).
             purging = asyncio.create_task(housekeeping.run_periodically(svc.engine))
             # E-mails whose first send failed (SMTP down) go out once it is back, from here.
@@ -89,7 +95,7 @@ def create_app(
                         await task
 
     return Starlette(
-        routes=[*routes(assets=assets, demo=demo), *extra_routes],
+        routes=[*table, *extra_routes],
         # Outermost first. The locale comes first so that even a refused Host is answered in
         # the visitor's language; the security headers wrap everything the app answers.
         middleware=[

@@ -192,7 +192,7 @@ def paid_with_from_charge(charge: Mapping[str, Any]) -> PaidWith | None:
     own = details.get(kind) or {}
     return PaidWith(
         type=kind,
-        brand=own.get("display_brand") or own.get("brand"),
+        brand=own.get("brand"),  # a charge's card has no display_brand (the SDK's Charge)
         last4=own.get("last4"),
     )
 

@@ -144,7 +144,7 @@ class PaidWith:
     """How a payment was made, as Stripe's charge records it (`payment_method_details`)."""
 
     type: str  # "card", "sepa_debit", ...
-    brand: str | None = None  # cards: Stripe's (display) brand
+    brand: str | None = None  # cards: Stripe's brand
     last4: str | None = None
     # Shaped like a saved `PaymentMethod` where pages show both; a charge has no expiry.
     exp_month: int | None = None
