@@ -15,6 +15,7 @@ from starlette.routing import BaseRoute, Route
 
 from stripe_sandbox import (
     checkout,
+    coupons,
     credit_notes,
     customers,
     events,
@@ -23,7 +24,9 @@ from stripe_sandbox import (
     invoices,
     pages,
     payment_methods,
+    refunds,
     schema,
+    tax_rates,
     webhooks,
 )
 from stripe_sandbox import control as sandbox_control
@@ -71,6 +74,14 @@ API: tuple[tuple[str, str, Handler], ...] = (
     ("POST", "/v1/payment_intents/{intent}/cancel", intents.cancel_payment_intent),
     ("GET", "/v1/charges", intents.list_charges),
     ("GET", "/v1/charges/{charge}", intents.retrieve_charge),
+    ("POST", "/v1/tax_rates", tax_rates.create_tax_rate),
+    ("GET", "/v1/tax_rates", tax_rates.list_tax_rates),
+    ("GET", "/v1/tax_rates/{tax_rate}", tax_rates.retrieve_tax_rate),
+    ("POST", "/v1/tax_rates/{tax_rate}", tax_rates.update_tax_rate),
+    ("POST", "/v1/coupons", coupons.create_coupon),
+    ("GET", "/v1/coupons", coupons.list_coupons),
+    ("GET", "/v1/coupons/{coupon}", coupons.retrieve_coupon),
+    ("POST", "/v1/coupons/{coupon}", coupons.update_coupon),
     ("POST", "/v1/invoiceitems", invoices.create_invoice_item),
     ("GET", "/v1/invoiceitems", invoices.list_invoice_items),
     ("GET", "/v1/invoiceitems/{item}", invoices.retrieve_invoice_item),
@@ -98,6 +109,9 @@ API: tuple[tuple[str, str, Handler], ...] = (
     ("GET", "/v1/checkout/sessions/{session}", checkout.retrieve_session),
     ("GET", "/v1/checkout/sessions/{session}/line_items", checkout.list_line_items),
     ("POST", "/v1/checkout/sessions/{session}/expire", checkout.expire_session),
+    ("POST", "/v1/refunds", refunds.create_refund),
+    ("GET", "/v1/refunds", refunds.list_refunds),
+    ("GET", "/v1/refunds/{refund}", refunds.retrieve_refund),
     ("GET", "/v1/events", events.list_events),
     ("GET", "/v1/events/{event}", events.retrieve_event),
     ("POST", "/v1/webhook_endpoints", webhooks.create_endpoint),
@@ -113,6 +127,7 @@ def create_sandbox_app(config: SandboxConfig | None = None) -> Starlette:
     store = Store(config)
     invoices.register_renderers(store)
     credit_notes.register_renderer(store)
+    store.renderers["coupons"] = lambda coupon: coupons.render_coupon(store, coupon)
     dispatcher = webhooks.WebhookDispatcher(store, config.webhook_secret or ids.webhook_secret())
 
     # Every request's parameters are checked against the installed SDK's definitions.
@@ -141,6 +156,10 @@ def create_sandbox_app(config: SandboxConfig | None = None) -> Starlette:
         Route("/i/{invoice}", pages.hosted_invoice_page(store), methods=["GET"]),
         Route("/invoice/{invoice}/pdf", pages.invoice_pdf_link(store), methods=["GET"]),
         Route("/files/invoices/{invoice}.pdf", pages.invoice_pdf(store), methods=["GET"]),
+        Route("/credit_notes/{credit_note}/pdf", credit_notes.pdf_link(store), methods=["GET"]),
+        Route(
+            "/files/credit_notes/{credit_note}.pdf", credit_notes.pdf_file(store), methods=["GET"]
+        ),
         Route("/receipts/{charge}", pages.receipt_page(store), methods=["GET"]),
     ]
     for path, (methods, handler) in sandbox_control.routes(store, dispatcher).items():

@@ -109,7 +109,9 @@ def create_session(call: ApiRequest) -> JSON:
             raise error
     elif items:
         raise invalid_request("line_items cannot be used in setup mode.", param="line_items")
-    types = intents.account_method_types(params, currency, what="Checkout Session")
+    types = intents.account_method_types(
+        params, currency, what="Checkout Session", paying=mode == "payment"
+    )
     now = store.now()
     session_id = ids.checkout_session_id()
     session: JSON = {
@@ -265,6 +267,8 @@ def submit(store: Store, session: JSON, form: dict[str, str]) -> Result:
     try:
         if method == "sepa_debit":
             pm = payment_methods.new_sepa_debit(store, form.get("iban", ""), details)
+        elif method == "ideal":
+            pm = payment_methods.new_ideal(store, form.get("ideal_bank") or None, details)
         else:
             card = payment_methods.resolve(store, form.get("card") or "pm_card_visa", "card")
             card["billing_details"].update(name=name, email=email)

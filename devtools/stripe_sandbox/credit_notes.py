@@ -9,18 +9,27 @@ the 2025-05-28.basil partial-payments changelog). The amount comes from `amount`
 What the sandbox leaves out, and refuses rather than pretends (docs/sandbox.md lists it): credit
 notes after payment (`post_payment`: `credit_amount`, `refund_amount`, `refunds`,
 `out_of_band_amount`), on invoices with a payment plan, taxes, discounts, shipping, voiding.
+
+A credit note's `pdf` link answers as an invoice's does: a redirect (302) to the file on the
+files origin (`/files/credit_notes/{id}.pdf`), a PDF drawn by `stripe_sandbox.pdf`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
-from stripe_sandbox import ids, invoices
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+
+from stripe_sandbox import ids, invoices, pdf
 from stripe_sandbox.api import ApiRequest
 from stripe_sandbox.errors import invalid_request, missing_param
 from stripe_sandbox.listing import list_object, newest_first
 from stripe_sandbox.params import apply_metadata, get_enum, get_int, get_list, get_str
-from stripe_sandbox.store import JSON, Store
+from stripe_sandbox.store import JSON, RequestInfo, Store, current_request
+
+Page = Callable[[Request], Awaitable[Response]]
 
 REASONS = ("duplicate", "fraudulent", "order_change", "product_unsatisfactory")
 _AFTER_PAYMENT = ("credit_amount", "refund_amount", "refunds", "out_of_band_amount")
@@ -200,3 +209,46 @@ def list_credit_notes(call: ApiRequest) -> JSON:
         and (customer is None or note["customer"] == customer)
     ]
     return list_object(call.store, "credit_notes", newest_first(items), params, "/v1/credit_notes")
+
+
+# -- the PDF (no API key, like Stripe's links: the id in the URL is the secret) -----------------
+
+
+def _not_found() -> Response:
+    body = {"error": {"type": "invalid_request_error", "message": "No such credit note"}}
+    return JSONResponse(body, 404)
+
+
+def pdf_link(store: Store) -> Page:
+    """A credit note's `pdf` URL: like an invoice's `invoice_pdf`, a redirect to the file."""
+
+    async def redirect(request: Request) -> Response:
+        note_id = request.path_params["credit_note"]
+        if store.get("credit_notes", note_id) is None:
+            return _not_found()
+        token = current_request.set(RequestInfo(base_url=str(request.base_url)))
+        try:
+            files = store.surface_url("files")
+        finally:
+            current_request.reset(token)
+        return RedirectResponse(f"{files}/files/credit_notes/{note_id}.pdf", 302)
+
+    return redirect
+
+
+def pdf_file(store: Store) -> Page:
+    async def download(request: Request) -> Response:
+        note = store.get("credit_notes", request.path_params["credit_note"])
+        if note is None:
+            return _not_found()
+        invoice = store.get("invoices", note["invoice"]) or {}
+        content = pdf.render_credit_note(
+            render_credit_note(store, note), invoice, store.config.account_name
+        )
+        return Response(
+            content,
+            media_type="application/pdf",
+            headers={"Content-Disposition": f'inline; filename="Credit-note-{note["number"]}.pdf"'},
+        )
+
+    return download

@@ -1,6 +1,7 @@
 """`expand[]`: replacing object ids in a response by the objects, as deep as the path goes.
 
-Paths are dotted (`payment_intent.latest_charge`); in a list response they start at `data.`.
+Paths are dotted (`payment_intent.latest_charge`); in a list response they start at `data.`. A
+list of ids (an invoice's `discounts`) expands each of them.
 Any id whose prefix names a stored collection can be expanded; expanding a field the object
 does not have fails like Stripe does ("This property cannot be expanded").
 """
@@ -60,16 +61,23 @@ def _expand(store: Store, node: Any, parts: list[str], path: str) -> None:
         )
     value = node[head]
     if isinstance(value, str):
-        found = store.find(value)
-        if found is None:
-            raise invalid_request(
-                f"This property cannot be expanded ({head}). Path: {path}", param="expand"
-            )
-        collection, obj = found
-        value = store.render(collection, obj)
-        node[head] = value
+        value = node[head] = _object(store, value, head, path)
     if isinstance(value, list):
+        # A list of ids (an invoice's `discounts`) expands item by item.
+        value = node[head] = [
+            _object(store, item, head, path) if isinstance(item, str) else item for item in value
+        ]
         for item in value:
             _expand(store, item, rest, path)
     else:
         _expand(store, value, rest, path)
+
+
+def _object(store: Store, object_id: str, head: str, path: str) -> JSON:
+    found = store.find(object_id)
+    if found is None:
+        raise invalid_request(
+            f"This property cannot be expanded ({head}). Path: {path}", param="expand"
+        )
+    collection, obj = found
+    return store.render(collection, obj)

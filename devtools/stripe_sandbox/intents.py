@@ -23,7 +23,7 @@ PI_SEARCH_FIELDS = frozenset({"amount", "created", "currency", "customer", "meta
 _UPDATABLE = ("requires_payment_method", "requires_confirmation", "requires_action")
 _CANCELABLE = ("requires_payment_method", "requires_capture", "requires_confirmation",
                "requires_action")  # fmt: skip
-_PM_TYPES = ("card", "sepa_debit")
+_PM_TYPES = ("card", "sepa_debit", "ideal")
 
 
 def _customer_or_none(store: Store, params: Params) -> JSON | None:
@@ -46,12 +46,19 @@ def _automatic_payment_methods(params: Params) -> JSON | None:
     return {"allow_redirects": allow, "enabled": True}
 
 
-def account_method_types(params: Params, currency: str | None, *, what: str) -> list[str]:
-    """What the account's settings offer (the sandbox's: cards, and SEPA Direct Debit for
-    euros), narrowed by `allowed_payment_method_types` / `excluded_payment_method_types`: for
-    automatic payment methods and for Checkout Sessions alike (endive removed
-    `payment_method_types` from creating both). `what` names the object in the refusal."""
+def account_method_types(
+    params: Params, currency: str | None, *, what: str, paying: bool = True, redirects: bool = True
+) -> list[str]:
+    """What the account's settings offer (the sandbox's: cards, SEPA Direct Debit for euros,
+    and for paying euros iDEAL, a method that sends the customer to their bank), narrowed by
+    `allowed_payment_method_types` / `excluded_payment_method_types`: for automatic payment
+    methods and for Checkout Sessions alike (endive removed `payment_method_types` from
+    creating both). iDEAL is not offered for saving a method (Stripe saves it as a SEPA
+    mandate; the sandbox does not model that) nor with `allow_redirects=never`. `what` names
+    the object in the refusal."""
     offered = ["card", "sepa_debit"] if currency in (None, "eur") else ["card"]
+    if paying and redirects and currency == "eur":
+        offered.append("ideal")
     allowed = get_str_list(params, "allowed_payment_method_types")
     excluded = set(get_str_list(params, "excluded_payment_method_types") or [])
     types = [t for t in offered if (allowed is None or t in allowed) and t not in excluded]
@@ -184,7 +191,9 @@ def create_payment_intent(call: ApiRequest) -> JSON:
         )
     automatic = _automatic_payment_methods(params)
     types = (
-        account_method_types(params, currency, what="payment")
+        account_method_types(
+            params, currency, what="payment", redirects=automatic["allow_redirects"] == "always"
+        )
         if automatic
         else _payment_method_types(params)
     )
@@ -248,7 +257,12 @@ def _apply_updates(store: Store, pi: JSON, params: Params) -> None:
         _check_amount(pi["amount"], pi["currency"])
     if {"allowed_payment_method_types", "excluded_payment_method_types"} & params.keys():
         pi["payment_method_types"] = (
-            account_method_types(params, pi["currency"], what="payment")
+            account_method_types(
+                params,
+                pi["currency"],
+                what="payment",
+                redirects=pi["automatic_payment_methods"]["allow_redirects"] == "always",
+            )
             if pi["automatic_payment_methods"]
             else _payment_method_types(params)
         )
@@ -419,7 +433,7 @@ def create_setup_intent(call: ApiRequest) -> JSON:
     assert usage is not None
     automatic = _automatic_payment_methods(params)
     types = (
-        account_method_types(params, None, what="setup")
+        account_method_types(params, None, what="setup", paying=False)
         if automatic
         else _payment_method_types(params)
     )

@@ -2,16 +2,29 @@
 (`amounts_due`), paying in full, partial payments through attached PaymentIntents, void and
 uncollectible.
 
-An invoice's lines are its invoice items; totals are recomputed while it is a draft and frozen
-at finalization. Finalizing creates the default PaymentIntent and its `is_default` invoice
-payment, as Stripe does; payments attached later are further invoice payments.
+An invoice's lines are its invoice items; totals (discounts before tax, tax per line:
+`stripe_sandbox.totals`) are recomputed while it is a draft and frozen at finalization, along
+with each line's `discount_amounts` and `taxes`. Finalizing creates the default PaymentIntent
+and its `is_default` invoice payment, as Stripe does; payments attached later are further
+invoice payments.
 """
 
 from __future__ import annotations
 
 import copy
 
-from stripe_sandbox import ids, intents, invoice_rules, money, payment_methods, payments, preview
+from stripe_sandbox import (
+    coupons,
+    ids,
+    intents,
+    invoice_rules,
+    money,
+    payment_methods,
+    payments,
+    preview,
+    tax_rates,
+    totals,
+)
 from stripe_sandbox.api import ApiRequest
 from stripe_sandbox.customers import changes, require_customer
 from stripe_sandbox.errors import StripeError, card_error, invalid_request, missing_param, no_such
@@ -52,18 +65,26 @@ def _items_of(store: Store, invoice_id: str) -> list[JSON]:
     return [ii for ii in store.values("invoiceitems") if ii["invoice"] == invoice_id]
 
 
+# What a line's taxes say of why they apply. Stripe Tax explains each (`standard_rated`,
+# `reverse_charge`, ...); for manual tax rates there is nothing to explain.
+TAXABILITY_OF_RATES = "not_available"
+
+
 def _line(store: Store, item: JSON) -> JSON:
     secret = store.secret(item["id"])
     line_id = secret.setdefault("line_id", ids.new_id("il"))
+    # Worked out at the invoice's last recompute (frozen since its finalization).
+    worked_out: totals.LineTotals | None = secret.get("totals")
+    discount_amounts = list(worked_out.discount_amounts) if worked_out else []
     return {
         "id": line_id,
         "object": "line_item",
         "amount": item["amount"],
         "currency": item["currency"],
         "description": item["description"],
-        "discount_amounts": [],
+        "discount_amounts": [{"amount": a, "discount": d} for d, a in discount_amounts],
         "discountable": item["discountable"],
-        "discounts": [],
+        "discounts": list(item["discounts"]),
         "invoice": item["invoice"],
         "livemode": False,
         "metadata": dict(item["metadata"]),
@@ -78,13 +99,34 @@ def _line(store: Store, item: JSON) -> JSON:
             "subscription_item_details": None,
         },
         "period": dict(item["period"]),
-        "pretax_credit_amounts": [],
+        "pretax_credit_amounts": _pretax_credits(discount_amounts),
         "pricing": copy.deepcopy(item["pricing"]),
         "quantity": item["quantity"],
         "quantity_decimal": item["quantity_decimal"],
         "subscription": None,
         "subtotal": item["amount"],
-        "taxes": [],
+        "taxes": [_tax(tax) for tax in worked_out.taxes] if worked_out else [],
+    }
+
+
+def _pretax_credits(discount_amounts: list[tuple[str, int]]) -> list[JSON]:
+    # Discounts are pre-tax credits too (changelog 2024-10-28.acacia, billing-credits-invoice).
+    return [
+        {"amount": amount, "credit_balance_transaction": None, "discount": discount,
+         "type": "discount"}
+        for discount, amount in discount_amounts
+    ]  # fmt: skip
+
+
+def _tax(tax: totals.Tax) -> JSON:
+    """A line's or an invoice's tax in endive's shape (`taxes`, `total_taxes`)."""
+    return {
+        "amount": tax.amount,
+        "tax_behavior": "inclusive" if tax.rate.inclusive else "exclusive",
+        "tax_rate_details": {"tax_rate": tax.rate.id},
+        "taxability_reason": TAXABILITY_OF_RATES,
+        "taxable_amount": tax.taxable_amount,
+        "type": "tax_rate_details",
     }
 
 
@@ -114,6 +156,7 @@ def _customer_fields(store: Store, customer_id: str) -> JSON:
 
 def render_invoice(store: Store, invoice: JSON) -> JSON:
     body = copy.deepcopy(invoice)
+    body["default_tax_rates"] = tax_rates.render_all(store, invoice["default_tax_rates"])
     if invoice["status"] == "draft":
         # Until finalization the customer_* fields follow the customer (Stripe's documented rule).
         body.update(_customer_fields(store, invoice["customer"]))
@@ -139,16 +182,44 @@ def _invoice_payments(store: Store, invoice: JSON) -> JSON:
     )  # fmt: skip
 
 
+def _line_input(store: Store, item: JSON, default_rates: list[str]) -> totals.LineInput:
+    rates = item["tax_rates"] or default_rates
+    return totals.LineInput(
+        amount=item["amount"],
+        discountable=item["discountable"],
+        discounts=tuple(coupons.as_off(store, d) for d in item["discounts"]),
+        rates=tuple(
+            totals.Rate(r, tax_rates.percentage_of(rate), bool(rate["inclusive"]))
+            for r in rates
+            if (rate := store.get("tax_rates", r)) is not None
+        ),
+    )
+
+
 def refresh_totals(store: Store, invoice: JSON) -> None:
-    """Recompute a draft's amounts from its lines (no tax, discounts or customer balance)."""
-    subtotal = sum(item["amount"] for item in _items_of(store, invoice["id"]))
+    """Recompute a draft's amounts from its lines, their discounts and tax rates and the
+    invoice's (no customer balance or shipping): `stripe_sandbox.totals`."""
+    items = _items_of(store, invoice["id"])
+    worked_out = totals.compute(
+        [_line_input(store, item, invoice["default_tax_rates"]) for item in items],
+        [coupons.as_off(store, d) for d in invoice["discounts"]],
+    )
+    for item, line in zip(items, worked_out.lines, strict=True):
+        store.secret(item["id"])["totals"] = line
+        item["net_amount"] = item["amount"] - line.own_discounts
     invoice.update(
-        subtotal=subtotal,
-        subtotal_excluding_tax=subtotal,
-        total=subtotal,
-        total_excluding_tax=subtotal,
-        amount_due=subtotal,
-        amount_remaining=subtotal - invoice["amount_paid"],
+        subtotal=worked_out.subtotal,
+        subtotal_excluding_tax=worked_out.subtotal_excluding_tax,
+        total=worked_out.total,
+        total_excluding_tax=worked_out.total_excluding_tax,
+        total_discount_amounts=[
+            {"amount": amount, "discount": discount}
+            for discount, amount in worked_out.total_discount_amounts
+        ],
+        total_pretax_credit_amounts=_pretax_credits(list(worked_out.total_discount_amounts)),
+        total_taxes=[_tax(tax) for tax in worked_out.total_taxes],
+        amount_due=worked_out.total,
+        amount_remaining=worked_out.total - invoice["amount_paid"],
     )
 
 
@@ -216,10 +287,12 @@ def create_invoice_item(call: ApiRequest) -> JSON:
             param="currency",
         )
     amount, quantity, unit_decimal = _item_amount(params)
+    rates = tax_rates.resolve(store, params.get("tax_rates"), "tax_rates")
     now = store.now()
     period = get_dict(params, "period") or {}
+    item_id = ids.new_id("ii")
     item: JSON = {
-        "id": ids.new_id("ii"),
+        "id": item_id,
         "object": "invoiceitem",
         "amount": amount,
         "currency": currency,
@@ -246,10 +319,15 @@ def create_invoice_item(call: ApiRequest) -> JSON:
         "proration_details": {"discount_amounts": []},
         "quantity": quantity,
         "quantity_decimal": str(quantity),
-        "tax_rates": [],
+        "tax_rates": rates,
         "test_clock": None,
     }  # fmt: skip
     apply_metadata(item, params)
+    item["discounts"] = coupons.redeem(
+        store, params, "discounts", customer=customer["id"], currency=currency, kept=[],
+        invoice_item=item_id,
+    ) or []  # fmt: skip
+    item["net_amount"] = amount - _own_discounts(store, item)
     store.insert("invoiceitems", item)
     if customer["currency"] is None:
         customer["currency"] = currency
@@ -257,6 +335,12 @@ def create_invoice_item(call: ApiRequest) -> JSON:
     if invoice is not None:
         _draft_changed(store, invoice)
     return store.render("invoiceitems", item)
+
+
+def _own_discounts(store: Store, item: JSON) -> int:
+    """What an item's own discounts take from it (its `net_amount` before any invoice)."""
+    alone = totals.compute([_line_input(store, item, [])])
+    return alone.lines[0].own_discounts
 
 
 def _draft_changed(store: Store, invoice: JSON) -> None:
@@ -289,14 +373,33 @@ def update_invoice_item(call: ApiRequest) -> JSON:
     item = _require_item(store, call.path_id("item"))
     invoice = _editable_item(store, item)
     before = store.render("invoiceitems", item)
-    if {"amount", "price_data", "unit_amount_decimal", "quantity"} & params.keys():
-        amount, quantity, unit_decimal = _item_amount(params)
-        item.update(
-            amount=amount, quantity=quantity, quantity_decimal=str(quantity), net_amount=amount
-        )
+    rates = (
+        tax_rates.resolve(store, params["tax_rates"], "tax_rates", kept=item["tax_rates"])
+        if "tax_rates" in params
+        else item["tax_rates"]
+    )
+    priced = (
+        _item_amount(params)
+        if {"amount", "price_data", "unit_amount_decimal", "quantity"} & params.keys()
+        else None
+    )
+    # Checked above, redeemed here, changed below: a refused update changes nothing.
+    discounts = coupons.redeem(
+        store, params, "discounts", customer=item["customer"], currency=item["currency"],
+        kept=item["discounts"], invoice_item=item["id"],
+    )  # fmt: skip
+    if priced is not None:
+        amount, quantity, unit_decimal = priced
+        item.update(amount=amount, quantity=quantity, quantity_decimal=str(quantity))
         item["pricing"]["unit_amount_decimal"] = unit_decimal
     if "description" in params:
         item["description"] = get_str(params, "description")
+    if "discountable" in params:
+        item["discountable"] = bool(get_bool(params, "discountable", True))
+    item["tax_rates"] = rates
+    if discounts is not None:
+        item["discounts"] = discounts
+    item["net_amount"] = item["amount"] - _own_discounts(store, item)
     apply_metadata(item, params)
     after = store.render("invoiceitems", item)
     store.emit("invoiceitem.updated", "invoiceitems", item, changes(before, after))
@@ -310,6 +413,7 @@ def delete_invoice_item(call: ApiRequest) -> JSON:
     item = _require_item(store, call.path_id("item"))
     invoice = _editable_item(store, item)
     store.remove("invoiceitems", item["id"])
+    coupons.forget(store, item["discounts"])
     store.emit("invoiceitem.deleted", "invoiceitems_deleted", item)
     if invoice is not None:
         _draft_changed(store, invoice)
@@ -412,8 +516,20 @@ def _apply_invoice_fields(store: Store, invoice: JSON, params: Params, creating:
         invoice["custom_fields"] = fields or None
     if "amounts_due" in params:
         invoice["amounts_due"] = _plan(params)
+    if "default_tax_rates" in params:
+        invoice["default_tax_rates"] = tax_rates.resolve(
+            store, params["default_tax_rates"], "default_tax_rates",
+            kept=invoice["default_tax_rates"],
+        )  # fmt: skip
     apply_metadata(invoice, params)
     _validate_collection(invoice)
+    # Last, once nothing else can refuse the request: redeeming a coupon counts it as used.
+    discounts = coupons.redeem(
+        store, params, "discounts", customer=invoice["customer"], currency=invoice["currency"],
+        kept=invoice["discounts"], invoice=invoice["id"],
+    )  # fmt: skip
+    if discounts is not None:
+        invoice["discounts"] = discounts
 
 
 def _validate_collection(invoice: JSON) -> None:
@@ -582,8 +698,10 @@ def delete_invoice(call: ApiRequest) -> JSON:
     store = call.store
     invoice = _require_invoice(store, call.path_id("invoice"))
     invoice_rules.check(invoice["status"], "delete")
+    coupons.forget(store, invoice["discounts"])
     for item in _items_of(store, invoice["id"]):
         store.remove("invoiceitems", item["id"])
+        coupons.forget(store, item["discounts"])
     store.remove("invoices", invoice["id"])
     store.insert("deleted_invoices", invoice)
     store.emit("invoice.deleted", "deleted_invoices", invoice)
@@ -1007,5 +1125,12 @@ def register_renderers(store: Store) -> None:
         # Payment plans are a preview feature: shown only to `.preview` API versions.
         return preview.hide(store, "invoice", body)
 
+    def item(obj: JSON) -> JSON:
+        body = copy.deepcopy(obj)
+        body["tax_rates"] = tax_rates.render_all(store, obj["tax_rates"])
+        return body
+
     store.renderers["invoices"] = invoice
     store.renderers["deleted_invoices"] = invoice
+    store.renderers["invoiceitems"] = item
+    store.renderers["invoiceitems_deleted"] = item

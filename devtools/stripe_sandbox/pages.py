@@ -16,7 +16,7 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-from stripe_sandbox import checkout, invoices, payments, pdf
+from stripe_sandbox import checkout, invoices, payment_methods, payments, pdf
 from stripe_sandbox.errors import StripeError
 from stripe_sandbox.money import format_amount
 from stripe_sandbox.store import JSON, RequestInfo, Store, current_request
@@ -109,6 +109,17 @@ def _checkout_form(store: Store, session: JSON, error: str | None = None) -> HTM
             f"<fieldset><legend>Test card</legend>{choices}"
             '<button name="method" value="card">Use this card</button></fieldset>'
         )
+    if "ideal" in session["payment_method_types"]:
+        banks = "".join(
+            f'<option value="{_e(code)}">{_e(code)}</option>'
+            for code in payment_methods.IDEAL_BANKS
+        )
+        form.append(
+            "<fieldset><legend>iDEAL</legend>"
+            f'<p><label>Bank <select name="ideal_bank">{banks}</select></label></p>'
+            '<p class="note">You authorize or fail the payment on the next page.</p>'
+            '<button name="method" value="ideal">Pay with iDEAL</button></fieldset>'
+        )
     if "sepa_debit" in session["payment_method_types"]:
         form.append(
             "<fieldset><legend>SEPA Direct Debit</legend>"
@@ -196,6 +207,9 @@ def authenticate_page(store: Store) -> Page:
         amount = ""
         if intent["object"] == "payment_intent":
             amount = f"<p>Amount: {_e(format_amount(intent['amount'], intent['currency']))}</p>"
+        pm = store.get("payment_methods", intent["payment_method"] or "")
+        if pm is not None and pm["type"] == "ideal":
+            return _page("iDEAL", _bank_page(intent, pm, amount))
         body = (
             "<h1>3-D Secure authentication</h1>"
             f"<p>{_e(intent['id'])}</p>{amount}"
@@ -207,6 +221,18 @@ def authenticate_page(store: Store) -> Page:
         return _page("3-D Secure", body)
 
     return page
+
+
+def _bank_page(intent: JSON, pm: JSON, amount: str) -> str:
+    """Stands in for the customer's bank's iDEAL page, as Stripe's test mode does."""
+    bank = pm["ideal"]["bank"] or "your bank"
+    return (
+        f"<h1>iDEAL test payment</h1><p>{_e(intent['id'])}</p>{amount}"
+        f'<p class="note">A test page standing in for {_e(bank)}.</p>'
+        f'<form method="post" action="/3ds/{_e(intent["id"])}">'
+        '<button name="outcome" value="complete">Authorize test payment</button>'
+        '<button name="outcome" value="fail">Fail test payment</button></form>'
+    )
 
 
 def authenticate_submit(store: Store) -> Page:

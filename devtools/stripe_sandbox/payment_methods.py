@@ -26,7 +26,7 @@ from stripe_sandbox.params import (
 )
 from stripe_sandbox.store import JSON, Store
 
-TYPES = ("card", "sepa_debit")
+TYPES = ("card", "sepa_debit", "ideal")
 
 
 def _billing_details(value: Any = None) -> JSON:
@@ -136,6 +136,31 @@ def new_sepa_debit(
     return pm
 
 
+# iDEAL banks and their BICs (a part of the list in `PaymentMethod.Ideal.bank`).
+IDEAL_BANKS = {
+    "abn_amro": "ABNANL2A",
+    "asn_bank": "ASNBNL21",
+    "bunq": "BUNQNL2A",
+    "ing": "INGBNL2A",
+    "knab": "KNABNL2H",
+    "rabobank": "RABONL2U",
+    "sns_bank": "SNSBNL2A",
+    "triodos_bank": "TRIONL2U",
+}
+
+
+def new_ideal(store: Store, bank: str | None, billing_details: Any) -> JSON:
+    """An iDEAL payment method (used once: the customer confirms at their bank)."""
+    if bank is not None and bank not in IDEAL_BANKS:
+        raise invalid_request(
+            f"Invalid ideal[bank]: must be one of {', '.join(IDEAL_BANKS)}", param="ideal[bank]"
+        )
+    pm = _base(store, "ideal", billing_details, None)
+    pm["ideal"] = {"bank": bank, "bic": IDEAL_BANKS[bank] if bank else None}
+    store.insert("payment_methods", pm)
+    return pm
+
+
 def card_profile(store: Store, pm: JSON) -> CardProfile | None:
     number = store.secret(pm["id"]).get("card_number")
     return instruments.CARDS_BY_NUMBER.get(number) if isinstance(number, str) else None
@@ -211,6 +236,9 @@ def create_payment_method(call: ApiRequest) -> JSON:
     if pm_type == "card":
         pm = new_card(store, _card_from_params(params), billing, params)
         _apply_card_expiry(pm, params)
+    elif pm_type == "ideal":
+        pm = new_ideal(store, get_str(get_dict(params, "ideal") or {}, "bank"), billing)
+        apply_metadata(pm, params)
     else:
         sepa = get_dict(params, "sepa_debit") or {}
         if not sepa.get("iban"):
@@ -267,7 +295,14 @@ def attach_payment_method(call: ApiRequest) -> JSON:
     customer = store.get("customers", customer_id)
     if customer is None:
         raise no_such("customer", customer_id, "customer")
-    pm = attach_to_customer(store, call.path_id("pm"), customer, "payment_method")
+    found = resolve(store, call.path_id("pm"))
+    if found["type"] == "ideal":
+        # iDEAL pays once; Stripe saves it for later only as a SEPA Direct Debit mandate.
+        raise invalid_request(
+            "PaymentMethods of type ideal cannot be attached to a Customer; save a "
+            "sepa_debit PaymentMethod generated from an iDEAL payment instead."
+        )
+    pm = attach_to_customer(store, found["id"], customer, "payment_method")
     return store.render("payment_methods", pm)
 
 

@@ -70,6 +70,16 @@ def new_charge(
             "three_d_secure": None,
             "wallet": None,
         }
+    elif pm["type"] == "ideal":
+        details["ideal"] = {
+            "bank": pm["ideal"]["bank"],
+            "bic": pm["ideal"]["bic"],
+            "generated_sepa_debit": None,
+            "generated_sepa_debit_mandate": None,
+            "iban_last4": "5264" if succeeded else None,
+            "transaction_id": ids.random_token(16) if succeeded else None,
+            "verified_name": pm["billing_details"]["name"] if succeeded else None,
+        }
     else:
         details["sepa_debit"] = {
             key: pm["sepa_debit"][key]
@@ -210,8 +220,11 @@ def confirm_payment(
     if pm["type"] == "sepa_debit":
         _start_debit(store, pi, pm)
         return
-    card = payment_methods.card_profile(store, pm)
     authenticated = bool(secret.get("authenticated"))
+    if pm["type"] == "ideal":
+        _confirm_redirect(store, pi, pm, off_session=off_session, authenticated=authenticated)
+        return
+    card = payment_methods.card_profile(store, pm)
     if _is_expired(store, pm):
         _fail(store, pi, pm, instruments.EXPIRED)
     if card is None or card.outcome == "succeed":
@@ -238,6 +251,29 @@ def confirm_payment(
     if card.decline is not None and card.decline_after_authentication:
         _fail(store, pi, pm, card.decline)
     _succeed(store, pi, pm)
+
+
+def _confirm_redirect(
+    store: Store, pi: JSON, pm: JSON, *, off_session: bool, authenticated: bool
+) -> None:
+    """iDEAL: the customer always authorizes the payment at their bank (the sandbox's page),
+    so it cannot be made without them, and it needs a page to return to."""
+    if off_session:
+        raise invalid_request(
+            "The payment method type ideal cannot be used off_session: the customer must "
+            "authorize each payment.",
+            code="payment_intent_incompatible_payment_method",
+        )
+    if not store.secret(pi["id"]).get("return_url"):
+        raise invalid_request(
+            "A return_url is required to confirm a PaymentIntent with a payment method that "
+            "redirects the customer (ideal).",
+            param="return_url",
+        )
+    if authenticated:
+        _succeed(store, pi, pm)
+        return
+    _require_action(store, pi)
 
 
 def _require_action(store: Store, pi: JSON) -> None:

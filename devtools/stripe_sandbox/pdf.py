@@ -1,4 +1,5 @@
-"""Invoice PDFs, like the ones behind Stripe's `invoice_pdf` links, drawn with fpdf2.
+"""Invoice and credit note PDFs, like the ones behind Stripe's `invoice_pdf` and a credit note's
+`pdf` links, drawn with fpdf2.
 
 fpdf2's built-in fonts only know Latin-1, and customers' names carry Polish or Croatian letters
 (Ł, ć, č, ž). When DejaVu Sans is installed the PDF embeds it and shows every letter; otherwise it
@@ -131,15 +132,25 @@ def render_invoice(invoice: JSON, lines: list[JSON], account_name: str) -> bytes
              (unit_amount, widths[2], "R"), (amount(line["amount"]), widths[3], "R")]
         )  # fmt: skip
     doc.gap()
-    tax = sum(t.get("amount", 0) for t in invoice.get("total_taxes") or [])
-    for label, value, bold in (
-        ("Subtotal", invoice["subtotal"], False),
-        ("Tax", tax, False),
+    taxes = invoice.get("total_taxes") or []
+    # The invoice's own discounts (the lines' are in the subtotal already, as at Stripe).
+    own = set(invoice.get("discounts") or [])
+    discount = sum(
+        d["amount"] for d in invoice.get("total_discount_amounts") or [] if d["discount"] in own
+    )
+    rows: list[tuple[str, int, bool]] = [("Subtotal", invoice["subtotal"], False)]
+    if discount:
+        rows.append(("Discount", -discount, False))
+    if taxes:
+        rows.append(("Total excluding tax", invoice["total_excluding_tax"], False))
+    rows += [
+        ("Tax", sum(t.get("amount", 0) for t in taxes), False),
         ("Total", invoice["total"], True),
         ("Amount paid", invoice["amount_paid"], False),
         ("Amount remaining", invoice["amount_remaining"], True),
-    ):
-        doc.row([(label, 142.0, "R"), (amount(value), 32.0, "R")], bold=bold)
+    ]
+    for label, figure, bold in rows:
+        doc.row([(label, 142.0, "R"), (amount(figure), 32.0, "R")], bold=bold)
     if invoice["amounts_due"]:
         doc.gap(6)
         doc.line("Payment plan", size=12, bold=True, height=7)
@@ -161,6 +172,42 @@ def render_invoice(invoice: JSON, lines: list[JSON], account_name: str) -> bytes
     if invoice.get("footer"):
         doc.gap(6)
         doc.line(invoice["footer"], size=8.5)
+    return bytes(doc.pdf.output())
+
+
+def render_credit_note(note: JSON, invoice: JSON, account_name: str) -> bytes:
+    """A credit note with its lines, against its invoice (`invoice` may be empty)."""
+    doc = _Document(unicode_font())
+    currency = note["currency"]
+    doc.line(f"Credit note {note['number']}", size=18, bold=True, height=9)
+    doc.line(account_name, size=11)
+    doc.gap()
+    doc.line(f"Credit note number: {note['number']}")
+    doc.line(f"Invoice number: {invoice.get('number') or note['invoice']}")
+    doc.line(f"Date of issue: {_date(note['effective_at'] or note['created'])}")
+    if note.get("reason"):
+        doc.line(f"Reason: {note['reason']}")
+    doc.gap()
+    doc.line("Credited to", bold=True)
+    for value in _bill_to(invoice):
+        doc.line(value)
+    doc.gap(6)
+    widths = (124.0, 18.0, 32.0)
+    doc.row(
+        [("Description", widths[0], "L"), ("Qty", widths[1], "R"), ("Amount", widths[2], "R")],
+        bold=True,
+    )
+    for line in note["lines"]["data"]:
+        doc.row(
+            [(line["description"] or "Credit", widths[0], "L"), (line["quantity"], widths[1], "R"),
+             (format_amount(line["amount"], currency), widths[2], "R")]
+        )  # fmt: skip
+    doc.gap()
+    doc.row([("Total credited", 142.0, "R"), (format_amount(note["total"], currency), 32.0, "R")],
+            bold=True)  # fmt: skip
+    if note.get("memo"):
+        doc.gap(6)
+        doc.line(note["memo"])
     return bytes(doc.pdf.output())
 
 

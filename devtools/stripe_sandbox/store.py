@@ -32,10 +32,13 @@ PREFIXES: dict[str, str] = {
     "seti_": "setup_intents",
     "pi_": "payment_intents",
     "ch_": "charges",
+    "re_": "refunds",
     "ii_": "invoiceitems",
     "in_": "invoices",
     "inpay_": "invoice_payments",
     "cn_": "credit_notes",
+    "txr_": "tax_rates",
+    "di_": "discounts",
     "cs_": "checkout_sessions",
     "evt_": "events",
     "we_": "webhook_endpoints",
@@ -147,7 +150,9 @@ class Store:
             if object_id.startswith(prefix):
                 obj = self.get(collection, object_id)
                 return (collection, obj) if obj is not None else None
-        return None
+        # Coupon ids have no prefix: Stripe's are codes ("Z4OV52SU") or whatever the account chose.
+        coupon = self.get("coupons", object_id)
+        return ("coupons", coupon) if coupon is not None else None
 
     def base_url(self) -> str:
         if self.config.public_url:

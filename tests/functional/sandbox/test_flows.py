@@ -166,7 +166,7 @@ def test_intents_default_to_automatic_payment_methods(client: stripe.StripeClien
     assert euros.automatic_payment_methods is not None
     assert euros.automatic_payment_methods.enabled is True
     assert euros.automatic_payment_methods.allow_redirects == "always"
-    assert euros.payment_method_types == ["card", "sepa_debit"]
+    assert euros.payment_method_types == ["card", "sepa_debit", "ideal"]
     dollars = client.v1.payment_intents.create({"amount": 1000, "currency": "usd"})
     assert dollars.payment_method_types == ["card"]
     never = client.v1.payment_intents.create(
@@ -175,6 +175,7 @@ def test_intents_default_to_automatic_payment_methods(client: stripe.StripeClien
     )  # fmt: skip
     assert never.automatic_payment_methods is not None
     assert never.automatic_payment_methods.allow_redirects == "never"
+    assert never.payment_method_types == ["card", "sepa_debit"]  # iDEAL redirects
     setup = client.v1.setup_intents.create({"customer": new_customer(client).id})
     assert setup.automatic_payment_methods is not None
     assert setup.automatic_payment_methods.enabled is True

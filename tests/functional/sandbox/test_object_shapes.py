@@ -107,6 +107,15 @@ def made_objects(client: stripe.StripeClient) -> list[tuple[str, type, Any]]:
         {"url": "https://portal.example/hook", "enabled_events": ["*"]}
     )
     event = client.v1.events.list({"limit": 1}).data[0]
+    tax_rate = client.v1.tax_rates.create(
+        {"display_name": "VAT", "percentage": 19, "inclusive": False}
+    )
+    coupon = client.v1.coupons.create({"percent_off": 10, "name": "Treuerabatt"})
+    discounted = client.v1.invoices.create(
+        {"customer": customer.id, "discounts": [{"coupon": coupon.id}],
+         "default_tax_rates": [tax_rate.id], "expand": ["discounts"]}
+    )  # fmt: skip
+    discount = discounted.discounts[0]
     return [
         ("customer", stripe.Customer, client.v1.customers.retrieve(customer.id)),
         ("tax_id", stripe.TaxId, tax_id),
@@ -123,6 +132,10 @@ def made_objects(client: stripe.StripeClient) -> list[tuple[str, type, Any]]:
         ("checkout.session", stripe.checkout.Session, session),
         ("webhook_endpoint", stripe.WebhookEndpoint, endpoint),
         ("event", stripe.Event, event),
+        ("tax_rate", stripe.TaxRate, tax_rate),
+        ("coupon", stripe.Coupon, coupon),
+        ("discount", stripe.Discount, discount),
+        ("invoice", stripe.Invoice, discounted),
     ]
 
 
