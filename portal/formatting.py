@@ -204,6 +204,13 @@ def format_percent(value: int | Decimal, locale: str) -> str:
     return babel_numbers.format_percent(value, locale=locale)
 
 
+def format_rate(percentage: int | Decimal, locale: str) -> str:
+    """A rate out of 100, as Stripe gives tax rates, with every decimal it has (CLDR's percent
+    pattern would round 7.7 to "8 %"): 19 -> "19 %" (de), 7.7 -> "7,7 %" (de), "7.7%" (en)."""
+    value = Decimal(percentage).normalize() / 100
+    return babel_numbers.format_percent(value, locale=locale, decimal_quantization=False)
+
+
 def country_name(code: str, locale: str) -> str:
     """A country's name in `locale`, e.g. "AT" -> "Österreich" (de); the code if CLDR has none."""
     return str(Locale.parse(locale).territories.get(code.upper(), code))

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from portal.stripe.models import Invoice
+from portal.stripe.models import CreditNote, Invoice
 
 
 class Action(StrEnum):
@@ -71,7 +71,17 @@ def can(principal: Principal, action: Action) -> bool:
     return not (principal.read_only and action in CHANGES)
 
 
-def require(principal: Principal, action: Action, *, invoice: Invoice | None = None) -> None:
+def require(
+    principal: Principal,
+    action: Action,
+    *,
+    invoice: Invoice | None = None,
+    credit_note: CreditNote | None = None,
+) -> None:
+    """`credit_note` goes with the `invoice` it was issued against: it is the principal's only
+    as that invoice's."""
+    if credit_note is not None and (invoice is None or credit_note.invoice_id != invoice.id):
+        raise NotFound(credit_note.id)
     if invoice is not None and (
         invoice.customer_id != principal.customer_id
         or invoice.status == "draft"

@@ -35,6 +35,7 @@ def routes(*, assets: Assets, demo: bool) -> list[BaseRoute]:
         route("/history", billing.history, name="billing:history", access=CUSTOMER, action=Action.VIEW_ACCOUNT),
         route("/invoices/{invoice_id}", billing.invoice_detail, name="billing:invoice", access=INVOICE, action=Action.VIEW_INVOICE),
         route("/invoices/{invoice_id}/pdf", billing.invoice_pdf, name="billing:invoice_pdf", access=INVOICE, action=Action.DOWNLOAD_PDF),
+        route("/invoices/{invoice_id}/credit-notes/{credit_note_id}/pdf", billing.credit_note_pdf, name="billing:credit_note_pdf", access=INVOICE, action=Action.DOWNLOAD_PDF),
         # An e-mailed invoice link: keeps its token in a cookie and moves on to the invoice.
         route("/i/{token}", billing.invoice_link, name="billing:invoice_link", access=PUBLIC),
         # --- paying: starting a payment writes it, so it is a form (POST); the same address
@@ -48,6 +49,8 @@ def routes(*, assets: Assets, demo: bool) -> list[BaseRoute]:
         route("/payments/{payment_id}/check", paying.check, name="billing:payment_check", method="POST", action=Action.PAY, access=INVOICE, invoice=OF_PAYMENT),
         route("/payments/{payment_id}/checkout/{session_id}", paying.checkout, name="billing:payment_checkout", action=Action.PAY, access=INVOICE, invoice=OF_PAYMENT),
         route("/payments/{payment_id}/method-added", paying.method_added, name="billing:payment_method_added", action=Action.PAY, access=INVOICE, invoice=OF_PAYMENT),
+        route("/payments/{payment_id}/paid-at-stripe", paying.paid_at_stripe, name="billing:payment_paid_at_stripe", action=Action.PAY, access=INVOICE, invoice=OF_PAYMENT),
+        route("/payments/{payment_id}/another-way", paying.another_way, name="billing:payment_another_way", method="POST", action=Action.PAY, access=INVOICE, invoice=OF_PAYMENT),
         route("/payments/{payment_id}/authenticate", paying.authenticate, name="billing:payment_authenticate", action=Action.PAY, access=INVOICE, invoice=OF_PAYMENT),
         route("/payments/{payment_id}/authenticated", paying.authenticated, name="billing:payment_authenticated", action=Action.PAY, access=INVOICE, invoice=OF_PAYMENT),
         # --- one sign-in, several accounts ---

@@ -18,7 +18,7 @@ from portal.csrf import csrf_token
 from portal.resources import TEMPLATES
 from portal.services import services
 from portal.state import request_state
-from portal.stripe.brands import brand_logo, brand_name
+from portal.stripe.brands import brand_logo, brand_name, method_name
 from portal.stripe.cache import stale_since
 
 
@@ -47,6 +47,7 @@ def create_environment(assets: Assets) -> jinja2.Environment:
     env.globals["languages"] = i18n.SUPPORTED
     env.globals["country_name"] = lambda code: formatting.country_name(code, i18n.current_locale())
     env.globals["brand_name"] = brand_name
+    env.globals["method_name"] = method_name
     env.globals["brand_logo"] = brand_logo
     env.filters["money"] = lambda amount, currency: formatting.format_money(
         amount, currency, i18n.format_locale()

@@ -251,21 +251,21 @@ async def run(
                 found = await invoice_intents(svc.gateway, charge.invoice_id)
                 outcome = reconciled(charge, method_id, found)
                 log.info("charge %s reconciled from Stripe: %s", charge.idempotency_key(), outcome)
-                await _record(engine, charge, outcome, only_from=records.UNSETTLED)
+                await record(engine, charge, outcome, only_from=records.UNSETTLED)
                 if outcome.status in ("failed", "lapsed"):
                     break
                 continue
             # else repeated with the same keys: Stripe answers as the first time
-        elif charge.status != "pending" or not await _prepare(svc, who, charge, lasting):
+        elif charge.status != "pending" or not await prepare(svc, who, charge, lasting):
             continue  # settled already, or not to be made now (recorded why)
         try:
             outcome = await attempt(svc.gateway, payment, charge, method_id, return_url=return_url)
         except StripeUnavailable:
             # The answer is lost, not the charge: Stripe may have made it. The charge keeps its
             # claim and is repeated with the same keys, or read from Stripe's records.
-            await _record(engine, charge, Outcome("interrupted"))
+            await record(engine, charge, Outcome("interrupted"))
             raise
-        await _record(engine, charge, outcome)
+        await record(engine, charge, outcome)
         if outcome.status == "requires_action":
             await _set_status(engine, payment, "requires_action")
             return outcome.action_url
@@ -275,18 +275,18 @@ async def run(
     return None
 
 
-async def _prepare(svc: Services, who: Principal, charge: ChargeRecord, lasting: timedelta) -> bool:
+async def prepare(svc: Services, who: Principal, charge: ChargeRecord, lasting: timedelta) -> bool:
     """Claim the charge's invoice, re-read it from Stripe (uncached) and start the charge
     (`processing`) if the invoice is still as the customer saw it. False: not to be made (the
     outcome is recorded: another charge under way, or the invoice changed)."""
     engine = svc.engine
     if not await _claim(engine, charge, lasting):
-        await _record(engine, charge, Outcome("busy"), only_from=("pending",))
+        await record(engine, charge, Outcome("busy"), only_from=("pending",))
         return False
     if await _debit_on_its_way(engine, charge):
         # Stripe leaves the invoice's `amount_remaining` as it was until a debit is collected,
         # days later: charging it again now could make the customer pay twice.
-        await _record(engine, charge, Outcome("busy", DEBIT_ON_ITS_WAY), only_from=("pending",))
+        await record(engine, charge, Outcome("busy", DEBIT_ON_ITS_WAY), only_from=("pending",))
         return False
     try:
         # Within the claim, so no other charge on the invoice can land between this read
@@ -294,12 +294,12 @@ async def _prepare(svc: Services, who: Principal, charge: ChargeRecord, lasting:
         invoice = await svc.gateway.uncached().get_invoice(charge.invoice_id)
         require(who, Action.PAY, invoice=invoice)
         if not still_as_seen(invoice, charge.fingerprint, charge.amount):
-            await _record(engine, charge, Outcome("changed"), only_from=("pending",))
+            await record(engine, charge, Outcome("changed"), only_from=("pending",))
             return False
         # Not pending any more: the same charge under way elsewhere, holding the same claim.
         return await _start(engine, charge)
     except BaseException:
-        await _release(engine, charge)
+        await release(engine, charge)
         raise
 
 
@@ -338,7 +338,7 @@ async def _keep(
         )
 
 
-async def _release(engine: AsyncEngine, charge: ChargeRecord) -> None:
+async def release(engine: AsyncEngine, charge: ChargeRecord) -> None:
     async with transaction(engine) as conn:
         await claims.release(conn, charge.invoice_id, charge.payment_id, charge.position)
 
@@ -350,7 +350,7 @@ async def settle_action(
     assert charge.payment_intent_id is not None
     outcome = from_intent(await gateway.get_payment_intent(charge.payment_intent_id))
     if outcome.status != "requires_action":
-        await _record(engine, charge, outcome, only_from=("requires_action",))
+        await record(engine, charge, outcome, only_from=("requires_action",))
     return outcome
 
 
@@ -363,7 +363,7 @@ async def _start(engine: AsyncEngine, charge: ChargeRecord) -> bool:
         )
 
 
-async def _record(
+async def record(
     engine: AsyncEngine,
     charge: ChargeRecord,
     outcome: Outcome,

@@ -17,12 +17,12 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from portal.billing import charging, mailing, notices, records
+from portal.billing import at_stripe, charging, mailing, notices, records
 from portal.billing import invoices as rules
 from portal.billing.records import ChargeRecord
 from portal.mail import outbox
 from portal.services import Services
-from portal.stripe.models import Invoice, WebhookEvent
+from portal.stripe.models import CheckoutSession, Invoice, WebhookEvent
 
 Effect = Callable[[AsyncConnection, datetime], Awaitable[None]]
 
@@ -63,11 +63,14 @@ async def on_payment_intent(svc: Services, event: WebhookEvent, intent_id: str) 
     intent = await svc.gateway.uncached().get_payment_intent(intent_id)
     async with svc.engine.connect() as conn:
         waiting = await records.paid_by(conn, intent.id)
-    effects = [
-        _record(charge, outcome)
-        for charge in waiting
-        if (outcome := charging.decided(charge, intent)) is not None
-    ]
+    effects = []
+    for charge in waiting:
+        if charge.status == "refund_due":  # paid on Stripe's page, the invoice paid otherwise
+            outcome = await at_stripe.refund_if_due(svc.gateway, charge, intent)
+        else:
+            outcome = charging.decided(charge, intent)
+        if outcome is not None:
+            effects.append(_record(charge, outcome))
     return Reaction(event.customer_id, effects)
 
 
@@ -100,8 +103,11 @@ async def on_invoice_payment(svc: Services, event: WebhookEvent, payment_id: str
 
 async def on_checkout_completed(svc: Services, event: WebhookEvent, session_id: str) -> Reaction:
     """A method added at Checkout becomes the default when the customer has none, also when
-    the customer closed the page before coming back to the portal."""
+    the customer closed the page before coming back to the portal. A payment made on Checkout
+    is counted on its invoice (`at_stripe`), also when the customer did not come back."""
     session = await svc.gateway.uncached().get_checkout_session(session_id)
+    if session.mode == "payment":
+        return await _paid_at_stripe(svc, session)
     if session.mode != "setup" or session.status != "complete" or session.customer_id is None:
         return Reaction(session.customer_id)
     customer = await svc.gateway.uncached().get_customer(session.customer_id)
@@ -110,6 +116,22 @@ async def on_checkout_completed(svc: Services, event: WebhookEvent, session_id: 
             customer.id, session.payment_method_id
         )
     return Reaction(customer.id)
+
+
+async def on_checkout_expired(svc: Services, event: WebhookEvent, session_id: str) -> Reaction:
+    """Nobody paid on the session before it expired: its charge can be paid another way."""
+    return await _paid_at_stripe(svc, await svc.gateway.uncached().get_checkout_session(session_id))
+
+
+async def _paid_at_stripe(svc: Services, session: CheckoutSession) -> Reaction:
+    """Settle the charge being paid on this session, if one still is. Its changes are made
+    here rather than as the event's effects: each is a conditional UPDATE from `at_stripe`
+    (and Stripe's requests carry the charge's keys), so a second delivery finds nothing."""
+    async with svc.engine.connect() as conn:
+        charge = await records.on_checkout_session(conn, session.id)
+    if charge is not None:
+        await at_stripe.settle_session(svc, charge, session)
+    return Reaction(session.customer_id)
 
 
 async def on_payment_method(svc: Services, event: WebhookEvent, method_id: str) -> Reaction:
@@ -136,6 +158,7 @@ async def on_tax_id(svc: Services, event: WebhookEvent, tax_id: str) -> Reaction
 # so that enabling more events on the endpoint never causes failed deliveries.
 HANDLERS: dict[str, Handler] = {
     "checkout.session.completed": on_checkout_completed,
+    "checkout.session.expired": on_checkout_expired,
     "invoice.paid": on_invoice,
     "invoice.payment_failed": on_invoice,
     "invoice.payment_action_required": on_invoice,

@@ -76,6 +76,14 @@ def charge_message(charge: ChargeRecord) -> str | None:
         return _(
             "Not charged: another payment for this invoice was under way at the same moment. Please look at the invoice to see what is still to pay."
         )
+    if charge.status == "refunded":
+        return _(
+            "This invoice had already been paid another way while you were paying on Stripe's page, so we have refunded your payment. The refund usually reaches your account within a few business days."
+        )
+    if charge.status == "refund_due":
+        return _(
+            "This invoice had already been paid another way while you were paying on Stripe's page. We will refund your payment as soon as it has reached us; there is nothing you need to do."
+        )
     if charge.status == "skipped":
         return _("Not charged, because the payment before it did not go through.")
     if charge.status == "lapsed":

@@ -16,12 +16,14 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime
+from typing import cast
 
+from babel.lists import format_list
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from portal import continuing
-from portal.billing import charging, records
+from portal.billing import at_stripe, charging, records
 from portal.billing import invoices as rules
 from portal.billing.messages import cannot_pay_message, charge_message
 from portal.billing.method_order import default_first
@@ -43,12 +45,14 @@ from portal.principals import principal
 from portal.services import Services, services
 from portal.state import request_state
 from portal.storage.database import transaction
+from portal.stripe.brands import method_name
 from portal.stripe.errors import NotFound as StripeNotFound
 from portal.stripe.errors import StripeUnavailable
-from portal.stripe.models import Invoice, InvoicePayment, PaymentMethod
+from portal.stripe.models import CheckoutSession, Invoice, InvoicePayment, PaymentMethod
 from portal.templating import render
 
 NEW_METHOD = "new"
+AT_STRIPE = "stripe"  # another way to pay, on Stripe's Checkout page (`portal.billing.at_stripe`)
 
 
 def usable(method: PaymentMethod, now: datetime, currency: str | None = None) -> bool:
@@ -264,13 +268,25 @@ async def payment_page(request: Request) -> Response:
     nothing at Stripe, whoever reads it (support's read-only view too)."""
     who = principal(request)
     payment = await _payment(request, who)
+    session = None
+    if payment.status == "at_stripe" and payment.charges[0].status == "at_stripe":
+        # Still paying at Stripe, or back without finishing: what the session says. One that
+        # ended unpaid lets the customer choose again (a record here, nothing at Stripe).
+        svc = services(request)
+        session = await svc.gateway.get_checkout_session(
+            cast(str, payment.charges[0].checkout_session_id)
+        )
+        if session.status == "expired":
+            await at_stripe.settle_session(svc, payment.charges[0], session)
+            payment = await _payment(request, who)
+            session = None
     if any(c.status == "submitted" for c in payment.charges):
         # A debit takes days: the page asks Stripe, in case its webhook is late or lost.
         svc = services(request)
         if await charging.settle_debits(svc.engine, svc.gateway, payment):
             await svc.gateway.changed(who.customer_id)
             payment = await _payment(request, who)
-    return await _show(request, who, payment)
+    return await _show(request, who, payment, session=session)
 
 
 async def _show(
@@ -280,6 +296,7 @@ async def _show(
     *,
     method_error: str | None = None,
     status: int = 200,
+    session: CheckoutSession | None = None,
 ) -> Response:
     svc = services(request)
     now = datetime.now(UTC)
@@ -323,9 +340,18 @@ async def _show(
             "link_mode": who.invoice_id is not None,
             "stopped": payment.status == "processing" and stopped(payment, now),
             "may_pay": can(who, Action.PAY),
+            "at_stripe_offered": at_stripe.offered(payment),
+            "local_examples": _examples(payment.currency),
+            # at Stripe: paying there (open) or paid there, not yet counted (complete)
+            "checkout_session": session,
         },
         status=status,
     )
+
+
+def _examples(currency: str) -> str:
+    names = [method_name(t) or t for t in at_stripe.examples(currency)]
+    return format_list(names, style="or", locale=current_locale()) if names else ""
 
 
 async def _receipts(svc: Services, payment: Payment) -> dict[int, InvoicePayment]:
@@ -365,6 +391,11 @@ async def check(request: Request) -> Response:
     Stripe's 24 hours, else read from Stripe's records). Only for someone who may pay."""
     who, payment = await _paying(request)
     svc = services(request)
+    if payment.status == "at_stripe" and payment.charges[0].status == "at_stripe":
+        # Paid on Stripe's page, and neither the return nor the webhook has counted it yet.
+        request_state(request).charging = True
+        await at_stripe.settle(svc, payment.charges[0])
+        return _page_of(request, payment)
     if payment.status != "processing" or not stopped(payment, datetime.now(UTC)):
         return _page_of(request, payment)
     async with transaction(svc.engine) as conn:
@@ -386,6 +417,8 @@ async def pay(request: Request) -> Response:
     svc = services(request)
     choice = str(form.get("payment_method", ""))
     now = datetime.now(UTC)
+    if choice == AT_STRIPE and at_stripe.offered(payment):
+        return await _to_stripe(request, who, payment)
     if choice == NEW_METHOD:
         async with transaction(svc.engine) as conn:
             claimed = await records.claim(
@@ -430,15 +463,84 @@ async def pay(request: Request) -> Response:
     )
 
 
+async def _to_stripe(request: Request, who: Principal, payment: Payment) -> Response:
+    """ "Pay" with another way on Stripe's page: the payment is claimed for it, its charge
+    started (`at_stripe.start`), and the customer sent on through the portal's own page."""
+    svc = services(request)
+    # Its number names the payment on Stripe's page; read before anything is claimed.
+    invoice = await svc.gateway.get_invoice(payment.charges[0].invoice_id)
+    async with transaction(svc.engine) as conn:
+        claimed = await records.claim(
+            conn,
+            payment,
+            before=("pending", "awaiting_method"),
+            after="at_stripe",
+            now=datetime.now(UTC),
+        )
+    if not claimed:
+        return _page_of(request, payment)
+    started = await at_stripe.start(
+        svc,
+        who,
+        payment,
+        invoice,
+        success_url=_stripe_returns_to(request, "billing:payment_paid_at_stripe", payment)
+        + "?session_id={CHECKOUT_SESSION_ID}",
+        cancel_url=_stripe_returns_to(request, "billing:payment", payment),
+        locale=current_locale(),
+    )
+    if started.url is None:  # not started: the invoice changed, or is being paid elsewhere
+        return _page_of(request, payment)
+    again = await _payment(request, who)
+    return _on_to_checkout(request, again)
+
+
+def _on_to_checkout(request: Request, payment: Payment) -> Response:
+    session_id = payment.charges[0].checkout_session_id
+    assert session_id is not None
+    return RedirectResponse(
+        request.url_for("billing:payment_checkout", payment_id=payment.id, session_id=session_id),
+        303,
+    )
+
+
+async def paid_at_stripe(request: Request) -> Response:
+    """Back from paying on Stripe's page: count the payment on the invoice (once, however
+    often this is opened: only a charge still `at_stripe` on this very session is settled)."""
+    _, payment = await _paying(request)
+    session_id = request.query_params.get("session_id", "")
+    charge = payment.charges[0]
+    if not session_id.startswith("cs_") or charge.checkout_session_id != session_id:
+        raise NotFound(session_id)
+    if charge.status == "at_stripe":
+        request_state(request).charging = True  # the money may have been taken at Stripe
+        await at_stripe.settle(services(request), charge)
+    return _page_of(request, payment)
+
+
+async def another_way(request: Request) -> Response:
+    """ "Choose another way to pay" while a session at Stripe is open: it is ended there
+    first, so that it cannot be paid on as well; a session paid on meanwhile is settled."""
+    _, payment = await _paying(request)
+    charge = payment.charges[0]
+    if payment.status == "at_stripe" and charge.status == "at_stripe":
+        await at_stripe.leave(services(request), charge)
+    return _page_of(request, payment)
+
+
 async def checkout(request: Request) -> Response:
-    """On to Stripe's Checkout to add the method this payment is waiting for (from `pay`).
-    The address is the Checkout Session's at Stripe, and the session must be this customer's
-    and still open; anything else leads back to the payment's page."""
+    """On to Stripe's Checkout: to add the method this payment is waiting for (from `pay`),
+    or to pay on Stripe's page. The address is the Checkout Session's at Stripe, and the
+    session must be this customer's, this payment's and still open; anything else leads back
+    to the payment's page."""
     who, payment = await _paying(request)
     session_id = request.path_params["session_id"]
     if not session_id.startswith("cs_"):
         raise NotFound(session_id)
-    if payment.status != "awaiting_method":
+    paying_there = payment.status == "at_stripe"
+    if paying_there and payment.charges[0].checkout_session_id != session_id:
+        raise NotFound(session_id)
+    if payment.status != "awaiting_method" and not paying_there:
         return _page_of(request, payment)
     try:
         session = await services(request).gateway.get_checkout_session(session_id)

@@ -26,8 +26,11 @@ from portal.billing.payments import Charge, PaymentKind
 from portal.storage.tables import payment_charges, payments
 
 # pending: shown, not yet paid; awaiting_method: the customer is adding a method at Stripe;
+# at_stripe: the customer is paying on Stripe's Checkout page (`portal.billing.at_stripe`);
 # processing: charges under way; requires_action: the customer is confirming with their bank.
-PaymentStatus = Literal["pending", "awaiting_method", "processing", "requires_action", "done"]
+PaymentStatus = Literal[
+    "pending", "awaiting_method", "at_stripe", "processing", "requires_action", "done"
+]
 ChargeStatus = Literal[
     "pending",
     "processing",  # requests sent to Stripe, answer not yet recorded
@@ -43,11 +46,17 @@ ChargeStatus = Literal[
     "lapsed",
     # not made: another payment's charge on the same invoice was under way (`claims`)
     "busy",
+    # being paid on Stripe's Checkout page (its session in `checkout_session_id`)
+    "at_stripe",
+    # paid on Stripe's page, but the invoice had been paid another way meanwhile and could not
+    # take it: the money was given back (refunded), or will be once it has arrived
+    "refunded",
+    "refund_due",
 ]
 UNSETTLED: tuple[ChargeStatus, ...] = ("processing", "interrupted")
 # While a charge is in one of these it keeps its invoice's claim (`portal.billing.claims`):
 # its outcome is not known yet, or the customer's bank may still complete it.
-HOLDS_CLAIM: tuple[ChargeStatus, ...] = ("pending", *UNSETTLED, "requires_action")
+HOLDS_CLAIM: tuple[ChargeStatus, ...] = ("pending", *UNSETTLED, "requires_action", "at_stripe")
 # Waiting for the customer's bank: a 3-D Secure confirmation, or a debit being collected.
 AT_THE_BANK: tuple[ChargeStatus, ...] = ("requires_action", "submitted")
 
@@ -68,6 +77,7 @@ class ChargeRecord:
     payment_intent_id: str | None
     updated_at: datetime
     sent_at: datetime | None = None  # when its requests first went to Stripe
+    checkout_session_id: str | None = None  # paid on Stripe's page: that session
 
     def idempotency_key(self) -> str:
         return f"portal-payment-{self.payment_id}-{self.position}"
@@ -108,6 +118,7 @@ def _charge(row: Row[Any]) -> ChargeRecord:
         row.payment_intent_id,
         row.updated_at,
         row.sent_at,
+        row.checkout_session_id,
     )
 
 
@@ -242,6 +253,7 @@ async def update_charge(
     payment_intent_id: str | None = None,
     only_from: Iterable[ChargeStatus] | None = None,
     sent_at: datetime | None = None,
+    checkout_session_id: str | None = None,
 ) -> bool:
     """Record a charge's new status; with `only_from`, only if it is still in one of those.
     A charge settled for good gives up its invoice's claim in the same transaction."""
@@ -250,6 +262,8 @@ async def update_charge(
         values["payment_intent_id"] = payment_intent_id
     if sent_at is not None:
         values["sent_at"] = sent_at
+    if checkout_session_id is not None:
+        values["checkout_session_id"] = checkout_session_id
     query = update(payment_charges).where(
         payment_charges.c.payment_id == charge.payment_id,
         payment_charges.c.position == charge.position,
@@ -278,16 +292,54 @@ async def awaiting_bank(conn: AsyncConnection, invoice_id: str) -> list[ChargeRe
 
 
 async def paid_by(conn: AsyncConnection, payment_intent_id: str) -> list[ChargeRecord]:
-    """The charges a PaymentIntent pays that still wait for the customer's bank."""
+    """The charges a PaymentIntent pays that still wait for the customer's bank, or for the
+    money to arrive so that it can be given back (`refund_due`)."""
     rows = (
         await conn.execute(
             select(payment_charges).where(
                 payment_charges.c.payment_intent_id == payment_intent_id,
-                payment_charges.c.status.in_(AT_THE_BANK),
+                payment_charges.c.status.in_((*AT_THE_BANK, "refund_due")),
             )
         )
     ).all()
     return [_charge(r) for r in rows]
+
+
+async def on_checkout_session(conn: AsyncConnection, session_id: str) -> ChargeRecord | None:
+    """The charge being paid on this Checkout Session, if it still is."""
+    row = (
+        await conn.execute(
+            select(payment_charges).where(
+                payment_charges.c.checkout_session_id == session_id,
+                payment_charges.c.status == "at_stripe",
+            )
+        )
+    ).one_or_none()
+    return _charge(row) if row is not None else None
+
+
+async def back_to_choosing(conn: AsyncConnection, charge: ChargeRecord, now: datetime) -> bool:
+    """Nothing was paid on Stripe's page (the session expired or the customer chose another
+    way): the charge and its payment are as before "Pay", the invoice free for others. True
+    for exactly one caller."""
+    result = await conn.execute(
+        update(payment_charges)
+        .where(
+            payment_charges.c.payment_id == charge.payment_id,
+            payment_charges.c.position == charge.position,
+            payment_charges.c.status == "at_stripe",
+        )
+        .values(status="pending", error_code=None, updated_at=now)
+    )
+    if result.rowcount != 1:
+        return False
+    await claims.release(conn, charge.invoice_id, charge.payment_id, charge.position)
+    await conn.execute(
+        update(payments)
+        .where(payments.c.id == charge.payment_id, payments.c.status == "at_stripe")
+        .values(status="pending", updated_at=now)
+    )
+    return True
 
 
 async def collecting(conn: AsyncConnection, invoice_ids: Iterable[str]) -> list[ChargeRecord]:

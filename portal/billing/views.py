@@ -1,4 +1,5 @@
-"""The customer's invoices: the overview, the history, one invoice, its PDF."""
+"""The customer's invoices: the overview, the history, one invoice, its PDF and the PDFs of its
+credit notes."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from portal.billing import invoices as rules
 from portal.billing import mailing
 from portal.billing.messages import cannot_pay_message
 from portal.billing.payments import CannotPay, PaymentKind, choices, next_step, plan_charge
+from portal.billing.summary import discount_label, totals_rows
 from portal.billing.unpaid import unpaid_invoices
 from portal.cookies import set_cookie
 from portal.i18n import _
@@ -21,12 +23,15 @@ from portal.identity import invoice_links
 from portal.permissions import Action, NotFound, Principal, require
 from portal.principals import principal, visitor
 from portal.services import services
+from portal.stripe.cache import CachingGateway
 from portal.stripe.errors import NotFound as StripeNotFound
-from portal.stripe.models import Installment, Invoice
+from portal.stripe.models import CreditNote, Installment, Invoice
+from portal.stripe.pdfs import InvoicePdf
 from portal.templating import render
 
 HISTORY_PAGE = 20
 STRIPE_ID_PREFIX = "in_"
+CREDIT_NOTE_PREFIX = "cn_"
 
 
 async def overview(request: Request) -> Response:
@@ -120,6 +125,9 @@ async def invoice_detail(request: Request) -> Response:
                 key=lambda p: p.paid_at or p.created,
             ),
             "credit_notes": [note for note in page.credit_notes if note.status != "void"],
+            # Subtotal, the invoice's discounts, each tax with its rate, total, included taxes.
+            "totals": totals_rows(invoice),
+            "discount_label": discount_label,
             "next_installment": rules.next_installment(invoice),
             "pay_options": pay_options(invoice, now),
             "installments": [
@@ -157,11 +165,19 @@ def _installment_state(part: Installment, overdue: set[int]) -> rules.InvoiceSta
     return "partially_paid" if part.amount_paid else "open"
 
 
+def _file_name(word: str, number: str) -> str:
+    safe = "".join(ch if ch.isalnum() or ch in "-_" else "-" for ch in number)
+    return f"{word.replace(' ', '-')}-{safe}.pdf"
+
+
 def pdf_filename(invoice: Invoice) -> str:
     """The PDF's file name in the customer's language, e.g. `Rechnung-INV-0042.pdf`."""
-    number = invoice.number or invoice.id
-    safe = "".join(ch if ch.isalnum() or ch in "-_" else "-" for ch in number)
-    return f"{_('Invoice')}-{safe}.pdf"
+    return _file_name(_("Invoice"), invoice.number or invoice.id)
+
+
+def credit_note_filename(note: CreditNote) -> str:
+    """`Gutschrift-INV-0042-CN-01.pdf`, `Faktura-korygująca-….pdf`."""
+    return _file_name(_("Credit note"), note.number or note.id)
 
 
 async def invoice_pdf(request: Request) -> Response:
@@ -169,7 +185,37 @@ async def invoice_pdf(request: Request) -> Response:
     # Opened (redirects followed) before the answer starts, so that Stripe being unreachable
     # still gets the error page; then passed on chunk by chunk, never held whole.
     pdf = await services(request).gateway.open_invoice_pdf(invoice)
-    name = pdf_filename(invoice)
+    return _pdf_download(pdf, pdf_filename(invoice))
+
+
+async def credit_note_pdf(request: Request) -> Response:
+    """A credit note's PDF, for whoever may have its invoice's: the invoice is checked as for
+    its own PDF, and the credit note must be one of that invoice's (anything else is not found,
+    whoever's it is)."""
+    note_id = request.path_params["credit_note_id"]
+    if not note_id.startswith(CREDIT_NOTE_PREFIX):
+        raise NotFound(note_id)
+    gateway = services(request).gateway
+    # Both read at once; the credit note is used only once the invoice has proved the
+    # visitor's and the note has proved the invoice's.
+    invoice, note = await asyncio.gather(
+        own_invoice(request, Action.DOWNLOAD_PDF), _credit_note(gateway, note_id)
+    )
+    if note is None:
+        raise NotFound(note_id)
+    require(principal(request), Action.DOWNLOAD_PDF, invoice=invoice, credit_note=note)
+    pdf = await gateway.open_credit_note_pdf(note)
+    return _pdf_download(pdf, credit_note_filename(note))
+
+
+async def _credit_note(gateway: CachingGateway, note_id: str) -> CreditNote | None:
+    try:
+        return await gateway.get_credit_note(note_id)
+    except StripeNotFound:
+        return None
+
+
+def _pdf_download(pdf: InvoicePdf, name: str) -> Response:
     ascii_name = name.encode("ascii", "replace").decode().replace("?", "_")
     headers = {
         "content-disposition": f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name)}",

@@ -112,6 +112,8 @@ payments = Table(
 # are what the customer saw: the charge goes ahead only while the invoice still matches.
 # `sent_at` is when its requests first went to Stripe: Stripe keeps the keys for 24 hours, so an
 # interrupted charge is repeated with them only before that (`portal.billing.charging`).
+# `checkout_session_id`: the Stripe Checkout Session a charge is paid on when the customer pays
+# on Stripe's page (`portal.billing.at_stripe`).
 payment_charges = Table(
     "payment_charges",
     metadata,
@@ -126,6 +128,7 @@ payment_charges = Table(
     Column("payment_intent_id", String(255), nullable=True, index=True),
     Column("updated_at", UTCDateTime(), nullable=False),
     Column("sent_at", UTCDateTime(), nullable=True),
+    Column("checkout_session_id", String(255), nullable=True, index=True),
 )
 
 # At most one charge per invoice in flight, across processes and instances: a charge holds its

@@ -57,6 +57,28 @@ def brand_name(value: str | None) -> str | None:
     return found.name if found is not None else None
 
 
+# Payment methods other than cards and SEPA debits, by Stripe's `type`, that people pay with
+# on Stripe's Checkout page: their own names, not translated (a bank transfer, which has no
+# brand, is named by the page in the reader's language).
+METHOD_NAMES = {
+    "bancontact": "Bancontact",
+    "blik": "BLIK",
+    "eps": "EPS",
+    "ideal": "iDEAL",
+    "klarna": "Klarna",
+    "link": "Link",
+    "p24": "Przelewy24",
+    "paypal": "PayPal",
+    "revolut_pay": "Revolut Pay",
+    "twint": "TWINT",
+}
+
+
+def method_name(value: str | None) -> str | None:
+    """A payment method type's own name (`ideal`: "iDEAL"); None for one not known here."""
+    return METHOD_NAMES.get(value or "")
+
+
 def brand_logo(value: str | None) -> str:
     """The brand's logo under `static/`; the generic card for a brand without one."""
     found = _brand(value)

@@ -320,6 +320,11 @@ class CachingGateway:
         customer=Argument("customer_id"),
         when_failed=Argument("customer_id"),
     )
+    attach_payment = Ends(
+        StripeGateway.attach_payment,
+        customer=Answer(_invoice_owner),
+        when_failed=KeptOwner("invoice_page", "invoice_id"),
+    )
     set_default_payment_method = Ends(
         StripeGateway.set_default_payment_method, customer=Argument("customer_id")
     )
@@ -351,11 +356,16 @@ class CachingGateway:
     get_invoice_with_lines = Through(StripeGateway.get_invoice_with_lines)
     list_invoice_payments = Through(StripeGateway.list_invoice_payments)
     list_credit_notes = Through(StripeGateway.list_credit_notes)
+    get_credit_note = Through(StripeGateway.get_credit_note)
     get_invoice_payment = Through(StripeGateway.get_invoice_payment)
     open_invoice_pdf = Through(StripeGateway.open_invoice_pdf)
+    open_credit_note_pdf = Through(StripeGateway.open_credit_note_pdf)
     get_payment_method = Through(StripeGateway.get_payment_method)
     start_adding_payment_method = Through(StripeGateway.start_adding_payment_method)
     get_checkout_session = Through(StripeGateway.get_checkout_session)
+    start_paying = Through(StripeGateway.start_paying)
+    expire_checkout_session = Through(StripeGateway.expire_checkout_session)
+    refund_payment = Through(StripeGateway.refund_payment)
     added_payment_method = Through(StripeGateway.added_payment_method)
     get_tax_id = Through(StripeGateway.get_tax_id)
     authenticate_payment = Through(StripeGateway.authenticate_payment)

@@ -1,7 +1,11 @@
-"""The gateway's Checkout section: adding a payment method on Stripe's own page.
+"""The gateway's Checkout section: Stripe's own pages for adding a payment method and for
+paying with the methods the account offers.
 
 Card data never touches the portal: a setup-mode Checkout Session collects it, and the portal
-reads back which method it saved.
+reads back which method it saved. A payment-mode session pays one amount with whatever the
+account has turned on (iDEAL, Bancontact, BLIK, bank transfer, wallets...), so the portal
+builds none of them; what the customer paid is the session's PaymentIntent, which the portal
+then attaches to the invoice (`Payments.attach_payment`).
 """
 
 from __future__ import annotations
@@ -50,13 +54,70 @@ class Checkout(Connection):
             raise GatewayError("Checkout returned no URL")
         return checkout_session_from_stripe(plain(session))
 
+    async def start_paying(
+        self,
+        customer_id: str,
+        *,
+        amount: int,
+        currency: str,
+        name: str,
+        metadata: dict[str, str],
+        success_url: str,
+        cancel_url: str,
+        locale: str,
+        expires_at: int,
+        idempotency_key: str,
+    ) -> CheckoutSession:
+        """A Checkout Session in payment mode for `amount`, hosted by Stripe, offering the
+        methods the account's settings turn on for this currency and customer (no
+        `allowed_payment_method_types`: the account decides). `name` is the one line the
+        customer sees (the invoice's number); `metadata` goes on the session and on its
+        PaymentIntent, so either names the portal's payment. Nothing is saved for later."""
+        params: stripe.params.checkout.SessionCreateParams = {
+            "mode": "payment",
+            "customer": customer_id,
+            "line_items": [
+                {
+                    "quantity": 1,
+                    "price_data": {
+                        "currency": currency,
+                        "unit_amount": amount,
+                        "product_data": {"name": name},
+                    },
+                }
+            ],
+            "payment_intent_data": {"description": name, "metadata": metadata},
+            "metadata": metadata,
+            "submit_type": "pay",
+            "success_url": success_url,
+            "cancel_url": cancel_url,
+            "locale": locale,
+            "expires_at": expires_at,
+        }
+        async with stripe_errors():
+            session = await self._client.v1.checkout.sessions.create_async(
+                params, {"idempotency_key": idempotency_key}
+            )
+        if not session.url:
+            raise GatewayError("Checkout returned no URL")
+        return checkout_session_from_stripe(plain(session))
+
     async def get_checkout_session(self, session_id: str) -> CheckoutSession:
+        """The session with what it made: the saved method's SetupIntent (setup mode) or the
+        PaymentIntent (payment mode), in the same request."""
         async with stripe_errors():
             data = plain(
                 await self._client.v1.checkout.sessions.retrieve_async(
-                    session_id, {"expand": ["setup_intent"]}
+                    session_id, {"expand": ["setup_intent", "payment_intent"]}
                 )
             )
+        return checkout_session_from_stripe(data)
+
+    async def expire_checkout_session(self, session_id: str) -> CheckoutSession:
+        """End an open session, so that nobody can pay on it any more (Stripe refuses to
+        expire one that is complete: the caller reads it again)."""
+        async with stripe_errors():
+            data = plain(await self._client.v1.checkout.sessions.expire_async(session_id))
         return checkout_session_from_stripe(data)
 
     async def added_payment_method(self, session_id: str, customer_id: str) -> str | None:

@@ -17,6 +17,7 @@ from portal.stripe.models import (
     CheckoutSession,
     CreditNote,
     Customer,
+    DiscountAmount,
     Installment,
     Invoice,
     InvoiceLine,
@@ -24,7 +25,9 @@ from portal.stripe.models import (
     PaidWith,
     PaymentIntent,
     PaymentMethod,
+    TaxAmount,
     TaxId,
+    TaxRate,
     WebhookEvent,
 )
 
@@ -69,8 +72,14 @@ def customer_from_stripe(data: Mapping[str, Any]) -> Customer:
     )
 
 
-def line_from_stripe(data: Mapping[str, Any], currency: str) -> InvoiceLine:
+def line_from_stripe(
+    data: Mapping[str, Any], currency: str, names: Mapping[str, str | None] | None = None
+) -> InvoiceLine:
+    """A line, with its own discounts named from `names` (the coupons the invoice's read
+    included) or from its own `discounts` where they came expanded."""
     unit = (data.get("pricing") or {}).get("unit_amount_decimal")
+    own = [object_id(d) for d in data.get("discounts") or ()]
+    known = dict(names or {}) | discount_names(data.get("discounts") or ())
     return InvoiceLine(
         id=data["id"],
         description=data.get("description"),
@@ -78,7 +87,66 @@ def line_from_stripe(data: Mapping[str, Any], currency: str) -> InvoiceLine:
         amount=data["amount"],
         currency=data.get("currency", currency),
         unit_amount=_decimal(unit),
+        discounts=tuple(
+            DiscountAmount(entry["amount"], found, known.get(found))
+            for entry in data.get("discount_amounts") or ()
+            if (found := object_id(entry.get("discount"))) in own and found is not None
+        ),
     )
+
+
+def tax_rate_from_stripe(data: Mapping[str, Any]) -> TaxRate:
+    return TaxRate(
+        id=data["id"],
+        display_name=data.get("display_name"),
+        percentage=_decimal(data.get("percentage")),
+        inclusive=bool(data.get("inclusive")),
+        country=data.get("country"),
+        jurisdiction=data.get("jurisdiction"),
+        tax_type=data.get("tax_type"),
+    )
+
+
+def _coupon_name(discount: Mapping[str, Any]) -> str | None:
+    coupon = (discount.get("source") or {}).get("coupon")
+    if not isinstance(coupon, Mapping):
+        return None
+    # Stripe shows a coupon without a name by its id (CouponCreateParams, `name`).
+    return cast(str | None, coupon.get("name") or coupon.get("id"))
+
+
+def discount_names(discounts: Any) -> dict[str, str | None]:
+    """Discount id -> its coupon's name, for the discounts that came expanded with their coupon."""
+    return {
+        discount["id"]: name
+        for discount in discounts
+        if isinstance(discount, Mapping) and (name := _coupon_name(discount)) is not None
+    }
+
+
+def taxes_from_stripe(
+    entries: Any, known: Mapping[str, TaxRate] | None = None
+) -> tuple[TaxAmount, ...]:
+    """An invoice's `total_taxes`, each with its rate: expanded in the read
+    (`total_taxes.tax_rate_details.tax_rate`), else one of the rates the invoice carries whole
+    (`default_tax_rates`), else unknown (only the amount is shown)."""
+    found = []
+    for entry in entries or ():
+        details = entry.get("tax_rate_details") or {}
+        rate = details.get("tax_rate")
+        if isinstance(rate, Mapping):
+            tax_rate: TaxRate | None = tax_rate_from_stripe(rate)
+        else:
+            tax_rate = (known or {}).get(rate) if isinstance(rate, str) else None
+        found.append(
+            TaxAmount(
+                amount=int(entry.get("amount") or 0),
+                inclusive=entry.get("tax_behavior") == "inclusive",
+                rate=tax_rate,
+                taxable_amount=entry.get("taxable_amount"),
+            )
+        )
+    return tuple(found)
 
 
 def _decimal(value: Any) -> Decimal | None:
@@ -93,6 +161,17 @@ def invoice_from_stripe(data: Mapping[str, Any]) -> Invoice:
     transitions = data.get("status_transitions") or {}
     total_taxes = data.get("total_taxes")
     tax = sum(t.get("amount", 0) for t in total_taxes) if total_taxes else int(data.get("tax") or 0)
+    rates = {
+        rate["id"]: tax_rate_from_stripe(rate)
+        for rate in data.get("default_tax_rates") or ()
+        if isinstance(rate, Mapping)
+    }
+    totals = data.get("total_discount_amounts") or ()
+    names = discount_names([entry.get("discount") for entry in totals])
+    names |= discount_names(data.get("discounts") or ())
+    # The invoice's own discounts; the lines' own are in the subtotal already.
+    of_lines = {object_id(d) for line in lines.get("data", ()) for d in line.get("discounts") or ()}
+    own = {object_id(d) for d in data.get("discounts") or ()} - of_lines
     return Invoice(
         id=data["id"],
         customer_id=cast(str, object_id(data["customer"])),
@@ -122,7 +201,9 @@ def invoice_from_stripe(data: Mapping[str, Any]) -> Invoice:
         finalized_at=timestamp(transitions.get("finalized_at")),
         paid_at=timestamp(transitions.get("paid_at")),
         voided_at=timestamp(transitions.get("voided_at")),
-        lines=tuple(line_from_stripe(line, data["currency"]) for line in lines.get("data", ())),
+        lines=tuple(
+            line_from_stripe(line, data["currency"], names) for line in lines.get("data", ())
+        ),
         lines_complete=not lines.get("has_more", False),
         credit_notes_amount=int(data.get("pre_payment_credit_notes_amount") or 0)
         + int(data.get("post_payment_credit_notes_amount") or 0),
@@ -140,6 +221,13 @@ def invoice_from_stripe(data: Mapping[str, Any]) -> Invoice:
             )
             for i, part in enumerate(data.get("amounts_due") or ())
         ),
+        discounts=tuple(
+            DiscountAmount(entry["amount"], found, names.get(found))
+            for entry in totals
+            if (found := object_id(entry.get("discount"))) in own and found is not None
+        ),
+        taxes=taxes_from_stripe(total_taxes, rates),
+        total_excluding_tax=data.get("total_excluding_tax"),
     )
 
 
@@ -173,6 +261,8 @@ def credit_note_from_stripe(data: Mapping[str, Any]) -> CreditNote:
         memo=data.get("memo"),
         reason=data.get("reason"),
         status=data.get("status") or "issued",
+        invoice_id=object_id(data.get("invoice")),
+        pdf=data.get("pdf"),
     )
 
 
@@ -193,7 +283,8 @@ def paid_with_from_charge(charge: Mapping[str, Any]) -> PaidWith | None:
     return PaidWith(
         type=kind,
         brand=own.get("brand"),  # a charge's card has no display_brand (the SDK's Charge)
-        last4=own.get("last4"),
+        # iDEAL: the last digits of the account the bank paid from.
+        last4=own.get("last4") or own.get("iban_last4"),
     )
 
 
@@ -231,6 +322,7 @@ def payment_intent_from_stripe(data: Mapping[str, Any]) -> PaymentIntent:
 
 def checkout_session_from_stripe(data: Mapping[str, Any]) -> CheckoutSession:
     intent = data.get("setup_intent")
+    paying = data.get("payment_intent")
     return CheckoutSession(
         id=data["id"],
         customer_id=object_id(data.get("customer")),
@@ -240,6 +332,8 @@ def checkout_session_from_stripe(data: Mapping[str, Any]) -> CheckoutSession:
         if isinstance(intent, Mapping)
         else None,
         url=data.get("url"),
+        payment_intent=payment_intent_from_stripe(paying) if isinstance(paying, Mapping) else None,
+        metadata=dict(data.get("metadata") or {}),
     )
 
 

@@ -104,6 +104,10 @@ def translate(exc: stripe.StripeError) -> GatewayError:
         return StripeUnavailable(message, request_id=request_id)
     if isinstance(exc, stripe.AuthenticationError | stripe.PermissionError):
         return StripeMisconfigured(message, request_id=request_id)
+    if code == "idempotency_key_in_use":
+        # The same request is still under way (the return from Stripe's page and its webhook
+        # at once): its answer is not known yet, as if the network had lost it.
+        return StripeUnavailable(message, request_id=request_id)
     if isinstance(exc, stripe.IdempotencyError):
         return IdempotencyConflict(message, request_id=request_id)
     if isinstance(exc, stripe.InvalidRequestError):

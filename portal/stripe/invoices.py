@@ -2,6 +2,11 @@
 
 Every invoice read is sent with the preview API version (`Connection._invoice_reads`), the only
 one that returns payment plans.
+
+An invoice page names its taxes and discounts. The tax rates set on the invoice come whole with
+it (`default_tax_rates`), those of single lines only as ids, and discounts as ids: the page's
+read expands what it names (`PAGE_EXPAND`), in the same request, so that the page costs no
+round trip more than the invoice itself.
 """
 
 from __future__ import annotations
@@ -23,6 +28,18 @@ from portal.stripe.convert import (
 )
 from portal.stripe.errors import stripe_errors
 from portal.stripe.models import CreditNote, Invoice, InvoiceLine, InvoicePage, InvoicePayment, Page
+
+# Each tax's rate, for its name and percentage: expandable since 2026-04-22.dahlia
+# (https://docs.stripe.com/changelog/dahlia/2026-04-22/adds-expandable-tax-rate-property-to-tax-rate-details;
+# the SDK still types the field as an id). Each discount with its coupon, for the coupon's
+# name (`Invoice.TotalDiscountAmount.discount`, `Discount.Source.coupon`: four levels, Stripe's
+# most). Both cover the lines' own discounts and rates too.
+PAGE_EXPAND = (
+    "total_taxes.tax_rate_details.tax_rate",
+    "total_discount_amounts.discount.source.coupon",
+)
+# A further page of lines names its own discounts' coupons (the invoice's read covers the rest).
+LINES_EXPAND = ("data.discounts.source.coupon",)
 
 
 class Invoices(Connection):
@@ -60,19 +77,28 @@ class Invoices(Connection):
                 params["starting_after"] = page.data[-1].id
 
     async def get_invoice(self, invoice_id: str) -> Invoice:
+        return await self._read_invoice(invoice_id)
+
+    async def _read_invoice(self, invoice_id: str, expand: tuple[str, ...] = ()) -> Invoice:
         path = f"/v1/invoices/{quote(invoice_id, safe='')}"
-        return invoice_from_stripe(await self._get(path, **self._invoice_reads()))
+        extra: dict[str, Any] = {"expand": list(expand)} if expand else {}
+        return invoice_from_stripe(await self._get(path, **extra, **self._invoice_reads()))
 
     async def get_invoice_with_lines(self, invoice_id: str) -> Invoice:
         """An invoice with every line, even when Stripe sent only the first page of them."""
-        invoice = await self.get_invoice(invoice_id)
+        return await self._with_all_lines(await self.get_invoice(invoice_id))
+
+    async def _with_all_lines(self, invoice: Invoice, *, named: bool = False) -> Invoice:
         if invoice.lines_complete:
             return invoice
+        invoice_id = invoice.id
         lines: list[InvoiceLine] = []
         cursor: str | None = None
         async with stripe_errors():
             while True:
                 params: stripe.params.InvoiceLineItemListParams = {"limit": 100}
+                if named:
+                    params["expand"] = list(LINES_EXPAND)
                 if cursor:
                     params["starting_after"] = cursor
                 page = await self._client.v1.invoices.line_items.list_async(invoice_id, params)
@@ -87,10 +113,18 @@ class Invoices(Connection):
         notes where it has any (a second request, only then). The caller checks that the invoice
         is the customer's before showing any of it."""
         invoice, payments = await asyncio.gather(
-            self.get_invoice_with_lines(invoice_id), self.list_invoice_payments(invoice_id)
+            self._invoice_for_page(invoice_id), self.list_invoice_payments(invoice_id)
         )
         notes = await self.list_credit_notes(invoice_id) if invoice.credit_notes_amount else []
         return InvoicePage(invoice, payments, notes)
+
+    async def _invoice_for_page(self, invoice_id: str) -> Invoice:
+        invoice = await self._read_invoice(invoice_id, PAGE_EXPAND)
+        return await self._with_all_lines(invoice, named=True)
+
+    async def get_credit_note(self, credit_note_id: str) -> CreditNote:
+        path = f"/v1/credit_notes/{quote(credit_note_id, safe='')}"
+        return credit_note_from_stripe(await self._get(path))
 
     async def list_credit_notes(self, invoice_id: str) -> list[CreditNote]:
         page = await self._get("/v1/credit_notes", invoice=invoice_id, limit=100)

@@ -9,6 +9,7 @@ datetimes.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -58,6 +59,40 @@ class Customer:
 
 
 @dataclass(frozen=True)
+class TaxRate:
+    """A tax rate as Stripe has it (`tax_rate`): its name for customers and its percentage."""
+
+    id: str
+    display_name: str | None
+    percentage: Decimal | None  # out of 100: 19, 7.7
+    inclusive: bool = False
+    country: str | None = None
+    jurisdiction: str | None = None
+    tax_type: str | None = None  # "vat", "sales_tax", "gst", ...
+
+
+@dataclass(frozen=True)
+class TaxAmount:
+    """One tax on an invoice (`total_taxes`): its amount, and its rate where Stripe said which."""
+
+    amount: int
+    inclusive: bool
+    rate: TaxRate | None = None
+    taxable_amount: int | None = None
+
+
+@dataclass(frozen=True)
+class DiscountAmount:
+    """What one discount took (`discount_amounts`, `total_discount_amounts`)."""
+
+    amount: int
+    discount_id: str
+    # The coupon's name, as Stripe shows it to customers (its id when it has no name); None
+    # when the read did not include the coupon.
+    name: str | None = None
+
+
+@dataclass(frozen=True)
 class InvoiceLine:
     id: str
     description: str | None
@@ -67,6 +102,9 @@ class InvoiceLine:
     # The price of one unit in the currency's minor unit (Stripe's `unit_amount_decimal`,
     # which may have fractions of a cent); None where Stripe gives none.
     unit_amount: Decimal | None = None
+    # The line's own discounts (an invoice item's coupons); its share of the invoice's
+    # discounts is not here but in `Invoice.discounts`.
+    discounts: tuple[DiscountAmount, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -123,6 +161,11 @@ class Invoice:
     # What credit notes took off, before and after payment (Stripe's two counters).
     credit_notes_amount: int = 0
     installments: tuple[Installment, ...] = field(default=())
+    # The invoice's own discounts, taken from the subtotal (the lines' own are in the subtotal
+    # already, as Stripe counts it), and its taxes, one per rate.
+    discounts: tuple[DiscountAmount, ...] = ()
+    taxes: tuple[TaxAmount, ...] = ()
+    total_excluding_tax: int | None = None
 
 
 @dataclass(frozen=True)
@@ -137,6 +180,8 @@ class CreditNote:
     memo: str | None = None
     reason: str | None = None
     status: str = "issued"  # or "void"
+    invoice_id: str | None = None
+    pdf: str | None = None  # Stripe's link to the PDF (it redirects to the file)
 
 
 @dataclass(frozen=True)
@@ -211,6 +256,9 @@ class CheckoutSession:
     status: str  # "open", "complete", "expired"
     payment_method_id: str | None  # what a completed setup session saved
     url: str | None = None  # Stripe's page for it, while it is open
+    # A payment session's PaymentIntent, once the customer has paid (or started to) on the page.
+    payment_intent: PaymentIntent | None = None
+    metadata: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -89,6 +89,27 @@ class Payments(Connection):
             )
         return payment_intent_from_stripe(plain(confirmed))
 
+    async def attach_payment(
+        self, invoice_id: str, *, payment_intent_id: str, idempotency_key: str
+    ) -> Invoice:
+        """Count a PaymentIntent made elsewhere (on Stripe's Checkout page) on the invoice:
+        Stripe credits it at once when it has succeeded, else when it does."""
+        async with stripe_errors():
+            data = await self._client.v1.invoices.attach_payment_async(
+                invoice_id,
+                {"payment_intent": payment_intent_id},
+                {"idempotency_key": idempotency_key},
+            )
+        return invoice_from_stripe(plain(data))
+
+    async def refund_payment(self, payment_intent_id: str, *, idempotency_key: str) -> None:
+        """Give back all of a PaymentIntent's money (one the invoice could no longer take)."""
+        async with stripe_errors():
+            await self._client.v1.refunds.create_async(
+                {"payment_intent": payment_intent_id, "reason": "duplicate"},
+                {"idempotency_key": idempotency_key},
+            )
+
     async def get_payment_intent(self, payment_intent_id: str) -> PaymentIntent:
         async with stripe_errors():
             data = await self._client.v1.payment_intents.retrieve_async(payment_intent_id)

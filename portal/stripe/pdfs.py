@@ -1,7 +1,9 @@
-"""The gateway's file section: an invoice's PDF, streamed from Stripe's file storage.
+"""The gateway's file section: an invoice's or a credit note's PDF, streamed from Stripe's file
+storage.
 
-The PDF's URL comes from Stripe and answers with a redirect to wherever Stripe keeps the file;
-`destinations.may_send_to` says which hosts the portal follows there.
+The PDF's URL comes from Stripe (`invoice_pdf`, a credit note's `pdf`) and answers with a
+redirect to wherever Stripe keeps the file; `destinations.may_send_to` says which hosts the
+portal follows there.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import httpx
 from portal.stripe.client import Connection
 from portal.stripe.destinations import may_send_to
 from portal.stripe.errors import GatewayError, NotFound, StripeUnavailable
-from portal.stripe.models import Invoice
+from portal.stripe.models import CreditNote, Invoice
 
 # Redirects followed from an invoice's `invoice_pdf` to the file (Stripe uses one).
 PDF_REDIRECTS = 5
@@ -51,7 +53,7 @@ class InvoicePdf:
 
 
 class InvoicePdfs(Connection):
-    """Invoice PDFs, opened here and read by the caller."""
+    """Invoice and credit note PDFs, opened here and read by the caller."""
 
     async def open_invoice_pdf(self, invoice: Invoice) -> InvoicePdf:
         """Stripe's PDF of a finalized invoice, opened but not read: the caller streams it to
@@ -64,11 +66,20 @@ class InvoicePdfs(Connection):
         """
         if not invoice.invoice_pdf:
             raise NotFound(f"invoice {invoice.id} has no PDF")
-        if not self._is_stripe_url(invoice.invoice_pdf):
+        return await self._open_pdf(invoice.invoice_pdf, f"invoice {invoice.id}")
+
+    async def open_credit_note_pdf(self, note: CreditNote) -> InvoicePdf:
+        """Stripe's PDF of a credit note, opened as `open_invoice_pdf` opens an invoice's. The
+        caller has checked whose credit note it is."""
+        if not note.pdf:
+            raise NotFound(f"credit note {note.id} has no PDF")
+        return await self._open_pdf(note.pdf, f"credit note {note.id}")
+
+    async def _open_pdf(self, url: str, what: str) -> InvoicePdf:
+        if not self._is_stripe_url(url):
             # The URL comes from Stripe; refusing any other host keeps the portal from being
             # turned into a fetcher of arbitrary URLs should that ever not hold.
-            raise GatewayError(f"unexpected PDF host in {invoice.invoice_pdf!r}")
-        url = invoice.invoice_pdf
+            raise GatewayError(f"unexpected PDF host in {url!r}")
         for _hop in range(PDF_REDIRECTS + 1):
             response = await self._open_file(url)
             if not response.is_redirect:
@@ -83,7 +94,7 @@ class InvoicePdfs(Connection):
             return InvoicePdf(response)
         await response.aclose()
         if response.status_code == 404:
-            raise NotFound(f"no PDF for invoice {invoice.id}")
+            raise NotFound(f"no PDF for {what}")
         raise StripeUnavailable(f"PDF download answered {response.status_code}")
 
     async def _open_file(self, url: str) -> httpx.Response:

@@ -10,9 +10,16 @@ import uuid
 from pathlib import Path
 
 import httpx
+import pytest
 from playwright.sync_api import Frame, Page, expect
 
-from tests.e2e.support import NewPage, assert_no_console_errors, assert_no_serious_violations
+from portal import i18n
+from tests.e2e.support import (
+    NewPage,
+    assert_no_console_errors,
+    assert_no_serious_violations,
+    screenshot,
+)
 from tests.e2e.test_sign_in_and_overview import sign_in
 from tests.functional.billing.billing_support import customer_with_card
 from tests.functional.portal_support import Portal
@@ -121,3 +128,46 @@ def test_download_a_pdf_that_arrives_through_a_redirect(
     download.save_as(saved)
     assert saved.read_bytes().startswith(b"%PDF")
     assert_no_console_errors(page)
+
+
+@pytest.mark.parametrize("width", [375, 1280])
+def test_pay_with_ideal_on_stripes_page_in_dutch(
+    live_portal: Portal, new_page: NewPage, sandbox_urls: SandboxUrls, width: int
+) -> None:
+    """A method the portal does not build (iDEAL, redirecting to the bank): chosen on the
+    portal's pay page, paid on Stripe's Checkout and the bank's page, and back to the result."""
+    email = f"ideal-{uuid.uuid4().hex[:8]}@example.nl"
+    customer = live_portal.customer(email=email, name="Bakkerij De Vries", locale="nl")
+    invoice = live_portal.invoice(customer, amount=24200)
+    page = new_page(width=width, locale="nl", base_url=live_portal.url)
+    sign_in(page, live_portal, email)
+    page.goto(f"/invoices/{invoice.id}")
+    page.locator("a, button", has_text=re.compile(r"242,00")).first.click()
+    other = page.locator('input[name="payment_method"][value="stripe"]')
+    expect(other).to_be_visible()
+    with i18n.use_locale("nl"):
+        expect(page.locator("fieldset.methods")).to_contain_text(i18n.gettext("Another way to pay"))
+    assert_no_serious_violations(page)
+    screenshot(page, f"pay-choice-nl-{width}", readme=width == 375)
+    other.check()
+    seen = navigations(page)
+    page.locator('form[action^="/payments/"] button[type="submit"]').click()
+    ideal = page.get_by_role("button", name="Pay with iDEAL")
+    expect(ideal).to_be_visible()
+    assert origin(page.url) == sandbox_urls.checkout
+    ideal.click()
+    authorize = page.get_by_role("button", name="Authorize test payment")
+    expect(authorize).to_be_visible()
+    assert origin(page.url) == sandbox_urls.hooks  # the bank's page, off Checkout
+    authorize.click()
+    with i18n.use_locale("nl"):
+        thanks = i18n.gettext("Thank you for your payment")
+    expect(page.get_by_role("heading", level=1)).to_have_text(thanks)
+    expect(page.locator(".outcomes")).to_contain_text("iDEAL")
+    assert page.url.startswith(live_portal.url + "/payments/")
+    assert_no_serious_violations(page)
+    assert_no_console_errors(page)
+    screenshot(page, f"paid-ideal-nl-{width}")
+    assert any(re.search(r"/checkout/cs_\w+$", url) for url in seen), seen
+    paid = live_portal.sdk.v1.invoices.retrieve(invoice.id)
+    assert (paid.status, paid.amount_paid) == ("paid", 24200)

@@ -19,6 +19,7 @@ from tests.e2e.support import (
     NewPage,
     assert_no_console_errors,
     assert_no_serious_violations,
+    axe,
     screenshot,
 )
 from tests.functional.billing.billing_support import customer_with_card
@@ -27,7 +28,7 @@ from tests.functional.portal_support import Portal
 LINK = re.compile(r"(http://127\.0\.0\.1:\d+/sign-in/link/[A-Za-z0-9_-]+)")
 CODE = re.compile(r"\b([A-Z2-9]{4}-[A-Z2-9]{4})\b")
 
-TEXT = {
+TEXT: dict[str, dict[str, str | re.Pattern[str]]] = {
     "de": {
         "send": "Anmeldelink senden",
         "heading": "Ihre Rechnungen",
@@ -37,6 +38,10 @@ TEXT = {
         "installment": "Rate 2 von 3",
         "unpaid": "Unbezahlt",
         "receipt": "Beleg",
+        "coupon": "Rabatt: Treuerabatt",
+        "line_coupon": "Rabatt: Stammkunde",
+        "tax": re.compile(r"USt\. 19\s%"),
+        "credit_note": "Gutschrift",
     },
     "pl": {
         "send": "Wyślij link do logowania",
@@ -47,17 +52,26 @@ TEXT = {
         "installment": "Rata 2 z 3",
         "unpaid": "Nieuregulowana",
         "receipt": "Potwierdzenie",
+        "coupon": "Rabat: Stały klient",
+        "line_coupon": "Rabat: Pakiet startowy",
+        "tax": re.compile(r"VAT 23%"),
+        "credit_note": "Faktura korygująca",
     },
 }
 CUSTOMERS = {
     "de": ("Schmidt Haustechnik GmbH", "eur", "Wartungsvertrag Heizung"),
     "pl": ("Nowak Software sp. z o.o.", "pln", "Abonament — pakiet Pro"),
 }
+# The open invoice's tax rate (as Stripe's example names it: "VAT") and coupons' names.
+TAXES = {"de": ("VAT", 19, "Treuerabatt", "Stammkunde"),
+         "pl": ("VAT", 23, "Stały klient", "Pakiet startowy")}  # fmt: skip
 
 
-def customer_with_invoices(sandbox_url: str, locale: str) -> tuple[str, str]:
+def customer_with_invoices(sandbox_url: str, locale: str) -> tuple[str, str, str]:
     """A customer with an overdue invoice, a payment plan with one installment paid by card,
-    a paid, a void and a written-off (uncollectible) invoice."""
+    a paid, a void and a written-off (uncollectible) invoice, and an open one with a tax rate,
+    a discount of its own and one on a line, and a credit note. Returns the e-mail address, the
+    plan's and the open invoice's ids."""
     sdk = stripe.StripeClient(
         SANDBOX_KEY,
         base_addresses={"api": sandbox_url},
@@ -70,7 +84,7 @@ def customer_with_invoices(sandbox_url: str, locale: str) -> tuple[str, str]:
     )
     now = int(time.time())
 
-    def invoice(amount: int, **params: Any) -> str:
+    def invoice(amount: int, item_discounts: Any = (), **params: Any) -> str:
         created = sdk.v1.invoices.create(
             {
                 "customer": customer.id,
@@ -86,6 +100,7 @@ def customer_with_invoices(sandbox_url: str, locale: str) -> tuple[str, str]:
                 "amount": amount,
                 "currency": currency,
                 "description": item,
+                "discounts": list(item_discounts),
             }
         )
         return sdk.v1.invoices.finalize_invoice(created.id).id
@@ -107,9 +122,24 @@ def customer_with_invoices(sandbox_url: str, locale: str) -> tuple[str, str]:
     sdk.v1.payment_intents.confirm(intent.id, {"off_session": True})
     sdk.v1.invoices.pay(invoice(12000, days_until_due=14), {"paid_out_of_band": True})
     sdk.v1.invoices.void_invoice(invoice(5000, days_until_due=14))
-    invoice(20000, days_until_due=20)
+    tax_name, percentage, coupon_name, line_coupon_name = TAXES[locale]
+    rate = sdk.v1.tax_rates.create(
+        {"display_name": tax_name, "percentage": percentage, "inclusive": False, "tax_type": "vat"}
+    )
+    coupon = sdk.v1.coupons.create({"percent_off": 10, "name": coupon_name})
+    line_coupon = sdk.v1.coupons.create(
+        {"amount_off": 1000, "currency": currency, "name": line_coupon_name}
+    )
+    taxed = invoice(
+        20000,
+        days_until_due=20,
+        default_tax_rates=[rate.id],
+        discounts=[{"coupon": coupon.id}],
+        item_discounts=[{"coupon": line_coupon.id}],
+    )
+    sdk.v1.credit_notes.create({"invoice": taxed, "amount": 2500, "memo": "Kulanz"})
     sdk.v1.invoices.mark_uncollectible(invoice(7500, due_date=now - 60 * 86400))
-    return email, plan
+    return email, plan, taxed
 
 
 def wait_for_mail(portal: Portal, email: str) -> str:
@@ -141,7 +171,7 @@ def sign_in(page: Page, portal: Portal, email: str) -> None:
 def test_sign_in_through_the_email_and_see_the_overview(
     live_portal: Portal, new_page: NewPage, sandbox_url: str, locale: str, width: int
 ) -> None:
-    email, plan = customer_with_invoices(sandbox_url, locale)
+    email, plan, taxed = customer_with_invoices(sandbox_url, locale)
     page = new_page(width=width, locale=locale, base_url=live_portal.url)
     request_link(page, email, locale)
     if width == 1280:
@@ -176,11 +206,30 @@ def test_sign_in_through_the_email_and_see_the_overview(
     assert_no_serious_violations(page)
     assert_no_console_errors(page)
 
+    # An invoice with a discount on a line and on the whole, its tax with the rate, a credit
+    # note with its PDF: every row readable at this width, and nothing for axe to find.
+    page.goto(f"/invoices/{taxed}")
+    totals = page.locator("#lines-heading + table")
+    for text in ("line_coupon", "coupon", "tax", "credit_note"):
+        expect(totals).to_contain_text(TEXT[locale][text])
+    if locale == "de":  # Stripe's generic "VAT" becomes the German word
+        expect(totals).not_to_contain_text("VAT")
+    note_pdf = page.locator('a[href*="/credit-notes/"]')
+    expect(note_pdf).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= width  # nothing overflows
+    screenshot(page, f"invoice-discount-tax-{locale}-{width}")
+    assert axe(page) == []
+    assert_no_console_errors(page)
+    with page.expect_download() as download:
+        note_pdf.click()
+    word = str(TEXT[locale]["credit_note"]).replace(" ", "-")
+    assert download.value.suggested_filename.startswith(f"{word}-")
+
 
 def test_a_second_device_signs_in_with_the_code(
     live_portal: Portal, new_page: NewPage, sandbox_url: str
 ) -> None:
-    email, _plan = customer_with_invoices(sandbox_url, "de")
+    email, _plan, _taxed = customer_with_invoices(sandbox_url, "de")
     laptop = new_page(locale="de", base_url=live_portal.url)
     request_link(laptop, email, "de")
     mail = wait_for_mail(live_portal, email)
@@ -322,8 +371,7 @@ def test_billing_details_and_a_tax_id_in_croatian_on_a_phone(
     assert (address.postal_code, address.city, address.country) == ("10000", "Zagreb", "HR")
 
     page.goto("/account/tax-ids")
-    page.locator("#country").select_option("HR")
-    page.locator('button[name="action"]').click()
+    page.locator("#country").select_option("HR")  # the kinds for Croatia come in place
     page.locator('input[name="kind"][value="eu_vat"]').check()
     page.locator("#value").fill("hr 33392005961")
     page.locator('form[action$="/account/tax-ids"] button[type="submit"]:not([name])').click()

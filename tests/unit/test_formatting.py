@@ -21,6 +21,7 @@ from portal.formatting import (
     format_datetime,
     format_money,
     format_percent,
+    format_rate,
     format_time,
     local_date,
     money_value,
@@ -380,6 +381,22 @@ def test_times_are_in_the_default_zone_unless_told() -> None:
 )
 def test_percentages_in_each_language(locale: str, percent: str) -> None:
     assert format_percent(Decimal("0.19"), locale) == percent
+
+
+@pytest.mark.parametrize(
+    ("percentage", "locale", "shown"),
+    [
+        (Decimal(19), "de_DE", f"19{NB}%"),
+        (Decimal(21), "nl_NL", "21%"),
+        (Decimal(23), "pl_PL", "23%"),
+        (Decimal("7.7"), "de_CH", "7.7%"),  # CLDR's pattern alone would round it to 8
+        (Decimal("5.5"), "es_ES", f"5,5{NB}%"),
+        (Decimal("8.10"), "hr_HR", f"8,1{NB}%"),
+        (Decimal(0), "en_GB", "0%"),
+    ],
+)
+def test_tax_rates_keep_their_decimals(percentage: Decimal, locale: str, shown: str) -> None:
+    assert format_rate(percentage, locale) == shown
 
 
 # --- country lists ----------------------------------------------------------------------------

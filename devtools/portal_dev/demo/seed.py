@@ -25,9 +25,11 @@ from babel import Locale
 
 from portal.settings import STRIPE_INVOICE_API_VERSION
 from portal_dev.demo.stories import (
+    Coupon,
     CustomerPlan,
     InvoicePlan,
     Part,
+    TaxRate,
     demo_plans,
     expected_tax_status,
     months_before,
@@ -128,6 +130,7 @@ class _CustomerSeeder:
         self.customer_id = ""
         self.card_id: str | None = None
         self.sepa_id: str | None = None
+        self.tax_rates: dict[TaxRate, str] = {}  # each made once, then reused
 
     def steps(self) -> list[_Step]:
         steps = [_Step(self.plan.since, self._create_customer)]
@@ -241,22 +244,55 @@ class _CustomerSeeder:
             steps.append(_Step(plan.settled, settle))
         return steps
 
+    async def _tax_rate(self, rate: TaxRate) -> str:
+        if rate not in self.tax_rates:
+            made = await self.http.post(
+                "/v1/tax_rates",
+                {
+                    "display_name": rate.display_name,
+                    "percentage": Decimal(str(rate.percentage)),
+                    "inclusive": rate.inclusive,
+                    "country": rate.country,
+                    "tax_type": "vat",
+                    "metadata": {"demo": "true"},
+                },
+            )
+            self.tax_rates[rate] = str(made["id"])
+        return self.tax_rates[rate]
+
+    async def _coupon(self, coupon: Coupon) -> list[FormValue]:
+        """A coupon made for one use, as `discounts` takes it."""
+        params: dict[str, FormValue] = {
+            "name": coupon.name,
+            "duration": "once",
+            "metadata": {"demo": "true"},
+        }
+        if coupon.percent_off is not None:
+            params["percent_off"] = Decimal(str(coupon.percent_off))
+        else:
+            params["amount_off"] = coupon.amount_off
+            params["currency"] = self.plan.currency
+        made = await self.http.post("/v1/coupons", params)
+        return [{"coupon": str(made["id"])}]
+
     async def _issue(self, plan: InvoicePlan) -> str:
-        invoice = await self.http.post(
-            "/v1/invoices",
-            {
-                "customer": self.customer_id,
-                "currency": self.plan.currency,
-                "collection_method": "send_invoice",
-                "due_date": plan.due,
-                "description": plan.memo,
-                # Only the lines added below, never stray pending items.
-                "pending_invoice_items_behavior": "exclude",
-                # Stripe would finalize a draft by itself after an hour; the draft must stay one.
-                "auto_advance": False,
-                "metadata": {"demo": "true"},
-            },
-        )
+        params: dict[str, FormValue] = {
+            "customer": self.customer_id,
+            "currency": self.plan.currency,
+            "collection_method": "send_invoice",
+            "due_date": plan.due,
+            "description": plan.memo,
+            # Only the lines added below, never stray pending items.
+            "pending_invoice_items_behavior": "exclude",
+            # Stripe would finalize a draft by itself after an hour; the draft must stay one.
+            "auto_advance": False,
+            "metadata": {"demo": "true"},
+        }
+        if plan.tax is not None:
+            params["default_tax_rates"] = [await self._tax_rate(plan.tax)]
+        if plan.discount is not None:
+            params["discounts"] = await self._coupon(plan.discount)
+        invoice = await self.http.post("/v1/invoices", params)
         invoice_id = str(invoice["id"])
         for line in plan.lines:
             item: dict[str, FormValue] = {
@@ -265,6 +301,8 @@ class _CustomerSeeder:
                 "currency": self.plan.currency,
                 "description": line.description,
             }
+            if line.discount is not None:
+                item["discounts"] = await self._coupon(line.discount)
             if line.quantity == 1:
                 item["amount"] = line.unit_amount
             else:

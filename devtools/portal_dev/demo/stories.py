@@ -5,8 +5,9 @@ currencies, one of them zero-decimal (JPY). Between them they show every state t
 present: paid, open, overdue, draft, void and uncollectible invoices, an installment plan with the
 deposit paid and one part late, more than a year of monthly history (several pages of Stripe's
 default list), a default card next to an expired one, a SEPA Direct Debit mandate, tax IDs in
-each verification state, and one e-mail address behind two companies, so that a newcomer finds
-something realistic on every page.
+each verification state, invoices with a tax rate, discounts on the invoice and on a line, and
+one e-mail address behind two companies, so that a newcomer finds something realistic on every
+page.
 
 The stories are plain data, with dates relative to the `now` they are told around, so that they
 hold whenever the demo runs and can be checked without a server. `portal_dev.demo.seed` turns them
@@ -23,12 +24,14 @@ from typing import Literal
 from babel.dates import format_date
 
 __all__ = [
+    "Coupon",
     "CustomerPlan",
     "InvoicePlan",
     "Line",
     "Outcome",
     "Part",
     "PayWith",
+    "TaxRate",
     "demo_plans",
     "expected_tax_status",
     "months_before",
@@ -41,10 +44,30 @@ PayWith = Literal["card", "sepa", "out_of_band"]
 
 
 @dataclass(frozen=True)
+class Coupon:
+    """A coupon redeemed on an invoice or a line: a percentage or an amount off."""
+
+    name: str
+    percent_off: float | None = None
+    amount_off: int | None = None  # minor units of the invoice's currency
+
+
+@dataclass(frozen=True)
+class TaxRate:
+    """A Stripe tax rate (`display_name` as the seller set it up, often just "VAT")."""
+
+    display_name: str
+    percentage: float
+    country: str
+    inclusive: bool = False
+
+
+@dataclass(frozen=True)
 class Line:
     description: str
     unit_amount: int  # minor units of the invoice's currency (whole yen for JPY)
     quantity: int = 1
+    discount: Coupon | None = None  # the line's own
 
 
 @dataclass(frozen=True)
@@ -68,9 +91,13 @@ class InvoicePlan:
     pay_with: PayWith = "card"
     memo: str | None = None
     parts: tuple[Part, ...] = ()
+    # Tax on every line (`default_tax_rates`) and a discount of the invoice's own.
+    tax: TaxRate | None = None
+    discount: Coupon | None = None
 
     @property
     def total(self) -> int:
+        """The lines' amounts, before any discount or tax (Stripe works those out)."""
         return sum(line.unit_amount * line.quantity for line in self.lines)
 
 
@@ -196,7 +223,13 @@ def _monthly(
 
 
 def _open(
-    at: _Dates, issued_days_ago: int, due_days: int, *lines: Line, memo: str | None = None
+    at: _Dates,
+    issued_days_ago: int,
+    due_days: int,
+    *lines: Line,
+    memo: str | None = None,
+    tax: TaxRate | None = None,
+    discount: Coupon | None = None,
 ) -> InvoicePlan:
     issued = at.days_ago(issued_days_ago)
     return InvoicePlan(
@@ -205,6 +238,8 @@ def _open(
         due=_at(issued.date() + timedelta(days=due_days), 23),
         lines=lines,
         memo=memo,
+        tax=tax,
+        discount=discount,
     )
 
 
@@ -236,6 +271,10 @@ def _draft(at: _Dates, *lines: Line, memo: str | None = None) -> InvoicePlan:
         lines=lines,
         memo=memo,
     )
+
+
+# Named as Stripe's own example names it: the portal shows it as "USt." to a German reader.
+_GERMAN_VAT = TaxRate("VAT", 19, "DE")
 
 
 def _schmidt_haustechnik(at: _Dates) -> CustomerPlan:
@@ -292,14 +331,23 @@ def _schmidt_haustechnik(at: _Dates) -> CustomerPlan:
                 58,
                 14,
                 Line("Notdienst-Einsatz Heizungsausfall (Wochenende)", 21000),
-                Line("Arbeitszeit Monteur (Std.)", 6800, 2),
+                Line(
+                    "Arbeitszeit Monteur (Std.)",
+                    6800,
+                    2,
+                    discount=Coupon("Kulanz: 1 Std. Anfahrt", amount_off=6800),
+                ),
                 memo="Einsatz vom Samstag; Zuschlag für Wochenendeinsatz enthalten.",
+                tax=_GERMAN_VAT,
             ),
             _open(
                 at,
                 33,
                 14,
                 Line("Wartungsvertrag Q3, Lüftungsanlage Bürogebäude", 46500),
+                Line("Filtersatz F7 (Stück)", 3900, 4),
+                tax=_GERMAN_VAT,
+                discount=Coupon("Treuerabatt 5 %", percent_off=5),
             ),
             InvoicePlan(
                 outcome="open",
@@ -463,6 +511,7 @@ def _de_vries(at: _Dates) -> CustomerPlan:
                 14,
                 Line("Koppeling met bezorgdienst (uren)", 8500, 6),
                 memo="Meerwerk buiten het onderhoudscontract.",
+                tax=TaxRate("BTW", 21, "NL"),  # the seller's own word: shown as it is
             ),
             _open(at, 2, 14, Line(f"Onderhoud webwinkel — {_month_name(at.now, 'nl')}", 32500)),
             _closed(
@@ -550,7 +599,12 @@ def _nowak_software(at: _Dates) -> CustomerPlan:
             *_monthly(at, 14, subscription, day=1, paid_after_days=2),
             _open(at, 5, 14, Line(f"Abonament — pakiet Pro ({_month_name(at.now, 'pl')})", 149900)),
             _open(
-                at, 35, 14, Line("Wdrożenie modułu fakturowania — konsultacje (godz.)", 25000, 8)
+                at,
+                35,
+                14,
+                Line("Wdrożenie modułu fakturowania — konsultacje (godz.)", 25000, 8),
+                tax=TaxRate("VAT", 23, "PL"),
+                discount=Coupon("Rabat dla stałych klientów", amount_off=20000),
             ),
             _open(at, 64, 21, Line("Integracja z KSeF — prace programistyczne", 480000)),
             InvoicePlan(

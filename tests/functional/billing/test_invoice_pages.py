@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import io
 import re
 import time
 import uuid
 
 import httpx
 import pytest
+import stripe
 from pypdf import PdfReader
 
 from tests.functional.portal_support import Browser, Portal, text_of
@@ -342,3 +344,156 @@ def test_stripes_own_words_for_an_installment_are_shown_as_they_are(portal: Port
     sign_in(browser, portal, customer)
     row = row_of(browser.get("/"), invoice.number)  # type: ignore[arg-type]
     assert "Rate 1 von 2 · Deposit (Q1)" in row
+
+
+# -- discounts, taxes and credit notes -----------------------------------------------------------
+
+
+def words(page: httpx.Response) -> str:
+    """The visible text with every run of white space as one space."""
+    return " ".join(text_of(page).split())
+
+
+def discounted_and_taxed(
+    portal: Portal,
+    customer: str,
+    *,
+    currency: str = "eur",
+    tax: tuple[str, float, bool] = ("VAT", 19, False),
+    coupon: str = "Treuerabatt",
+    line_coupon: str = "Stammkunde",
+) -> stripe.Invoice:
+    """100.00 and 50.00 (the second with 5.00 off of its own), 10 % off the invoice, and the
+    tax rate `tax` (display name, percentage, inclusive) on every line."""
+    name, percentage, inclusive = tax
+    rate = portal.sdk.v1.tax_rates.create(
+        {"display_name": name, "percentage": percentage, "inclusive": inclusive,
+         "tax_type": "vat"}
+    )  # fmt: skip
+    ten_percent = portal.sdk.v1.coupons.create({"percent_off": 10, "name": coupon})
+    five_off = portal.sdk.v1.coupons.create(
+        {"amount_off": 500, "currency": currency, "name": line_coupon}
+    )
+    draft = portal.sdk.v1.invoices.create(
+        {"customer": customer, "collection_method": "send_invoice", "days_until_due": 14,
+         "currency": currency, "default_tax_rates": [rate.id],
+         "discounts": [{"coupon": ten_percent.id}]}
+    )  # fmt: skip
+    portal.sdk.v1.invoice_items.create(
+        {"customer": customer, "invoice": draft.id, "amount": 10000, "currency": currency,
+         "description": "Wartungsvertrag"}
+    )  # fmt: skip
+    portal.sdk.v1.invoice_items.create(
+        {"customer": customer, "invoice": draft.id, "amount": 5000, "currency": currency,
+         "description": "Anfahrtspauschale", "discounts": [{"coupon": five_off.id}]}
+    )  # fmt: skip
+    return portal.sdk.v1.invoices.finalize_invoice(draft.id)
+
+
+def test_discounts_and_the_tax_with_its_rate_in_german(portal: Portal) -> None:
+    browser, customer = signed_in(portal)
+    invoice = discounted_and_taxed(portal, customer)
+    sign_in(browser, portal, customer)
+    page = browser.get(f"/invoices/{invoice.id}")
+    shown = words(page)
+    # The line's own coupon right under it; the subtotal has it taken already.
+    assert re.search(r"Anfahrtspauschale 1 50,00 € 50,00 € Rabatt: Stammkunde -5,00 €", shown)
+    assert re.search(r"Zwischensumme 145,00 €", shown)
+    # 10 % of 145.00, then 19 % on 130.50 (tax per line: 17.10  7.70), named as Germans do.
+    assert re.search(r"Rabatt: Treuerabatt -14,50 €", shown)
+    assert re.search(r"USt\. 19 % 24,80 €", shown)
+    assert re.search(r"Gesamtbetrag 155,30 €", shown)
+    assert "VAT" not in shown
+    assert invoice.total == 15530
+    tfoot = page.text.split("<tfoot>", 1)[1].split("</tfoot>", 1)[0]
+    order = [tfoot.index(word) for word in ("Zwischensumme", "Treuerabatt", "USt.", "Gesamtbetrag")]
+    assert order == sorted(order)
+
+
+def test_discounts_and_the_tax_with_its_rate_in_polish(portal: Portal) -> None:
+    browser, customer = signed_in(portal, locale="pl", name="Nowak Software sp. z o.o.")
+    invoice = discounted_and_taxed(
+        portal, customer, currency="pln", tax=("VAT", 23, False), coupon="Stały klient",
+        line_coupon="Pakiet startowy",
+    )  # fmt: skip
+    sign_in(browser, portal, customer)
+    shown = words(browser.get(f"/invoices/{invoice.id}"))
+    assert re.search(r"Rabat: Pakiet startowy -5,00 zł", shown)
+    assert re.search(r"Suma częściowa 145,00 zł", shown)
+    assert re.search(r"Rabat: Stały klient -14,50 zł", shown)
+    # 23 % of 90.00 and of 40.50: 20.70  9.32 (9.315 rounded per line).
+    assert re.search(r"VAT 23% 30,02 zł", shown)
+    assert re.search(r"Razem 160,52 zł", shown)
+
+
+def test_a_tax_included_in_the_prices_comes_after_the_total(portal: Portal) -> None:
+    browser, customer = signed_in(portal, locale="nl", name="De Vries Webwinkel B.V.")
+    invoice = discounted_and_taxed(portal, customer, tax=("BTW", 21, True), coupon="Voorjaar",
+                                   line_coupon="Trouwe klant")  # fmt: skip
+    sign_in(browser, portal, customer)
+    shown = words(browser.get(f"/invoices/{invoice.id}"))
+    # Nothing added on top: the total is what the discounts left, 21 % of it included.
+    assert re.search(r"Totaal € 130,50 waarvan BTW 21% € 22,65", shown)
+    assert invoice.total == 13050
+
+
+def test_naming_taxes_and_discounts_costs_no_stripe_call_more(
+    portal: Portal, stripe_faults: httpx.Client
+) -> None:
+    browser, customer = signed_in(portal)
+    plain = portal.invoice(customer)
+    taxed = discounted_and_taxed(portal, customer)
+    sign_in(browser, portal, customer)
+    calls = {}
+    for invoice in (plain, taxed):
+        stripe_faults.post("/_sandbox/stats/reset")
+        assert browser.get(f"/invoices/{invoice.id}").status_code == 200
+        calls[invoice.id] = stripe_faults.get("/_sandbox/stats").json()["by_endpoint"]
+    assert calls[taxed.id] == calls[plain.id]
+    assert calls[taxed.id]["GET /v1/invoices/{invoice}"] == 1
+
+
+def test_a_credit_notes_pdf_is_downloaded_under_a_name_in_the_customers_language(
+    portal: Portal,
+) -> None:
+    browser, customer = signed_in(portal)
+    invoice = discounted_and_taxed(portal, customer)
+    note = portal.sdk.v1.credit_notes.create(
+        {"invoice": invoice.id, "amount": 2000, "memo": "Kulanz"}
+    )
+    sign_in(browser, portal, customer)
+    page = browser.get(f"/invoices/{invoice.id}")
+    link = f"/invoices/{invoice.id}/credit-notes/{note.id}/pdf"
+    assert f'href="{link}"' in page.text
+    assert f"Gutschrift {note.number} vom" in text_of(page)
+    response = browser.get(link)
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/pdf"
+    assert f'filename="Gutschrift-{note.number}.pdf"' in response.headers["content-disposition"]
+    assert response.headers["cache-control"] == "private, no-store"
+    text = PdfReader(io.BytesIO(response.content)).pages[0].extract_text()
+    assert str(note.number) in text
+    assert "Kulanz" in text
+
+
+def test_a_credit_note_of_anyone_elses_invoice_is_the_same_404(portal: Portal) -> None:
+    browser, customer = signed_in(portal)
+    mine = portal.invoice(customer, amount=20000)
+    my_note = portal.sdk.v1.credit_notes.create({"invoice": mine.id, "amount": 1000})
+    other_mine = portal.invoice(customer, amount=20000)
+    stranger = portal.customer()
+    theirs = portal.invoice(stranger, amount=20000)
+    their_note = portal.sdk.v1.credit_notes.create({"invoice": theirs.id, "amount": 1000})
+    sign_in(browser, portal, customer)
+    assert browser.get(f"/invoices/{mine.id}/credit-notes/{my_note.id}/pdf").status_code == 200
+    for invoice_id, note_id in (
+        (mine.id, their_note.id),  # another customer's credit note under my invoice
+        (theirs.id, their_note.id),  # another customer's invoice and its credit note
+        (other_mine.id, my_note.id),  # my credit note, but not of this invoice
+        (mine.id, "cn_doesnotexist0000000"),
+        (mine.id, "in_notacreditnote00000"),
+    ):
+        response = browser.get(f"/invoices/{invoice_id}/credit-notes/{note_id}/pdf")
+        assert response.status_code == 404, (invoice_id, note_id)
+        assert "content-disposition" not in response.headers
+        assert note_id not in text_of(response)

@@ -255,3 +255,16 @@ def test_a_refusal_stops_the_seed_with_stripes_message_and_restores_the_clock() 
     assert refused.value.path.endswith("/pay")
     assert "Your card was declined." in str(refused.value)
     assert clock["offset"] == 0
+
+
+def test_invoices_with_a_tax_rate_and_discounts(seeded: Seeded) -> None:
+    taxed = [i for i in _all_invoices(seeded) if i.total_taxes]
+    assert taxed
+    both = [i for i in taxed if i.total_discount_amounts and i.discounts]
+    assert both, "an invoice with a tax rate and a discount of its own"
+    invoice = both[0]
+    assert invoice.total == (invoice.total_excluding_tax or 0) + sum(
+        t.amount for t in invoice.total_taxes or []
+    )
+    assert invoice.total < invoice.subtotal + sum(t.amount for t in invoice.total_taxes or [])
+    assert any(line.discounts for i in taxed for line in i.lines.data), "a line's own discount"

@@ -33,10 +33,13 @@ def viewing_as(staff: StaffSetup, customer: str) -> Browser:
 
 @pytest.fixture(scope="module")
 def account(staff: StaffSetup) -> dict[str, str]:
-    """A customer with everything a page can show: an invoice, a card, a tax ID, a payment."""
+    """A customer with everything a page can show: an invoice, a card, a tax ID, a payment, and
+    a credit note (on an invoice of its own, credited whole, so what is open stays 99.00)."""
     portal = staff.portal
     email, customer, pm = customer_with_card(portal)
     invoice = portal.invoice(customer, amount=9900).id
+    credited = portal.invoice(customer, amount=5000).id
+    credit_note = portal.sdk.v1.credit_notes.create({"invoice": credited, "amount": 5000}).id
     tax_id = portal.sdk.v1.customers.tax_ids.create(
         customer, {"type": "eu_vat", "value": "DE136695976"}
     ).id
@@ -48,6 +51,8 @@ def account(staff: StaffSetup) -> dict[str, str]:
         "customer": customer,
         "pm": pm,
         "invoice_id": invoice,
+        "credit_note_id": credit_note,
+        "credited_invoice_id": credited,
         "tax_id": tax_id,
         "payment_id": payment,
         "currency": "eur",
@@ -77,6 +82,8 @@ def test_every_customer_page_carries_the_banner(staff: StaffSetup, account: dict
     assert len(pages) >= 12
     for route in pages:
         params = {p: account[p] for p in route.param_convertors}
+        if route.name == "billing:credit_note_pdf":
+            params["invoice_id"] = account["credited_invoice_id"]
         path = route.url_path_for(route.name, **params)
         answer = browser.get(str(path))
         if answer.headers.get("content-type", "").startswith("text/html"):
@@ -85,7 +92,8 @@ def test_every_customer_page_carries_the_banner(staff: StaffSetup, account: dict
         elif answer.status_code in (302, 303):
             pytest.fail(f"{route.name} redirected to {answer.headers['location']}")
         else:
-            assert route.name == "billing:invoice_pdf", route.name  # the PDF: allowed, no page
+            # The PDFs: allowed, no page.
+            assert route.name in ("billing:invoice_pdf", "billing:credit_note_pdf"), route.name
 
 
 # Every action that changes something, as a request while viewing as the customer.
@@ -97,6 +105,9 @@ ACTIONS = [
     ("POST", "/payments/{payment_id}/check", {}),
     ("POST", "/payments/{payment_id}", {"payment_method": "{pm}"}),
     ("POST", "/payments/{payment_id}", {"payment_method": "new"}),
+    ("POST", "/payments/{payment_id}", {"payment_method": "stripe"}),
+    ("GET", "/payments/{payment_id}/paid-at-stripe?session_id=cs_test", {}),
+    ("POST", "/payments/{payment_id}/another-way", {}),
     ("GET", "/payments/{payment_id}/method-added?session_id=cs_test", {}),
     ("GET", "/payments/{payment_id}/authenticate", {}),
     ("GET", "/payments/{payment_id}/authenticated", {}),

@@ -9,14 +9,14 @@ import inspect
 import time
 import uuid
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, cast
 
 import pytest
 import stripe
 
 from portal.stripe.errors import InvalidRequest
 from portal.stripe.gateway import StripeGateway
-from portal.stripe.models import Address
+from portal.stripe.models import Address, CheckoutSession
 from tests.functional.stripe.stripe_support import customer_with_card, open_invoice
 
 pytestmark = pytest.mark.anyio
@@ -51,7 +51,7 @@ async def test_reads_customer_invoices_and_methods(
 
 def arrange(sdk: stripe.StripeClient) -> dict[str, str]:
     """A customer with a card, a 3-D Secure card, a tax ID, a plan invoice with many lines
-    (more than Stripe sends inline) and one to pay whole."""
+    (more than Stripe sends inline), one to pay whole and a credit note on another."""
     email = f"Sweep-{uuid.uuid4().hex[:8]}@Example.de"
     customer = sdk.v1.customers.create({"email": email, "name": "Sweep GmbH"}).id
     card = sdk.v1.payment_methods.attach("pm_card_visa", {"customer": customer}).id
@@ -87,16 +87,30 @@ def arrange(sdk: stripe.StripeClient) -> dict[str, str]:
             {"amount": 6000, "due_date": now + 35 * 86400},
         ],
     )
+
+    def paid(amount: int) -> str:
+        """A PaymentIntent of the customer's that has succeeded (as Checkout's would have)."""
+        return sdk.v1.payment_intents.create(
+            {"amount": amount, "currency": "eur", "customer": customer, "payment_method": card,
+             "confirm": True, "return_url": "https://portal.example/back"}
+        ).id  # fmt: skip
+
     return {
         "email": email,
         "customer": customer,
         "card": card,
+        "paid_elsewhere": paid(1000),
+        "to_refund": paid(700),
+        "takes_a_payment": invoice(1, days_until_due=14),
         "secure": secure,
         "spare": spare,
         "tax_id": tax_id,
         "plan": plan,
         "whole": invoice(1, days_until_due=14),
         "secure_invoice": invoice(1, days_until_due=14),
+        "credit_note": sdk.v1.credit_notes.create(
+            {"invoice": invoice(1, days_until_due=14), "amount": 100}
+        ).id,
     }
 
 
@@ -109,6 +123,11 @@ async def calls(
 
     async def open_pdf() -> object:
         pdf = await gateway.open_invoice_pdf(await gateway.get_invoice(ids["whole"]))
+        return b"".join([chunk async for chunk in pdf.chunks()])
+
+    async def open_credit_note_pdf() -> object:
+        note = await gateway.get_credit_note(ids["credit_note"])
+        pdf = await gateway.open_credit_note_pdf(note)
         return b"".join([chunk async for chunk in pdf.chunks()])
 
     async def add_method() -> object:
@@ -130,6 +149,24 @@ async def calls(
             customer, success_url=back, cancel_url=back, locale="de"
         )
         return await gateway.added_payment_method(session.id, customer)
+
+    async def start_paying() -> object:
+        return await gateway.start_paying(
+            customer,
+            amount=2500,
+            currency="eur",
+            name="F-0001",
+            metadata={"portal_payment": "p1", "invoice": ids["plan"]},
+            success_url=back + "?session_id={CHECKOUT_SESSION_ID}",
+            cancel_url=back,
+            locale="nl",
+            expires_at=int(time.time()) + 31 * 60,
+            idempotency_key=f"sweep-{uuid.uuid4()}",
+        )
+
+    async def expire() -> object:
+        session = cast(CheckoutSession, await start_paying())
+        return await gateway.expire_checkout_session(session.id)
 
     async def pay_part() -> object:
         return await gateway.pay_part_of_invoice(
@@ -196,6 +233,8 @@ async def calls(
         "list_invoice_payments": lambda: gateway.list_invoice_payments(ids["plan"]),
         "list_credit_notes": lambda: gateway.list_credit_notes(ids["plan"]),
         "open_invoice_pdf": open_pdf,
+        "get_credit_note": lambda: gateway.get_credit_note(ids["credit_note"]),
+        "open_credit_note_pdf": open_credit_note_pdf,
         "list_payment_methods": lambda: gateway.list_payment_methods(customer),
         "get_payment_method": lambda: gateway.get_payment_method(ids["card"]),
         "set_default_payment_method": lambda: gateway.set_default_payment_method(
@@ -219,6 +258,16 @@ async def calls(
         "authenticate_payment": authenticate,
         "get_payment_intent": payment_intent,
         "detach_payment_method": detach,
+        "start_paying": start_paying,
+        "expire_checkout_session": expire,
+        "attach_payment": lambda: gateway.attach_payment(
+            ids["takes_a_payment"],
+            payment_intent_id=ids["paid_elsewhere"],
+            idempotency_key=f"sweep-{uuid.uuid4()}",
+        ),
+        "refund_payment": lambda: gateway.refund_payment(
+            ids["to_refund"], idempotency_key=f"sweep-{uuid.uuid4()}"
+        ),
     }
 
 

@@ -88,3 +88,11 @@ def test_every_language_shows_several_invoice_states(now: datetime) -> None:
             "overdue" if i.outcome == "open" and i.due < now else i.outcome for i in plan.invoices
         }
         assert len(states) >= 2, plan.name
+
+
+def test_some_invoices_carry_a_tax_rate_and_discounts(now: datetime) -> None:
+    invoices = [i for p in demo_plans(now) for i in p.invoices if i.outcome == "open"]
+    assert any(i.tax is not None and i.discount is not None for i in invoices)
+    assert any(i.tax is not None and any(line.discount for line in i.lines) for i in invoices)
+    # Installment plans add up to what is due, so they stay without tax or discounts.
+    assert all(i.tax is None and i.discount is None for i in invoices if i.parts)

@@ -118,3 +118,28 @@ def test_logos_are_self_contained_svg_the_csp_allows(path: Path) -> None:
         for attribute, value in element.attrib.items():
             assert not attribute.lower().startswith("on"), f"event handler in {path.name}"
             assert "://" not in value, f"external reference in {path.name}"
+
+
+def sdk_method_types() -> set[str]:
+    """The payment method types the installed SDK declares for `PaymentMethod.type`."""
+    spec = importlib.util.find_spec("stripe._payment_method")
+    assert spec is not None
+    assert spec.origin is not None
+    tree = ast.parse(Path(spec.origin).read_text())
+    method = next(n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == "PaymentMethod")
+    field = next(
+        n for n in method.body if isinstance(n, ast.AnnAssign) and ast.unparse(n.target) == "type"
+    )
+    return set(re.findall(r"'([a-z0-9_]+)'", ast.unparse(field.annotation)))
+
+
+def test_named_payment_method_types_are_stripes() -> None:
+    from portal.stripe.brands import METHOD_NAMES, method_name
+
+    declared = sdk_method_types()
+    assert {"card", "ideal", "blik", "sepa_debit"} <= declared  # the SDK is read right
+    assert set(METHOD_NAMES) <= declared
+    assert method_name("ideal") == "iDEAL"
+    assert method_name("p24") == "Przelewy24"
+    assert method_name("card") is None  # cards are named by their brand
+    assert method_name(None) is None

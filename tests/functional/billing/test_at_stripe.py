@@ -1,0 +1,259 @@
+"""Paying on Stripe's Checkout page with a method the portal does not build (iDEAL in the
+sandbox): the whole path over HTTP, the money counted on the invoice exactly once, however the
+news arrives, and given back when the invoice was paid another way meanwhile."""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+import httpx
+import pytest
+
+from portal import i18n
+from tests.functional.billing.billing_support import (
+    at_stripe,
+    back_from_stripe,
+    charged,
+    customer_with_card,
+    pay_page,
+    plan_invoice,
+    signed_in,
+)
+from tests.functional.billing.test_debits import slow_bank, statuses, wait_until
+from tests.functional.billing.test_paying import overdue_invoice
+from tests.functional.billing.test_webhooks import deliver, event
+from tests.functional.portal_support import Browser, Portal, text_of
+
+__all__ = ["slow_bank"]  # the fixture, for this module's tests
+
+
+def _de(text: str) -> str:
+    with i18n.use_locale("de"):
+        return i18n.gettext(text)
+
+
+def _choose_stripe(browser: Browser, invoice: str, what: str = "whole") -> str:
+    """Start paying the invoice, choose "another way to pay": the Checkout page's address."""
+    page = pay_page(browser, f"/invoices/{invoice}/pay?what={what}")
+    assert 'name="payment_method" value="stripe"' in page.text
+    assert "iDEAL, Bancontact oder EPS" in text_of(page)  # examples, in the reader's words
+    action = re.search(r'action="[^"]*(/payments/[A-Za-z0-9_-]+)"', page.text)
+    assert action
+    return at_stripe(browser, browser.post(action.group(1), {"payment_method": "stripe"}))
+
+
+def _ideal(checkout: str, outcome: str = "complete") -> httpx.Response:
+    """Pay with iDEAL on the sandbox's Checkout page and answer at the bank's test page; the
+    answer is Checkout's redirect back to the portal (not followed)."""
+    chosen = httpx.post(checkout, data={"method": "ideal", "ideal_bank": "ing", "name": "Anna"})
+    assert chosen.status_code == 303, chosen.text
+    bank = httpx.post(chosen.headers["location"], data={"outcome": outcome})
+    assert bank.status_code == 303
+    return httpx.get(bank.headers["location"])
+
+
+def _session_id(checkout: str) -> str:
+    found = re.search(r"/c/pay/(cs_[A-Za-z0-9_]+)", checkout)
+    assert found
+    return found.group(1)
+
+
+def _payments_of(portal: Portal, invoice: str) -> list[tuple[str, int]]:
+    listed = portal.sdk.v1.invoice_payments.list({"invoice": invoice}).data
+    return sorted((p.status, p.amount_requested) for p in listed if not p.is_default)
+
+
+def test_an_invoice_paid_with_ideal_on_stripes_page(portal: Portal) -> None:
+    email = f"ideal-{uuid.uuid4().hex[:8]}@example.nl"
+    customer = portal.customer(email=email, locale="de")
+    invoice = portal.invoice(customer, amount=12100).id
+    browser = signed_in(portal, email)
+    checkout = _choose_stripe(browser, invoice)
+    session = portal.sdk.v1.checkout.sessions.retrieve(checkout.rsplit("/", 1)[-1])
+    assert session.mode == "payment"
+    assert session.amount_total == 12100
+    assert session.locale == "de"
+    assert "ideal" in session.payment_method_types  # the account's methods, not a list of ours
+    back = _ideal(checkout)
+    result = back_from_stripe(browser, back)
+    assert result.status_code == 200
+    assert _de("Thank you for your payment") in text_of(result)
+    assert "iDEAL •••• 5264" in text_of(result)  # how it was paid, with its receipt
+    assert "/receipts/ch_" in result.text
+    assert portal.sdk.v1.invoices.retrieve(invoice).status == "paid"
+    assert _payments_of(portal, invoice) == [("paid", 12100)]
+    # Back again (a reload), and Stripe's webhook after it: counted once, charged once.
+    browser.get(back.headers["location"].removeprefix(portal.url))
+    completed = event(
+        "checkout.session.completed",
+        {"id": _session_id(checkout), "object": "checkout.session", "customer": customer},
+    )
+    assert deliver(portal, completed).status_code == 200
+    assert _payments_of(portal, invoice) == [("paid", 12100)]
+    assert charged(portal, customer) == [12100]
+
+
+def test_an_installment_paid_on_stripes_page_leaves_the_rest(portal: Portal) -> None:
+    email, customer, _ = customer_with_card(portal)
+    invoice = plan_invoice(portal, customer, late=False)
+    browser = signed_in(portal, email)
+    result = back_from_stripe(browser, _ideal(_choose_stripe(browser, invoice, "next_installment")))
+    assert "100,00 €" in text_of(result)
+    after = portal.sdk.v1.invoices.retrieve(invoice)
+    assert (after.status, after.amount_remaining) == ("open", 20000)
+
+
+def test_the_webhook_counts_the_payment_when_the_customer_does_not_come_back(
+    portal: Portal,
+) -> None:
+    email = f"weg-{uuid.uuid4().hex[:8]}@example.nl"
+    customer = portal.customer(email=email)
+    invoice = portal.invoice(customer, amount=5000).id
+    browser = signed_in(portal, email)
+    checkout = _choose_stripe(browser, invoice)
+    _ideal(checkout)  # paid; the browser closes before the redirect back
+    assert portal.sdk.v1.invoices.retrieve(invoice).status == "open"
+    completed = event(
+        "checkout.session.completed",
+        {"id": _session_id(checkout), "object": "checkout.session", "customer": customer},
+    )
+    assert deliver(portal, completed).status_code == 200
+    assert portal.sdk.v1.invoices.retrieve(invoice).status == "paid"
+    page = browser.get(f"/invoices/{invoice}")
+    assert page.status_code == 200
+
+
+def test_coming_back_unpaid_offers_stripes_page_again_or_another_way(portal: Portal) -> None:
+    email, customer, card = customer_with_card(portal)
+    invoice = portal.invoice(customer, amount=7000).id
+    browser = signed_in(portal, email)
+    checkout = _choose_stripe(browser, invoice)
+    # "Back" on Stripe's page: the payment's page says what is going on, nothing charged.
+    cancel = portal.sdk.v1.checkout.sessions.retrieve(_session_id(checkout)).cancel_url
+    assert cancel is not None
+    page = browser.get(cancel.removeprefix(portal.url))
+    assert _de("Finish paying on Stripe's page") in text_of(page)
+    again = re.search(r'href="([^"]*/checkout/cs_[^"]+)"', page.text)
+    assert again
+    assert at_stripe(browser, browser.get(again.group(1).removeprefix(portal.url))) == checkout
+    # Another way: the session ends at Stripe (it cannot be paid on any more), and the
+    # saved card pays the invoice, which the session's claim no longer holds.
+    another = re.search(r'action="[^"]*(/payments/[^"/]+/another-way)"', page.text)
+    assert another
+    chosen = browser.get(browser.post(another.group(1), {}).headers["location"])
+    assert f'name="payment_method" value="{card}"' in chosen.text
+    assert portal.sdk.v1.checkout.sessions.retrieve(_session_id(checkout)).status == "expired"
+    assert httpx.post(checkout, data={"method": "ideal", "ideal_bank": "ing"}).status_code == 200
+    action = re.search(r'action="[^"]*(/payments/[A-Za-z0-9_-]+)"', chosen.text)
+    assert action
+    paid = browser.post(action.group(1), {"payment_method": card})
+    assert paid.status_code == 303
+    assert portal.sdk.v1.invoices.retrieve(invoice).status == "paid"
+    assert charged(portal, customer) == [7000]
+
+
+def test_a_failed_ideal_payment_charges_nothing(portal: Portal) -> None:
+    email = f"nee-{uuid.uuid4().hex[:8]}@example.nl"
+    customer = portal.customer(email=email)
+    invoice = portal.invoice(customer, amount=3000).id
+    browser = signed_in(portal, email)
+    checkout = _choose_stripe(browser, invoice)
+    failed = _ideal(checkout, outcome="fail")
+    assert failed.status_code == 200  # Stripe's page again, with its error: still open
+    assert charged(portal, customer) == []
+    assert portal.sdk.v1.invoices.retrieve(invoice).status == "open"
+
+
+def test_paid_at_stripe_after_the_invoice_was_paid_otherwise_is_refunded(
+    portal: Portal,
+) -> None:
+    email, customer, card = customer_with_card(portal)
+    invoice = portal.invoice(customer, amount=4400).id
+    browser = signed_in(portal, email)
+    checkout = _choose_stripe(browser, invoice)
+    # Meanwhile the business collects the invoice another way (its dashboard, say).
+    portal.sdk.v1.invoices.pay(invoice, {"payment_method": card, "off_session": True})
+    result = back_from_stripe(browser, _ideal(checkout))
+    assert _de("Your payment is being refunded") in text_of(result)
+    assert _de("Nothing was charged") not in text_of(result)
+    intent = portal.sdk.v1.checkout.sessions.retrieve(_session_id(checkout)).payment_intent
+    refunds = portal.sdk.v1.refunds.list({"payment_intent": str(intent)}).data
+    assert [r.amount for r in refunds] == [4400]
+    assert _payments_of(portal, invoice) == []
+
+
+def test_several_invoices_at_once_are_not_offered_on_stripes_page(portal: Portal) -> None:
+    """A PaymentIntent pays one invoice: "pay all overdue" offers saved and new methods."""
+    email, customer, _ = customer_with_card(portal)
+    for amount, late in ((1000, 9), (2000, 3)):
+        overdue_invoice(portal, customer, amount, late)
+    browser = signed_in(portal, email)
+    page = pay_page(browser, "/pay-overdue/eur")
+    assert 'value="stripe"' not in page.text
+    action = re.search(r'action="[^"]*(/payments/[A-Za-z0-9_-]+)"', page.text)
+    assert action
+    refused = browser.post(action.group(1), {"payment_method": "stripe"})
+    assert refused.status_code == 400
+    assert charged(portal, customer) == []
+
+
+@pytest.mark.parametrize("path", ["paid-at-stripe?session_id=cs_test_other", "checkout/cs_test_x"])
+def test_another_session_is_not_this_payments(portal: Portal, path: str) -> None:
+    email = f"fremd-{uuid.uuid4().hex[:8]}@example.nl"
+    customer = portal.customer(email=email)
+    invoice = portal.invoice(customer, amount=3000).id
+    browser = signed_in(portal, email)
+    checkout = _choose_stripe(browser, invoice)
+    payment = portal.sdk.v1.checkout.sessions.retrieve(_session_id(checkout)).metadata
+    assert payment is not None
+    answer = browser.get(f"/payments/{payment['portal_payment']}/{path}")
+    assert answer.status_code == 404
+
+
+def _sepa(checkout: str) -> httpx.Response:
+    return httpx.post(
+        checkout,
+        data={"method": "sepa_debit", "iban": "DE89370400440532013000", "name": "Anna",
+              "email": "anna@example.de"},
+    )  # fmt: skip
+
+
+def test_a_debit_on_stripes_page_is_counted_when_the_bank_collects_it(slow_bank: Portal) -> None:
+    portal = slow_bank
+    email = f"sepa-{uuid.uuid4().hex[:8]}@example.de"
+    customer = portal.customer(email=email)
+    invoice = portal.invoice(customer, amount=6600).id
+    browser = signed_in(portal, email)
+    checkout = _choose_stripe(browser, invoice)
+    payment_id = portal.sdk.v1.checkout.sessions.retrieve(_session_id(checkout)).metadata
+    assert payment_id is not None
+    result = back_from_stripe(browser, _sepa(checkout))
+    assert _de("Your payment is on its way") in text_of(result)
+    wait_until(lambda: portal.sdk.v1.invoices.retrieve(invoice).status == "paid")
+    httpx.get(f"{portal.settings.stripe_api_base}/_sandbox/webhooks/pending?wait=10")
+    assert statuses(portal, payment_id["portal_payment"]) == [("succeeded", None)]
+    assert charged(portal, customer) == [6600]
+
+
+def test_a_debit_on_stripes_page_the_invoice_cannot_take_is_refunded_once_collected(
+    slow_bank: Portal,
+) -> None:
+    portal = slow_bank
+    email, customer, card = customer_with_card(portal)
+    invoice = portal.invoice(customer, amount=3300).id
+    browser = signed_in(portal, email)
+    checkout = _choose_stripe(browser, invoice)
+    portal.sdk.v1.invoices.pay(invoice, {"payment_method": card, "off_session": True})
+    metadata = portal.sdk.v1.checkout.sessions.retrieve(_session_id(checkout)).metadata
+    assert metadata is not None
+    payment_id = metadata["portal_payment"]
+    result = back_from_stripe(browser, _sepa(checkout))
+    assert _de("Your payment is being refunded") in text_of(result)
+    assert statuses(portal, payment_id)[0][0] in ("refund_due", "refunded")
+    intent = str(portal.sdk.v1.checkout.sessions.retrieve(_session_id(checkout)).payment_intent)
+    wait_until(lambda: portal.sdk.v1.payment_intents.retrieve(intent).status == "succeeded")
+    httpx.get(f"{portal.settings.stripe_api_base}/_sandbox/webhooks/pending?wait=10")
+    wait_until(lambda: statuses(portal, payment_id)[0][0] == "refunded")
+    refunds = portal.sdk.v1.refunds.list({"payment_intent": intent}).data
+    assert [r.amount for r in refunds] == [3300]
