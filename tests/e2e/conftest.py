@@ -64,7 +64,8 @@ def new_page(browser: Browser) -> Iterator[NewPage]:
     browser's language and the Accept-Language header; relative URLs in `page.goto` resolve
     against `base_url`; `cookies` are set before the first request (more can be added through
     `page.context.add_cookies`). `bypass_csp` turns off the page's Content-Security-Policy,
-    which tests should not need: the axe check works under the CSP.
+    which tests should not need: the axe check works under the CSP. `javascript=False` opens
+    the page as a browser without script does (every page must work so).
     """
     contexts: list[BrowserContext] = []
 
@@ -76,12 +77,14 @@ def new_page(browser: Browser) -> Iterator[NewPage]:
         base_url: str | None = None,
         cookies: Sequence[SetCookieParam] = (),
         bypass_csp: bool = False,
+        javascript: bool = True,
     ) -> Page:
         context = browser.new_context(
             viewport={"width": width, "height": height},
             locale=locale,
             base_url=base_url,
             bypass_csp=bypass_csp,
+            java_script_enabled=javascript,
         )
         contexts.append(context)
         if cookies:

@@ -63,6 +63,7 @@ class NewPage(Protocol):
         base_url: str | None = None,
         cookies: Sequence[SetCookieParam] = (),
         bypass_csp: bool = False,
+        javascript: bool = True,
     ) -> Page: ...
 
 
