@@ -40,11 +40,18 @@ def add_sandbox(sub: Subcommands) -> None:
 
 def add_bench(sub: Subcommands) -> None:
     bench = sub.add_parser(
-        "bench", help="measure Stripe calls per page, latency, throughput and memory"
+        "bench",
+        help="measure Stripe calls per page, latency, throughput against a same-size floor, CPU"
+        " per view and memory (needs wrk)",
     )
     bench.add_argument("--latency-ms", type=int, default=80, help="per Stripe API call")
-    bench.add_argument("--samples", type=int, default=30, help="overview views per measure")
-    bench.add_argument("--seconds", type=float, default=10, help="each throughput run")
+    bench.add_argument("--samples", type=int, default=30, help="overview views per latency measure")
+    bench.add_argument(
+        "--rounds", type=int, default=5, help="load rounds, portal and floor in turn"
+    )
+    bench.add_argument("--seconds", type=int, default=3, help="each side of a load round")
+    bench.add_argument("--connections", type=int, default=50, help="wrk's open connections")
+    bench.add_argument("--threads", type=int, default=2, help="wrk's threads")
     bench.set_defaults(func=cmd_bench)
 
 
@@ -58,8 +65,19 @@ def add_demo(sub: Subcommands) -> None:
 
 def cmd_bench(args: argparse.Namespace) -> int:
     from portal_dev.bench.runner import run
+    from portal_dev.bench.wrk import WrkMissing
 
-    result = run(latency_ms=args.latency_ms, samples=args.samples, seconds=args.seconds)
+    try:
+        result = run(
+            latency_ms=args.latency_ms,
+            samples=args.samples,
+            rounds=args.rounds,
+            seconds=args.seconds,
+            threads=args.threads,
+            connections=args.connections,
+        )
+    except WrkMissing as exc:
+        return fail(str(exc))
     print(result.table())
     return 0
 
