@@ -171,3 +171,28 @@ def test_pay_with_ideal_on_stripes_page_in_dutch(
     assert any(re.search(r"/checkout/cs_\w+$", url) for url in seen), seen
     paid = live_portal.sdk.v1.invoices.retrieve(invoice.id)
     assert (paid.status, paid.amount_paid) == ("paid", 24200)
+
+
+def test_back_from_stripes_page_unpaid_offers_to_go_on_or_pay_another_way(
+    live_portal: Portal, new_page: NewPage
+) -> None:
+    email = f"terug-{uuid.uuid4().hex[:8]}@example.nl"
+    customer = live_portal.customer(email=email, name="Bakkerij De Vries", locale="nl")
+    invoice = live_portal.invoice(customer, amount=9900)
+    page = new_page(width=375, locale="nl", base_url=live_portal.url)
+    sign_in(page, live_portal, email)
+    page.goto(f"/invoices/{invoice.id}")
+    page.locator("a, button", has_text=re.compile(r"99,00")).first.click()
+    page.locator('input[name="payment_method"][value="stripe"]').check()
+    page.locator('form[action^="/payments/"] button[type="submit"]').click()
+    page.get_by_role("link", name="Cancel and go back").click()
+    with i18n.use_locale("nl"):
+        finish = i18n.gettext("Finish paying on Stripe's page")
+        another = i18n.gettext("Choose another way to pay")
+    expect(page.get_by_role("heading", level=1)).to_have_text(finish)
+    assert_no_serious_violations(page)
+    assert_no_console_errors(page)
+    screenshot(page, "pay-at-stripe-unfinished-nl-375")
+    page.get_by_role("button", name=another).click()
+    expect(page.locator('input[name="payment_method"][value="stripe"]')).to_be_visible()
+    assert live_portal.sdk.v1.invoices.retrieve(invoice.id).status == "open"
