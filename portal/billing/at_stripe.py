@@ -151,16 +151,7 @@ async def settle_session(
         return Outcome("pending")
     outcome = await _count_on_invoice(svc.gateway, charge, intent)
     async with transaction(svc.engine) as conn:
-        if await records.update_charge(
-            conn,
-            charge,
-            outcome.status,
-            now,
-            error_code=outcome.error_code,
-            payment_intent_id=outcome.payment_intent_id,
-            only_from=("at_stripe",),
-        ):
-            await records.stop(conn, charge.payment_id, now)
+        await charging.record_settled(conn, charge, outcome, now)  # from `at_stripe` only
     if session.customer_id:
         await svc.gateway.changed(session.customer_id)  # the invoice took a payment
     return outcome

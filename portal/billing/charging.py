@@ -453,14 +453,16 @@ async def still_collecting(
 async def record_settled(
     conn: AsyncConnection, charge: ChargeRecord, outcome: Outcome, now: datetime
 ) -> None:
-    """Record a charge the bank decided without the customer coming back: the payment ends
-    there, since charging further invoices while the customer is away would surprise them."""
+    """Record a charge the bank (or Stripe's page) decided without the customer coming back:
+    the payment ends there, since charging further invoices while the customer is away would
+    surprise them. Only from the state the charge was read in: of two callers, one records."""
     if await records.update_charge(
         conn,
         charge,
         outcome.status,
         now,
         error_code=outcome.error_code,
+        payment_intent_id=outcome.payment_intent_id,
         only_from=(charge.status,),
     ):
         await records.stop(conn, charge.payment_id, now)

@@ -7,24 +7,14 @@ from __future__ import annotations
 
 import uuid
 
-from playwright.sync_api import Frame, Page, expect
+from playwright.sync_api import Page, expect
 
 from tests.e2e.support import NewPage, assert_no_console_errors, assert_no_serious_violations
+from tests.e2e.test_leaving_for_stripe import navigations
 from tests.e2e.test_sign_in_and_overview import sign_in
 from tests.functional.portal_support import Portal
 
 COUNTRY_BUTTON = 'button[name="action"][value="country"]'
-
-
-def _navigations(page: Page) -> list[str]:
-    seen: list[str] = []
-
-    def arrived(frame: Frame) -> None:
-        if frame == page.main_frame:
-            seen.append(frame.url)
-
-    page.on("framenavigated", arrived)
-    return seen
 
 
 def _signed_in(live_portal: Portal, new_page: NewPage, *, javascript: bool = True) -> Page:
@@ -48,7 +38,7 @@ def test_the_address_fields_follow_the_country_in_place(
     expect(page.locator(COUNTRY_BUTTON)).to_be_hidden()
     page.locator("#name").fill("Harbour Tools Ltd")
     page.locator("#line1").fill("1 Main Street")
-    seen = _navigations(page)
+    seen = navigations(page)
     expect(page.locator("#state")).to_have_count(0)
     page.locator("#country").focus()
     page.locator("#country").select_option("US")
@@ -87,7 +77,7 @@ def test_the_kinds_of_tax_id_follow_the_country_in_place(
     page = _signed_in(live_portal, new_page)
     page.goto("/account/tax-ids")
     expect(page.locator(COUNTRY_BUTTON)).to_be_hidden()
-    seen = _navigations(page)
+    seen = navigations(page)
     page.locator("#country").select_option("CH")
     expect(page.locator('input[name="kind"][value="ch_vat"]')).to_be_attached()
     assert seen == [], seen
