@@ -29,4 +29,6 @@ EXPOSE 8000
 # the client chooses; the portal reads PORTAL_CLIENT_IP_HEADER instead (portal/clientip.py).
 # Two workers per machine; on SIGTERM uvicorn stops accepting, lets in-flight requests finish
 # (up to 20 s) and exits; the outbox's leases make an interrupted send safe to retry.
-CMD ["uvicorn", "--factory", "portal.asgi:application", "--host", "0.0.0.0", "--port", "8000", "--workers", "2", "--no-access-log", "--no-proxy-headers", "--timeout-graceful-shutdown", "20"]
+# `--http portal.serving:NoDelayH11Protocol`: uvicorn's h11 with TCP_NODELAY, which its
+# `--workers` sockets lack (an answer would wait ~40 ms for the client's delayed ACK).
+CMD ["uvicorn", "--factory", "portal.asgi:application", "--host", "0.0.0.0", "--port", "8000", "--workers", "2", "--http", "portal.serving:NoDelayH11Protocol", "--no-access-log", "--no-proxy-headers", "--timeout-graceful-shutdown", "20"]

@@ -10,10 +10,34 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
+import socket
 from collections.abc import Awaitable, Callable, Generator, Sequence
 from typing import Any
 
 import uvicorn
+from uvicorn.protocols.http.h11_impl import H11Protocol
+
+
+def no_delay(transport: asyncio.BaseTransport) -> None:
+    """Send each answer at once (TCP_NODELAY) on the connection's socket.
+
+    asyncio sets it only on sockets whose protocol number is TCP; with `--workers N` uvicorn's
+    supervisor binds the listening socket without one (Kludex/uvicorn#3149), so the accepted
+    connections keep Nagle's algorithm, and an answer on a kept-alive connection waits for the
+    client's delayed ACK: about 40 ms on Linux, for every page after the first.
+    """
+    sock = transport.get_extra_info("socket")
+    if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+
+class NoDelayH11Protocol(H11Protocol):
+    """uvicorn's h11 protocol on connections that send at once (`no_delay`): the Dockerfile's
+    `--http portal.serving:NoDelayH11Protocol`."""
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        no_delay(transport)
+        super().connection_made(transport)
 
 
 class Server(uvicorn.Server):

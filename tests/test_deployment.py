@@ -84,3 +84,17 @@ def test_only_the_proxys_own_header_names_the_client() -> None:
     assert "--forwarded-allow-ips" not in argv
     assert "--no-proxy-headers" in argv
     assert FLY["env"]["PORTAL_CLIENT_IP_HEADER"] == "Fly-Client-IP"
+
+
+def test_the_image_sends_answers_at_once_with_several_workers() -> None:
+    """With `--workers` uvicorn's connections lack TCP_NODELAY (Kludex/uvicorn#3149): the
+    image names the protocol class that sets it, and that class is uvicorn's h11 one."""
+    from uvicorn.importer import import_from_string
+    from uvicorn.protocols.http.h11_impl import H11Protocol
+
+    cmd = re.search(r"^CMD (\[.*\])$", DOCKERFILE, re.M)
+    assert cmd
+    argv = json.loads(cmd.group(1))
+    assert int(argv[argv.index("--workers") + 1]) > 1
+    protocol = import_from_string(argv[argv.index("--http") + 1])
+    assert issubclass(protocol, H11Protocol)
