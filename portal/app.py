@@ -24,7 +24,7 @@ from portal.routes import routes
 from portal.security import SecurityMiddleware
 from portal.services import Services
 from portal.settings import Settings
-from portal.storage.database import create_engine
+from portal.storage.database import create_engine, dispose
 from portal.stripe.cache import CachingGateway, StalenessMiddleware
 from portal.stripe.gateway import StripeGateway
 from portal.templating import create_environment
@@ -64,7 +64,7 @@ async def open_services(
         )
     finally:
         await gateway.aclose()
-        await engine.dispose()
+        await dispose(engine)
 
 
 def create_app(

@@ -16,7 +16,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from portal.signing import digest
-from portal.storage.database import transaction
+from portal.storage.database import read_one, transaction
 from portal.storage.tables import customer_changes, sessions
 from portal.stripe.cache import remember_version
 
@@ -88,16 +88,12 @@ async def load(engine: AsyncEngine, raw_id: str, now: datetime) -> CustomerSessi
     id_hash = digest(raw_id)
     # The customer's change counter comes along (one query instead of two): the page's Stripe
     # reads check their cache against it (see portal.stripe.cache).
-    async with engine.connect() as conn:
-        row = (
-            await conn.execute(
-                select(sessions, customer_changes.c.version)
-                .outerjoin(
-                    customer_changes, customer_changes.c.customer_id == sessions.c.customer_id
-                )
-                .where(sessions.c.id_hash == id_hash)
-            )
-        ).one_or_none()
+    row = await read_one(
+        engine,
+        select(sessions, customer_changes.c.version)
+        .outerjoin(customer_changes, customer_changes.c.customer_id == sessions.c.customer_id)
+        .where(sessions.c.id_hash == id_hash),
+    )
     if row is None:
         return None
     remember_version(row.customer_id, row.version or 0)

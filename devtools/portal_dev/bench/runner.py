@@ -139,12 +139,17 @@ class Server:
 
 
 @contextmanager
-def floor(found: Stack, pages: dict[str, bare.FloorPage], *, workers: int = 1) -> Iterator[Server]:
-    """The floor (bare.py) serving `pages` at /<name>, with uvicorn as the portal has it."""
+def floor(
+    found: Stack, pages: dict[str, bare.FloorPage], *, workers: int = 1, http: str | None = None
+) -> Iterator[Server]:
+    """The floor (bare.py) serving `pages` at /<name>, with uvicorn as the portal has it (its
+    `--http` protocol class too, where the Dockerfile names one)."""
     port = processes.free_port()
     argv = [sys.executable, "-m", "uvicorn", "--factory", "portal_dev.bench.bare:create_app"]
     argv += ["--host", "127.0.0.1", "--port", str(port), "--no-access-log"]
     argv += ["--log-level", "warning", "--workers", str(workers)]
+    if http is not None:
+        argv += ["--http", http]
     env = found.base_env | {bare.PAGES_ENV: bare.encode_pages(pages)}
     url = f"http://127.0.0.1:{port}"
     with processes.server(argv, env, f"{url}/", found.work / f"floor-{port}.log") as process:
@@ -388,10 +393,11 @@ def _with_workers(
     seconds: float,
 ) -> Workers:
     count = workers_of(command)
+    http = command[command.index("--http") + 1] if "--http" in command else None
     _progress(f"the Dockerfile's command, {count} workers ...")
     with (
         dockerfile_portal(found, command) as portal,
-        floor(found, {"overview": bare.matching(shape)}, workers=count) as floor_server,
+        floor(found, {"overview": bare.matching(shape)}, workers=count, http=http) as floor_server,
     ):
         targets = [
             Target("portal", f"{portal.url}/", headers, portal.pid, shape.size),
@@ -401,7 +407,9 @@ def _with_workers(
         measured = alternate(wrk, targets, rounds=1, seconds=seconds, warmup=2)
         rss = [processes.rss_mb(pid) for pid in processes.workers(portal.pid)]
     portal_round, floor_round = measured["portal"][0].round, measured["floor"][0].round
-    return Workers(count, portal_round, floor_round, sorted(rss), workers_lose_nodelay())
+    # The Dockerfile's own protocol class (portal.serving) sets TCP_NODELAY itself.
+    nagle = workers_lose_nodelay() and http is None
+    return Workers(count, portal_round, floor_round, sorted(rss), nagle)
 
 
 def workers_lose_nodelay() -> bool:

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
+import sqlalchemy.exc
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Connection, select, text
 
-from portal.storage import migrate
-from portal.storage.database import create_engine, insert_once, transaction
+from portal.storage import database, migrate
+from portal.storage.database import create_engine, dispose, insert_once, read_one, transaction
 from portal.storage.tables import (
     mail_outbox,
     metadata,
@@ -208,3 +211,53 @@ async def test_charges_under_way_count_from_their_payments_creation(database_url
         ]
     finally:
         await engine.dispose()
+
+
+async def test_a_quick_read_sees_each_commit_at_once_on_both_databases(database_url: str) -> None:
+    """`read_one` (the session of every request): on SQLite on the loop's own thread, through
+    a second connection; whatever the way, it sees what was committed the moment before,
+    a change and a delete included, and holds nothing open between reads."""
+    engine = create_engine(database_url)
+    try:
+        await migrate.upgrade(engine)
+        query = select(webhook_events.c.type).where(webhook_events.c.event_id == "evt_quick")
+        assert await read_one(engine, query) is None
+        now = datetime.now(UTC)
+        async with transaction(engine) as conn:
+            await conn.execute(
+                webhook_events.insert().values(event_id="evt_quick", type="a", received_at=now)
+            )
+        found = await read_one(engine, query)
+        assert found is not None
+        assert found.type == "a"
+        async with transaction(engine) as conn:  # a writer is not kept waiting by the reads
+            await conn.execute(webhook_events.update().values(type="b"))
+        assert (await read_one(engine, query)).type == "b"  # type: ignore[union-attr]
+        async with transaction(engine) as conn:
+            await conn.execute(webhook_events.delete())
+        assert await read_one(engine, query) is None
+    finally:
+        await dispose(engine)
+
+
+async def test_a_quick_read_of_a_busy_sqlite_goes_the_usual_way(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Should SQLite be busy for the loop's own connection, the read waits in the driver's
+    thread instead, so the loop never stalls on a lock."""
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'busy.sqlite3'}")
+    try:
+        await migrate.upgrade(engine)
+        quick = database._quick_engine(engine)
+        assert quick is not None
+
+        def busy(*_args: object, **_kwargs: object) -> None:
+            locked = sqlite3.OperationalError("database is locked")
+            raise sqlalchemy.exc.OperationalError("SELECT 1", {}, locked)
+
+        monkeypatch.setattr(quick, "connect", busy)
+        with pytest.raises(sqlalchemy.exc.OperationalError):
+            quick.connect()
+        assert await read_one(engine, select(text("1"))) is not None
+    finally:
+        await dispose(engine)
