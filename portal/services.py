@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from jinja2 import Environment
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.requests import Request
 from starlette.routing import Router
 
+from portal.pages import KeptPages
 from portal.settings import Settings
 from portal.stripe.cache import CachingGateway
 
@@ -23,6 +24,8 @@ class Services:
     router: Router
     # `portal demo`'s mode (see `portal.app.create_app`); never set in production.
     demo: bool = False
+    # Repeat views' pages with what they were made from (`portal.pages`).
+    pages: KeptPages = field(default_factory=KeptPages)
 
     def link(self, name: str, /, **params: str) -> str:
         """The absolute address of the route `name`, for e-mails and for Stripe to send the

@@ -98,24 +98,44 @@ def _url_for(request: Request) -> Callable[..., str]:
 
 
 def render(
-    request: Request, template: str, context: dict[str, Any] | None = None, *, status: int = 200
+    request: Request,
+    template: str,
+    context: dict[str, Any] | None = None,
+    *,
+    status: int = 200,
+    keep: bool = False,
 ) -> HTMLResponse:
+    """The page `template` made from `context`. With `keep`, a repeat view made from the same
+    (`portal.pages`) is the page kept from before, not rendered again; `context` must then be
+    all the page depends on besides what the key below names."""
     svc = services(request)
-    page = svc.templates.get_template(template)
     found = request_state(request).visitor
-    html = page.render(
+    # A page acting through an invoice link shows nothing of a sign-in in the same
+    # browser: the link's page, not the session's.
+    session = found.shown_session if found is not None else None
+    impersonation = found.impersonation if found is not None else None
+    stale = stale_since()
+    token = csrf_token(request)
+    lang = i18n.current_locale()
+    # Support's view says how long it lasts, a stale page since when: made each time.
+    keeping = keep and status == 200 and impersonation is None and stale is None
+    key = (template, request.url.path, request.url.query, lang, i18n.format_locale(), token)
+    made_from = (session, context)
+    if keeping and (kept := svc.pages.get(key, made_from)) is not None:
+        return HTMLResponse(kept, status_code=status)
+    html = svc.templates.get_template(template).render(
         request=request,
         url_for=_url_for(request),
         settings=svc.settings,
         demo=svc.demo,
-        lang=i18n.current_locale(),
-        csrf_token=csrf_token(request),
-        # A page acting through an invoice link shows nothing of a sign-in in the same
-        # browser: the link's page, not the session's.
-        session=found.shown_session if found is not None else None,
-        impersonation=found.impersonation if found is not None else None,
+        lang=lang,
+        csrf_token=token,
+        session=session,
+        impersonation=impersonation,
         rendered_at=datetime.now(UTC),
-        stale_since=stale_since(),
+        stale_since=stale,
         **(context or {}),
     )
+    if keeping:
+        svc.pages.put(key, made_from, html)
     return HTMLResponse(html, status_code=status)

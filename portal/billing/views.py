@@ -55,8 +55,8 @@ async def overview(request: Request) -> Response:
             "totals": rules.totals_to_pay(payable, now),
             "history": rules.history(recent.items),
             "more_after": recent.next_cursor,
-            "now": now,
         },
+        keep=True,  # made only from the above: a repeat view is the same page (portal.pages)
     )
 
 
@@ -133,7 +133,6 @@ async def invoice_detail(request: Request) -> Response:
             "installments": [
                 (part, _installment_state(part, overdue)) for part in invoice.installments
             ],
-            "now": now,
             # Opened from an e-mailed link without signing in: this invoice and nothing else.
             "link_mode": who.invoice_id is not None,
             # Support viewing as the customer may copy the invoice's link for them.
@@ -141,6 +140,7 @@ async def invoice_detail(request: Request) -> Response:
             if visitor(request).impersonation is not None
             else None,
         },
+        keep=True,  # made only from the above: a repeat view is the same page (portal.pages)
     )
 
 

@@ -497,3 +497,33 @@ def test_a_credit_note_of_anyone_elses_invoice_is_the_same_404(portal: Portal) -
         assert response.status_code == 404, (invoice_id, note_id)
         assert "content-disposition" not in response.headers
         assert note_id not in text_of(response)
+
+
+def test_a_repeat_view_is_the_kept_page_until_what_it_shows_changes(portal: Portal) -> None:
+    """The overview and an invoice page are kept (portal.pages) with what they were made
+    from: the same page again for the same browser, a new one as soon as Stripe's data
+    changes, and never another browser's (its own CSRF token in every form)."""
+    from tests.functional.billing.test_webhooks import deliver, event
+
+    browser, customer = signed_in(portal)
+    invoice = portal.invoice(customer, amount=5000)
+    sign_in(browser, portal, customer)
+    first = browser.get("/").text
+    assert browser.get("/").text == first
+    page = browser.get(f"/invoices/{invoice.id}").text
+    assert browser.get(f"/invoices/{invoice.id}").text == page
+    token = re.search(r'name="csrf_token" value="([0-9a-f]+)"', first)
+    assert token
+
+    other = portal.browser()
+    sign_in(other, portal, customer)
+    theirs = other.get("/").text
+    assert token.group(1) not in theirs  # the other browser's own token, not the kept page's
+
+    portal.sdk.v1.invoices.pay(invoice.id, {"paid_out_of_band": True})
+    paid = {"id": invoice.id, "object": "invoice", "customer": customer, "status": "paid"}
+    assert deliver(portal, event("invoice.paid", paid)).status_code == 200
+    to_pay, history = browser.get("/").text.split('id="history-heading"')
+    assert invoice.number in history  # type: ignore[operator]
+    assert invoice.number not in to_pay  # type: ignore[operator]
+    assert browser.get(f"/invoices/{invoice.id}").text != page
