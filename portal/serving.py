@@ -35,6 +35,7 @@ class NoDelayH11Protocol(H11Protocol):
     """uvicorn's h11 protocol on connections that send at once (`no_delay`): the Dockerfile's
     `--http portal.serving:NoDelayH11Protocol`."""
 
+    # Typed as uvicorn's own method is, which asyncio's BaseProtocol types more widely.
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         no_delay(transport)
         super().connection_made(transport)
