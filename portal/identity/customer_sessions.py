@@ -93,6 +93,7 @@ async def load(engine: AsyncEngine, raw_id: str, now: datetime) -> CustomerSessi
         select(sessions, customer_changes.c.version)
         .outerjoin(customer_changes, customer_changes.c.customer_id == sessions.c.customer_id)
         .where(sessions.c.id_hash == id_hash),
+        keep_as=("customer_session", id_hash),
     )
     if row is None:
         return None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import weakref
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Hashable, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -78,24 +78,54 @@ def _sqlite_quick_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -
     cursor.close()
 
 
-async def read_one(engine: AsyncEngine, query: Executable) -> Row[Any] | None:
+async def read_one(
+    engine: AsyncEngine, query: Executable, *, keep_as: Hashable | None = None
+) -> Row[Any] | None:
     """The one row `query` finds (or None), for reads on every request (the session).
 
     On SQLite the read runs right here, on the event loop's thread: it takes microseconds,
     while the async driver hands each query to a thread of its own and back, which cost a
     third of a repeat page view's CPU (the bench's profile). Should SQLite be busy beyond
     `QUICK_READ_BUSY_MS`, the read goes the usual way. PostgreSQL's driver is async itself.
+
+    With `keep_as`, SQLite's answer is kept under that name and given again while the
+    database file has not changed: SQLite's `data_version` moves with every commit of any
+    other connection, this process's or another's, so a kept row is never older than the
+    last commit (a sign-out, a session ending, a change counter moving).
     """
     quick = _quick_engine(engine)
     if quick is not None:
         try:
             with quick.connect() as conn:
-                return conn.execute(query).one_or_none()
+                if keep_as is None:
+                    return conn.execute(query).one_or_none()
+                kept = _kept_rows(conn)
+                if keep_as in kept:
+                    return kept[keep_as]
+                found = kept[keep_as] = conn.execute(query).one_or_none()
+                return found
         except sqlalchemy.exc.OperationalError as exc:
             if not isinstance(exc.orig, sqlite3.OperationalError):
                 raise
     async with engine.connect() as conn:
         return (await conn.execute(query)).one_or_none()
+
+
+# At most this many rows kept per connection (each a session's), all forgotten beyond it.
+KEPT_ROWS = 10_000
+
+
+def _kept_rows(conn: Connection) -> dict[Hashable, Row[Any] | None]:
+    """The rows kept on this (the loop thread's) connection, emptied when the database has
+    changed since they were read."""
+    pooled = conn.connection
+    version = pooled.dbapi_connection.execute("PRAGMA data_version").fetchone()[0]  # type: ignore[union-attr]
+    info = pooled.info
+    kept: dict[Hashable, Row[Any] | None] = info.setdefault("kept_rows", {})
+    if info.get("data_version") != version or len(kept) >= KEPT_ROWS:
+        kept.clear()
+        info["data_version"] = version
+    return kept
 
 
 async def dispose(engine: AsyncEngine) -> None:

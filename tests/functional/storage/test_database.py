@@ -213,29 +213,36 @@ async def test_charges_under_way_count_from_their_payments_creation(database_url
         await engine.dispose()
 
 
-async def test_a_quick_read_sees_each_commit_at_once_on_both_databases(database_url: str) -> None:
+@pytest.mark.parametrize("keep_as", [None, ("event", "evt_quick")])
+async def test_a_quick_read_sees_each_commit_at_once_on_both_databases(
+    database_url: str, keep_as: tuple[str, str] | None
+) -> None:
     """`read_one` (the session of every request): on SQLite on the loop's own thread, through
     a second connection; whatever the way, it sees what was committed the moment before,
-    a change and a delete included, and holds nothing open between reads."""
+    a change and a delete included, and holds nothing open between reads; a row kept
+    (`keep_as`) is given again only until the next commit."""
     engine = create_engine(database_url)
     try:
         await migrate.upgrade(engine)
         query = select(webhook_events.c.type).where(webhook_events.c.event_id == "evt_quick")
-        assert await read_one(engine, query) is None
+        assert await read_one(engine, query, keep_as=keep_as) is None
         now = datetime.now(UTC)
         async with transaction(engine) as conn:
             await conn.execute(
                 webhook_events.insert().values(event_id="evt_quick", type="a", received_at=now)
             )
-        found = await read_one(engine, query)
+        found = await read_one(engine, query, keep_as=keep_as)
         assert found is not None
         assert found.type == "a"
+        again = await read_one(engine, query, keep_as=keep_as)  # nothing committed since
+        assert again is not None
+        assert again.type == "a"
         async with transaction(engine) as conn:  # a writer is not kept waiting by the reads
             await conn.execute(webhook_events.update().values(type="b"))
-        assert (await read_one(engine, query)).type == "b"  # type: ignore[union-attr]
+        assert (await read_one(engine, query, keep_as=keep_as)).type == "b"  # type: ignore[union-attr]
         async with transaction(engine) as conn:
             await conn.execute(webhook_events.delete())
-        assert await read_one(engine, query) is None
+        assert await read_one(engine, query, keep_as=keep_as) is None
     finally:
         await dispose(engine)
 
