@@ -30,24 +30,50 @@ _VALUES = (str, int, float, bool, bytes, datetime, date, timedelta, Decimal, typ
 def same(a: Any, b: Any) -> bool:
     """Whether a page made from `b` is the page made from `a`: the same objects, or equal
     values (containers and frozen dataclasses compared member by member). Anything else
-    (functions, mutable objects) is the same only as itself."""
+    (functions, mutable objects) is the same only as itself. Loops rather than generators:
+    it runs on every repeat view, over every row."""
     if a is b:
         return True
-    if type(a) is not type(b):
+    kind = type(a)
+    if kind is not type(b):
         return False
-    if isinstance(a, list | tuple):
-        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b, strict=True))
-    if isinstance(a, dict):
-        return a.keys() == b.keys() and all(same(a[k], b[k]) for k in a)
+    if kind is list or kind is tuple:
+        if len(a) != len(b):
+            return False
+        for x, y in zip(a, b, strict=True):  # noqa: SIM110 - a loop: no generator per call
+            if x is not y and not same(x, y):
+                return False
+        return True
+    if kind is dict:
+        if a.keys() != b.keys():
+            return False
+        for name, value in a.items():  # noqa: SIM110
+            if not same(value, b[name]):
+                return False
+        return True
     if isinstance(a, _VALUES):
         return bool(a == b)
-    if dataclasses.is_dataclass(a) and not isinstance(a, type) and _frozen(type(a)):
-        return all(same(getattr(a, f.name), getattr(b, f.name)) for f in dataclasses.fields(a))
-    return False
+    names = _frozen_fields(kind)
+    if names is None:
+        return False
+    for name in names:  # noqa: SIM110
+        if not same(getattr(a, name), getattr(b, name)):
+            return False
+    return True
 
 
-def _frozen(cls: type) -> bool:
-    return bool(getattr(cls, "__dataclass_params__").frozen)  # noqa: B009 - not in typeshed
+# Frozen dataclasses' field names by type (None: not one), found once per type.
+_FIELDS: dict[type, tuple[str, ...] | None] = {}
+
+
+def _frozen_fields(kind: type) -> tuple[str, ...] | None:
+    """A frozen dataclass's field names (its values cannot change under a kept page); None
+    for any other type."""
+    if kind not in _FIELDS:
+        params = getattr(kind, "__dataclass_params__", None)
+        frozen = params is not None and params.frozen
+        _FIELDS[kind] = tuple(f.name for f in dataclasses.fields(kind)) if frozen else None
+    return _FIELDS[kind]
 
 
 class KeptPages:
