@@ -27,6 +27,7 @@ from stripe_sandbox.params import (
 from stripe_sandbox.store import JSON, Store
 
 SESSION_LIFETIME_S = 24 * 60 * 60
+MIN_LIFETIME_S = 30 * 60  # the shortest `expires_at` Stripe accepts
 PLACEHOLDER = "{CHECKOUT_SESSION_ID}"
 
 
@@ -109,10 +110,19 @@ def create_session(call: ApiRequest) -> JSON:
             raise error
     elif items:
         raise invalid_request("line_items cannot be used in setup mode.", param="line_items")
+    now = store.now()
+    expires_at = get_int(params, "expires_at")
+    if expires_at is not None and not (
+        now + MIN_LIFETIME_S <= expires_at <= now + SESSION_LIFETIME_S
+    ):
+        raise invalid_request(
+            "The `expires_at` timestamp must be between 30 minutes and 24 hours from Checkout "
+            "Session creation.",
+            param="expires_at",
+        )
     types = intents.account_method_types(
         params, currency, what="Checkout Session", paying=mode == "payment"
     )
-    now = store.now()
     session_id = ids.checkout_session_id()
     session: JSON = {
         "id": session_id,
@@ -145,7 +155,7 @@ def create_session(call: ApiRequest) -> JSON:
         "customer_email": get_str(params, "customer_email"),
         "discounts": [],
         "excluded_payment_method_types": get_str_list(params, "excluded_payment_method_types"),
-        "expires_at": get_int(params, "expires_at") or now + SESSION_LIFETIME_S,
+        "expires_at": expires_at or now + SESSION_LIFETIME_S,
         "integration_identifier": None,
         "invoice": None,
         "invoice_creation": None,

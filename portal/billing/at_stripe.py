@@ -44,8 +44,10 @@ from portal.stripe.models import CheckoutSession, Invoice, PaymentIntent
 
 log = logging.getLogger(__name__)
 
-# Stripe's shortest Checkout Session lifetime (`expires_at`: 30 minutes to 24 hours ahead).
-SESSION_LIFETIME = timedelta(minutes=30)
+# A Checkout Session's life: Stripe's shortest (`expires_at` 30 minutes to 24 hours after the
+# session's creation), and a minute for the clocks and the request's own time, so that Stripe
+# does not find it too short.
+SESSION_LIFETIME = timedelta(minutes=31)
 # The invoice's claim while the customer is at Stripe: the session's life, and time for a
 # payment started just before it ends (a bank's confirmation page) to finish.
 LEASE = SESSION_LIFETIME + timedelta(minutes=30)

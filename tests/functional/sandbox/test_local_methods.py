@@ -4,6 +4,7 @@ bank), and refunds: through the official SDK and the sandbox's hosted pages over
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
 
 import httpx
@@ -180,3 +181,21 @@ def test_an_ideal_method_cannot_be_saved_to_a_customer(client: stripe.StripeClie
     assert pm.ideal.bic == "RABONL2U"
     with pytest.raises(stripe.InvalidRequestError):
         client.v1.payment_methods.attach(pm.id, {"customer": new_customer(client).id})
+
+
+@pytest.mark.parametrize("minutes", [29, 25 * 60])
+def test_a_session_lives_between_30_minutes_and_24_hours(
+    client: stripe.StripeClient, minutes: int
+) -> None:
+    customer = new_customer(client)
+    with pytest.raises(stripe.InvalidRequestError) as refused:
+        client.v1.checkout.sessions.create(
+            {"mode": "setup", "customer": customer.id, "currency": "eur", "success_url": SUCCESS,
+             "expires_at": int(time.time()) + minutes * 60}
+        )  # fmt: skip
+    assert refused.value.param == "expires_at"
+    fine = client.v1.checkout.sessions.create(
+        {"mode": "setup", "customer": customer.id, "currency": "eur", "success_url": SUCCESS,
+         "expires_at": int(time.time()) + 31 * 60}
+    )  # fmt: skip
+    assert fine.status == "open"

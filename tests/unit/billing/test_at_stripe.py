@@ -35,4 +35,5 @@ def test_examples_are_named_methods_of_the_currencys_countries() -> None:
 
 def test_the_claim_outlasts_the_session() -> None:
     assert at_stripe.LEASE > at_stripe.SESSION_LIFETIME
-    assert at_stripe.SESSION_LIFETIME.total_seconds() == 30 * 60  # Stripe's shortest
+    # Stripe's shortest, with a minute to spare: Stripe refuses anything under 30 minutes.
+    assert 30 * 60 < at_stripe.SESSION_LIFETIME.total_seconds() <= 35 * 60
