@@ -119,10 +119,11 @@ def render(
     lang = i18n.current_locale()
     # Support's view says how long it lasts, a stale page since when: made each time.
     keeping = keep and status == 200 and impersonation is None and stale is None
-    key = (template, request.url.path, request.url.query, lang, i18n.format_locale(), token)
-    made_from = (session, context)
-    if keeping and (kept := svc.pages.get(key, made_from)) is not None:
-        return HTMLResponse(kept, status_code=status)
+    if keeping:
+        key = (template, request.url.path, request.url.query, lang, i18n.format_locale(), token)
+        made_from = (session, context)
+        if (kept := svc.pages.get(key, made_from)) is not None:
+            return HTMLResponse(kept, status_code=status)
     html = svc.templates.get_template(template).render(
         request=request,
         url_for=_url_for(request),

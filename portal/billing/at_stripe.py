@@ -32,7 +32,7 @@ import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from portal.billing import charging, claims, records
+from portal.billing import charging, records
 from portal.billing.charging import Outcome
 from portal.billing.records import ChargeRecord, Payment
 from portal.permissions import Principal
@@ -71,7 +71,9 @@ def examples(currency: str) -> tuple[str, ...]:
 
 @dataclass(frozen=True)
 class Started:
-    url: str | None  # Stripe's page; None: not started (the charge's outcome says why)
+    # The Checkout Session the customer goes on to; None: not started (the charge's outcome
+    # says why).
+    session_id: str | None
 
 
 def offered(payment: Payment) -> bool:
@@ -115,9 +117,7 @@ async def start(
         )
     except BaseException:
         async with transaction(svc.engine) as conn:
-            await records.update_charge(conn, charge, "pending", now, only_from=("processing",))
-            await claims.release(conn, charge.invoice_id, charge.payment_id, charge.position)
-            await records.set_status(conn, payment.id, "pending", now)
+            await records.back_to_choosing(conn, charge, now, charge_from="processing")
         raise
     async with transaction(svc.engine) as conn:
         await records.update_charge(
@@ -128,7 +128,7 @@ async def start(
             only_from=("processing",),
             checkout_session_id=session.id,
         )
-    return Started(session.url)
+    return Started(session.id)
 
 
 async def settle(svc: Services, charge: ChargeRecord) -> Outcome | None:

@@ -438,13 +438,7 @@ async def pay(request: Request) -> Response:
             locale=current_locale(),
             for_currency=payment.currency,
         )
-        # To Stripe through the portal's own page: a form's answer stays on the site.
-        return RedirectResponse(
-            request.url_for(
-                "billing:payment_checkout", payment_id=payment.id, session_id=session.id
-            ),
-            303,
-        )
+        return _on_to_checkout(request, payment, session.id)
     methods = await svc.gateway.list_payment_methods(who.customer_id)
     # An invoice link pays with a new method only: it shows nothing of the saved ones.
     if who.invoice_id is not None or not any(
@@ -489,15 +483,14 @@ async def _to_stripe(request: Request, who: Principal, payment: Payment) -> Resp
         cancel_url=_stripe_returns_to(request, "billing:payment", payment),
         locale=current_locale(),
     )
-    if started.url is None:  # not started: the invoice changed, or is being paid elsewhere
+    if started.session_id is None:  # not started: the invoice changed, or is being paid elsewhere
         return _page_of(request, payment)
-    again = await _payment(request, who)
-    return _on_to_checkout(request, again)
+    return _on_to_checkout(request, payment, started.session_id)
 
 
-def _on_to_checkout(request: Request, payment: Payment) -> Response:
-    session_id = payment.charges[0].checkout_session_id
-    assert session_id is not None
+def _on_to_checkout(request: Request, payment: Payment, session_id: str) -> Response:
+    """To Stripe's Checkout through the portal's own page (`checkout`): a form's answer
+    stays on the site."""
     return RedirectResponse(
         request.url_for("billing:payment_checkout", payment_id=payment.id, session_id=session_id),
         303,

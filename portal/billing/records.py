@@ -318,16 +318,22 @@ async def on_checkout_session(conn: AsyncConnection, session_id: str) -> ChargeR
     return _charge(row) if row is not None else None
 
 
-async def back_to_choosing(conn: AsyncConnection, charge: ChargeRecord, now: datetime) -> bool:
-    """Nothing was paid on Stripe's page (the session expired or the customer chose another
-    way): the charge and its payment are as before "Pay", the invoice free for others. True
-    for exactly one caller."""
+async def back_to_choosing(
+    conn: AsyncConnection,
+    charge: ChargeRecord,
+    now: datetime,
+    *,
+    charge_from: ChargeStatus = "at_stripe",
+) -> bool:
+    """Nothing was paid on Stripe's page (the session expired, the customer chose another
+    way, or it could not be opened: the charge still `processing`): the charge and its
+    payment are as before "Pay", the invoice free for others. True for exactly one caller."""
     result = await conn.execute(
         update(payment_charges)
         .where(
             payment_charges.c.payment_id == charge.payment_id,
             payment_charges.c.position == charge.position,
-            payment_charges.c.status == "at_stripe",
+            payment_charges.c.status == charge_from,
         )
         .values(status="pending", error_code=None, updated_at=now)
     )

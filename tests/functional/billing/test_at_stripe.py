@@ -257,3 +257,28 @@ def test_a_debit_on_stripes_page_the_invoice_cannot_take_is_refunded_once_collec
     wait_until(lambda: statuses(portal, payment_id)[0][0] == "refunded")
     refunds = portal.sdk.v1.refunds.list({"payment_intent": intent}).data
     assert [r.amount for r in refunds] == [3300]
+
+
+def test_stripe_down_when_opening_its_page_leaves_the_payment_as_before(
+    portal: Portal, stripe_faults: httpx.Client
+) -> None:
+    """Checkout cannot be reached: the "unavailable" page, nothing held (the charge pending,
+    the invoice's claim given back), and the same payment can go to Stripe's page after."""
+    email = f"stoer-{uuid.uuid4().hex[:8]}@example.nl"
+    customer = portal.customer(email=email)
+    invoice = portal.invoice(customer, amount=3600).id
+    browser = signed_in(portal, email)
+    page = pay_page(browser, f"/invoices/{invoice}/pay?what=whole")
+    action = re.search(r'action="[^"]*(/payments/[A-Za-z0-9_-]+)"', page.text)
+    assert action
+    stripe_faults.post(
+        "/_sandbox/faults", json={"status": 500, "count": 10, "match": "POST /v1/checkout/sessions"}
+    )
+    down = browser.post(action.group(1), {"payment_method": "stripe"})
+    assert down.status_code == 503
+    stripe_faults.post("/_sandbox/faults/clear")
+    payment_id = action.group(1).rsplit("/", 1)[1]
+    assert statuses(portal, payment_id) == [("pending", None)]
+    again = at_stripe(browser, browser.post(action.group(1), {"payment_method": "stripe"}))
+    back_from_stripe(browser, _ideal(again))
+    assert portal.sdk.v1.invoices.retrieve(invoice).status == "paid"
