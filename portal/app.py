@@ -13,19 +13,14 @@ from starlette.routing import BaseRoute, Router
 
 from portal import housekeeping
 from portal.assets import Assets
-from portal.clientip import ClientAddressMiddleware
-from portal.cookies import BrowserIdMiddleware, cookie_name
-from portal.errors import HANDLERS, UnexpectedErrorMiddleware
-from portal.i18n import LocaleMiddleware
-from portal.limits import BodyLimitMiddleware
-from portal.logs import RequestLogMiddleware
+from portal.errors import HANDLERS
 from portal.mail import outbox
+from portal.middleware import PortalMiddleware
 from portal.routes import routes
-from portal.security import SecurityMiddleware
 from portal.services import Services
 from portal.settings import Settings
 from portal.storage.database import create_engine, dispose
-from portal.stripe.cache import CachingGateway, StalenessMiddleware
+from portal.stripe.cache import CachingGateway
 from portal.stripe.gateway import StripeGateway
 from portal.templating import create_environment
 
@@ -96,20 +91,9 @@ def create_app(
 
     return Starlette(
         routes=[*table, *extra_routes],
-        # Outermost first. The locale comes first so that even a refused Host is answered in
-        # the visitor's language; the security headers wrap everything the app answers.
-        middleware=[
-            # Before anything reads the client's address (the log line, limits, the audit).
-            Middleware(ClientAddressMiddleware, header=settings.client_ip_header),
-            Middleware(RequestLogMiddleware),
-            Middleware(LocaleMiddleware, cookie=cookie_name(settings, "lang")),
-            Middleware(SecurityMiddleware, settings=settings),
-            Middleware(BrowserIdMiddleware, settings=settings),
-            Middleware(UnexpectedErrorMiddleware),
-            # Inside the error pages' reach: a body over its limit is refused with a page.
-            Middleware(BodyLimitMiddleware),
-            Middleware(StalenessMiddleware),
-        ],
+        # The client's address, the request id and log line, the language, the Host check and
+        # security headers, the browser id, the 500 page, body limits: one layer, in that order.
+        middleware=[Middleware(PortalMiddleware, settings=settings)],
         exception_handlers=dict(HANDLERS),
         lifespan=lifespan,
     )

@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import ipaddress
 
-from starlette.types import ASGIApp, Receive, Scope, Send
-
 
 def client_address(header: str, value: str) -> str | None:
     """The client's IP address in `value` of `header` (lower-case), or None if it holds none."""
@@ -25,23 +23,3 @@ def client_address(header: str, value: str) -> str | None:
         return str(ipaddress.ip_address(candidate))
     except ValueError:
         return None
-
-
-class ClientAddressMiddleware:
-    def __init__(self, app: ASGIApp, *, header: str | None) -> None:
-        self.app = app
-        self.header = header.lower().encode("latin-1") if header else None
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if self.header is not None and scope["type"] == "http":
-            # The last one: a header repeated by the client comes before the proxy's own.
-            values = [v for k, v in scope["headers"] if k == self.header]
-            address = (
-                client_address(self.header.decode("latin-1"), values[-1].decode("latin-1"))
-                if values
-                else None
-            )
-            if address is not None:
-                _host, port = scope.get("client") or (None, 0)
-                scope = {**scope, "client": (address, port)}
-        await self.app(scope, receive, send)

@@ -8,16 +8,13 @@ HTTP is only allowed on localhost (settings), where the prefix cannot be used.
 from __future__ import annotations
 
 import secrets
-from http.cookies import SimpleCookie
 from typing import Literal
 
-from starlette.datastructures import MutableHeaders
 from starlette.requests import HTTPConnection
 from starlette.responses import Response
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from portal.settings import Settings
-from portal.state import request_state, state_of
+from portal.state import request_state
 
 CookieName = Literal["browser", "session", "link", "lang", "invoice", "staff"]
 
@@ -59,55 +56,23 @@ def read_cookie(conn: HTTPConnection, settings: Settings, name: CookieName) -> s
 def browser_id(conn: HTTPConnection) -> str:
     """A random id for this browser: what CSRF tokens and sign-in requests are bound to."""
     value = request_state(conn).browser_id
-    assert value is not None, "BrowserIdMiddleware is not installed"
+    assert value is not None, "portal.middleware is not installed"
     return value
 
 
-class BrowserIdMiddleware:
-    """Gives every browser a random id cookie, before the view runs (so a form on the very
-    first page can already carry a CSRF token bound to it)."""
-
-    def __init__(self, app: ASGIApp, settings: Settings) -> None:
-        self.app = app
-        self.settings = settings
-        self.name = cookie_name(settings, "browser")
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        existing = _cookie_from_scope(scope, self.name)
-        if existing is not None and 40 <= len(existing) <= 64 and existing.isascii():
-            state_of(scope).browser_id = existing
-            await self.app(scope, receive, send)
-            return
-        browser = state_of(scope).browser_id = secrets.token_urlsafe(32)
-
-        async def send_with_cookie(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                probe = Response()
-                set_cookie(
-                    probe,
-                    self.settings,
-                    "browser",
-                    browser,
-                    max_age=BROWSER_MAX_AGE,
-                )
-                headers.append("set-cookie", probe.headers["set-cookie"])
-            await send(message)
-
-        await self.app(scope, receive, send_with_cookie)
+def new_browser_id() -> str:
+    return secrets.token_urlsafe(32)
 
 
-def _cookie_from_scope(scope: Scope, name: str) -> str | None:
-    for key, value in scope["headers"]:
-        if key == b"cookie":
-            jar: SimpleCookie = SimpleCookie()
-            try:
-                jar.load(value.decode("latin-1"))
-            except Exception:  # a malformed Cookie header is treated as no cookie
-                return None
-            if name in jar:
-                return jar[name].value
-    return None
+def is_browser_id(value: str | None) -> bool:
+    """Whether a browser cookie's value is one the portal could have given (`new_browser_id`)."""
+    return value is not None and 40 <= len(value) <= 64 and value.isascii()
+
+
+def browser_cookie(settings: Settings, value: str) -> bytes:
+    """The `Set-Cookie` header value that gives a browser its id (see `portal.middleware`,
+    which gives it before the view runs, so a form on the very first page can already carry
+    a CSRF token bound to it)."""
+    probe = Response()
+    set_cookie(probe, settings, "browser", value, max_age=BROWSER_MAX_AGE)
+    return probe.headers["set-cookie"].encode("latin-1")

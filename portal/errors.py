@@ -16,7 +16,6 @@ from typing import Any
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from portal import audit
 from portal.csrf import CsrfFailed
@@ -253,34 +252,3 @@ HANDLERS: Mapping[Any, Callable[[Request, Exception], Any]] = {
     RateLimited: rate_limited,
     GatewayError: stripe_error,
 }
-
-
-class UnexpectedErrorMiddleware:
-    """Turns an unexpected exception into the localized 500 page.
-
-    Starlette sends a handler for `Exception` to its outermost middleware, outside ours; catching
-    here, inside the security middleware, gives the 500 page the same headers as every other page.
-    """
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = False
-
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-            await send(message)
-
-        try:
-            await self.app(scope, receive, tracking_send)
-        except Exception as exc:
-            if started:
-                raise  # too late for a page; the server closes the connection
-            response = await server_error(Request(scope, receive), exc)
-            await response(scope, receive, send)

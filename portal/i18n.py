@@ -2,7 +2,7 @@
 
 Catalogs are read from the `.po` files in `locales/` and compiled in memory when the process
 starts, so a translation can never be stale against a forgotten compile step. The request's
-locale lives in two ContextVars, set by `LocaleMiddleware` and, for a known customer, by the
+locale lives in two ContextVars, set by `use_request_locale` and, for a known customer, by the
 route guard: the catalog language (`current_locale()`, "de"), which `gettext` and the Jinja i18n
 extension read, and the format locale (`format_locale()`, the CLDR locale "de_AT"), which every
 date, time, amount and number is written in. A region that `REGIONS` does not list falls back to
@@ -22,7 +22,6 @@ from babel import Locale
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import Translations
-from starlette.types import ASGIApp, Receive, Scope, Send
 
 from portal.resources import LOCALES
 
@@ -74,7 +73,7 @@ def format_locale() -> str:
 
 
 def chosen_by_visitor() -> bool:
-    """Whether this request's language is the visitor's own choice (see `LocaleMiddleware`)."""
+    """Whether this request's language is the visitor's own choice (see `use_request_locale`)."""
     return _chosen.get()
 
 
@@ -209,36 +208,19 @@ def locale_name(locale: str) -> str:
     return str(Locale.parse(locale).get_display_name(locale)).capitalize()
 
 
-class LocaleMiddleware:
-    """Sets the request's language: an explicit choice (cookie), then the browser's wish; and
-    its formats: the browser's region for that language (a Swiss browser that asks for de-CH
-    keeps Swiss numbers after choosing German), else the language's default region.
+def use_request_locale(cookie: str | None, accept_language: str | None) -> None:
+    """Set the request's language: an explicit choice (the language cookie's value), then the
+    browser's wish; and its formats: the browser's region for that language (a Swiss browser
+    that asks for de-CH keeps Swiss numbers after choosing German), else the language's
+    default region. (Called for every request by `portal.middleware`.)
 
     Signed-in customers' Stripe `preferred_locales` come in between once they are known; the
     route guard calls `set_customer_locale` when it knows the customer.
     """
-
-    def __init__(self, app: ASGIApp, cookie: str) -> None:
-        self.app = app
-        self.cookie = cookie
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] in ("http", "websocket"):
-            headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
-            cookie = _cookie(headers.get("cookie", ""), self.cookie)
-            chosen = first_supported([cookie] if cookie else [])
-            browser = preferences(headers.get("accept-language"))
-            _chosen.set(chosen is not None)
-            _browser.set(browser)
-            language = chosen or first_supported(browser) or DEFAULT
-            _current.set(language)
-            _format.set(_formats_for(language, [*([cookie] if cookie else []), *browser]))
-        await self.app(scope, receive, send)
-
-
-def _cookie(header: str, name: str) -> str | None:
-    for part in header.split(";"):
-        key, _sep, value = part.strip().partition("=")
-        if key == name:
-            return value
-    return None
+    chosen = first_supported([cookie] if cookie else [])
+    browser = preferences(accept_language)
+    _chosen.set(chosen is not None)
+    _browser.set(browser)
+    language = chosen or first_supported(browser) or DEFAULT
+    _current.set(language)
+    _format.set(_formats_for(language, [*([cookie] if cookie else []), *browser]))

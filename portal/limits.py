@@ -10,7 +10,7 @@ or parse hundreds of thousands of fields. Starlette raises `HTTPException`s from
 from __future__ import annotations
 
 from starlette.exceptions import HTTPException
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Receive
 
 # A form (the billing details with every address line is about 1 KB) and Stripe's events.
 FORM_BODY_BYTES = 64 * 1024
@@ -28,22 +28,14 @@ class BodyTooLarge(HTTPException):
         super().__init__(413, "request body too large")
 
 
-class BodyLimitMiddleware:
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        limit = body_limit(scope["path"])
-        declared = dict(scope["headers"]).get(b"content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > limit):
-            # Refused before a byte of the body is read; the exception handlers answer.
-            receive = _refusing_receive(receive)
-        else:
-            receive = _counting_receive(receive, limit)
-        await self.app(scope, receive, send)
+def limited(receive: Receive, path: str, declared: bytes | None) -> Receive:
+    """`receive` for a request to `path` whose Content-Length is `declared` (None: none said),
+    refusing a body over the route's limit: before a byte of it is read when the length says
+    so, else as soon as the bytes received pass it. The exception handlers answer."""
+    limit = body_limit(path)
+    if declared is not None and (not declared.isdigit() or int(declared) > limit):
+        return _refusing_receive(receive)
+    return _counting_receive(receive, limit)
 
 
 def _refusing_receive(receive: Receive) -> Receive:

@@ -13,11 +13,9 @@ import logging
 import re
 import secrets
 import time
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 from datetime import UTC, datetime
 from typing import Any
-
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 _request_id: ContextVar[str | None] = ContextVar("portal_request_id", default=None)
 log = logging.getLogger("portal.requests")
@@ -35,50 +33,36 @@ def request_id() -> str | None:
     return _request_id.get()
 
 
-class RequestLogMiddleware:
-    """Gives every request an id (or keeps a well-formed one from the proxy, e.g. Fly.io's),
-    returns it as `X-Request-Id`, and logs the request when it is done."""
+def request_id_for(incoming: bytes | None) -> str:
+    """This request's id: a well-formed one from the proxy (Fly.io's), else a new one."""
+    text = (incoming or b"").decode("latin-1")
+    return text if _INCOMING_ID.match(text) else secrets.token_hex(8)
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        headers = dict(scope.get("headers") or [])
-        incoming = (headers.get(b"fly-request-id") or headers.get(b"x-request-id") or b"").decode(
-            "latin-1"
-        )
-        rid = incoming if _INCOMING_ID.match(incoming) else secrets.token_hex(8)
-        token = _request_id.set(rid)
-        started = time.perf_counter()
-        status = 500
+def bind_request_id(rid: str) -> Token[str | None]:
+    """Make `rid` the id of every log line (and error page) of this request."""
+    return _request_id.set(rid)
 
-        async def sending(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-                message.setdefault("headers", [])
-                message["headers"] = [*message["headers"], (b"x-request-id", rid.encode())]
-            await send(message)
 
-        try:
-            await self.app(scope, receive, sending)
-        finally:
-            log.info(
-                "%s %s %s",
-                scope["method"],
-                redact_path(scope["path"]),
-                status,
-                extra={
-                    "http_method": scope["method"],
-                    "path": redact_path(scope["path"]),
-                    "status": status,
-                    "duration_ms": round((time.perf_counter() - started) * 1000, 1),
-                },
-            )
-            _request_id.reset(token)
+def unbind_request_id(token: Token[str | None]) -> None:
+    _request_id.reset(token)
+
+
+def log_request(method: str, path: str, status: int, started: float) -> None:
+    """The request's line, once it is answered (`started`: its `time.perf_counter()`)."""
+    shown = redact_path(path)
+    log.info(
+        "%s %s %s",
+        method,
+        shown,
+        status,
+        extra={
+            "http_method": method,
+            "path": shown,
+            "status": status,
+            "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+        },
+    )
 
 
 class _WithRequestId(logging.Filter):
@@ -131,7 +115,7 @@ def configure(*, json_lines: bool, level: int = logging.INFO) -> None:
     for name in ("uvicorn", "uvicorn.error"):
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True
-    logging.getLogger("uvicorn.access").disabled = True  # RequestLogMiddleware logs requests
+    logging.getLogger("uvicorn.access").disabled = True  # portal.middleware logs requests
     # The HTTP clients (Stripe SDK, sandbox webhooks), the migrations and the development SMTP
     # server log routine steps at INFO: only their problems are worth a line.
     for chatty in ("httpx", "stripe", "alembic", "mail.log"):

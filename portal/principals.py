@@ -168,7 +168,7 @@ async def _impersonation(request: Request, staff: StaffSession | None) -> StaffS
 
 def _customer(request: Request, session: CustomerSession) -> Principal:
     # Language: the visitor's explicit choice, else the customer's own in Stripe, else the
-    # browser's (already applied by LocaleMiddleware); the formats follow a region Stripe's
+    # browser's (already applied by i18n.use_request_locale); the formats follow a region Stripe's
     # locales name for that language ("de-AT"), else the browser's.
     i18n.set_customer_locale(session.account.locales)
     return Principal(

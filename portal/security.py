@@ -19,9 +19,8 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from starlette.datastructures import Headers, MutableHeaders
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Scope
 
 from portal.i18n import _
 from portal.settings import Settings
@@ -62,50 +61,18 @@ def security_headers(settings: Settings) -> list[tuple[bytes, bytes]]:
     return [(k.encode(), v.encode()) for k, v in headers.items()]
 
 
-class SecurityMiddleware:
-    """Refuses requests for any Host but the configured one; adds the security headers.
+def served_host(settings: Settings) -> str:
+    """The one Host the portal answers to (its base URL's); any other is refused."""
+    return urlsplit(settings.base_url).netloc.lower()
 
-    Pages are marked `no-store` unless a view chose otherwise (static files do), so a signed-in
-    page never lingers in a shared computer's cache or the back-forward cache.
-    """
 
-    def __init__(self, app: ASGIApp, settings: Settings) -> None:
-        self.app = app
-        self.settings = settings
-        self.host = urlsplit(settings.base_url).netloc.lower()
-        self.headers = security_headers(settings)
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        host = Headers(scope=scope).get("host", "").lower()
-        if host != self.host:
-            await self._wrong_host(scope, receive, send, host)
-            return
-
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                for key, value in self.headers:
-                    if key.decode() not in headers:  # a view's own choice stands
-                        headers[key.decode()] = value.decode()
-                if "cache-control" not in headers:
-                    headers["cache-control"] = "no-store"
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
-
-    async def _wrong_host(self, scope: Scope, receive: Receive, send: Send, host: str) -> None:
-        # On a developer's machine "localhost" and "127.0.0.1" name the same portal: send the
-        # visitor to the configured one rather than leave them at an error.
-        if not self.settings.is_https and host.split(":")[0] in ("localhost", "127.0.0.1", "[::1]"):
-            path = scope.get("raw_path", b"/").decode("latin-1") or "/"
-            query = scope.get("query_string", b"").decode("latin-1")
-            target = self.settings.base_url + path + (f"?{query}" if query else "")
-            response: Response = RedirectResponse(target, status_code=307)
-        else:
-            response = PlainTextResponse(
-                _("This portal is not served at this address."), status_code=421
-            )
-        await response(scope, receive, send)
+def wrong_host(settings: Settings, scope: Scope, host: str) -> Response:
+    """The answer to a request for another Host than `served_host`."""
+    # On a developer's machine "localhost" and "127.0.0.1" name the same portal: send the
+    # visitor to the configured one rather than leave them at an error.
+    if not settings.is_https and host.split(":")[0] in ("localhost", "127.0.0.1", "[::1]"):
+        path = scope.get("raw_path", b"/").decode("latin-1") or "/"
+        query = scope.get("query_string", b"").decode("latin-1")
+        target = settings.base_url + path + (f"?{query}" if query else "")
+        return RedirectResponse(target, status_code=307)
+    return PlainTextResponse(_("This portal is not served at this address."), status_code=421)

@@ -7,12 +7,14 @@ id is issued at every sign-in, so an id planted before sign-in never becomes a s
 
 from __future__ import annotations
 
+import functools
 import json
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import Row, bindparam, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from portal.signing import digest
@@ -46,11 +48,11 @@ class CustomerSession:
     last_seen_at: datetime
     expires_at: datetime
 
-    @property
+    @functools.cached_property
     def customer_ids(self) -> tuple[str, ...]:
         return tuple(a.id for a in self.accounts)
 
-    @property
+    @functools.cached_property
     def account(self) -> Account:
         return next(a for a in self.accounts if a.id == self.customer_id)
 
@@ -83,17 +85,20 @@ async def create(
     return raw_id
 
 
+# The session of every request with the customer's change counter (one query instead of two:
+# the page's Stripe reads check their cache against it, see portal.stripe.cache). Built once.
+_WITH_VERSION = (
+    select(sessions, customer_changes.c.version)
+    .outerjoin(customer_changes, customer_changes.c.customer_id == sessions.c.customer_id)
+    .where(sessions.c.id_hash == bindparam("id_hash"))
+)
+
+
 async def load(engine: AsyncEngine, raw_id: str, now: datetime) -> CustomerSession | None:
     """The live session for a cookie value, or None (unknown, idle too long, or too old)."""
     id_hash = digest(raw_id)
-    # The customer's change counter comes along (one query instead of two): the page's Stripe
-    # reads check their cache against it (see portal.stripe.cache).
     row = await read_one(
-        engine,
-        select(sessions, customer_changes.c.version)
-        .outerjoin(customer_changes, customer_changes.c.customer_id == sessions.c.customer_id)
-        .where(sessions.c.id_hash == id_hash),
-        keep_as=("customer_session", id_hash),
+        engine, _WITH_VERSION, {"id_hash": id_hash}, keep_as=("customer_session", id_hash)
     )
     if row is None:
         return None
@@ -101,13 +106,19 @@ async def load(engine: AsyncEngine, raw_id: str, now: datetime) -> CustomerSessi
     if row.expires_at <= now or row.last_seen_at + IDLE_TIMEOUT <= now:
         await end(engine, raw_id)
         return None
-    last_seen = row.last_seen_at
-    if now - last_seen >= TOUCH_AFTER:
+    if now - row.last_seen_at >= TOUCH_AFTER:
         async with transaction(engine) as conn:
             await conn.execute(
                 update(sessions).where(sessions.c.id_hash == id_hash).values(last_seen_at=now)
             )
-        last_seen = now
+        return replace(_session_of(row), last_seen_at=now)
+    return _session_of(row)
+
+
+@functools.lru_cache(maxsize=1024)
+def _session_of(row: Row[Any]) -> CustomerSession:
+    """The session a row holds; the same object for the same (kept) row, so that a kept page
+    made with it finds it unchanged at a glance (`portal.pages`)."""
     return CustomerSession(
         id_hash=row.id_hash,
         email=row.email,
@@ -116,7 +127,7 @@ async def load(engine: AsyncEngine, raw_id: str, now: datetime) -> CustomerSessi
         ),
         customer_id=row.customer_id,
         created_at=row.created_at,
-        last_seen_at=last_seen,
+        last_seen_at=row.last_seen_at,
         expires_at=row.expires_at,
     )
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import threading
 import weakref
 from collections.abc import AsyncIterator, Hashable, Mapping
 from contextlib import asynccontextmanager
@@ -12,7 +13,7 @@ from typing import Any
 import sqlalchemy
 from sqlalchemy import Executable, Row, Table, event
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry, SingletonThreadPool
 
@@ -22,9 +23,11 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 # goes the usual way instead: in WAL mode readers do not wait for writers, so only rare
 # moments (a checkpoint's lock) come near it, and the loop must never stall for long.
 QUICK_READ_BUSY_MS = 50
+# At most this many rows kept per connection (each a session's), all forgotten beyond it.
+KEPT_ROWS = 10_000
 
-# SQLite engines' second, synchronous engine for `read_one` (made on first use).
-_quick: weakref.WeakKeyDictionary[AsyncEngine, Engine] = weakref.WeakKeyDictionary()
+# SQLite engines' quick reads (`read_one`), made on first use.
+_quick: weakref.WeakKeyDictionary[AsyncEngine, QuickReads] = weakref.WeakKeyDictionary()
 
 
 def create_engine(database_url: str) -> AsyncEngine:
@@ -53,21 +56,78 @@ def _sqlite_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None
     cursor.close()
 
 
-def _quick_engine(engine: AsyncEngine) -> Engine | None:
-    """The synchronous twin of a file-based SQLite engine: one connection per thread (the
-    event loop's), in autocommit, so that each read sees what is committed when it runs."""
+class QuickReads:
+    """A file-based SQLite database read on the event loop's own thread: a synchronous twin
+    of the async engine with one connection per thread (the loop's), opened once and held, in
+    autocommit, so that each read sees what is committed when it runs and nothing stays open
+    between reads (no transaction, no snapshot: writers never wait for it). Held, because
+    checking a connection out of the pool per read cost more than the read.
+
+    Rows read with a name (`keep_as`) are kept on that connection and given again while
+    SQLite's `data_version` says no other connection committed since; this one never writes,
+    so every commit anywhere (this process or another) moves it.
+    """
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = sqlalchemy.create_engine(
+            engine.url.set(drivername="sqlite"),
+            poolclass=SingletonThreadPool,
+            connect_args={"timeout": QUICK_READ_BUSY_MS / 1000, "check_same_thread": False},
+        )
+        event.listen(self.engine, "connect", _sqlite_quick_connect)
+        self._held: dict[int, Connection] = {}
+
+    def connection(self) -> Connection:
+        """This thread's connection, opened on its first read."""
+        thread = threading.get_ident()
+        found = self._held.get(thread)
+        if found is None or found.closed:
+            found = self._held[thread] = self.engine.connect()
+        return found
+
+    def read(
+        self, query: Executable, params: Mapping[str, Any] | None, keep_as: Hashable | None
+    ) -> Row[Any] | None:
+        conn = self.connection()
+        try:
+            if keep_as is None:
+                return conn.execute(query, params).one_or_none()
+            kept = self._kept(conn)
+            if keep_as in kept:
+                return kept[keep_as]
+            found = kept[keep_as] = conn.execute(query, params).one_or_none()
+            return found
+        finally:
+            # Only SQLAlchemy's bookkeeping: in autocommit no BEGIN was sent, nothing is held.
+            conn.rollback()
+
+    def _kept(self, conn: Connection) -> dict[Hashable, Row[Any] | None]:
+        """The rows kept on `conn`, emptied when the database has changed since they were read."""
+        dbapi = conn.connection.dbapi_connection
+        assert dbapi is not None
+        version = dbapi.execute("PRAGMA data_version").fetchone()[0]
+        info = conn.info
+        kept: dict[Hashable, Row[Any] | None] = info.setdefault("kept_rows", {})
+        if info.get("data_version") != version or len(kept) >= KEPT_ROWS:
+            kept.clear()
+            info["data_version"] = version
+        return kept
+
+    def close(self) -> None:
+        for conn in self._held.values():
+            conn.close()
+        self._held.clear()
+        self.engine.dispose()
+
+
+def _quick_reads(engine: AsyncEngine) -> QuickReads | None:
+    """The quick reads of a file-based SQLite engine; None for any other database."""
     url = engine.url
     if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
         return None
     found = _quick.get(engine)
     if found is None:
-        found = sqlalchemy.create_engine(
-            url.set(drivername="sqlite"),
-            poolclass=SingletonThreadPool,
-            connect_args={"timeout": QUICK_READ_BUSY_MS / 1000, "check_same_thread": False},
-        )
-        event.listen(found, "connect", _sqlite_quick_connect)
-        _quick[engine] = found
+        found = _quick[engine] = QuickReads(engine)
     return found
 
 
@@ -79,60 +139,39 @@ def _sqlite_quick_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -
 
 
 async def read_one(
-    engine: AsyncEngine, query: Executable, *, keep_as: Hashable | None = None
+    engine: AsyncEngine,
+    query: Executable,
+    params: Mapping[str, Any] | None = None,
+    *,
+    keep_as: Hashable | None = None,
 ) -> Row[Any] | None:
-    """The one row `query` finds (or None), for reads on every request (the session).
+    """The one row `query` (with its bound `params`) finds, or None: for reads on every
+    request (the session). Build `query` once, with `bindparam`s: building a statement costs
+    more than running it.
 
-    On SQLite the read runs right here, on the event loop's thread: it takes microseconds,
-    while the async driver hands each query to a thread of its own and back, which cost a
-    third of a repeat page view's CPU (the bench's profile). Should SQLite be busy beyond
-    `QUICK_READ_BUSY_MS`, the read goes the usual way. PostgreSQL's driver is async itself.
-
-    With `keep_as`, SQLite's answer is kept under that name and given again while the
-    database file has not changed: SQLite's `data_version` moves with every commit of any
-    other connection, this process's or another's, so a kept row is never older than the
-    last commit (a sign-out, a session ending, a change counter moving).
+    On SQLite the read runs right here, on the event loop's thread (`QuickReads`): it takes
+    microseconds, while the async driver hands each query to a thread of its own and back,
+    which cost a third of a repeat page view's CPU (the bench's profile). Should SQLite be busy
+    beyond `QUICK_READ_BUSY_MS`, the read goes the usual way. PostgreSQL's driver is async
+    itself. With `keep_as`, SQLite's answer is kept under that name until the next commit
+    (`QuickReads`).
     """
-    quick = _quick_engine(engine)
+    quick = _quick_reads(engine)
     if quick is not None:
         try:
-            with quick.connect() as conn:
-                if keep_as is None:
-                    return conn.execute(query).one_or_none()
-                kept = _kept_rows(conn)
-                if keep_as in kept:
-                    return kept[keep_as]
-                found = kept[keep_as] = conn.execute(query).one_or_none()
-                return found
+            return quick.read(query, params, keep_as)
         except sqlalchemy.exc.OperationalError as exc:
             if not isinstance(exc.orig, sqlite3.OperationalError):
                 raise
     async with engine.connect() as conn:
-        return (await conn.execute(query)).one_or_none()
-
-
-# At most this many rows kept per connection (each a session's), all forgotten beyond it.
-KEPT_ROWS = 10_000
-
-
-def _kept_rows(conn: Connection) -> dict[Hashable, Row[Any] | None]:
-    """The rows kept on this (the loop thread's) connection, emptied when the database has
-    changed since they were read."""
-    pooled = conn.connection
-    version = pooled.dbapi_connection.execute("PRAGMA data_version").fetchone()[0]  # type: ignore[union-attr]
-    info = pooled.info
-    kept: dict[Hashable, Row[Any] | None] = info.setdefault("kept_rows", {})
-    if info.get("data_version") != version or len(kept) >= KEPT_ROWS:
-        kept.clear()
-        info["data_version"] = version
-    return kept
+        return (await conn.execute(query, params)).one_or_none()
 
 
 async def dispose(engine: AsyncEngine) -> None:
     """Close the engine's connections (and those of its synchronous twin, if it has one)."""
     quick = _quick.pop(engine, None)
     if quick is not None:
-        quick.dispose()
+        quick.close()
     await engine.dispose()
 
 

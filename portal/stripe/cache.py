@@ -28,13 +28,12 @@ import inspect
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Concatenate, Generic, ParamSpec, Self, TypeVar, cast, overload
 
 from sqlalchemy.ext.asyncio import AsyncEngine
-from starlette.types import ASGIApp, Receive, Scope, Send
 
 from portal.storage.database import transaction
 from portal.stripe import changes
@@ -61,6 +60,21 @@ def remember_version(customer_id: str, version: int) -> None:
     seen = _versions.get()
     if seen is not None:
         seen.setdefault(customer_id, version)
+
+
+RequestRecord = tuple[Token[list[datetime] | None], Token[dict[str, int] | None]]
+
+
+def start_request() -> RequestRecord:
+    """Give this request its own record of stale data served (see `stale_since`) and of the
+    change counters read (`portal.middleware` calls it for every request)."""
+    return _stale.set([]), _versions.set({})
+
+
+def end_request(record: RequestRecord) -> None:
+    stale, versions = record
+    _stale.reset(stale)
+    _versions.reset(versions)
 
 
 def stale_since() -> datetime | None:
@@ -446,22 +460,3 @@ class CachingGateway:
             while len(self._entries) > MAX_ENTRIES:
                 self._entries.popitem(last=False)
         return value
-
-
-class StalenessMiddleware:
-    """Gives each request its own record of stale data served (see `stale_since`) and of the
-    change counters read."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            stale, versions = _stale.set([]), _versions.set({})
-            try:
-                await self.app(scope, receive, send)
-            finally:
-                _stale.reset(stale)
-                _versions.reset(versions)
-            return
-        await self.app(scope, receive, send)

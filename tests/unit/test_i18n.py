@@ -3,7 +3,6 @@ chosen as promised, and Polish and Croatian plurals pick the right form."""
 
 from __future__ import annotations
 
-import asyncio
 import contextvars
 from configparser import ConfigParser
 from pathlib import Path
@@ -12,7 +11,6 @@ import pytest
 from babel import Locale, localedata
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
-from starlette.types import Message, Receive, Scope, Send
 
 from portal import i18n
 
@@ -169,30 +167,17 @@ def request_locale(
     cookie: str | None = None,
     stripe: tuple[str, ...] | None = None,
 ) -> tuple[str, str, bool]:
-    """(language, format locale, chosen) as a request with these headers ends up with, the
-    customer's Stripe `preferred_locales` applied as the route guard does."""
-    seen: list[tuple[str, str, bool]] = []
+    """(language, format locale, chosen) as a request with this Accept-Language and language
+    cookie ends up with, the customer's Stripe `preferred_locales` applied as the route guard
+    does."""
 
-    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+    def request() -> tuple[str, str, bool]:
+        i18n.use_request_locale(cookie, accept_language)
         if stripe is not None:
             i18n.set_customer_locale(stripe)
-        seen.append((i18n.current_locale(), i18n.format_locale(), i18n.chosen_by_visitor()))
+        return i18n.current_locale(), i18n.format_locale(), i18n.chosen_by_visitor()
 
-    headers = []
-    if accept_language is not None:
-        headers.append((b"accept-language", accept_language.encode()))
-    if cookie is not None:
-        headers.append((b"cookie", f"other=1; lang={cookie}".encode()))
-
-    async def receive() -> Message:
-        return {"type": "http.request"}
-
-    async def send(message: Message) -> None:
-        pass
-
-    middleware = i18n.LocaleMiddleware(app, cookie="lang")
-    asyncio.run(middleware({"type": "http", "headers": headers}, receive, send))
-    return seen[0]
+    return contextvars.copy_context().run(request)
 
 
 @pytest.mark.parametrize(
@@ -217,7 +202,7 @@ def request_locale(
         ("en-US", "xx", ("en", "en_US", False)),
     ],
 )
-def test_the_middleware_sets_language_and_formats(
+def test_a_request_gets_language_and_formats(
     accept_language: str | None, cookie: str | None, expected: tuple[str, str, bool]
 ) -> None:
     assert request_locale(accept_language, cookie) == expected

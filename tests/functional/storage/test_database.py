@@ -255,16 +255,16 @@ async def test_a_quick_read_of_a_busy_sqlite_goes_the_usual_way(
     engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'busy.sqlite3'}")
     try:
         await migrate.upgrade(engine)
-        quick = database._quick_engine(engine)
+        quick = database._quick_reads(engine)
         assert quick is not None
 
         def busy(*_args: object, **_kwargs: object) -> None:
             locked = sqlite3.OperationalError("database is locked")
             raise sqlalchemy.exc.OperationalError("SELECT 1", {}, locked)
 
-        monkeypatch.setattr(quick, "connect", busy)
+        monkeypatch.setattr(quick, "connection", busy)
         with pytest.raises(sqlalchemy.exc.OperationalError):
-            quick.connect()
+            quick.connection()
         assert await read_one(engine, select(text("1"))) is not None
     finally:
         await dispose(engine)
