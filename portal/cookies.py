@@ -50,7 +50,9 @@ def delete_cookie(response: Response, settings: Settings, name: CookieName) -> N
 
 
 def read_cookie(conn: HTTPConnection, settings: Settings, name: CookieName) -> str | None:
-    return conn.cookies.get(cookie_name(settings, name)) or None
+    parsed = request_state(conn).cookies
+    jar = conn.cookies if parsed is None else parsed  # parsed by portal.middleware, once
+    return jar.get(cookie_name(settings, name)) or None
 
 
 def browser_id(conn: HTTPConnection) -> str:

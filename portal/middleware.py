@@ -119,11 +119,13 @@ class PortalMiddleware:
                 refusal = security.wrong_host(self.settings, scope, seen_host.decode("latin-1"))
                 await refusal(scope, receive, sending)
                 return
+            state = state_of(scope)
+            state.cookies = cookies
             existing = cookies.get(self.browser_cookie)
             if is_browser_id(existing):
-                state_of(scope).browser_id = existing
+                state.browser_id = existing
             else:
-                new_browser = state_of(scope).browser_id = new_browser_id()
+                new_browser = state.browser_id = new_browser_id()
             receive = limits.limited(receive, scope["path"], declared)
             try:
                 await self.app(scope, receive, sending)

@@ -37,7 +37,9 @@ def digest(token: str) -> str:
 def mac(secret: str, purpose: Purpose, value: str) -> str:
     """HMAC-SHA256 (hex) of `value` for `purpose` under the secret key."""
     message = f"{purpose}:{value}".encode()
-    return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
+    # `hmac.digest`: the same HMAC as `hmac.new(...).hexdigest()`, in one C call (CSRF tokens
+    # are made on every page).
+    return hmac.digest(secret.encode(), message, "sha256").hex()
 
 
 def same(a: str, b: str) -> bool:

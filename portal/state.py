@@ -1,7 +1,7 @@
 """What the portal knows about one request beyond Starlette's own, in one typed value.
 
-It lives in the ASGI scope under one key (`portal`) and each part has one writer: the browser
-id comes from its middleware (`portal.cookies`), the visitor from the route guard
+It lives in the ASGI scope under one key (`portal`) and each part has one writer: the cookies
+and the browser id come from `portal.middleware`, the visitor from the route guard
 (`portal.routing`, through `portal.principals.resolve`), the charging flag from the payment
 views (`portal.billing.paying`). Everyone else only reads. (The request's language lives in
 `portal.i18n`'s context variables, which gettext reads everywhere, e-mails included.)
@@ -47,6 +47,8 @@ class Visitor:
 
 @dataclass
 class RequestState:
+    # The request's cookies, parsed once (`portal.middleware`; `portal.cookies.read_cookie`).
+    cookies: dict[str, str] | None = None
     browser_id: str | None = None
     visitor: Visitor | None = None
     # From here on Stripe may have acted on a charge whose answer was lost: no error page may

@@ -120,7 +120,8 @@ def render(
     # Support's view says how long it lasts, a stale page since when: made each time.
     keeping = keep and status == 200 and impersonation is None and stale is None
     if keeping:
-        key = (template, request.url.path, request.url.query, lang, i18n.format_locale(), token)
+        scope = request.scope
+        key = (template, scope["path"], scope["query_string"], lang, i18n.format_locale(), token)
         made_from = (session, context)
         if (kept := svc.pages.get(key, made_from)) is not None:
             return HTMLResponse(kept, status_code=status)

@@ -9,21 +9,22 @@ at once: one round trip.
 
 from __future__ import annotations
 
-import asyncio
+from collections.abc import Awaitable
 
 from portal.billing.invoices import PAYABLE_STATUSES
+from portal.concurrency import at_once, then
 from portal.stripe.cache import CachingGateway
 from portal.stripe.models import Invoice
 
 
-async def unpaid_invoices(
+def unpaid_invoices(
     gateway: CachingGateway, customer_id: str, *, limit: int = 100
-) -> list[Invoice]:
+) -> Awaitable[list[Invoice]]:
     """The customer's open and uncollectible invoices (up to `limit` of each)."""
-    pages = await asyncio.gather(
+    pages = at_once(
         *(
             gateway.list_invoices(customer_id, status=status, limit=limit)
             for status in sorted(PAYABLE_STATUSES)
         )
     )
-    return [invoice for page in pages for invoice in page.items]
+    return then(pages, lambda found: [invoice for page in found for invoice in page.items])

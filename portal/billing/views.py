@@ -17,6 +17,7 @@ from portal.billing.messages import cannot_pay_message
 from portal.billing.payments import CannotPay, PaymentKind, choices, next_step, plan_charge
 from portal.billing.summary import discount_label, totals_rows
 from portal.billing.unpaid import unpaid_invoices
+from portal.concurrency import at_once
 from portal.cookies import set_cookie
 from portal.i18n import _
 from portal.identity import invoice_links
@@ -38,7 +39,7 @@ async def overview(request: Request) -> Response:
     """What to pay at the top, history below: three Stripe calls, made at the same time."""
     who = principal(request)
     gateway = services(request).gateway
-    owed, recent = await asyncio.gather(
+    owed, recent = await at_once(
         unpaid_invoices(gateway, who.customer_id),
         gateway.list_invoices(who.customer_id, limit=HISTORY_PAGE),
     )

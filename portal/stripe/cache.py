@@ -22,7 +22,6 @@ method is missing, and mypy sees each method with the gateway's own signature.
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import inspect
 import time
@@ -35,6 +34,7 @@ from typing import Any, Concatenate, Generic, ParamSpec, Self, TypeVar, cast, ov
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from portal.concurrency import Ready, at_once, then
 from portal.storage.database import transaction
 from portal.stripe import changes
 from portal.stripe.errors import StripeUnavailable
@@ -202,10 +202,13 @@ class Keep(_Row[P, Awaitable[R]]):
             return self
         load = getattr(obj._gateway, self.name)
 
-        async def read(*args: P.args, **kwargs: P.kwargs) -> R:
+        def read(*args: P.args, **kwargs: P.kwargs) -> Awaitable[R]:
             call = self.arguments(args, kwargs)
             key = (self.name, *call.values())
-            return cast(R, await obj._cached(key, self.customer, call, lambda: load(**call)))
+            kept = obj._current(key, self.customer, call)
+            if kept is not None:  # no coroutine, no task: see portal.concurrency
+                return Ready(kept.value)
+            return cast(Awaitable[R], obj._cached(key, self.customer, call, lambda: load(**call)))
 
         return self._bound(obj, read)
 
@@ -233,9 +236,9 @@ class KeepEach(_Row[P, Awaitable[list[R]]]):
             return self
         one = getattr(obj, self.one)
 
-        async def read(*args: P.args, **kwargs: P.kwargs) -> list[R]:
+        def read(*args: P.args, **kwargs: P.kwargs) -> Awaitable[list[R]]:
             (items,) = self.arguments(args, kwargs).values()
-            return list(await asyncio.gather(*(one(item) for item in items)))
+            return then(at_once(*(one(item) for item in items)), list)
 
         return self._bound(obj, read)
 
@@ -420,6 +423,26 @@ class CachingGateway:
         if seen is not None:
             seen[customer_id] = version
         return version
+
+    def _current(
+        self, key: tuple[Any, ...], customer: Whose, call: Mapping[str, Any]
+    ) -> _Entry | None:
+        """The entry for `key` if it is current by what this request already knows of its
+        customer's counter (the session's query brings it along); None if that takes a look
+        at the database or Stripe (`_cached`)."""
+        entry = self._entries.get(key)
+        if entry is None or self._ttl <= 0:
+            return None
+        seen = _versions.get()
+        whose = customer.of(self, call, _NO_ANSWER) or entry.customer_id
+        if (
+            seen is None
+            or seen.get(whose) != entry.version
+            or time.monotonic() - entry.stored_at >= self._ttl
+        ):
+            return None
+        self._entries.move_to_end(key)
+        return entry
 
     async def _cached(
         self,
