@@ -8,8 +8,15 @@ from pathlib import Path
 
 import httpx
 import pytest
+import stripe
 
 from portal import i18n
+from portal.concurrency import Ready
+from portal.storage import migrate
+from portal.storage.database import create_engine, dispose
+from portal.stripe import cache
+from portal.stripe.cache import CachingGateway
+from portal.stripe.gateway import StripeGateway
 from tests.functional.billing.billing_support import customer_with_card, signed_in
 from tests.functional.billing.test_webhooks import deliver, event
 from tests.functional.portal_support import Portal, serve_portal, text_of
@@ -87,3 +94,41 @@ def test_stripe_down_shows_the_last_known_data_and_refuses_actions(
     paying = browser.get(f"/invoices/{invoice}/pay?what=whole")
     assert paying.status_code == 503  # an action that needs Stripe says it is unavailable
     stripe_faults.post("/_sandbox/faults/clear")
+
+
+@pytest.mark.anyio
+async def test_a_kept_read_is_ready_without_a_coroutine_once_the_request_knows_the_counter(
+    gateway: StripeGateway, sdk: stripe.StripeClient, tmp_path: Path
+) -> None:
+    """Within a request that has read the customer's change counter (the session's query
+    brings it), a kept read is `Ready`: no coroutine, so `at_once` needs no task. A read
+    that must still look at the counter or at Stripe is a coroutine, as before."""
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'cache.sqlite3'}")
+    await migrate.upgrade(engine)
+    customer = sdk.v1.customers.create({"email": "ready@example.com"}).id
+    cached = CachingGateway(gateway, engine=engine, ttl=60)
+    try:
+        record = cache.start_request()
+        try:
+            first = cached.get_customer(customer)
+            assert not isinstance(first, Ready)  # read at Stripe
+            read = await first
+            again = cached.get_customer(customer)
+            assert isinstance(again, Ready)
+            assert await again is read  # the very object kept
+            await cached.changed(customer)  # a webhook, the portal's own change
+            after_change = cached.get_customer(customer)
+            assert not isinstance(after_change, Ready)
+            assert await after_change is not read
+        finally:
+            cache.end_request(record)
+        record = cache.start_request()  # the next request has not read the counter yet
+        try:
+            unknown = cached.get_customer(customer)
+            assert not isinstance(unknown, Ready)
+            await unknown
+            assert isinstance(cached.get_customer(customer), Ready)
+        finally:
+            cache.end_request(record)
+    finally:
+        await dispose(engine)
