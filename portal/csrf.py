@@ -7,6 +7,7 @@ checked for an `Origin` (or `Referer`) from the portal's own base URL when the b
 
 from __future__ import annotations
 
+import functools
 from urllib.parse import urlsplit
 
 from starlette.datastructures import FormData
@@ -24,7 +25,13 @@ class CsrfFailed(Exception):
 
 
 def csrf_token(request: Request) -> str:
-    return mac(services(request).settings.secret_key, Purpose.CSRF, browser_id(request))
+    return _token(services(request).settings.secret_key, browser_id(request))
+
+
+@functools.lru_cache(maxsize=4096)
+def _token(secret: str, browser: str) -> str:
+    # Every page carries the token: browsers come back, their tokens are made once.
+    return mac(secret, Purpose.CSRF, browser)
 
 
 def _same_origin(request: Request) -> bool:

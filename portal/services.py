@@ -34,6 +34,7 @@ class Services:
 
 
 def services(request: Request) -> Services:
-    found = request.state.services
+    # The lifespan's state, as `request.state.services` reads it, without the wrapper object.
+    found = request.scope["state"]["services"]
     assert isinstance(found, Services)
     return found

@@ -27,7 +27,7 @@ QUICK_READ_BUSY_MS = 50
 KEPT_ROWS = 10_000
 
 # SQLite engines' quick reads (`read_one`), made on first use.
-_quick: weakref.WeakKeyDictionary[AsyncEngine, QuickReads] = weakref.WeakKeyDictionary()
+_quick: weakref.WeakKeyDictionary[AsyncEngine, QuickReads | None] = weakref.WeakKeyDictionary()
 
 
 def create_engine(database_url: str) -> AsyncEngine:
@@ -122,12 +122,13 @@ class QuickReads:
 
 def _quick_reads(engine: AsyncEngine) -> QuickReads | None:
     """The quick reads of a file-based SQLite engine; None for any other database."""
+    try:
+        return _quick[engine]
+    except KeyError:
+        pass
     url = engine.url
-    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
-        return None
-    found = _quick.get(engine)
-    if found is None:
-        found = _quick[engine] = QuickReads(engine)
+    on_file = url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:")
+    found = _quick[engine] = QuickReads(engine) if on_file else None
     return found
 
 
