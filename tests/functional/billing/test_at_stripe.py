@@ -28,9 +28,9 @@ from tests.functional.portal_support import Browser, Portal, text_of
 __all__ = ["slow_bank"]  # the fixture, for this module's tests
 
 
-def _de(text: str) -> str:
+def _de(text: str, **variables: str | None) -> str:
     with i18n.use_locale("de"):
-        return i18n.gettext(text)
+        return i18n.gettext(text, **variables)
 
 
 def _choose_stripe(browser: Browser, invoice: str, what: str = "whole") -> str:
@@ -230,6 +230,14 @@ def test_a_debit_on_stripes_page_is_counted_when_the_bank_collects_it(slow_bank:
     assert payment_id is not None
     result = back_from_stripe(browser, _sepa(checkout))
     assert _de("Your payment is on its way") in text_of(result)
+    # Not the portal's own SEPA mandate: said of any slower way Stripe's page offers.
+    number = portal.sdk.v1.invoices.retrieve(invoice).number
+    on_its_way = _de(
+        "Your payment of %(amount)s for invoice %(number)s is on its way. A bank transfer or direct debit usually takes a few business days.",
+        amount="66,00 €",  # as text_of shows the no-break space
+        number=number,
+    )
+    assert on_its_way in text_of(result)
     wait_until(lambda: portal.sdk.v1.invoices.retrieve(invoice).status == "paid")
     httpx.get(f"{portal.settings.stripe_api_base}/_sandbox/webhooks/pending?wait=10")
     assert statuses(portal, payment_id["portal_payment"]) == [("succeeded", None)]
