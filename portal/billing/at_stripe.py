@@ -225,3 +225,29 @@ async def leave(svc: Services, charge: ChargeRecord) -> Outcome | None:
         # Only open sessions can be expired: this one is complete (or expired) already.
         session = await svc.gateway.get_checkout_session(charge.checkout_session_id)
     return await settle_session(svc, charge, session)
+
+
+def opening(payment: Payment) -> bool:
+    """Stripe's page is being opened for the payment: its charge started, no session yet."""
+    charge = payment.charges[0]
+    return (
+        payment.status == "at_stripe"
+        and charge.status == "processing"
+        and charge.checkout_session_id is None
+    )
+
+
+async def abandon_opening(svc: Services, payment: Payment, now: datetime) -> bool:
+    """A payment left `opening` by a process that stopped before it could record the session
+    (longer than any opening takes, `records.STALE_AFTER`) is as before "Pay": no session was
+    handed to the customer, so nothing can have been paid on it, and one Stripe may have
+    made expires on its own. True if this call moved it."""
+    if not opening(payment) or now - payment.charges[0].updated_at <= records.STALE_AFTER:
+        return False
+    async with transaction(svc.engine) as conn:
+        moved = await records.back_to_choosing(
+            conn, payment.charges[0], now, charge_from="processing"
+        )
+    if moved:
+        log.warning("payment %s: Stripe's page was never opened, back to choosing", payment.id)
+    return moved

@@ -269,6 +269,8 @@ async def payment_page(request: Request) -> Response:
     who = principal(request)
     payment = await _payment(request, who)
     session = None
+    if await at_stripe.abandon_opening(services(request), payment, datetime.now(UTC)):
+        payment = await _payment(request, who)  # a record here, nothing at Stripe
     if payment.status == "at_stripe" and payment.charges[0].status == "at_stripe":
         # Still paying at Stripe, or back without finishing: what the session says. One that
         # ended unpaid lets the customer choose again (a record here, nothing at Stripe).
@@ -341,6 +343,7 @@ async def _show(
             "stopped": payment.status == "processing" and stopped(payment, now),
             "may_pay": can(who, Action.PAY),
             "at_stripe_offered": at_stripe.offered(payment),
+            "opening_stripe": at_stripe.opening(payment),
             "local_examples": _examples(payment.currency),
             # at Stripe: paying there (open) or paid there, not yet counted (complete)
             "checkout_session": session,

@@ -6,11 +6,14 @@ from __future__ import annotations
 
 import re
 import uuid
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
+from sqlalchemy import update
 
 from portal import i18n
+from portal.storage.tables import payment_charges
 from tests.functional.billing.billing_support import (
     at_stripe,
     back_from_stripe,
@@ -181,6 +184,52 @@ def test_paid_at_stripe_after_the_invoice_was_paid_otherwise_is_refunded(
     refunds = portal.sdk.v1.refunds.list({"payment_intent": str(intent)}).data
     assert [r.amount for r in refunds] == [4400]
     assert _payments_of(portal, invoice) == []
+
+
+def test_a_payment_left_before_stripes_page_opened_goes_back_to_choosing(
+    portal: Portal,
+) -> None:
+    """A process that stopped between starting the charge and recording Stripe's session
+    leaves the payment without an address to go on to: the page says the page is being
+    opened while that can still be so, then offers the choice again (the claim released:
+    the invoice can be paid)."""
+    email = f"opening-{uuid.uuid4().hex[:8]}@example.nl"
+    customer = portal.customer(email=email, locale="de")
+    invoice = portal.invoice(customer, amount=4200).id
+    browser = signed_in(portal, email)
+    checkout = _choose_stripe(browser, invoice)
+    metadata = portal.sdk.v1.checkout.sessions.retrieve(_session_id(checkout)).metadata
+    assert metadata is not None
+    payment_id = metadata["portal_payment"]
+
+    def left_opening(ago: timedelta) -> None:
+        with portal.db.begin() as conn:
+            conn.execute(
+                update(payment_charges)
+                .where(payment_charges.c.payment_id == payment_id)
+                .values(
+                    status="processing",
+                    checkout_session_id=None,
+                    updated_at=datetime.now(UTC) - ago,
+                )
+            )
+
+    left_opening(timedelta(seconds=1))  # as a second tab sees it while the first opens it
+    page = browser.get(f"/payments/{payment_id}")
+    assert page.status_code == 200
+    assert _de("Stripe's page is being opened") in text_of(page)
+    assert statuses(portal, payment_id) == [("processing", None)]
+    left_opening(timedelta(minutes=3))  # no process is opening it any more
+    page = browser.get(f"/payments/{payment_id}")
+    assert page.status_code == 200
+    assert 'name="payment_method" value="stripe"' in page.text
+    assert statuses(portal, payment_id) == [("pending", None)]
+    again = at_stripe(
+        browser, browser.post(f"/payments/{payment_id}", {"payment_method": "stripe"})
+    )
+    result = back_from_stripe(browser, _ideal(again))
+    assert _de("Thank you for your payment") in text_of(result)
+    assert charged(portal, customer) == [4200]
 
 
 def test_several_invoices_at_once_are_not_offered_on_stripes_page(portal: Portal) -> None:
