@@ -1,6 +1,7 @@
 """One way each, checked over the product's source: absolute links come from PORTAL_BASE_URL
 through `Services.link`, e-mails are written by `portal.mail.messages.compose` and queued in
-the outbox, forms are checked into `portal.forms.Checked`."""
+the outbox, forms are checked into `portal.forms.Checked`, reads made at the same time go
+through `portal.concurrency.at_once`."""
 
 from __future__ import annotations
 
@@ -53,3 +54,10 @@ def test_forms_are_checked_into_one_result_type() -> None:
     sources = _sources()
     for name, signature in checks.items():
         assert signature in sources[name], name
+
+
+def test_reads_at_the_same_time_go_through_at_once() -> None:
+    # `portal.concurrency.at_once` gives what the cache has without tasks; the servers'
+    # tasks (serving.py) are not reads.
+    gathering = {name for name, text in _sources().items() if "asyncio.gather(" in text}
+    assert gathering == {"concurrency.py", "serving.py"}

@@ -7,7 +7,6 @@ the details of issued ones when it finalized them.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
@@ -20,6 +19,7 @@ from starlette.responses import RedirectResponse, Response
 from portal import audit, i18n, ratelimit
 from portal.account import addresses, email_change, language, tax_ids
 from portal.account.addresses import AddressForm, FieldError
+from portal.concurrency import at_once
 from portal.cookies import read_cookie, set_cookie
 from portal.formatting import country_names
 from portal.forms import clean_email, invalid
@@ -116,7 +116,7 @@ def _details_page(
 async def billing_details(request: Request) -> Response:
     who = principal(request)
     svc = services(request)
-    customer, support_views = await asyncio.gather(
+    customer, support_views = await at_once(
         svc.gateway.get_customer(who.customer_id),
         audit.entries(
             svc.engine, customer_id=who.customer_id, actions=("impersonation_start",), limit=5
@@ -409,7 +409,7 @@ def _tax_ids_page(
 async def tax_ids_page(request: Request) -> Response:
     who = principal(request)
     gateway = services(request).gateway
-    current, customer = await asyncio.gather(
+    current, customer = await at_once(
         gateway.list_tax_ids(who.customer_id), gateway.get_customer(who.customer_id)
     )
     # The country of the billing address is the likely one: its kinds of number are shown.

@@ -3,7 +3,6 @@ with what it has to pay, and switching between them."""
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime
 
 from starlette.requests import Request
@@ -11,6 +10,7 @@ from starlette.responses import RedirectResponse, Response
 
 from portal.billing import invoices as rules
 from portal.billing.unpaid import unpaid_invoices
+from portal.concurrency import at_once
 from portal.identity import customer_sessions
 from portal.permissions import require_account
 from portal.principals import principal, visitor
@@ -26,7 +26,7 @@ async def accounts(request: Request) -> Response:
     session = visitor(request).session
     assert session is not None
     gateway = services(request).gateway
-    owed = await asyncio.gather(*(unpaid_invoices(gateway, a.id) for a in session.accounts))
+    owed = await at_once(*(unpaid_invoices(gateway, a.id) for a in session.accounts))
     now = datetime.now(UTC)
     return render(
         request,

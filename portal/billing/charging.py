@@ -38,6 +38,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from portal.billing import claims, records
 from portal.billing.payments import still_as_seen
 from portal.billing.records import ChargeRecord, ChargeStatus, Payment
+from portal.concurrency import at_once
 from portal.permissions import Action, Principal, require
 from portal.services import Services
 from portal.storage.database import transaction
@@ -102,7 +103,7 @@ async def invoice_intents(
 ) -> list[tuple[InvoicePayment, PaymentIntent]]:
     """The invoice's payments with their PaymentIntents (`by_preference`), read from Stripe."""
     payments = by_preference(await gateway.uncached().list_invoice_payments(invoice_id))
-    intents = await asyncio.gather(
+    intents = await at_once(
         *(gateway.uncached().get_payment_intent(cast(str, p.payment_intent_id)) for p in payments)
     )
     return list(zip(payments, intents, strict=True))
@@ -408,7 +409,7 @@ async def _decided(
     gateway: CachingGateway, charges: Iterable[ChargeRecord]
 ) -> list[tuple[ChargeRecord, Outcome]]:
     waiting = [c for c in charges if c.payment_intent_id]
-    intents = await asyncio.gather(
+    intents = await at_once(
         *(gateway.uncached().get_payment_intent(cast(str, c.payment_intent_id)) for c in waiting)
     )
     found = [(c, decided(c, intent)) for c, intent in zip(waiting, intents, strict=True)]

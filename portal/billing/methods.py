@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -14,6 +13,7 @@ from portal.billing.method_order import default_first
 from portal.billing.paying import usable
 from portal.billing.payments import may_remove_method
 from portal.billing.unpaid import unpaid_invoices
+from portal.concurrency import at_once
 from portal.i18n import _, current_locale
 from portal.permissions import NotFound, Principal
 from portal.principals import principal
@@ -34,7 +34,7 @@ class Wallet:
 
 async def _wallet(request: Request, who: Principal) -> Wallet:
     gateway = services(request).gateway
-    methods, customer, owed = await asyncio.gather(
+    methods, customer, owed = await at_once(
         gateway.list_payment_methods(who.customer_id),
         gateway.get_customer(who.customer_id),
         unpaid_invoices(gateway, who.customer_id, limit=1),

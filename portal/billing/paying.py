@@ -14,7 +14,6 @@ the page's button (POST, `check`); a read-only view (support) sees the state and
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime
 from typing import cast
 
@@ -39,6 +38,7 @@ from portal.billing.payments import (
 from portal.billing.records import Payment
 from portal.billing.unpaid import unpaid_invoices
 from portal.billing.views import own_invoice
+from portal.concurrency import at_once
 from portal.i18n import _, current_locale
 from portal.permissions import Action, NotFound, Principal, can, require
 from portal.principals import principal
@@ -303,12 +303,12 @@ async def _show(
     svc = services(request)
     now = datetime.now(UTC)
     choosing = payment.status in ("pending", "awaiting_method")
-    reading = asyncio.gather(*(svc.gateway.get_invoice(c.invoice_id) for c in payment.charges))
+    reading = at_once(*(svc.gateway.get_invoice(c.invoice_id) for c in payment.charges))
     methods: list[PaymentMethod] = []
     default_id = None
     receipts: dict[int, InvoicePayment] = {}
     if choosing and who.invoice_id is None:
-        methods, customer, found = await asyncio.gather(
+        methods, customer, found = await at_once(
             svc.gateway.list_payment_methods(who.customer_id),
             svc.gateway.get_customer(who.customer_id),
             reading,
@@ -316,7 +316,7 @@ async def _show(
         default_id = customer.default_payment_method_id
     else:
         # Done: how each charge that went through was paid, and its receipt, read alongside.
-        found, receipts = await asyncio.gather(reading, _receipts(svc, payment))
+        found, receipts = await at_once(reading, _receipts(svc, payment))
     invoices = {invoice.id: invoice for invoice in found}
     for invoice in found:
         require(who, Action.VIEW_INVOICE, invoice=invoice)
@@ -363,9 +363,7 @@ async def _receipts(svc: Services, payment: Payment) -> dict[int, InvoicePayment
     A charge made by paying the invoice (`invoices.pay`) has no PaymentIntent of ours: it is
     the invoice's latest paid payment of that amount."""
     through = [c for c in payment.charges if c.status == "succeeded"]
-    listed = await asyncio.gather(
-        *(svc.gateway.list_invoice_payments(c.invoice_id) for c in through)
-    )
+    listed = await at_once(*(svc.gateway.list_invoice_payments(c.invoice_id) for c in through))
     found: dict[int, InvoicePayment] = {}
     for charge, payments in zip(through, listed, strict=True):
         paid = sorted(
@@ -557,7 +555,7 @@ async def method_added(request: Request) -> Response:
     session_id = request.query_params.get("session_id", "")
     if not session_id.startswith("cs_"):
         raise NotFound(session_id)
-    method_id, customer = await asyncio.gather(
+    method_id, customer = await at_once(
         gateway.added_payment_method(session_id, who.customer_id),
         gateway.get_customer(who.customer_id),
     )

@@ -3,7 +3,6 @@ credit notes."""
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime
 from urllib.parse import quote
 
@@ -199,7 +198,7 @@ async def credit_note_pdf(request: Request) -> Response:
     gateway = services(request).gateway
     # Both read at once; the credit note is used only once the invoice has proved the
     # visitor's and the note has proved the invoice's.
-    invoice, note = await asyncio.gather(
+    invoice, note = await at_once(
         own_invoice(request, Action.DOWNLOAD_PDF), _credit_note(gateway, note_id)
     )
     if note is None:

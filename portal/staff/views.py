@@ -4,7 +4,6 @@ audit trail with its CSV download."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import secrets
 from datetime import UTC, date, datetime, timedelta
@@ -17,6 +16,7 @@ from portal import audit, continuing
 from portal.auth.views import queue_sign_in_email
 from portal.billing import invoices as rules
 from portal.billing.unpaid import unpaid_invoices
+from portal.concurrency import at_once
 from portal.cookies import browser_id, delete_cookie, read_cookie, set_cookie
 from portal.identity import staff_sessions as sessions
 from portal.identity.staff_sessions import StaffMember, StaffSession
@@ -81,7 +81,7 @@ async def _search(
     svc = services(request)
     customers = (await svc.gateway.find_customers(query))[:SEARCH_RESULTS]
     # What the customer's own overview counts, so that both see the same total.
-    owed = await asyncio.gather(*(unpaid_invoices(svc.gateway, c.id) for c in customers))
+    owed = await at_once(*(unpaid_invoices(svc.gateway, c.id) for c in customers))
     now = datetime.now(UTC)
     await audit.record(svc.engine, request, staff.member, "search", now=now, target=query[:200])
     return [

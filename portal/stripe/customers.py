@@ -6,12 +6,12 @@ account pages change name, address, phone, e-mail and languages.
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 from urllib.parse import quote
 
 import stripe
 
+from portal.concurrency import at_once
 from portal.stripe.client import Connection
 from portal.stripe.convert import customer_from_stripe, object_id, plain
 from portal.stripe.errors import InvalidRequest, NotFound, stripe_errors
@@ -29,7 +29,7 @@ class Customers(Connection):
 
     async def get_customers(self, customer_ids: tuple[str, ...]) -> list[Customer]:
         """Several customers at once, concurrently (one round trip's time), in the given order."""
-        return list(await asyncio.gather(*(self.get_customer(c) for c in customer_ids)))
+        return list(await at_once(*(self.get_customer(c) for c in customer_ids)))
 
     async def find_customers_by_email(self, email: str) -> list[Customer]:
         """Every customer whose e-mail is `email`, ignoring case.
@@ -43,8 +43,8 @@ class Customers(Connection):
         quoted = email.replace("\\", "\\\\").replace("'", "\\'")
         # Raw reads (no StripeObjects): the sign-in answer must take the same time whether or
         # not the address has customers, and building objects for them would show.
-        listed, searched = await asyncio.gather(
-            asyncio.gather(*(self._get("/v1/customers", email=v, limit=100) for v in variants)),
+        listed, searched = await at_once(
+            at_once(*(self._get("/v1/customers", email=v, limit=100) for v in variants)),
             self._search_customers(f"email:'{quoted}'"),
         )
         found: dict[str, Customer] = {}
@@ -96,7 +96,7 @@ class Customers(Connection):
                 found = await self._search_customers(f"name~'{quoted}'")
             return [customer_from_stripe(plain(item)) for item in found]
 
-        groups = await asyncio.gather(by_id(), by_email(), by_invoice_number(), by_name())
+        groups = await at_once(by_id(), by_email(), by_invoice_number(), by_name())
         unique: dict[str, Customer] = {}
         for customer in (c for group in groups for c in group):
             unique.setdefault(customer.id, customer)

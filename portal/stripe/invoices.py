@@ -11,13 +11,13 @@ round trip more than the invoice itself.
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 from typing import Any
 from urllib.parse import quote
 
 import stripe
 
+from portal.concurrency import at_once
 from portal.stripe.client import Connection
 from portal.stripe.convert import (
     credit_note_from_stripe,
@@ -112,7 +112,7 @@ class Invoices(Connection):
         """An invoice with its lines and its payments, read at the same time, and its credit
         notes where it has any (a second request, only then). The caller checks that the invoice
         is the customer's before showing any of it."""
-        invoice, payments = await asyncio.gather(
+        invoice, payments = await at_once(
             self._invoice_for_page(invoice_id), self.list_invoice_payments(invoice_id)
         )
         notes = await self.list_credit_notes(invoice_id) if invoice.credit_notes_amount else []
