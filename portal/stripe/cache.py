@@ -418,8 +418,7 @@ class CachingGateway:
         seen = _versions.get()
         if seen is not None and customer_id in seen:
             return seen[customer_id]
-        async with self._engine.connect() as conn:
-            version = await changes.version(conn, customer_id)
+        version = await changes.version(self._engine, customer_id)
         if seen is not None:
             seen[customer_id] = version
         return version

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy import bindparam, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from portal.storage.database import insert_once
+from portal.storage.database import insert_once, read_one
 from portal.storage.tables import customer_changes
 
 
@@ -31,8 +31,17 @@ async def bump(conn: AsyncConnection, customer_id: str, now: datetime) -> None:
         await bump(conn, customer_id, now)
 
 
-async def version(conn: AsyncConnection, customer_id: str) -> int:
-    found = await conn.execute(
-        select(customer_changes.c.version).where(customer_changes.c.customer_id == customer_id)
+# Built once: read on every request that has not read the counter with its session (an
+# invoice link's holder, support's view), see `version`.
+_VERSION = select(customer_changes.c.version).where(
+    customer_changes.c.customer_id == bindparam("customer_id")
+)
+
+
+async def version(engine: AsyncEngine, customer_id: str) -> int:
+    """The customer's counter as committed now: on SQLite read on the event loop's own thread
+    and kept until the next commit anywhere (`storage.database.read_one`), as the session is."""
+    found = await read_one(
+        engine, _VERSION, {"customer_id": customer_id}, keep_as=("customer_version", customer_id)
     )
-    return int(found.scalar() or 0)
+    return int(found.version) if found is not None else 0

@@ -4,6 +4,7 @@ the portal's own changes end it; when Stripe is down the last known data is show
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -13,8 +14,8 @@ import stripe
 from portal import i18n
 from portal.concurrency import Ready
 from portal.storage import migrate
-from portal.storage.database import create_engine, dispose
-from portal.stripe import cache
+from portal.storage.database import create_engine, dispose, transaction
+from portal.stripe import cache, changes
 from portal.stripe.cache import CachingGateway
 from portal.stripe.gateway import StripeGateway
 from tests.functional.billing.billing_support import customer_with_card, signed_in
@@ -132,3 +133,34 @@ async def test_a_kept_read_is_ready_without_a_coroutine_once_the_request_knows_t
             cache.end_request(record)
     finally:
         await dispose(engine)
+
+
+@pytest.mark.anyio
+async def test_a_counter_read_without_a_session_sees_another_instances_change(
+    gateway: StripeGateway, sdk: stripe.StripeClient, tmp_path: Path
+) -> None:
+    """An invoice link's holder has no session to bring the customer's counter: the cache
+    reads it itself, kept on SQLite until the next commit, so a webhook taken by another
+    instance (another process, another connection) ends what this one keeps at once."""
+    database = f"sqlite+aiosqlite:///{tmp_path / 'cache.sqlite3'}"
+    here, there = create_engine(database), create_engine(database)
+    await migrate.upgrade(here)
+    customer = sdk.v1.customers.create({"email": "link@example.com"}).id
+    cached = CachingGateway(gateway, engine=here, ttl=60)
+
+    async def read() -> object:
+        record = cache.start_request()  # a request of its own, no session read first
+        try:
+            return await cached.get_customer(customer)
+        finally:
+            cache.end_request(record)
+
+    try:
+        first = await read()
+        assert await read() is first  # kept: the counter has not moved
+        async with transaction(there) as conn:  # the webhook, on the other instance
+            await changes.bump(conn, customer, datetime.now(UTC))
+        assert await read() is not first
+    finally:
+        await dispose(here)
+        await dispose(there)
