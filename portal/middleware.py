@@ -47,8 +47,9 @@ class PortalMiddleware:
         self.settings = settings
         self.host = security.served_host(settings).encode("latin-1")
         self.headers = security.security_headers(settings)
-        header = settings.client_ip_header
-        self.client_header = header.lower().encode("latin-1") if header else None
+        header = settings.client_ip_header.lower() if settings.client_ip_header else None
+        self.client_header_name = header
+        self.client_header = header.encode("latin-1") if header else None
         self.lang_cookie = cookie_name(settings, "lang")
         self.browser_cookie = cookie_name(settings, "browser")
 
@@ -77,10 +78,8 @@ class PortalMiddleware:
             if key == self.client_header:
                 forwarded = value
 
-        if forwarded is not None and self.client_header is not None:
-            address = client_address(
-                self.client_header.decode("latin-1"), forwarded.decode("latin-1")
-            )
+        if forwarded is not None and self.client_header_name is not None:
+            address = client_address(self.client_header_name, forwarded.decode("latin-1"))
             if address is not None:
                 _host, port = scope.get("client") or (None, 0)
                 scope = {**scope, "client": (address, port)}

@@ -62,6 +62,13 @@ def _session_id(checkout: str) -> str:
     return found.group(1)
 
 
+def _payment_id(portal: Portal, checkout: str) -> str:
+    """The portal's payment a Checkout page is for (the session's metadata names it)."""
+    metadata = portal.sdk.v1.checkout.sessions.retrieve(_session_id(checkout)).metadata
+    assert metadata is not None
+    return str(metadata["portal_payment"])
+
+
 def _payments_of(portal: Portal, invoice: str) -> list[tuple[str, int]]:
     listed = portal.sdk.v1.invoice_payments.list({"invoice": invoice}).data
     return sorted((p.status, p.amount_requested) for p in listed if not p.is_default)
@@ -198,9 +205,7 @@ def test_a_payment_left_before_stripes_page_opened_goes_back_to_choosing(
     invoice = portal.invoice(customer, amount=4200).id
     browser = signed_in(portal, email)
     checkout = _choose_stripe(browser, invoice)
-    metadata = portal.sdk.v1.checkout.sessions.retrieve(_session_id(checkout)).metadata
-    assert metadata is not None
-    payment_id = metadata["portal_payment"]
+    payment_id = _payment_id(portal, checkout)
 
     def left_opening(ago: timedelta) -> None:
         with portal.db.begin() as conn:
@@ -254,9 +259,7 @@ def test_another_session_is_not_this_payments(portal: Portal, path: str) -> None
     invoice = portal.invoice(customer, amount=3000).id
     browser = signed_in(portal, email)
     checkout = _choose_stripe(browser, invoice)
-    payment = portal.sdk.v1.checkout.sessions.retrieve(_session_id(checkout)).metadata
-    assert payment is not None
-    answer = browser.get(f"/payments/{payment['portal_payment']}/{path}")
+    answer = browser.get(f"/payments/{_payment_id(portal, checkout)}/{path}")
     assert answer.status_code == 404
 
 
@@ -275,8 +278,7 @@ def test_a_debit_on_stripes_page_is_counted_when_the_bank_collects_it(slow_bank:
     invoice = portal.invoice(customer, amount=6600).id
     browser = signed_in(portal, email)
     checkout = _choose_stripe(browser, invoice)
-    payment_id = portal.sdk.v1.checkout.sessions.retrieve(_session_id(checkout)).metadata
-    assert payment_id is not None
+    payment_id = _payment_id(portal, checkout)
     result = back_from_stripe(browser, _sepa(checkout))
     assert _de("Your payment is on its way") in text_of(result)
     # Not the portal's own SEPA mandate: said of any slower way Stripe's page offers.
@@ -289,7 +291,7 @@ def test_a_debit_on_stripes_page_is_counted_when_the_bank_collects_it(slow_bank:
     assert on_its_way in text_of(result)
     wait_until(lambda: portal.sdk.v1.invoices.retrieve(invoice).status == "paid")
     httpx.get(f"{portal.settings.stripe_api_base}/_sandbox/webhooks/pending?wait=10")
-    assert statuses(portal, payment_id["portal_payment"]) == [("succeeded", None)]
+    assert statuses(portal, payment_id) == [("succeeded", None)]
     assert charged(portal, customer) == [6600]
 
 
@@ -302,9 +304,7 @@ def test_a_debit_on_stripes_page_the_invoice_cannot_take_is_refunded_once_collec
     browser = signed_in(portal, email)
     checkout = _choose_stripe(browser, invoice)
     portal.sdk.v1.invoices.pay(invoice, {"payment_method": card, "off_session": True})
-    metadata = portal.sdk.v1.checkout.sessions.retrieve(_session_id(checkout)).metadata
-    assert metadata is not None
-    payment_id = metadata["portal_payment"]
+    payment_id = _payment_id(portal, checkout)
     result = back_from_stripe(browser, _sepa(checkout))
     assert _de("Your payment is being refunded") in text_of(result)
     assert statuses(portal, payment_id)[0][0] in ("refund_due", "refunded")
