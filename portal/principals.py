@@ -31,6 +31,8 @@ from portal.identity.staff_sessions import StaffMember, StaffSession
 from portal.permissions import Principal
 from portal.services import services
 from portal.state import Visitor, request_state
+from portal.stripe import changes
+from portal.stripe.cache import known_version, remember_version
 
 # The demo's staff sign-in (portal demo only): no identity provider behind it.
 DEMO_ISSUER = "demo"
@@ -84,11 +86,22 @@ async def resolve(request: Request, access: Access, *, invoice_id: str | None = 
         )
     else:
         found = await _acting(request, invoice_id if access is Access.INVOICE else None, access)
+        assert found.principal is not None
+        await _know_version(request, found.principal.customer_id)
     request_state(request).visitor = found
     return found
 
 
 # --- the parts ---------------------------------------------------------------------------------
+
+
+async def _know_version(request: Request, customer_id: str) -> None:
+    """The acting customer's change counter, read before any of the page's Stripe reads, so
+    that what they read is kept under the counter as it was before (`portal.stripe.cache`).
+    A session's query brings its own customer's; an invoice link's holder, support's view and
+    a link to another of the session's accounts read it here."""
+    if not known_version(customer_id):
+        remember_version(customer_id, await changes.version(services(request).engine, customer_id))
 
 
 async def _customer_session(request: Request) -> CustomerSession | None:

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from portal.billing import at_stripe, charging, mailing, notices, records
 from portal.billing import invoices as rules
 from portal.billing.records import ChargeRecord
+from portal.identity import customer_sessions
 from portal.mail import outbox
 from portal.services import Services
 from portal.stripe.models import CheckoutSession, Invoice, WebhookEvent
@@ -141,8 +142,15 @@ async def on_payment_method(svc: Services, event: WebhookEvent, method_id: str) 
 
 
 async def on_customer(svc: Services, event: WebhookEvent, customer_id: str) -> Reaction:
+    """Sessions signed in under an address the customer no longer has end, whoever changed it
+    (the company in Stripe's Dashboard, say): that address's holder may no longer be theirs."""
     customer = await svc.gateway.uncached().get_customer(customer_id)
-    return Reaction(customer.id)
+    email = customer.email
+
+    async def end_other_sessions(conn: AsyncConnection, now: datetime) -> None:
+        await customer_sessions.end_for_customer(conn, customer.id, unless_email=email or "")
+
+    return Reaction(customer.id, [end_other_sessions])
 
 
 async def on_tax_id(svc: Services, event: WebhookEvent, tax_id: str) -> Reaction:

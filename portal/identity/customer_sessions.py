@@ -146,20 +146,39 @@ async def switch_customer(engine: AsyncEngine, session: CustomerSession, custome
 
 
 async def end_for_customer(
-    conn: AsyncConnection, customer_id: str, *, keep: str | None = None
+    conn: AsyncConnection,
+    customer_id: str,
+    *,
+    keep: str | None = None,
+    kept_email: str | None = None,
+    unless_email: str | None = None,
 ) -> int:
-    """End every session that opened `customer_id` (but the one whose cookie value is `keep`):
-    after the account's address changed, sessions signed in under the old one must not go on.
-    Returns how many ended."""
-    rows = (await conn.execute(select(sessions.c.id_hash, sessions.c.accounts))).all()
+    """End every session that opened `customer_id`, but the one whose cookie value is `keep`
+    (which goes on under `kept_email`, when given) and, when `unless_email` is given, those
+    signed in under that address: after the account's address changed, sessions signed in
+    under another one must not go on. Returns how many ended."""
+    # Accounts are stored as JSON; LIKE narrows the rows to read, the JSON decides.
+    rows = (
+        await conn.execute(
+            select(sessions.c.id_hash, sessions.c.accounts, sessions.c.email).where(
+                sessions.c.accounts.contains(json.dumps(customer_id), autoescape=True)
+            )
+        )
+    ).all()
     kept = digest(keep) if keep else None
     ended = [
         row.id_hash
         for row in rows
-        if row.id_hash != kept and customer_id in (a["id"] for a in json.loads(row.accounts))
+        if row.id_hash != kept
+        and customer_id in (a["id"] for a in json.loads(row.accounts))
+        and not (unless_email is not None and row.email.casefold() == unless_email.casefold())
     ]
     if ended:
         await conn.execute(delete(sessions).where(sessions.c.id_hash.in_(ended)))
+    if kept is not None and kept_email is not None:
+        await conn.execute(
+            update(sessions).where(sessions.c.id_hash == kept).values(email=kept_email)
+        )
     return len(ended)
 
 

@@ -171,6 +171,22 @@ email_changes = Table(
     Column("undo_hash", String(64), nullable=True, unique=True, index=True),
     Column("undo_expires_at", UTCDateTime(), nullable=True),
     Column("undone_at", UTCDateTime(), nullable=True),
+    # Changes confirmed one after another while the first can still be undone form a chain,
+    # named by its first change's token hash; `undone_by` is the undo link that ended this one
+    # (its own, or an earlier change's of the chain).
+    Column("chain", String(64), nullable=True, index=True),
+    Column("undone_by", String(64), nullable=True),
+)
+
+# One e-mail change or undo at a time per customer, across instances: each reads Stripe's
+# address, sets another and records it, and two interleaved would record what Stripe no
+# longer has. The lease frees a customer whose holder stopped midway.
+email_change_holds = Table(
+    "email_change_holds",
+    metadata,
+    Column("customer_id", String(255), primary_key=True),
+    Column("holder", String(64), nullable=False),
+    Column("lease_until", UTCDateTime(), nullable=False),
 )
 
 # A support person's sign-in (its own cookie, shorter than a customer's). While they view the

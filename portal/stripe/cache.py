@@ -62,6 +62,12 @@ def remember_version(customer_id: str, version: int) -> None:
         seen.setdefault(customer_id, version)
 
 
+def known_version(customer_id: str) -> bool:
+    """Whether this request has read the customer's change counter."""
+    seen = _versions.get()
+    return seen is not None and customer_id in seen
+
+
 RequestRecord = tuple[Token[list[datetime] | None], Token[dict[str, int] | None]]
 
 
@@ -456,6 +462,10 @@ class CachingGateway:
         entry = self._entries.get(key)
         whose = customer_id or (entry.customer_id if entry else None)
         version = await self._version(whose) if whose else None
+        # Whose it is may show only in the answer: the counters this request read before the
+        # load say which version it is kept under. One read after the load could already
+        # count a change the load missed, and keep the old data as current.
+        before = dict(_versions.get() or {}) if whose is None else None
         if (
             entry is not None
             and self._ttl > 0
@@ -473,10 +483,12 @@ class CachingGateway:
             if found is not None:
                 found.append(entry.read_at)
             return entry.value
-        whose = customer_id or customer.of(self, call, value)
-        if whose is not None:
-            if version is None or whose != customer_id:
-                version = await self._version(whose)
+        expected, whose = whose, customer_id or customer.of(self, call, value)
+        if before is not None:
+            version = before.get(whose) if whose is not None else None
+        elif whose != expected:  # not whose counter was read: kept by nothing
+            version = None
+        if whose is not None and version is not None:
             self._entries[key] = _Entry(whose, version, time.monotonic(), datetime.now(UTC), value)
             self._entries.move_to_end(key)
             while len(self._entries) > MAX_ENTRIES:

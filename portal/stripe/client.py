@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
+from datetime import timedelta
 from typing import Any, cast
 
 import httpx
@@ -17,6 +18,18 @@ import stripe
 
 from portal.settings import STRIPE_INVOICE_API_VERSION, STRIPE_MAX_CONCURRENT_REQUESTS
 from portal.stripe.errors import stripe_errors
+
+# The SDK's longest backoff between two tries of one request.
+RETRY_DELAY = timedelta(seconds=2)
+
+
+def longest(requests: int, *, timeout: float, max_network_retries: int) -> timedelta:
+    """The most time `requests` Stripe requests made one after another can take, each tried
+    `1 + max_network_retries` times for up to `timeout` seconds: a lease held across them
+    outlasts them."""
+    tries = 1 + max_network_retries
+    one_request = timedelta(seconds=timeout) * tries + RETRY_DELAY * max_network_retries
+    return one_request * requests
 
 
 class StripeHttp(stripe.HTTPXClient):
