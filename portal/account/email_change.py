@@ -81,6 +81,30 @@ async def pending(conn: AsyncConnection, token: str, now: datetime) -> EmailChan
     return EmailChange(row.customer_id, row.new_email) if row else None
 
 
+async def replaced_address(
+    conn: AsyncConnection, token: str, *, current: str | None, new_email: str
+) -> str | None:
+    """The address a change replaces: Stripe's current one, noted on the change before Stripe
+    is asked to set the new one. When Stripe has the new one already, a try that stopped after
+    setting it (its answer lost, say) noted the address it replaced: that one, not the new one,
+    is told and can undo."""
+    token_hash = digest(token)
+    if same_address(current, new_email):
+        noted = (
+            await conn.execute(
+                select(email_changes.c.old_email).where(email_changes.c.token_hash == token_hash)
+            )
+        ).scalar_one_or_none()
+        if noted is not None:
+            return str(noted)
+    await conn.execute(
+        update(email_changes)
+        .where(email_changes.c.token_hash == token_hash, email_changes.c.consumed_at.is_(None))
+        .values(old_email=current)
+    )
+    return current
+
+
 def same_address(a: str | None, b: str | None) -> bool:
     """Stripe keeps an address as it was typed; one person's address in two spellings of case
     is still theirs."""

@@ -37,7 +37,7 @@ from portal.services import Services, services
 from portal.signing import digest
 from portal.storage.database import transaction
 from portal.stripe.client import longest
-from portal.stripe.errors import InvalidRequest
+from portal.stripe.errors import InvalidRequest, StripeUnavailable
 from portal.stripe.models import Address, Customer, TaxId
 from portal.templating import render
 from portal.text import hidden_characters_message
@@ -283,6 +283,20 @@ def _busy_page(request: Request) -> Response:
     )
 
 
+def _unfinished_page(request: Request) -> Response:
+    """Stripe did not answer: the new address may be set there already, so the page does not
+    say that nothing changed. The same link finishes the change (`replaced_address`)."""
+    return error_page(
+        request,
+        503,
+        _("Temporarily unavailable"),
+        _(
+            "Our payment provider did not answer in time, so we cannot say yet whether your e-mail address has been changed. Please use the same link again in a few minutes to finish."
+        ),
+        headers={"Retry-After": "60"},
+    )
+
+
 async def confirm_email(request: Request) -> Response:
     form_data = await request.form()
     token = str(form_data.get("token", ""))
@@ -296,13 +310,18 @@ async def confirm_email(request: Request) -> Response:
             return await _confirm(request, token, change)
     except _Busy:
         return _busy_page(request)
+    except StripeUnavailable:
+        return _unfinished_page(request)
 
 
 async def _confirm(request: Request, token: str, change: email_change.EmailChange) -> Response:
     svc = services(request)
     # Stripe's own record of the address being replaced, not the cache's: it is told.
     before = await svc.gateway.uncached().get_customer(change.customer_id)
-    old_email = before.email
+    async with transaction(svc.engine) as conn:
+        old_email = await email_change.replaced_address(
+            conn, token, current=before.email, new_email=change.new_email
+        )
     # Stripe first, then the link is used up: if Stripe cannot be reached, the link still works
     # when the customer tries again. Setting the same address twice is harmless.
     await svc.gateway.set_email(change.customer_id, change.new_email)
@@ -430,6 +449,8 @@ async def undo_email(request: Request) -> Response:
             return await _undo(request, token)
     except _Busy:
         return _busy_page(request)
+    except StripeUnavailable:
+        return _unfinished_page(request)
 
 
 async def _undo(request: Request, token: str) -> Response:

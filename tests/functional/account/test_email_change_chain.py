@@ -24,6 +24,7 @@ from portal.storage.database import create_engine, dispose, transaction
 from portal.storage.tables import email_change_holds
 from tests.functional.account.test_email_change import confirmation_link
 from tests.functional.billing.billing_support import signed_in
+from tests.functional.billing.test_one_charge_at_a_time import lossy_stripe
 from tests.functional.billing.test_webhooks import deliver, event
 from tests.functional.portal_support import Browser, Portal, serve_portal, text_of
 
@@ -283,3 +284,32 @@ def test_a_change_waits_for_one_under_way_and_says_so(portal: Portal) -> None:
         conn.execute(email_change_holds.delete())
     assert portal.browser().post("/account/email/confirm", {"token": token}).status_code == 200
     assert stripe_email(portal, customer) == new
+
+
+def test_a_confirmation_whose_answer_was_lost_is_finished_by_the_same_link(
+    sandbox_url: str, tmp_path: Path
+) -> None:
+    """Stripe set the new address but its answer never came: the page does not claim that
+    nothing changed, and the same link finishes the change, telling the address it replaced
+    (not the new one, which Stripe already has) with a way back."""
+    with (
+        lossy_stripe(sandbox_url) as lossy,
+        serve_portal(
+            tmp_path, lossy.url, stripe_timeout=1.0, stripe_max_network_retries=0
+        ) as portal,
+    ):
+        old, new = address("old"), address("new")
+        customer = portal.customer(email=old)
+        ask_for_change(signed_in(portal, old), new)
+        token = confirm_token(portal, new)
+        lossy.lose.add(f"/customers/{customer}")
+        lost = portal.browser().post("/account/email/confirm", {"token": token})
+        assert lossy.lost
+        assert lost.status_code == 503
+        with i18n.use_locale("en"):
+            assert "Nothing was changed" not in text_of(lost)
+        assert stripe_email(portal, customer) == new  # Stripe made the change
+        lossy.lose.clear()
+        assert portal.browser().post("/account/email/confirm", {"token": token}).status_code == 200
+        assert use_undo(portal, undo_link(portal, old)).status_code == 200
+        assert stripe_email(portal, customer) == old
