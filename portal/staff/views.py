@@ -96,12 +96,13 @@ async def _search(
 async def sign_in(request: Request) -> Response:
     if not services(request).settings.staff_oidc_issuer:
         raise NotFound("staff sign-in")
-    return await _to_provider(request, fresh=False, then_customer_id=None)
+    return await _to_provider(request, then_customer_id=None)
 
 
-async def _to_provider(request: Request, *, fresh: bool, then_customer_id: str | None) -> Response:
-    """Off to the identity provider (through the interstitial page), remembering (bound to this browser) what to check when
-    the code comes back."""
+async def _to_provider(request: Request, *, then_customer_id: str | None) -> Response:
+    """Off to the identity provider (through the interstitial page), remembering (bound to this
+    browser) what to check when the code comes back. A sign-in that goes on to view as a
+    customer (`then_customer_id`) asks the provider for a new one."""
     svc = services(request)
     state, nonce, verifier = (secrets.token_urlsafe(32) for _ in range(3))
     now = datetime.now(UTC)
@@ -123,7 +124,7 @@ async def _to_provider(request: Request, *, fresh: bool, then_customer_id: str |
         state=state,
         nonce=nonce,
         code_verifier=verifier,
-        fresh=fresh,
+        fresh=then_customer_id is not None,
     )
     # Answered with the portal's own page rather than a redirect to the provider, which CSP
     # `form-action 'self'` would block after this form's POST (see `portal.continuing`).
@@ -179,6 +180,22 @@ async def callback(request: Request) -> Response:
     if not staff_allowed(request, member):
         await audit.record(svc.engine, request, member, "staff_sign_in", now=now, outcome="refused")
         return render(request, "staff/not_authorized.html", {"email": member.email}, status=403)
+    if row.then_customer_id is not None and not oidc.signed_in_anew(
+        claims, asked_at=row.created_at, now=now, max_age=oidc.REAUTHENTICATION_MAX_AGE
+    ):
+        # The provider answered the request for a new sign-in with an earlier one: no view,
+        # and the staff session stays as it was.
+        await audit.record(
+            svc.engine,
+            request,
+            member,
+            "reauthentication",
+            now=now,
+            customer_id=row.then_customer_id,
+            target=f"auth_time {oidc.auth_time(claims).isoformat()}",
+            outcome="refused",
+        )
+        return render(request, "staff/sign_in_not_fresh.html", {}, status=403)
     return await _signed_in(
         request, member, auth_time=oidc.auth_time(claims), then_customer_id=row.then_customer_id
     )
@@ -259,7 +276,7 @@ async def view_as(request: Request) -> Response:
         raise NotFound(customer_id)
     if not staff.login_is_fresh(datetime.now(UTC)) and staff.member.issuer != DEMO_ISSUER:
         # Older than 15 minutes: sign in again at the provider first, then straight on.
-        return await _to_provider(request, fresh=True, then_customer_id=customer_id)
+        return await _to_provider(request, then_customer_id=customer_id)
     return await _start_viewing(request, staff, customer_id)
 
 
