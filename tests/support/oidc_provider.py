@@ -39,6 +39,12 @@ DEFAULT_USERS: dict[str, dict[str, object]] = {
         "name": "Anna Support",
         "groups": ["billing-support"],
     },
+    "bert": {
+        "email": "bert@example.com",
+        "email_verified": True,
+        "name": "Bert Support",
+        "groups": ["billing-support"],
+    },
     "mallory": {
         "email": "mallory@other.example",
         "email_verified": True,
