@@ -36,6 +36,8 @@ def action_label(code: str) -> str:
         "view": _("Page viewed"),
         "choose_language": _("Language switched"),
         "send_sign_in_email": _("Sign-in e-mail sent"),
+        "reauthentication": _("New sign-in to view as a customer"),
+        "customer_link_in_staff_browser": _("Customer's sign-in link opened in support's browser"),
         "audit_read": _("Audit trail read"),
         "pay": _("Payment"),
         "manage_payment_methods": _("Payment method change"),

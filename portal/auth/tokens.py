@@ -6,6 +6,11 @@ Links are stored as SHA-256 (they are unguessable, so a plain hash suffices); co
 they are stored as an HMAC under the secret key, which a copy of the database alone cannot
 brute-force. Redemption is one UPDATE that names `consumed_at IS NULL`: of two concurrent
 confirmations exactly one changes the row, and only that one signs in.
+
+A link works without its code in the browser that asked for it. A link support sent is bound
+to no browser (the code is needed wherever it is opened) and never works in support's browser:
+the one it was sent from, or any with a staff sign-in, so that opening the customer's e-mail
+there (a shared mailbox) never makes support the customer.
 """
 
 from __future__ import annotations
@@ -28,7 +33,9 @@ MAX_CODE_ATTEMPTS = 5
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read off a phone, typed on a PC
 CODE_LENGTH = 8
 
-Refusal = Literal["invalid", "expired", "used", "locked", "wrong_code", "needs_code"]
+Refusal = Literal[
+    "invalid", "expired", "used", "locked", "wrong_code", "needs_code", "staff_browser"
+]
 
 
 @dataclass(frozen=True)
@@ -41,7 +48,8 @@ class IssuedToken:
 
 @dataclass(frozen=True)
 class Redemption:
-    """The outcome of a redemption: `email` and `customer_ids` when it succeeded."""
+    """The outcome of a redemption: `email` and `customer_ids` when it succeeded (and the
+    customers of a link refused in support's browser, for the record)."""
 
     refusal: Refusal | None
     email: str = ""
@@ -77,8 +85,12 @@ async def issue(
     browser_id: str,
     locale: str,
     now: datetime,
+    sent_by_staff: bool = False,
 ) -> IssuedToken:
-    """A new link and code for `email`; every earlier one still open for it stops working."""
+    """A new link and code for `email`; every earlier one still open for it stops working.
+
+    The link is bound to `browser_id`, the browser that asked; one support sent
+    (`sent_by_staff`) to none, and `browser_id`, the sending browser, is refused."""
     email = email.lower()
     await conn.execute(
         update(login_tokens)
@@ -94,7 +106,8 @@ async def issue(
             email=email,
             link_hash=link_hash,
             code_hash=_code_hash(secret, link_hash, code),
-            browser_hash=digest(browser_id),
+            browser_hash=None if sent_by_staff else digest(browser_id),
+            staff_browser_hash=digest(browser_id) if sent_by_staff else None,
             customer_ids=json.dumps(list(customer_ids)),
             locale=locale,
             created_at=now,
@@ -111,14 +124,21 @@ async def redeem_link(
     secret: str,
     link_token: str,
     browser_id: str,
+    in_staff_browser: bool,
     code: str | None,
     now: datetime,
 ) -> Redemption:
-    """Redeem a link: in the browser that asked for it as is, in any other only with the code."""
+    """Redeem a link: in the browser that asked for it as is, in any other only with the code,
+    in support's never (`in_staff_browser`: this browser has a staff sign-in)."""
     row = await _by_link(conn, link_token)
     if row is None:
         return Redemption("invalid")
-    same_browser = same(row.browser_hash, digest(browser_id))
+    if _support_browser(row, browser_id, in_staff_browser):
+        return Redemption(
+            _refusal(row, now) or "staff_browser",
+            customer_ids=tuple(json.loads(row.customer_ids)),
+        )
+    same_browser = _bound_to(row, browser_id)
     if not same_browser and code is None:
         refused = _refusal(row, now)
         return Redemption(refused or "needs_code", attempts_left=_left(row.failed_attempts))
@@ -140,6 +160,19 @@ async def redeem_code(
     if row is None:
         return Redemption("invalid")
     return await _redeem(conn, row, secret=secret, code=code, now=now)
+
+
+def _bound_to(row: Row[Any], browser_id: str) -> bool:
+    """Whether the link was asked for in this browser (one support sent is bound to none)."""
+    return row.browser_hash is not None and same(row.browser_hash, digest(browser_id))
+
+
+def _support_browser(row: Row[Any], browser_id: str, in_staff_browser: bool) -> bool:
+    """Whether this is a link support sent, opened in support's browser: the one that sent it,
+    or one with a staff sign-in."""
+    if row.staff_browser_hash is None:
+        return False
+    return in_staff_browser or same(row.staff_browser_hash, digest(browser_id))
 
 
 def _left(failed: int) -> int:
@@ -211,7 +244,12 @@ async def _by_link(conn: AsyncConnection, link_token: str) -> Row[Any] | None:
 
 
 async def peek_link(
-    conn: AsyncConnection, *, link_token: str, browser_id: str, now: datetime
+    conn: AsyncConnection,
+    *,
+    link_token: str,
+    browser_id: str,
+    in_staff_browser: bool,
+    now: datetime,
 ) -> Redemption:
     """What redeeming this link would meet, without redeeming it (for the confirmation page)."""
     row = await _by_link(conn, link_token)
@@ -220,7 +258,9 @@ async def peek_link(
     refused = _refusal(row, now)
     if refused:
         return Redemption(refused)
-    if not same(row.browser_hash, digest(browser_id)):
+    if _support_browser(row, browser_id, in_staff_browser):
+        return Redemption("staff_browser", customer_ids=tuple(json.loads(row.customer_ids)))
+    if not _bound_to(row, browser_id):
         return Redemption("needs_code", email=row.email, attempts_left=_left(row.failed_attempts))
     return Redemption(None, email=row.email)
 

@@ -11,12 +11,13 @@ from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from portal import i18n, ratelimit
+from portal import audit, i18n, ratelimit
 from portal.auth import tokens
 from portal.cookies import browser_id, delete_cookie, read_cookie, set_cookie
 from portal.forms import clean_email
 from portal.i18n import _
 from portal.identity import customer_sessions as sessions
+from portal.identity import staff_sessions
 from portal.mail import messages, outbox
 from portal.principals import end_view, visitor
 from portal.ratelimit import Limit
@@ -105,17 +106,20 @@ class IssuedSignIn:
     locale: str
 
 
-async def queue_sign_in_email(
+async def queue_staff_sign_in_email(
     request: Request, email: str, customers: list[Customer]
 ) -> int | None:
-    """Issue a sign-in link and code for `email` and queue the e-mail (only when the address
-    has customers); returns the outbox id to send. The link is bound to this browser; in any
-    other one the code from the e-mail completes it."""
-    issued = await _issue(request, email, customers)
+    """Issue a sign-in link and code for `email` as support sends them and queue the e-mail
+    (only when the address has customers); returns the outbox id to send. The link is bound
+    to no browser: wherever it is opened the code from the e-mail completes it, except in
+    support's own browser, where it never signs in (`tokens.issue`)."""
+    issued = await _issue(request, email, customers, sent_by_staff=True)
     return await _queue(request, email, customers, issued) if customers else None
 
 
-async def _issue(request: Request, email: str, customers: list[Customer]) -> IssuedSignIn:
+async def _issue(
+    request: Request, email: str, customers: list[Customer], *, sent_by_staff: bool = False
+) -> IssuedSignIn:
     svc = services(request)
     locale = (
         i18n.first_supported_locale([t for c in customers for t in c.preferred_locales])
@@ -130,6 +134,7 @@ async def _issue(request: Request, email: str, customers: list[Customer]) -> Iss
             browser_id=browser_id(request),
             locale=locale,
             now=datetime.now(UTC),
+            sent_by_staff=sent_by_staff,
         )
     return IssuedSignIn(token, locale)
 
@@ -234,6 +239,11 @@ async def follow_link(request: Request) -> Response:
     return response
 
 
+def _in_staff_browser(request: Request) -> bool:
+    """Whether someone from support signed in in this browser (a staff cookie, live or not)."""
+    return read_cookie(request, services(request).settings, "staff") is not None
+
+
 async def confirm_page(request: Request) -> Response:
     svc = services(request)
     link_token = read_cookie(request, svc.settings, "link")
@@ -241,8 +251,14 @@ async def confirm_page(request: Request) -> Response:
         return _link_problem(request, tokens.Redemption("invalid"))
     async with svc.engine.connect() as conn:
         state = await tokens.peek_link(
-            conn, link_token=link_token, browser_id=browser_id(request), now=datetime.now(UTC)
+            conn,
+            link_token=link_token,
+            browser_id=browser_id(request),
+            in_staff_browser=_in_staff_browser(request),
+            now=datetime.now(UTC),
         )
+    if state.refusal == "staff_browser":
+        return await _refused_in_staff_browser(request, state)
     if state.refusal not in (None, "needs_code"):
         return _link_problem(request, state)
     return render(
@@ -259,10 +275,15 @@ async def confirm(request: Request) -> Response:
     if link_token is None:
         return _link_problem(request, tokens.Redemption("invalid"))
     code = form.get("code")
+    in_staff_browser = _in_staff_browser(request)
     if code is not None:
         async with svc.engine.connect() as conn:
             state = await tokens.peek_link(
-                conn, link_token=link_token, browser_id=browser_id(request), now=datetime.now(UTC)
+                conn,
+                link_token=link_token,
+                browser_id=browser_id(request),
+                in_staff_browser=in_staff_browser,
+                now=datetime.now(UTC),
             )
         await _count_code_try(request, state.email or None)
     async with transaction(svc.engine) as conn:
@@ -271,9 +292,12 @@ async def confirm(request: Request) -> Response:
             secret=svc.settings.secret_key,
             link_token=link_token,
             browser_id=browser_id(request),
+            in_staff_browser=in_staff_browser,
             code=str(code) if code is not None else None,
             now=datetime.now(UTC),
         )
+    if result.refusal == "staff_browser":
+        return await _refused_in_staff_browser(request, result)
     if result.refusal in ("wrong_code", "needs_code"):
         return render(
             request,
@@ -321,6 +345,29 @@ async def _signed_in(request: Request, result: tokens.Redemption) -> Response:
         raw_id,
         max_age=int(sessions.ABSOLUTE_TIMEOUT.total_seconds()),
     )
+    delete_cookie(response, svc.settings, "link")
+    return response
+
+
+async def _refused_in_staff_browser(request: Request, result: tokens.Redemption) -> Response:
+    """A link support sent, opened in support's browser: it is the customer's, to be opened
+    in theirs. On the record when a staff member is signed in here; the link's cookie goes."""
+    svc = services(request)
+    raw = read_cookie(request, svc.settings, "staff")
+    now = datetime.now(UTC)
+    staff = await staff_sessions.load(svc.engine, raw, now) if raw else None
+    if staff is not None:
+        for customer_id in result.customer_ids:
+            await audit.record(
+                svc.engine,
+                request,
+                staff.member,
+                "customer_link_in_staff_browser",
+                now=now,
+                customer_id=customer_id,
+                outcome="refused",
+            )
+    response = render(request, "staff/link_in_staff_browser.html", {}, status=403)
     delete_cookie(response, svc.settings, "link")
     return response
 

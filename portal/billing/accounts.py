@@ -1,5 +1,6 @@
 """Choosing among the accounts one sign-in opened (one e-mail address, several companies), each
-with what it has to pay, and switching between them."""
+with what it has to pay, and switching between them. Support viewing as a customer sees the
+one account they view, with nothing to switch to."""
 
 from __future__ import annotations
 
@@ -12,10 +13,22 @@ from portal.billing import invoices as rules
 from portal.billing.unpaid import unpaid_invoices
 from portal.concurrency import at_once
 from portal.identity import customer_sessions
+from portal.identity.customer_sessions import Account
 from portal.permissions import require_account
 from portal.principals import principal, visitor
 from portal.services import services
 from portal.templating import render
+
+
+def _accounts(request: Request) -> tuple[Account, ...]:
+    """The accounts this request may choose among: the sign-in's, or the one support views."""
+    found = visitor(request)
+    if found.session is not None:
+        return found.session.accounts
+    viewing = found.impersonation.impersonation if found.impersonation else None
+    assert viewing is not None  # Access.CUSTOMER: a customer's sign-in or support's view
+    locales = (viewing.customer_locale,) if viewing.customer_locale else ()
+    return (Account(viewing.customer_id, viewing.customer_name, locales),)
 
 
 async def accounts(request: Request) -> Response:
@@ -23,10 +36,9 @@ async def accounts(request: Request) -> Response:
     customer picks; later the open one is marked. Each row says what that account has to pay
     (the overview's own totals), read for all accounts at the same time."""
     who = principal(request)
-    session = visitor(request).session
-    assert session is not None
+    listed = _accounts(request)
     gateway = services(request).gateway
-    owed = await at_once(*(unpaid_invoices(gateway, a.id) for a in session.accounts))
+    owed = await at_once(*(unpaid_invoices(gateway, a.id) for a in listed))
     now = datetime.now(UTC)
     return render(
         request,
@@ -34,7 +46,7 @@ async def accounts(request: Request) -> Response:
         {
             "accounts": [
                 (account, rules.totals_to_pay(invoices, now))
-                for account, invoices in zip(session.accounts, owed, strict=True)
+                for account, invoices in zip(listed, owed, strict=True)
             ],
             "active": None if request.query_params.get("choose") else who.customer_id,
         },
@@ -47,6 +59,7 @@ async def switch_account(request: Request) -> Response:
     customer_id = str(form.get("customer", ""))
     require_account(who, customer_id)
     session = visitor(request).session
-    assert session is not None
-    await customer_sessions.switch_customer(services(request).engine, session, customer_id)
+    # Support's view holds one account, already open: nothing to switch.
+    if session is not None:
+        await customer_sessions.switch_customer(services(request).engine, session, customer_id)
     return RedirectResponse(request.url_for("billing:overview"), status_code=303)

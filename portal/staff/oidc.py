@@ -4,7 +4,10 @@
 Authlib's OAuth 2 client builds the authorization URL and redeems the code; the ID token is then
 checked here with joserfc (Authlib's own JOSE library): the provider's signature (its published
 keys), `iss`, `aud` (and `azp`), `exp`/`iat`, the `nonce` this browser was given, and
-`auth_time`, which decides whether a sign-in is fresh enough to start viewing as a customer.
+`auth_time`, which decides whether a sign-in is fresh enough to start viewing as a customer:
+when the provider was asked for a new sign-in (`max_age`), `auth_time` must show one, since
+a provider may ignore the request and answer with the session it has (OpenID Connect Core
+3.1.2.1 leaves that check to the relying party).
 """
 
 from __future__ import annotations
@@ -25,6 +28,8 @@ from portal.settings import Settings
 DISCOVERY_TTL = 3600.0
 ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "ES256", "ES384"]
 CLOCK_SKEW = 60  # seconds allowed between our clock and the provider's
+# Asking for a new sign-in (to start viewing as a customer): none older than the request.
+REAUTHENTICATION_MAX_AGE = 0
 
 
 class SignInFailed(Exception):
@@ -86,7 +91,9 @@ async def authorization_url(
     """Where to send the browser. `fresh` asks the provider to make the person sign in again
     (`max_age=0`, `prompt=login`): starting to view as a customer needs a recent sign-in."""
     found = await provider(settings)
-    extra: dict[str, Any] = {"max_age": 0, "prompt": "login"} if fresh else {}
+    extra: dict[str, Any] = (
+        {"max_age": REAUTHENTICATION_MAX_AGE, "prompt": "login"} if fresh else {}
+    )
     async with _client(settings, redirect_uri) as client:
         url, _ = client.create_authorization_url(
             found.authorization_endpoint,
@@ -152,3 +159,16 @@ def auth_time(claims: dict[str, Any]) -> datetime:
     if isinstance(value, (int, float)):
         return datetime.fromtimestamp(value, UTC)
     return datetime.fromtimestamp(0, UTC)
+
+
+def signed_in_anew(
+    claims: dict[str, Any], *, asked_at: datetime, now: datetime, max_age: int
+) -> bool:
+    """Whether the ID token answers a request for a sign-in no older than `max_age` seconds,
+    made at `asked_at`: its `auth_time` is no earlier than that, nor later than `now`, each
+    give or take `CLOCK_SKEW`. Without an `auth_time` nothing shows a new sign-in."""
+    value = claims.get("auth_time")
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        return False
+    earliest = asked_at.timestamp() - max_age - CLOCK_SKEW
+    return earliest <= value <= now.timestamp() + CLOCK_SKEW

@@ -12,17 +12,19 @@ from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from portal import audit, continuing
-from portal.auth.views import queue_sign_in_email
+from portal import audit, continuing, ratelimit
+from portal.auth.views import queue_staff_sign_in_email
 from portal.billing import invoices as rules
 from portal.billing.unpaid import unpaid_invoices
 from portal.concurrency import at_once
 from portal.cookies import browser_id, delete_cookie, read_cookie, set_cookie
+from portal.i18n import ngettext
 from portal.identity import staff_sessions as sessions
 from portal.identity.staff_sessions import StaffMember, StaffSession
 from portal.mail import outbox
 from portal.permissions import NotFound
 from portal.principals import DEMO_ISSUER, end_view, staff_allowed, visitor
+from portal.ratelimit import Limit, RateLimited
 from portal.services import services
 from portal.signing import digest
 from portal.staff import oidc
@@ -37,6 +39,10 @@ log = logging.getLogger(__name__)
 
 LOGIN_TTL = timedelta(minutes=10)
 SEARCH_RESULTS = 20
+# Each sign-in e-mail replaces the customer's open link: a few per customer, and enough per
+# staff member for a busy hour, not for a script.
+SIGN_IN_EMAILS_PER_CUSTOMER = Limit("staff-sign-in-customer", 3, timedelta(hours=1))
+SIGN_IN_EMAILS_PER_STAFF = Limit("staff-sign-in-staff", 30, timedelta(hours=1))
 
 
 def _enabled(request: Request) -> bool:
@@ -96,12 +102,13 @@ async def _search(
 async def sign_in(request: Request) -> Response:
     if not services(request).settings.staff_oidc_issuer:
         raise NotFound("staff sign-in")
-    return await _to_provider(request, fresh=False, then_customer_id=None)
+    return await _to_provider(request, then_customer_id=None)
 
 
-async def _to_provider(request: Request, *, fresh: bool, then_customer_id: str | None) -> Response:
-    """Off to the identity provider (through the interstitial page), remembering (bound to this browser) what to check when
-    the code comes back."""
+async def _to_provider(request: Request, *, then_customer_id: str | None) -> Response:
+    """Off to the identity provider (through the interstitial page), remembering (bound to this
+    browser) what to check when the code comes back. A sign-in that goes on to view as a
+    customer (`then_customer_id`) asks the provider for a new one."""
     svc = services(request)
     state, nonce, verifier = (secrets.token_urlsafe(32) for _ in range(3))
     now = datetime.now(UTC)
@@ -123,7 +130,7 @@ async def _to_provider(request: Request, *, fresh: bool, then_customer_id: str |
         state=state,
         nonce=nonce,
         code_verifier=verifier,
-        fresh=fresh,
+        fresh=then_customer_id is not None,
     )
     # Answered with the portal's own page rather than a redirect to the provider, which CSP
     # `form-action 'self'` would block after this form's POST (see `portal.continuing`).
@@ -179,6 +186,22 @@ async def callback(request: Request) -> Response:
     if not staff_allowed(request, member):
         await audit.record(svc.engine, request, member, "staff_sign_in", now=now, outcome="refused")
         return render(request, "staff/not_authorized.html", {"email": member.email}, status=403)
+    if row.then_customer_id is not None and not oidc.signed_in_anew(
+        claims, asked_at=row.created_at, now=now, max_age=oidc.REAUTHENTICATION_MAX_AGE
+    ):
+        # The provider answered the request for a new sign-in with an earlier one: no view,
+        # and the staff session stays as it was.
+        await audit.record(
+            svc.engine,
+            request,
+            member,
+            "reauthentication",
+            now=now,
+            customer_id=row.then_customer_id,
+            target=f"auth_time {oidc.auth_time(claims).isoformat()}",
+            outcome="refused",
+        )
+        return render(request, "staff/sign_in_not_fresh.html", {}, status=403)
     return await _signed_in(
         request, member, auth_time=oidc.auth_time(claims), then_customer_id=row.then_customer_id
     )
@@ -259,7 +282,7 @@ async def view_as(request: Request) -> Response:
         raise NotFound(customer_id)
     if not staff.login_is_fresh(datetime.now(UTC)) and staff.member.issuer != DEMO_ISSUER:
         # Older than 15 minutes: sign in again at the provider first, then straight on.
-        return await _to_provider(request, fresh=True, then_customer_id=customer_id)
+        return await _to_provider(request, then_customer_id=customer_id)
     return await _start_viewing(request, staff, customer_id)
 
 
@@ -292,7 +315,9 @@ async def end_viewing(request: Request) -> Response:
 
 
 async def send_sign_in(request: Request) -> Response:
-    """Staff may send a customer a sign-in e-mail (to the customer's own address)."""
+    """Staff may send a customer a sign-in e-mail (to the customer's own address), a few an
+    hour. Its link needs the e-mail's code and never signs in in this browser
+    (`queue_staff_sign_in_email`)."""
     form = await request.form()
     staff = _required(request)
     svc = services(request)
@@ -302,12 +327,33 @@ async def send_sign_in(request: Request) -> Response:
         raise NotFound("customer") from exc
     if not customer.email:
         raise NotFound("customer e-mail")
+    member = staff.member
+    try:
+        await ratelimit.check(
+            svc.engine,
+            [
+                (SIGN_IN_EMAILS_PER_CUSTOMER, customer.id),
+                (SIGN_IN_EMAILS_PER_STAFF, f"{member.issuer} {member.subject}"),
+            ],
+        )
+    except RateLimited as exc:
+        await audit.record(
+            svc.engine,
+            request,
+            member,
+            "send_sign_in_email",
+            now=datetime.now(UTC),
+            customer_id=customer.id,
+            target=exc.limit.name,
+            outcome="refused",
+        )
+        return _not_sent(request, exc)
     customers = await svc.gateway.find_customers_by_email(customer.email)
-    outbox_id = await queue_sign_in_email(request, customer.email, customers)
+    outbox_id = await queue_staff_sign_in_email(request, customer.email, customers)
     await audit.record(
         svc.engine,
         request,
-        staff.member,
+        member,
         "send_sign_in_email",
         now=datetime.now(UTC),
         customer_id=customer.id,
@@ -318,6 +364,25 @@ async def send_sign_in(request: Request) -> Response:
         response.background = BackgroundTask(
             outbox.send_one, svc.engine, svc.settings.smtp, outbox_id
         )
+    return response
+
+
+def _not_sent(request: Request, exc: RateLimited) -> Response:
+    minutes = max(1, exc.retry_after // 60)
+    if exc.limit is SIGN_IN_EMAILS_PER_CUSTOMER:
+        message = ngettext(
+            "This customer has already been sent as many sign-in e-mails as support may send within an hour, so none was sent. Please try again in %(num)d minute.",
+            "This customer has already been sent as many sign-in e-mails as support may send within an hour, so none was sent. Please try again in %(num)d minutes.",
+            minutes,
+        )
+    else:
+        message = ngettext(
+            "You have already sent as many sign-in e-mails as support staff may send within an hour, so none was sent. Please try again in %(num)d minute.",
+            "You have already sent as many sign-in e-mails as support staff may send within an hour, so none was sent. Please try again in %(num)d minutes.",
+            minutes,
+        )
+    response = render(request, "staff/sign_in_not_sent.html", {"message": message}, status=429)
+    response.headers["retry-after"] = str(exc.retry_after)
     return response
 
 

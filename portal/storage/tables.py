@@ -71,7 +71,11 @@ login_tokens = Table(
     Column("email", String(320), nullable=False, index=True),  # lower-cased
     Column("link_hash", String(64), nullable=False, unique=True),
     Column("code_hash", String(64), nullable=False),
-    Column("browser_hash", String(64), nullable=False, index=True),
+    # The browser that asked, where the link works without the code; NULL for a link support
+    # sent, which needs the code everywhere and never works in `staff_browser_hash`, the
+    # browser it was sent from.
+    Column("browser_hash", String(64), nullable=True, index=True),
+    Column("staff_browser_hash", String(64), nullable=True),
     Column("customer_ids", Text, nullable=False),
     Column("locale", String(8), nullable=False),
     Column("created_at", UTCDateTime(), nullable=False),

@@ -39,6 +39,12 @@ DEFAULT_USERS: dict[str, dict[str, object]] = {
         "name": "Anna Support",
         "groups": ["billing-support"],
     },
+    "bert": {
+        "email": "bert@example.com",
+        "email_verified": True,
+        "name": "Bert Support",
+        "groups": ["billing-support"],
+    },
     "mallory": {
         "email": "mallory@other.example",
         "email_verified": True,
@@ -66,6 +72,16 @@ class OidcProvider:
 
     def clear_faults(self) -> None:
         self._control("/__test/faults/clear", {})
+
+    def honour_reauthentication(self, honour: bool) -> None:
+        """With False the provider ignores `prompt` and `max_age` on authorization requests, as
+        some real ones do: a browser with a session there is sent back without a new login."""
+        self._control("/__test/reauthentication", {"honour": honour})
+
+    def age_sessions(self, seconds: int) -> None:
+        """Every sign-in at the provider so far counts as made `seconds` earlier (its auth_time
+        and the provider's own max_age checks alike), as if that much time had passed there."""
+        self._control("/__test/sessions/age", {"seconds": seconds})
 
     def log_in(
         self, client: httpx.Client, authorization_url: str, user: str, *, consent: bool = True

@@ -151,3 +151,21 @@ def test_fresh_login_is_asked_for_even_with_a_session(
     assert again.claims["auth_time"] == first.claims["auth_time"]
     assert fresh_login.claims["sub"] == "anna"
     assert fresh_login.claims["auth_time"] > first.claims["auth_time"]
+
+
+def test_a_provider_ignoring_reauthentication_answers_from_its_aged_session(
+    provider: OidcProvider, browser: httpx.Client
+) -> None:
+    """What the portal must catch: asked for a new sign-in, this provider sends back the one it
+    has, whose auth_time is the old sign-in's (aged as if 20 minutes had passed there)."""
+    first = sign_in(provider, browser)
+    provider.age_sessions(20 * 60)
+    provider.honour_reauthentication(False)
+    try:
+        again = sign_in(provider, browser, user="mallory", max_age=0, prompt="login")
+    finally:
+        provider.honour_reauthentication(True)
+        provider.age_sessions(0)
+
+    assert again.claims["sub"] == "anna"  # no login form was shown
+    assert again.claims["auth_time"] == first.claims["auth_time"] - 20 * 60

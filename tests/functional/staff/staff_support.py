@@ -1,15 +1,19 @@
 """A portal with staff sign-in against a real OpenID Connect provider on loopback
-(tests/support/oidc), and a browser that signs in there."""
+(tests/support/oidc), and a browser that signs in there; on SQLite or PostgreSQL."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
-from sqlalchemy import select
+from sqlalchemy import Executable, Result, select, text
+from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.pool import NullPool
 
 from portal.storage.tables import audit_log
 from tests.functional.portal_support import Browser, Portal, onward_target, serve_portal
@@ -60,15 +64,53 @@ class StaffSetup:
         return [(r.action, r.customer_id, r.outcome, r.staff_email) for r in rows]
 
 
+class PostgresDb:
+    """What the tests do with `Portal.db` (`connect`, `begin`, `execute`) on PostgreSQL, whose
+    only driver here is asyncpg: each statement runs and commits on its own, on a loop of its
+    own, its rows read before it returns."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+
+    @contextlib.contextmanager
+    def connect(self) -> Iterator[PostgresDb]:
+        yield self
+
+    begin = connect
+
+    def execute(self, statement: Executable, params: dict[str, Any] | None = None) -> Result[Any]:
+        async def run() -> Result[Any]:
+            engine = create_async_engine(self.url, poolclass=NullPool)
+            try:
+                async with engine.begin() as conn:
+                    result = await conn.execute(statement, params)
+                    return result.freeze()() if result.returns_rows else result
+            finally:
+                await engine.dispose()
+
+        return asyncio.run(run())
+
+    def empty(self) -> None:
+        """Every table gone, for the next module's portal to migrate afresh."""
+        self.execute(text("DROP SCHEMA public CASCADE"))
+        self.execute(text("CREATE SCHEMA public"))
+
+
 @contextlib.contextmanager
-def staff_portal(data_dir: Path, sandbox_url: str) -> Iterator[StaffSetup]:
+def staff_portal(
+    data_dir: Path, sandbox_url: str, *, postgres_url: str | None = None
+) -> Iterator[StaffSetup]:
+    """The portal with staff sign-in; on PostgreSQL at `postgres_url` (an empty database,
+    emptied again afterwards), else on SQLite in `data_dir`."""
     port = free_port()
+    storage = {"database_url": postgres_url} if postgres_url else {}
     with (
         serve_oidc_provider(redirect_uris=[f"http://127.0.0.1:{port}/staff/callback"]) as provider,
         serve_portal(
             data_dir,
             sandbox_url,
             port=port,
+            **storage,
             staff_oidc_issuer=provider.issuer,
             staff_oidc_client_id=provider.client_id,
             staff_oidc_client_secret=provider.client_secret,
@@ -77,4 +119,12 @@ def staff_portal(data_dir: Path, sandbox_url: str) -> Iterator[StaffSetup]:
             staff_groups=("billing-support",),
         ) as portal,
     ):
-        yield StaffSetup(portal, provider)
+        if postgres_url is None:
+            yield StaffSetup(portal, provider)
+            return
+        db = PostgresDb(postgres_url)
+        portal.db = db  # type: ignore[assignment]
+        try:
+            yield StaffSetup(portal, provider)
+        finally:
+            db.empty()

@@ -10,6 +10,13 @@
 // {"id_token": {"aud": "someone-else"}}, the next token response carries an ID token with those
 // claims overridden (null removes a claim) and re-signed with the provider's own key, so only the
 // claim is wrong, never the signature. `POST /__test/faults/clear` forgets a pending fault.
+//
+// It can also behave as some real providers do, with nothing re-signed: after
+// `POST /__test/reauthentication` with {"honour": false} it ignores `prompt` and `max_age` on
+// authorization requests and answers from the session it has ({"honour": true} undoes it);
+// `POST /__test/sessions/age` with {"seconds": N} makes every sign-in so far count as made N
+// seconds earlier (its auth_time and the provider's own max_age checks alike), as if that much
+// time had passed at the provider.
 
 import * as crypto from 'node:crypto';
 import * as http from 'node:http';
@@ -95,9 +102,26 @@ const provider = new Provider(issuer, {
   },
 });
 
+// Sessions signed in up to `agedUpTo` count as signed in `ageSeconds` earlier.
+let ageSeconds = 0;
+let agedUpTo = 0;
+const epochNow = () => Math.floor(Date.now() / 1000);
+function agedLogin(session) {
+  const { loginTs } = session;
+  return loginTs !== undefined && loginTs <= agedUpTo ? loginTs - ageSeconds : loginTs;
+}
+provider.Session.prototype.authTime = function authTime() {
+  return agedLogin(this);
+};
+provider.Session.prototype.past = function past(age) {
+  const loginTs = agedLogin(this);
+  return loginTs ? epochNow() - loginTs > +age : true;
+};
+
 provider.on('server_error', (ctx, error) => console.error('oidc-provider server_error:', error));
 
 let idTokenFault = null;
+let honourReauthentication = true;
 
 function base64urlJson(part) {
   return JSON.parse(Buffer.from(part, 'base64url').toString('utf8'));
@@ -138,6 +162,23 @@ provider.use(async (ctx, next) => {
     idTokenFault = null;
     ctx.status = 204;
     return;
+  }
+  if (ctx.path === '/__test/reauthentication' && ctx.method === 'POST') {
+    honourReauthentication = (await readJson(ctx.req)).honour !== false;
+    ctx.status = 204;
+    return;
+  }
+  if (ctx.path === '/__test/sessions/age' && ctx.method === 'POST') {
+    ageSeconds = Number((await readJson(ctx.req)).seconds ?? 0);
+    agedUpTo = epochNow();
+    ctx.status = 204;
+    return;
+  }
+  if (!honourReauthentication && ctx.path === '/auth' && ctx.method === 'GET') {
+    const query = { ...ctx.query };
+    delete query.prompt;
+    delete query.max_age;
+    ctx.query = query;
   }
   await next();
   if (idTokenFault && ctx.path === '/token' && ctx.status === 200 && ctx.body?.id_token) {
