@@ -96,7 +96,17 @@ async def start(
     been claimed for it (`at_stripe`). Stripe unreachable: the payment is as before, and the
     error goes on to the caller's page."""
     charge = payment.charges[0]
-    if not await charging.prepare(svc, who, charge, LEASE):
+    try:
+        prepared = await charging.prepare(svc, who, charge, LEASE)
+    except BaseException:
+        # The invoice could not be read (the claim is given back): no session, and the
+        # payment as before "Pay", not left `at_stripe` with nothing there to pay.
+        async with transaction(svc.engine) as conn:
+            await records.claim(
+                conn, payment, before=("at_stripe",), after="pending", now=datetime.now(UTC)
+            )
+        raise
+    if not prepared:
         await charging.stop(svc.engine, payment)  # not to be made now: recorded why
         return Started(None)
     now = datetime.now(UTC)

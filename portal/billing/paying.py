@@ -22,7 +22,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from portal import continuing
-from portal.billing import at_stripe, charging, records
+from portal.billing import at_stripe, charging, rate_limits, records
 from portal.billing import invoices as rules
 from portal.billing.messages import cannot_pay_message, charge_message
 from portal.billing.method_order import default_first
@@ -67,6 +67,7 @@ def usable(method: PaymentMethod, now: datetime, currency: str | None = None) ->
 async def _start(
     request: Request, who: Principal, currency: str, charges: list[Charge], seen: list[Invoice]
 ) -> Response:
+    await rate_limits.count_start(request, who, (charge.invoice_id for charge in charges))
     prints = {invoice.id: fingerprint(invoice) for invoice in seen}
     async with transaction(services(request).engine) as conn:
         payment_id = await records.create(
@@ -168,10 +169,17 @@ async def _payment(request: Request, who: Principal) -> Payment:
         raise NotFound("payment")
     if who.invoice_id is not None and any(c.invoice_id != who.invoice_id for c in payment.charges):
         raise NotFound("payment")  # an invoice link reaches payments of its invoice only
+    state = request_state(request)
     if any(c.status in (*records.UNSETTLED, "requires_action") for c in payment.charges):
         # Stripe may have made one of its charges (an answer lost, a bank confirmation under
         # way): whatever goes wrong on this request, its error page must not say otherwise.
-        request_state(request).charging = True
+        state.charging = True
+    # The customer may have paid on Stripe's page (its session open or completed, not yet
+    # counted): the same, and the error page leads back here to check again. As last read:
+    # a session found expired unpaid has charged nothing.
+    state.at_stripe = payment.status == "at_stripe" or any(
+        c.status == "at_stripe" for c in payment.charges
+    )
     return payment
 
 
@@ -394,7 +402,6 @@ async def check(request: Request) -> Response:
     svc = services(request)
     if payment.status == "at_stripe" and payment.charges[0].status == "at_stripe":
         # Paid on Stripe's page, and neither the return nor the webhook has counted it yet.
-        request_state(request).charging = True
         await at_stripe.settle(svc, payment.charges[0])
         return _page_of(request, payment)
     if payment.status != "processing" or not stopped(payment, datetime.now(UTC)):
@@ -421,6 +428,7 @@ async def pay(request: Request) -> Response:
     if choice == AT_STRIPE and at_stripe.offered(payment):
         return await _to_stripe(request, who, payment)
     if choice == NEW_METHOD:
+        await rate_limits.count_checkout(request, who, _invoice_ids(payment))
         async with transaction(svc.engine) as conn:
             claimed = await records.claim(
                 conn,
@@ -462,6 +470,7 @@ async def _to_stripe(request: Request, who: Principal, payment: Payment) -> Resp
     """ "Pay" with another way on Stripe's page: the payment is claimed for it, its charge
     started (`at_stripe.start`), and the customer sent on through the portal's own page."""
     svc = services(request)
+    await rate_limits.count_checkout(request, who, _invoice_ids(payment))
     # Its number names the payment on Stripe's page; read before anything is claimed.
     invoice = await svc.gateway.get_invoice(payment.charges[0].invoice_id)
     async with transaction(svc.engine) as conn:
@@ -489,6 +498,10 @@ async def _to_stripe(request: Request, who: Principal, payment: Payment) -> Resp
     return _on_to_checkout(request, payment, started.session_id)
 
 
+def _invoice_ids(payment: Payment) -> list[str]:
+    return [charge.invoice_id for charge in payment.charges]
+
+
 def _on_to_checkout(request: Request, payment: Payment, session_id: str) -> Response:
     """To Stripe's Checkout through the portal's own page (`checkout`): a form's answer
     stays on the site."""
@@ -506,8 +519,7 @@ async def paid_at_stripe(request: Request) -> Response:
     charge = payment.charges[0]
     if not session_id.startswith("cs_") or charge.checkout_session_id != session_id:
         raise NotFound(session_id)
-    if charge.status == "at_stripe":
-        request_state(request).charging = True  # the money may have been taken at Stripe
+    if charge.status == "at_stripe":  # the money may have been taken at Stripe (`_payment`)
         await at_stripe.settle(services(request), charge)
     return _page_of(request, payment)
 
