@@ -29,6 +29,7 @@ that expires on its own does the same through its webhook or the next look at th
 from __future__ import annotations
 
 import logging
+import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -122,8 +123,9 @@ async def start(
             locale=locale,
             expires_at=int((now + SESSION_LIFETIME).timestamp()),
             # Per try: a session is no money, and a retry of this call is a new session with
-            # its own expiry (same key, other parameters would be refused).
-            idempotency_key=f"{charge.idempotency_key()}:checkout:{int(now.timestamp())}",
+            # its own expiry (same key, other parameters would be refused). Random, not the
+            # second: a second try within the same second would get the first, ended session.
+            idempotency_key=f"{charge.idempotency_key()}:checkout:{secrets.token_hex(8)}",
         )
     except BaseException:
         async with transaction(svc.engine) as conn:

@@ -325,3 +325,22 @@ def test_stripe_down_when_opening_its_page_leaves_the_payment_as_before(
     again = at_stripe(browser, browser.post(action.group(1), {"payment_method": "stripe"}))
     back_from_stripe(browser, pay_with_ideal(again))
     assert portal.sdk.v1.invoices.retrieve(invoice).status == "paid"
+
+
+def test_going_to_stripes_page_again_at_once_opens_a_new_session(portal: Portal) -> None:
+    """Back from Stripe's page and there again within the same second: a session of its own,
+    open, not the one just ended."""
+    email = f"zurueck-{uuid.uuid4().hex[:8]}@example.nl"
+    customer = portal.customer(email=email)
+    invoice = portal.invoice(customer, amount=3900).id
+    browser = signed_in(portal, email)
+    first = _choose_stripe(browser, invoice)
+    payment = payment_of_checkout(portal, first)
+    assert browser.post(f"/payments/{payment}/another-way").status_code == 303
+    browser.get(f"/payments/{payment}")
+    again = at_stripe(browser, browser.post(f"/payments/{payment}", {"payment_method": "stripe"}))
+    assert checkout_session_id(again) != checkout_session_id(first)
+    assert portal.sdk.v1.checkout.sessions.retrieve(checkout_session_id(again)).status == "open"
+    result = back_from_stripe(browser, pay_with_ideal(again))
+    assert _de("Thank you for your payment") in text_of(result)
+    assert charged(portal, customer) == [3900]
