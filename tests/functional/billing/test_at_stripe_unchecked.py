@@ -34,6 +34,11 @@ NOT_REACHED = (
     "payment is safe and will be counted on your invoice; nothing will be charged twice. "
     "Please check again in a moment."
 )
+WENT_WRONG = (
+    "Something went wrong while we were checking this payment. If you paid on Stripe's page, "
+    "your payment is safe and will be counted on your invoice; nothing will be charged twice. "
+    "Please check again in a moment."
+)
 NOTHING_CHARGED = (
     "Our payment provider cannot be reached right now. Nothing was changed or charged. "
     "Please try again in a few minutes."
@@ -110,6 +115,26 @@ def test_a_session_stripe_cannot_tell_about_is_never_said_to_have_charged_nothin
     else:
         assert _de("Finish paying on Stripe's page") in text_of(again)
         assert charged(portal, customer) == []
+
+
+def test_stripe_refusing_the_session_read_says_the_payment_is_safe_all_the_same(
+    portal: Portal, stripe_faults: httpx.Client
+) -> None:
+    """Not an outage but an error (Stripe refuses the read): not "could not reach", and
+    still never "nothing was charged"."""
+    browser, customer, payment_id, checkout = _to_stripes_page(portal, 4150)
+    pay_with_ideal(checkout)
+    stripe_faults.post("/_sandbox/faults", json={"status": 400, "count": 10, "match": SESSION_READ})
+    answer = browser.get(f"/payments/{payment_id}")
+    assert answer.status_code == 503
+    assert _de(WENT_WRONG) in text_of(answer)
+    assert _de(NOT_REACHED) not in text_of(answer)
+    assert _de(NOTHING_CHARGED) not in text_of(answer)
+    assert f'href="/payments/{payment_id}"' in answer.text
+    stripe_faults.post("/_sandbox/faults/clear")
+    done = follow(browser, browser.post(f"/payments/{payment_id}/check"))
+    assert _de("Thank you for your payment") in text_of(done)
+    assert charged(portal, customer) == [4150]
 
 
 def test_another_way_ends_an_unpaid_session_even_when_it_cannot_be_read(
