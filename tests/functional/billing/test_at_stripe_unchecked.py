@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from portal import i18n
 from portal.storage.tables import payments
+from stripe_sandbox.app import SandboxConfig, create_sandbox_app
 from tests.functional.billing.billing_support import (
     at_stripe,
     back_from_stripe,
@@ -25,6 +26,7 @@ from tests.functional.billing.billing_support import (
 )
 from tests.functional.billing.test_debits import statuses
 from tests.functional.portal_support import Browser, Portal, serve_portal, text_of
+from tests.support.servers import serve_in_thread
 
 SESSION_READ = "GET /v1/checkout/sessions/{session}"
 SESSION_EXPIRE = "POST /v1/checkout/sessions/{session}/expire"
@@ -155,16 +157,32 @@ def test_another_way_ends_an_unpaid_session_even_when_it_cannot_be_read(
 
 
 @pytest.fixture(scope="module")
-def impatient(sandbox_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Portal]:
+def own_sandbox() -> Iterator[str]:
+    """A sandbox for this module's slow and rate-limited Stripe, disturbing no other test."""
+    with serve_in_thread(create_sandbox_app(SandboxConfig())) as url:
+        yield url
+
+
+@pytest.fixture
+def own_control(own_sandbox: str) -> Iterator[httpx.Client]:
+    control = httpx.Client(base_url=own_sandbox)
+    yield control
+    control.post("/_sandbox/latency", json={"ms": 0})
+    control.post("/_sandbox/rate_limit", json={"per_second": None})
+    control.close()
+
+
+@pytest.fixture(scope="module")
+def impatient(own_sandbox: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Portal]:
     """A portal that waits half a second for Stripe's answers."""
     with serve_portal(
-        tmp_path_factory.mktemp("impatient"), sandbox_url, stripe_timeout=0.5
+        tmp_path_factory.mktemp("impatient"), own_sandbox, stripe_timeout=0.5
     ) as found:
         yield found
 
 
 def test_paid_on_stripes_page_and_stripe_timing_out_says_the_payment_is_safe(
-    impatient: Portal, stripe_faults: httpx.Client
+    impatient: Portal, own_control: httpx.Client
 ) -> None:
     """Issue 22's case: paid at Stripe, not back, and Stripe's answers time out: the page and
     "another way" say it could not be checked, not that nothing was charged; counted once
@@ -173,35 +191,32 @@ def test_paid_on_stripes_page_and_stripe_timing_out_says_the_payment_is_safe(
     browser, customer, payment_id, checkout = _to_stripes_page(portal, 4300)
     session = checkout_session_id(checkout)
     pay_with_ideal(checkout)
-    stripe_faults.post("/_sandbox/latency", json={"ms": 1500})
-    try:
-        for step in ("page", "another way", "check"):
-            _not_checked(STEPS[step](browser, payment_id, session), payment_id)
-    finally:
-        stripe_faults.post("/_sandbox/latency", json={"ms": 0})
+    own_control.post("/_sandbox/latency", json={"ms": 1500})
+    for step in ("page", "another way", "check"):
+        _not_checked(STEPS[step](browser, payment_id, session), payment_id)
+    own_control.post("/_sandbox/latency", json={"ms": 0})
     done = follow(browser, browser.post(f"/payments/{payment_id}/check"))
     assert _de("Thank you for your payment") in text_of(done)
     assert charged(portal, customer) == [4300]
 
 
 def test_stripe_refusing_the_invoices_fresh_read_leaves_the_payment_as_before(
-    portal: Portal, stripe_faults: httpx.Client
+    impatient: Portal, own_control: httpx.Client
 ) -> None:
     """Going to Stripe's page reads the invoice twice: for its number, then afresh under the
     invoice's claim. Stripe's rate limit refusing the second: nothing is held, the page says
     nothing was charged (true: no session was made), and the same payment goes to Stripe's
     page after."""
+    portal = impatient
     email = f"frisch-{uuid.uuid4().hex[:8]}@example.de"
     customer = portal.customer(email=email, locale="de")
     invoice = portal.invoice(customer, amount=4400).id
     browser = signed_in(portal, email)
     action = open_pay_page(browser, invoice, "whole")
     payment_id = action.rsplit("/", 1)[1]
-    stripe_faults.post("/_sandbox/rate_limit", json={"per_second": 1})
-    try:
-        down = browser.post(action, {"payment_method": "stripe"})
-    finally:
-        stripe_faults.post("/_sandbox/rate_limit", json={"per_second": None})
+    own_control.post("/_sandbox/rate_limit", json={"per_second": 1})
+    down = browser.post(action, {"payment_method": "stripe"})
+    own_control.post("/_sandbox/rate_limit", json={"per_second": None})
     assert down.status_code == 503
     assert _de("Very busy right now") in text_of(down)
     with portal.db.connect() as conn:
