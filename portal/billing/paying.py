@@ -53,6 +53,8 @@ from portal.templating import render
 
 NEW_METHOD = "new"
 AT_STRIPE = "stripe"  # another way to pay, on Stripe's Checkout page (`portal.billing.at_stripe`)
+# Nothing charged yet: the customer chooses how to pay (or is adding a method to pay with).
+CHOOSING: tuple[records.PaymentStatus, ...] = ("pending", "awaiting_method")
 
 
 def usable(method: PaymentMethod, now: datetime, currency: str | None = None) -> bool:
@@ -310,7 +312,7 @@ async def _show(
 ) -> Response:
     svc = services(request)
     now = datetime.now(UTC)
-    choosing = payment.status in ("pending", "awaiting_method")
+    choosing = payment.status in CHOOSING
     reading = at_once(*(svc.gateway.get_invoice(c.invoice_id) for c in payment.charges))
     methods: list[PaymentMethod] = []
     default_id = None
@@ -428,12 +430,12 @@ async def pay(request: Request) -> Response:
     if choice == AT_STRIPE and at_stripe.offered(payment):
         return await _to_stripe(request, who, payment)
     if choice == NEW_METHOD:
-        await rate_limits.count_checkout(request, who, _invoice_ids(payment))
+        await _count_checkout(request, who, payment)
         async with transaction(svc.engine) as conn:
             claimed = await records.claim(
                 conn,
                 payment,
-                before=("pending", "awaiting_method"),
+                before=CHOOSING,
                 after="awaiting_method",
                 now=now,
             )
@@ -462,7 +464,7 @@ async def pay(request: Request) -> Response:
         who,
         payment,
         method_id=choice,
-        before=("pending", "awaiting_method"),
+        before=CHOOSING,
     )
 
 
@@ -470,14 +472,14 @@ async def _to_stripe(request: Request, who: Principal, payment: Payment) -> Resp
     """ "Pay" with another way on Stripe's page: the payment is claimed for it, its charge
     started (`at_stripe.start`), and the customer sent on through the portal's own page."""
     svc = services(request)
-    await rate_limits.count_checkout(request, who, _invoice_ids(payment))
+    await _count_checkout(request, who, payment)
     # Its number names the payment on Stripe's page; read before anything is claimed.
     invoice = await svc.gateway.get_invoice(payment.charges[0].invoice_id)
     async with transaction(svc.engine) as conn:
         claimed = await records.claim(
             conn,
             payment,
-            before=("pending", "awaiting_method"),
+            before=CHOOSING,
             after="at_stripe",
             now=datetime.now(UTC),
         )
@@ -498,8 +500,12 @@ async def _to_stripe(request: Request, who: Principal, payment: Payment) -> Resp
     return _on_to_checkout(request, payment, started.session_id)
 
 
-def _invoice_ids(payment: Payment) -> list[str]:
-    return [charge.invoice_id for charge in payment.charges]
+async def _count_checkout(request: Request, who: Principal, payment: Payment) -> None:
+    """Count the Checkout Session about to be opened for the payment (`rate_limits`). Only
+    while choosing: a resubmitted form on a payment under way opens nothing (its claim is
+    refused), and a refusal could not say that nothing was charged."""
+    if payment.status in CHOOSING:
+        await rate_limits.count_checkout(request, who, [c.invoice_id for c in payment.charges])
 
 
 def _on_to_checkout(request: Request, payment: Payment, session_id: str) -> Response:

@@ -185,6 +185,27 @@ def test_a_visitor_opening_checkout_too_often_is_refused_whichever_way(
     assert 'name="payment_method" value="stripe"' in page.text
 
 
+def test_a_form_resubmitted_on_a_payment_at_stripe_is_not_refused_as_nothing_charged(
+    portal: Portal,
+) -> None:
+    """At the limit, the old pay form sent again for a payment now on Stripe's page opens
+    nothing and counts nothing: its page, which never says that nothing was charged."""
+    email, customer = _customer(portal)
+    invoice = portal.invoice(customer, amount=5350).id
+    browser = signed_in(portal, email)
+    payment = open_pay_page(browser, invoice, "whole")
+    at_stripe(browser, browser.post(payment, {"payment_method": "stripe"}))
+    for _ in range(CHECKOUTS.per_visitor.count - 1):
+        assert _add_on_methods_page(browser, "").status_code == 303
+    _paused(_add_on_methods_page(browser, ""))
+    for choice in ("new", "stripe"):
+        answer = browser.post(payment, {"payment_method": choice})
+        assert answer.status_code == 303
+        assert answer.headers["location"].endswith(payment)
+    with i18n.use_locale("de"):
+        assert i18n.gettext("Finish paying on Stripe's page") in text_of(browser.get(payment))
+
+
 def test_checkout_on_one_invoice_opened_too_often_by_several_visitors_is_refused(
     portal: Portal,
 ) -> None:
