@@ -151,6 +151,8 @@ async def sign_in_required(request: Request, exc: Exception) -> Response:
 
 async def rate_limited(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RateLimited)
+    if exc.limit.about == "paying":
+        return _paying_paused(request, exc)
     minutes = max(1, exc.retry_after // 60)
     return error_page(
         request,
@@ -170,6 +172,58 @@ def _charging(request: Request) -> bool:
     page must not say that nothing was charged, since Stripe may have acted on a request whose
     answer was lost."""
     return request_state(request).charging
+
+
+def _paying_paused(request: Request, exc: RateLimited) -> Response:
+    """Too many payments started or Stripe pages opened (`portal.billing.rate_limits`): said
+    as such, with the whole minutes until the window ends (rounded up, so that trying again
+    then works)."""
+    minutes = max(1, -(-exc.retry_after // 60))
+    return error_page(
+        request,
+        429,
+        _("Too many payment attempts"),
+        ngettext(
+            "For your security, new payments and new payment methods are paused for a while. Nothing was charged. Please try again in %(num)d minute.",
+            "For your security, new payments and new payment methods are paused for a while. Nothing was charged. Please try again in %(num)d minutes.",
+            minutes,
+        ),
+        headers={"Retry-After": str(exc.retry_after)},
+    )
+
+
+def _at_stripe(request: Request) -> bool:
+    """Whether the request's payment may have been paid on Stripe's Checkout page
+    (`portal.billing.paying`): its error pages never say that nothing was charged."""
+    return request_state(request).at_stripe
+
+
+def _not_checked(request: Request, ref: str, status: int, *, unreachable: bool) -> Response:
+    """A payment that may have been paid on Stripe's page could not be checked: the money,
+    if paid, is Stripe's to count (the return, the webhook, the page's check all count it,
+    once), so the page says it is safe and leads to the payment's page to check again."""
+    if unreachable:
+        message = _(
+            "We could not reach Stripe to check this payment. If you paid on Stripe's page, your payment is safe and will be counted on your invoice; nothing will be charged twice. Please check again in a moment."
+        )
+    else:
+        message = _(
+            "Something went wrong while we were checking this payment. If you paid on Stripe's page, your payment is safe and will be counted on your invoice; nothing will be charged twice. Please check again in a moment."
+        )
+    response = render(
+        request,
+        "pages/payment_not_checked.html",
+        {
+            "title": _("We could not check your payment just now"),
+            "message": message,
+            "reference": ref,
+            "payment_id": request.path_params["payment_id"],
+        },
+        status=status,
+    )
+    if unreachable:
+        response.headers["Retry-After"] = "30"
+    return response
 
 
 def _outcome_unknown(request: Request, ref: str, status: int) -> Response:
@@ -196,6 +250,8 @@ async def stripe_error(request: Request, exc: Exception) -> Response:
         exc,
         exc_info=not isinstance(exc, StripeUnavailable),
     )
+    if _at_stripe(request):
+        return _not_checked(request, ref, 503, unreachable=isinstance(exc, StripeUnavailable))
     if _charging(request):
         return _outcome_unknown(request, ref, 503)
     if isinstance(exc, StripeRateLimited):
@@ -228,6 +284,8 @@ async def server_error(request: Request, exc: Exception) -> Response:
     log.exception(
         "unexpected error [ref %s] on %s %s", ref, request.method, request.url.path, exc_info=exc
     )
+    if _at_stripe(request):
+        return _not_checked(request, ref, 500, unreachable=False)
     if _charging(request):
         return _outcome_unknown(request, ref, 500)
     return error_page(

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Literal
 
 from sqlalchemy import delete
 from sqlalchemy.dialects import postgresql, sqlite
@@ -23,6 +24,9 @@ class Limit:
     name: str
     count: int
     window: timedelta
+    # What a refusal holds back, for its page to say: e-mails and sign-in tries ("nothing was
+    # sent"), or payments and Stripe's pages ("nothing was charged").
+    about: Literal["sending", "paying"] = "sending"
 
 
 class RateLimited(Exception):

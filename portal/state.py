@@ -2,9 +2,10 @@
 
 It lives in the ASGI scope under one key (`portal`) and each part has one writer: the cookies
 and the browser id come from `portal.middleware`, the visitor from the route guard
-(`portal.routing`, through `portal.principals.resolve`), the charging flag from the payment
-views (`portal.billing.paying`). Everyone else only reads. (The request's language lives in
-`portal.i18n`'s context variables, which gettext reads everywhere, e-mails included.)
+(`portal.routing`, through `portal.principals.resolve`), the charging and at-Stripe flags
+from the payment views (`portal.billing.paying`). Everyone else only reads. (The request's
+language lives in `portal.i18n`'s context variables, which gettext reads everywhere, e-mails
+included.)
 """
 
 from __future__ import annotations
@@ -54,6 +55,10 @@ class RequestState:
     # From here on Stripe may have acted on a charge whose answer was lost: no error page may
     # say that nothing was charged.
     charging: bool = False
+    # The payment may have been paid on Stripe's Checkout page (its session open, or completed
+    # and not yet counted): no error page may say that nothing was charged, and each says how
+    # to check the payment again.
+    at_stripe: bool = False
 
 
 def state_of(scope: MutableMapping[str, Any]) -> RequestState:

@@ -29,6 +29,7 @@ that expires on its own does the same through its webhook or the next look at th
 from __future__ import annotations
 
 import logging
+import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -96,7 +97,17 @@ async def start(
     been claimed for it (`at_stripe`). Stripe unreachable: the payment is as before, and the
     error goes on to the caller's page."""
     charge = payment.charges[0]
-    if not await charging.prepare(svc, who, charge, LEASE):
+    try:
+        prepared = await charging.prepare(svc, who, charge, LEASE)
+    except BaseException:
+        # The invoice could not be read (the claim is given back): no session, and the
+        # payment as before "Pay", not left `at_stripe` with nothing there to pay.
+        async with transaction(svc.engine) as conn:
+            await records.claim(
+                conn, payment, before=("at_stripe",), after="pending", now=datetime.now(UTC)
+            )
+        raise
+    if not prepared:
         await charging.stop(svc.engine, payment)  # not to be made now: recorded why
         return Started(None)
     now = datetime.now(UTC)
@@ -112,8 +123,9 @@ async def start(
             locale=locale,
             expires_at=int((now + SESSION_LIFETIME).timestamp()),
             # Per try: a session is no money, and a retry of this call is a new session with
-            # its own expiry (same key, other parameters would be refused).
-            idempotency_key=f"{charge.idempotency_key()}:checkout:{int(now.timestamp())}",
+            # its own expiry (same key, other parameters would be refused). Random, not the
+            # second: a second try within the same second would get the first, ended session.
+            idempotency_key=f"{charge.idempotency_key()}:checkout:{secrets.token_hex(8)}",
         )
     except BaseException:
         async with transaction(svc.engine) as conn:

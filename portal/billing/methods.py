@@ -9,6 +9,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from portal import continuing
+from portal.billing import rate_limits
 from portal.billing.method_order import default_first
 from portal.billing.paying import usable
 from portal.billing.payments import may_remove_method
@@ -104,6 +105,7 @@ async def add(request: Request) -> Response:
     """Off to Stripe's hosted page to add a card or a SEPA mandate; back to `added`."""
     who = principal(request)
     svc = services(request)
+    await rate_limits.count_checkout(request, who)
     session = await svc.gateway.start_adding_payment_method(
         who.customer_id,
         # Stripe fills in its session's id where the template says so.

@@ -22,7 +22,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from portal import continuing
-from portal.billing import at_stripe, charging, records
+from portal.billing import at_stripe, charging, rate_limits, records
 from portal.billing import invoices as rules
 from portal.billing.messages import cannot_pay_message, charge_message
 from portal.billing.method_order import default_first
@@ -53,6 +53,8 @@ from portal.templating import render
 
 NEW_METHOD = "new"
 AT_STRIPE = "stripe"  # another way to pay, on Stripe's Checkout page (`portal.billing.at_stripe`)
+# Nothing charged yet: the customer chooses how to pay (or is adding a method to pay with).
+CHOOSING: tuple[records.PaymentStatus, ...] = ("pending", "awaiting_method")
 
 
 def usable(method: PaymentMethod, now: datetime, currency: str | None = None) -> bool:
@@ -67,6 +69,7 @@ def usable(method: PaymentMethod, now: datetime, currency: str | None = None) ->
 async def _start(
     request: Request, who: Principal, currency: str, charges: list[Charge], seen: list[Invoice]
 ) -> Response:
+    await rate_limits.count_start(request, who, (charge.invoice_id for charge in charges))
     prints = {invoice.id: fingerprint(invoice) for invoice in seen}
     async with transaction(services(request).engine) as conn:
         payment_id = await records.create(
@@ -168,10 +171,17 @@ async def _payment(request: Request, who: Principal) -> Payment:
         raise NotFound("payment")
     if who.invoice_id is not None and any(c.invoice_id != who.invoice_id for c in payment.charges):
         raise NotFound("payment")  # an invoice link reaches payments of its invoice only
+    state = request_state(request)
     if any(c.status in (*records.UNSETTLED, "requires_action") for c in payment.charges):
         # Stripe may have made one of its charges (an answer lost, a bank confirmation under
         # way): whatever goes wrong on this request, its error page must not say otherwise.
-        request_state(request).charging = True
+        state.charging = True
+    # The customer may have paid on Stripe's page (its session open or completed, not yet
+    # counted): the same, and the error page leads back here to check again. As last read:
+    # a session found expired unpaid has charged nothing.
+    state.at_stripe = payment.status == "at_stripe" or any(
+        c.status == "at_stripe" for c in payment.charges
+    )
     return payment
 
 
@@ -302,7 +312,7 @@ async def _show(
 ) -> Response:
     svc = services(request)
     now = datetime.now(UTC)
-    choosing = payment.status in ("pending", "awaiting_method")
+    choosing = payment.status in CHOOSING
     reading = at_once(*(svc.gateway.get_invoice(c.invoice_id) for c in payment.charges))
     methods: list[PaymentMethod] = []
     default_id = None
@@ -394,7 +404,6 @@ async def check(request: Request) -> Response:
     svc = services(request)
     if payment.status == "at_stripe" and payment.charges[0].status == "at_stripe":
         # Paid on Stripe's page, and neither the return nor the webhook has counted it yet.
-        request_state(request).charging = True
         await at_stripe.settle(svc, payment.charges[0])
         return _page_of(request, payment)
     if payment.status != "processing" or not stopped(payment, datetime.now(UTC)):
@@ -421,11 +430,12 @@ async def pay(request: Request) -> Response:
     if choice == AT_STRIPE and at_stripe.offered(payment):
         return await _to_stripe(request, who, payment)
     if choice == NEW_METHOD:
+        await _count_checkout(request, who, payment)
         async with transaction(svc.engine) as conn:
             claimed = await records.claim(
                 conn,
                 payment,
-                before=("pending", "awaiting_method"),
+                before=CHOOSING,
                 after="awaiting_method",
                 now=now,
             )
@@ -454,7 +464,7 @@ async def pay(request: Request) -> Response:
         who,
         payment,
         method_id=choice,
-        before=("pending", "awaiting_method"),
+        before=CHOOSING,
     )
 
 
@@ -462,13 +472,14 @@ async def _to_stripe(request: Request, who: Principal, payment: Payment) -> Resp
     """ "Pay" with another way on Stripe's page: the payment is claimed for it, its charge
     started (`at_stripe.start`), and the customer sent on through the portal's own page."""
     svc = services(request)
+    await _count_checkout(request, who, payment)
     # Its number names the payment on Stripe's page; read before anything is claimed.
     invoice = await svc.gateway.get_invoice(payment.charges[0].invoice_id)
     async with transaction(svc.engine) as conn:
         claimed = await records.claim(
             conn,
             payment,
-            before=("pending", "awaiting_method"),
+            before=CHOOSING,
             after="at_stripe",
             now=datetime.now(UTC),
         )
@@ -489,6 +500,14 @@ async def _to_stripe(request: Request, who: Principal, payment: Payment) -> Resp
     return _on_to_checkout(request, payment, started.session_id)
 
 
+async def _count_checkout(request: Request, who: Principal, payment: Payment) -> None:
+    """Count the Checkout Session about to be opened for the payment (`rate_limits`). Only
+    while choosing: a resubmitted form on a payment under way opens nothing (its claim is
+    refused), and a refusal could not say that nothing was charged."""
+    if payment.status in CHOOSING:
+        await rate_limits.count_checkout(request, who, [c.invoice_id for c in payment.charges])
+
+
 def _on_to_checkout(request: Request, payment: Payment, session_id: str) -> Response:
     """To Stripe's Checkout through the portal's own page (`checkout`): a form's answer
     stays on the site."""
@@ -506,8 +525,7 @@ async def paid_at_stripe(request: Request) -> Response:
     charge = payment.charges[0]
     if not session_id.startswith("cs_") or charge.checkout_session_id != session_id:
         raise NotFound(session_id)
-    if charge.status == "at_stripe":
-        request_state(request).charging = True  # the money may have been taken at Stripe
+    if charge.status == "at_stripe":  # the money may have been taken at Stripe (`_payment`)
         await at_stripe.settle(services(request), charge)
     return _page_of(request, payment)
 

@@ -125,3 +125,26 @@ def back_from_stripe(browser: Browser, stripe_answer: httpx.Response) -> httpx.R
     location = stripe_answer.headers["location"]
     assert location.startswith(browser.portal.url + "/payments/"), location
     return follow(browser, browser.get(location.removeprefix(browser.portal.url)))
+
+
+def pay_with_ideal(checkout: str, outcome: str = "complete") -> httpx.Response:
+    """Pay with iDEAL on the sandbox's Checkout page and answer at the bank's test page; the
+    answer is Checkout's redirect back to the portal (not followed)."""
+    chosen = httpx.post(checkout, data={"method": "ideal", "ideal_bank": "ing", "name": "Anna"})
+    assert chosen.status_code == 303, chosen.text
+    bank = httpx.post(chosen.headers["location"], data={"outcome": outcome})
+    assert bank.status_code == 303
+    return httpx.get(bank.headers["location"])
+
+
+def checkout_session_id(checkout: str) -> str:
+    found = re.search(r"/c/pay/(cs_[A-Za-z0-9_]+)", checkout)
+    assert found
+    return found.group(1)
+
+
+def payment_of_checkout(portal: Portal, checkout: str) -> str:
+    """The portal's payment a Checkout page is for (the session's metadata names it)."""
+    metadata = portal.sdk.v1.checkout.sessions.retrieve(checkout_session_id(checkout)).metadata
+    assert metadata is not None
+    return str(metadata["portal_payment"])

@@ -18,8 +18,11 @@ from tests.functional.billing.billing_support import (
     at_stripe,
     back_from_stripe,
     charged,
+    checkout_session_id,
     customer_with_card,
     pay_page,
+    pay_with_ideal,
+    payment_of_checkout,
     plan_invoice,
     signed_in,
 )
@@ -46,29 +49,6 @@ def _choose_stripe(browser: Browser, invoice: str, what: str = "whole") -> str:
     return at_stripe(browser, browser.post(action.group(1), {"payment_method": "stripe"}))
 
 
-def _ideal(checkout: str, outcome: str = "complete") -> httpx.Response:
-    """Pay with iDEAL on the sandbox's Checkout page and answer at the bank's test page; the
-    answer is Checkout's redirect back to the portal (not followed)."""
-    chosen = httpx.post(checkout, data={"method": "ideal", "ideal_bank": "ing", "name": "Anna"})
-    assert chosen.status_code == 303, chosen.text
-    bank = httpx.post(chosen.headers["location"], data={"outcome": outcome})
-    assert bank.status_code == 303
-    return httpx.get(bank.headers["location"])
-
-
-def _session_id(checkout: str) -> str:
-    found = re.search(r"/c/pay/(cs_[A-Za-z0-9_]+)", checkout)
-    assert found
-    return found.group(1)
-
-
-def _payment_id(portal: Portal, checkout: str) -> str:
-    """The portal's payment a Checkout page is for (the session's metadata names it)."""
-    metadata = portal.sdk.v1.checkout.sessions.retrieve(_session_id(checkout)).metadata
-    assert metadata is not None
-    return str(metadata["portal_payment"])
-
-
 def _payments_of(portal: Portal, invoice: str) -> list[tuple[str, int]]:
     listed = portal.sdk.v1.invoice_payments.list({"invoice": invoice}).data
     return sorted((p.status, p.amount_requested) for p in listed if not p.is_default)
@@ -85,7 +65,7 @@ def test_an_invoice_paid_with_ideal_on_stripes_page(portal: Portal) -> None:
     assert session.amount_total == 12100
     assert session.locale == "de"
     assert "ideal" in session.payment_method_types  # the account's methods, not a list of ours
-    back = _ideal(checkout)
+    back = pay_with_ideal(checkout)
     result = back_from_stripe(browser, back)
     assert result.status_code == 200
     assert _de("Thank you for your payment") in text_of(result)
@@ -97,7 +77,7 @@ def test_an_invoice_paid_with_ideal_on_stripes_page(portal: Portal) -> None:
     browser.get(back.headers["location"].removeprefix(portal.url))
     completed = event(
         "checkout.session.completed",
-        {"id": _session_id(checkout), "object": "checkout.session", "customer": customer},
+        {"id": checkout_session_id(checkout), "object": "checkout.session", "customer": customer},
     )
     assert deliver(portal, completed).status_code == 200
     assert _payments_of(portal, invoice) == [("paid", 12100)]
@@ -108,7 +88,9 @@ def test_an_installment_paid_on_stripes_page_leaves_the_rest(portal: Portal) -> 
     email, customer, _ = customer_with_card(portal)
     invoice = plan_invoice(portal, customer, late=False)
     browser = signed_in(portal, email)
-    result = back_from_stripe(browser, _ideal(_choose_stripe(browser, invoice, "next_installment")))
+    result = back_from_stripe(
+        browser, pay_with_ideal(_choose_stripe(browser, invoice, "next_installment"))
+    )
     assert "100,00 €" in text_of(result)
     after = portal.sdk.v1.invoices.retrieve(invoice)
     assert (after.status, after.amount_remaining) == ("open", 20000)
@@ -122,11 +104,11 @@ def test_the_webhook_counts_the_payment_when_the_customer_does_not_come_back(
     invoice = portal.invoice(customer, amount=5000).id
     browser = signed_in(portal, email)
     checkout = _choose_stripe(browser, invoice)
-    _ideal(checkout)  # paid; the browser closes before the redirect back
+    pay_with_ideal(checkout)  # paid; the browser closes before the redirect back
     assert portal.sdk.v1.invoices.retrieve(invoice).status == "open"
     completed = event(
         "checkout.session.completed",
-        {"id": _session_id(checkout), "object": "checkout.session", "customer": customer},
+        {"id": checkout_session_id(checkout), "object": "checkout.session", "customer": customer},
     )
     assert deliver(portal, completed).status_code == 200
     assert portal.sdk.v1.invoices.retrieve(invoice).status == "paid"
@@ -140,7 +122,7 @@ def test_coming_back_unpaid_offers_stripes_page_again_or_another_way(portal: Por
     browser = signed_in(portal, email)
     checkout = _choose_stripe(browser, invoice)
     # "Back" on Stripe's page: the payment's page says what is going on, nothing charged.
-    cancel = portal.sdk.v1.checkout.sessions.retrieve(_session_id(checkout)).cancel_url
+    cancel = portal.sdk.v1.checkout.sessions.retrieve(checkout_session_id(checkout)).cancel_url
     assert cancel is not None
     page = browser.get(cancel.removeprefix(portal.url))
     assert _de("Finish paying on Stripe's page") in text_of(page)
@@ -153,7 +135,9 @@ def test_coming_back_unpaid_offers_stripes_page_again_or_another_way(portal: Por
     assert another
     chosen = browser.get(browser.post(another.group(1), {}).headers["location"])
     assert f'name="payment_method" value="{card}"' in chosen.text
-    assert portal.sdk.v1.checkout.sessions.retrieve(_session_id(checkout)).status == "expired"
+    assert (
+        portal.sdk.v1.checkout.sessions.retrieve(checkout_session_id(checkout)).status == "expired"
+    )
     assert httpx.post(checkout, data={"method": "ideal", "ideal_bank": "ing"}).status_code == 200
     action = re.search(r'action="[^"]*(/payments/[A-Za-z0-9_-]+)"', chosen.text)
     assert action
@@ -169,7 +153,7 @@ def test_a_failed_ideal_payment_charges_nothing(portal: Portal) -> None:
     invoice = portal.invoice(customer, amount=3000).id
     browser = signed_in(portal, email)
     checkout = _choose_stripe(browser, invoice)
-    failed = _ideal(checkout, outcome="fail")
+    failed = pay_with_ideal(checkout, outcome="fail")
     assert failed.status_code == 200  # Stripe's page again, with its error: still open
     assert charged(portal, customer) == []
     assert portal.sdk.v1.invoices.retrieve(invoice).status == "open"
@@ -184,10 +168,10 @@ def test_paid_at_stripe_after_the_invoice_was_paid_otherwise_is_refunded(
     checkout = _choose_stripe(browser, invoice)
     # Meanwhile the business collects the invoice another way (its dashboard, say).
     portal.sdk.v1.invoices.pay(invoice, {"payment_method": card, "off_session": True})
-    result = back_from_stripe(browser, _ideal(checkout))
+    result = back_from_stripe(browser, pay_with_ideal(checkout))
     assert _de("Your payment is being refunded") in text_of(result)
     assert _de("Nothing was charged") not in text_of(result)
-    intent = portal.sdk.v1.checkout.sessions.retrieve(_session_id(checkout)).payment_intent
+    intent = portal.sdk.v1.checkout.sessions.retrieve(checkout_session_id(checkout)).payment_intent
     refunds = portal.sdk.v1.refunds.list({"payment_intent": str(intent)}).data
     assert [r.amount for r in refunds] == [4400]
     assert _payments_of(portal, invoice) == []
@@ -205,7 +189,7 @@ def test_a_payment_left_before_stripes_page_opened_goes_back_to_choosing(
     invoice = portal.invoice(customer, amount=4200).id
     browser = signed_in(portal, email)
     checkout = _choose_stripe(browser, invoice)
-    payment_id = _payment_id(portal, checkout)
+    payment_id = payment_of_checkout(portal, checkout)
 
     def left_opening(ago: timedelta) -> None:
         with portal.db.begin() as conn:
@@ -232,7 +216,7 @@ def test_a_payment_left_before_stripes_page_opened_goes_back_to_choosing(
     again = at_stripe(
         browser, browser.post(f"/payments/{payment_id}", {"payment_method": "stripe"})
     )
-    result = back_from_stripe(browser, _ideal(again))
+    result = back_from_stripe(browser, pay_with_ideal(again))
     assert _de("Thank you for your payment") in text_of(result)
     assert charged(portal, customer) == [4200]
 
@@ -259,7 +243,7 @@ def test_another_session_is_not_this_payments(portal: Portal, path: str) -> None
     invoice = portal.invoice(customer, amount=3000).id
     browser = signed_in(portal, email)
     checkout = _choose_stripe(browser, invoice)
-    answer = browser.get(f"/payments/{_payment_id(portal, checkout)}/{path}")
+    answer = browser.get(f"/payments/{payment_of_checkout(portal, checkout)}/{path}")
     assert answer.status_code == 404
 
 
@@ -278,7 +262,7 @@ def test_a_debit_on_stripes_page_is_counted_when_the_bank_collects_it(slow_bank:
     invoice = portal.invoice(customer, amount=6600).id
     browser = signed_in(portal, email)
     checkout = _choose_stripe(browser, invoice)
-    payment_id = _payment_id(portal, checkout)
+    payment_id = payment_of_checkout(portal, checkout)
     result = back_from_stripe(browser, _sepa(checkout))
     assert _de("Your payment is on its way") in text_of(result)
     # Not the portal's own SEPA mandate: said of any slower way Stripe's page offers.
@@ -304,11 +288,13 @@ def test_a_debit_on_stripes_page_the_invoice_cannot_take_is_refunded_once_collec
     browser = signed_in(portal, email)
     checkout = _choose_stripe(browser, invoice)
     portal.sdk.v1.invoices.pay(invoice, {"payment_method": card, "off_session": True})
-    payment_id = _payment_id(portal, checkout)
+    payment_id = payment_of_checkout(portal, checkout)
     result = back_from_stripe(browser, _sepa(checkout))
     assert _de("Your payment is being refunded") in text_of(result)
     assert statuses(portal, payment_id)[0][0] in ("refund_due", "refunded")
-    intent = str(portal.sdk.v1.checkout.sessions.retrieve(_session_id(checkout)).payment_intent)
+    intent = str(
+        portal.sdk.v1.checkout.sessions.retrieve(checkout_session_id(checkout)).payment_intent
+    )
     wait_until(lambda: portal.sdk.v1.payment_intents.retrieve(intent).status == "succeeded")
     httpx.get(f"{portal.settings.stripe_api_base}/_sandbox/webhooks/pending?wait=10")
     wait_until(lambda: statuses(portal, payment_id)[0][0] == "refunded")
@@ -337,5 +323,24 @@ def test_stripe_down_when_opening_its_page_leaves_the_payment_as_before(
     payment_id = action.group(1).rsplit("/", 1)[1]
     assert statuses(portal, payment_id) == [("pending", None)]
     again = at_stripe(browser, browser.post(action.group(1), {"payment_method": "stripe"}))
-    back_from_stripe(browser, _ideal(again))
+    back_from_stripe(browser, pay_with_ideal(again))
     assert portal.sdk.v1.invoices.retrieve(invoice).status == "paid"
+
+
+def test_going_to_stripes_page_again_at_once_opens_a_new_session(portal: Portal) -> None:
+    """Back from Stripe's page and there again within the same second: a session of its own,
+    open, not the one just ended."""
+    email = f"zurueck-{uuid.uuid4().hex[:8]}@example.nl"
+    customer = portal.customer(email=email)
+    invoice = portal.invoice(customer, amount=3900).id
+    browser = signed_in(portal, email)
+    first = _choose_stripe(browser, invoice)
+    payment = payment_of_checkout(portal, first)
+    assert browser.post(f"/payments/{payment}/another-way").status_code == 303
+    browser.get(f"/payments/{payment}")
+    again = at_stripe(browser, browser.post(f"/payments/{payment}", {"payment_method": "stripe"}))
+    assert checkout_session_id(again) != checkout_session_id(first)
+    assert portal.sdk.v1.checkout.sessions.retrieve(checkout_session_id(again)).status == "open"
+    result = back_from_stripe(browser, pay_with_ideal(again))
+    assert _de("Thank you for your payment") in text_of(result)
+    assert charged(portal, customer) == [3900]
