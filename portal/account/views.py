@@ -251,7 +251,7 @@ async def _one_at_a_time(request: Request, customer_id: str) -> AsyncIterator[No
     under way (`email_change.hold`)."""
     svc = services(request)
     holder = secrets.token_hex(16)
-    # Two Stripe requests: reading the address, setting another.
+    # Two Stripe requests: reading the address, setting another; and a minute for the rest.
     lasting = longest(
         2,
         timeout=svc.settings.stripe_timeout,

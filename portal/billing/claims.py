@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from portal.storage.database import insert_once
 from portal.storage.tables import charge_claims
+from portal.stripe.client import longest
 
 # How long a second payment on the same invoice waits for the first one's charge to settle
 # before it is refused: a charge with a saved card takes about a second.
@@ -33,17 +34,18 @@ WAIT = timedelta(seconds=4)
 # The most Stripe requests one charge makes (create, attach, confirm; or pay, then read the
 # invoice's payments and their PaymentIntent).
 REQUESTS_PER_CHARGE = 4
-# The Stripe SDK's longest backoff between two tries of one request.
-RETRY_DELAY = timedelta(seconds=2)
 MARGIN = timedelta(minutes=1)
 
 
 def lease(timeout_seconds: float, max_network_retries: int) -> timedelta:
     """How long a claim holds without being renewed: longer than all of one charge's requests
     can take, each tried `1 + max_network_retries` times for up to `timeout_seconds`."""
-    tries = 1 + max_network_retries
-    one_request = timedelta(seconds=timeout_seconds) * tries + RETRY_DELAY * max_network_retries
-    return one_request * REQUESTS_PER_CHARGE + MARGIN
+    return (
+        longest(
+            REQUESTS_PER_CHARGE, timeout=timeout_seconds, max_network_retries=max_network_retries
+        )
+        + MARGIN
+    )
 
 
 def held_by(payment_id: str, position: int) -> dict[str, object]:
