@@ -26,6 +26,7 @@ from portal.principals import ImpersonationOver, SignInRequired
 from portal.ratelimit import RateLimited
 from portal.services import services
 from portal.state import request_state
+from portal.storage.database import UnstorableText
 from portal.stripe.errors import GatewayError, StripeRateLimited, StripeUnavailable
 from portal.stripe.errors import NotFound as StripeNotFound
 from portal.templating import render
@@ -94,17 +95,26 @@ async def http_error(request: Request, exc: Exception) -> Response:
             ),
         )
     if 400 <= exc.status_code < 500:
-        # Starlette's own refusals (a form it cannot parse, too many fields): the client's
-        # mistake, answered as such and not logged as the portal's.
-        return error_page(
-            request,
-            400,
-            _("Not possible"),
-            _(
-                "What was sent could not be read, so nothing was done. Please go back, reload the page and send the form again."
-            ),
-        )
+        # Starlette's own refusals (a form it cannot parse, too many fields) and the route
+        # guard's (`portal.routing`): the client's mistake, not logged as the portal's.
+        return await unreadable(request, exc)
     return await server_error(request, exc)
+
+
+async def unreadable(request: Request, exc: Exception) -> Response:
+    if isinstance(exc, UnstorableText):
+        if _charging(request):  # not the visitor's input but the portal's own: a bug
+            return await server_error(request, exc)
+        # A value that no check before caught (portal.storage.database): worth a look.
+        log.warning("text the database cannot store, on %s %s", request.method, request.url.path)
+    return error_page(
+        request,
+        400,
+        _("Not possible"),
+        _(
+            "What was sent could not be read, so nothing was done. Please go back, reload the page and send the form again."
+        ),
+    )
 
 
 async def forbidden(request: Request, exc: Exception) -> Response:
@@ -309,4 +319,5 @@ HANDLERS: Mapping[Any, Callable[[Request, Exception], Any]] = {
     ImpersonationOver: impersonation_over,
     RateLimited: rate_limited,
     GatewayError: stripe_error,
+    UnstorableText: unreadable,
 }

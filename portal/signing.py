@@ -43,8 +43,13 @@ def mac(secret: str, purpose: Purpose, value: str) -> str:
 
 
 def same(a: str, b: str) -> bool:
-    """Compare two digests or MACs in constant time."""
-    return hmac.compare_digest(a, b)
+    """Compare two digests or MACs in constant time. As bytes: `compare_digest` raises on text
+    beyond ASCII, which a forged form field may hold and no digest does."""
+    return hmac.compare_digest(_bytes(a), _bytes(b))
+
+
+def _bytes(text: str) -> bytes:
+    return text.encode("utf-8", "surrogatepass")
 
 
 def serializer(secret: str, purpose: Purpose, **options: Any) -> URLSafeTimedSerializer:

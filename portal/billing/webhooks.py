@@ -40,8 +40,8 @@ async def receive(request: Request) -> Response:
     except WebhookSignatureInvalid:
         log.warning("webhook with an invalid signature refused")
         return JSONResponse({"error": "invalid signature"}, status_code=400)
-    except WebhookMalformed:
-        log.warning("signed webhook whose body is not an event refused")
+    except WebhookMalformed as exc:  # nothing of it is recorded: it is no event to act on
+        log.warning("signed webhook whose body is not an event refused: %s", exc)
         return JSONResponse({"error": "not an event"}, status_code=400)
     if await _seen(svc, event.id):  # a redelivery: no need to ask Stripe again
         return JSONResponse({"received": True, "duplicate": True})

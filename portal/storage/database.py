@@ -1,7 +1,13 @@
-"""The async engine and the few cross-database operations the portal needs."""
+"""The async engine and the few cross-database operations the portal needs.
+
+Text neither database can store (`UnstorableText`) is refused before it reaches the driver,
+on both alike: a request's value that no check before caught becomes the client's error rather
+than the driver's (PostgreSQL refuses a NUL that SQLite would keep).
+"""
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import threading
 import weakref
@@ -29,6 +35,13 @@ KEPT_ROWS = 10_000
 # SQLite engines' quick reads (`read_one`), made on first use.
 _quick: weakref.WeakKeyDictionary[AsyncEngine, QuickReads | None] = weakref.WeakKeyDictionary()
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+class UnstorableText(ValueError):
+    """A text value holding a NUL (PostgreSQL's text cannot) or a lone surrogate (it has no
+    UTF-8, which both databases store): refused before the statement is sent."""
+
 
 def create_engine(database_url: str) -> AsyncEngine:
     """An engine for `database_url` (already normalised by the settings to an async driver)."""
@@ -39,8 +52,31 @@ def create_engine(database_url: str) -> AsyncEngine:
         engine = create_async_engine(url, connect_args={"timeout": 30})
         event.listen(engine.sync_engine, "connect", _sqlite_connect)
         event.listen(engine.sync_engine, "begin", _sqlite_begin)
-        return engine
-    return create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+    else:
+        engine = create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+    event.listen(engine.sync_engine, "before_cursor_execute", _refuse_unstorable)
+    return engine
+
+
+def _refuse_unstorable(
+    _conn: Connection,
+    _cursor: Any,
+    _statement: str,
+    parameters: Any,
+    _context: Any,
+    executemany: bool,
+) -> None:
+    # The driver's parameters: a tuple or a dict per row, a list of them for executemany.
+    for row in parameters if executemany else (parameters,):
+        for value in row.values() if isinstance(row, Mapping) else row or ():
+            if isinstance(value, str) and unstorable(value):
+                raise UnstorableText("a NUL or a lone surrogate in a value to store")
+
+
+def unstorable(value: str) -> bool:
+    """Whether `value` is text neither database stores as it is (see `UnstorableText`)."""
+    # isascii() is a flag CPython keeps on every string: the search runs only beyond ASCII.
+    return "\x00" in value or (not value.isascii() and _SURROGATE.search(value) is not None)
 
 
 def _sqlite_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
@@ -75,6 +111,7 @@ class QuickReads:
             connect_args={"timeout": QUICK_READ_BUSY_MS / 1000, "check_same_thread": False},
         )
         event.listen(self.engine, "connect", _sqlite_quick_connect)
+        event.listen(self.engine, "before_cursor_execute", _refuse_unstorable)
         self._held: dict[int, Connection] = {}
 
     def connection(self) -> Connection:

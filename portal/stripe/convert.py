@@ -28,7 +28,6 @@ from portal.stripe.models import (
     TaxAmount,
     TaxId,
     TaxRate,
-    WebhookEvent,
 )
 
 
@@ -352,26 +351,3 @@ def tax_id_from_stripe(data: Mapping[str, Any]) -> TaxId:
 def plain(obj: Any) -> dict[str, Any]:
     """A StripeObject (or any mapping) as the plain dict the converters read."""
     return cast(dict[str, Any], obj.to_dict() if hasattr(obj, "to_dict") else dict(obj))
-
-
-def event_from_stripe(event: Any) -> WebhookEvent:
-    """The parts of an event the portal acts on; anything else in its shape is an error."""
-    obj = plain(event.data.object)
-    object_type = obj.get("object", "")
-    customer = obj.get("id") if object_type == "customer" else object_id(obj.get("customer"))
-    if customer is None:  # a detached payment method names its customer only as it was
-        before = plain(getattr(event.data, "previous_attributes", None) or {})
-        customer = object_id(before.get("customer"))
-    if not isinstance(event.id, str) or not isinstance(event.type, str):
-        raise ValueError("an event has a string id and type")
-    created = timestamp(event.created)
-    if created is None:
-        raise ValueError("an event has a creation time")
-    return WebhookEvent(
-        id=event.id,
-        type=event.type,
-        object_type=object_type,
-        object_id=obj.get("id"),
-        customer_id=customer,
-        created=created,
-    )

@@ -28,3 +28,11 @@ def test_signed_data_of_one_purpose_is_refused_by_another() -> None:
     assert serializer(SECRET, Purpose.INVOICE_LINK).loads(token) == {"invoice": "in_1"}
     with pytest.raises(BadSignature):
         serializer(SECRET, Purpose.CSRF).loads(token)
+
+
+@pytest.mark.parametrize("sent", ["€", "a€", "\ud800", "\x00"])
+def test_text_no_mac_holds_is_not_the_same_rather_than_an_error(sent: str) -> None:
+    made = mac(SECRET, Purpose.CSRF, "browser-1")
+    assert not same(sent, made)
+    assert not same(made[:-1] + sent, made)
+    assert same(made, mac(SECRET, Purpose.CSRF, "browser-1"))

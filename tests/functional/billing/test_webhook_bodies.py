@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from portal.storage.tables import webhook_events
 from tests.functional.billing.test_webhooks import SECRET
 from tests.functional.portal_support import Portal
+from tests.unit.stripe.test_webhooks import MALFORMED
 
 
 def _signed_raw(body: bytes) -> dict[str, str]:
@@ -48,5 +49,19 @@ def test_a_signed_body_that_is_not_an_event_is_refused(
     caplog.set_level(logging.INFO)
     response = httpx.post(f"{portal.url}/stripe/webhook", content=body, headers=_signed_raw(body))
     assert response.status_code == 400, response.text
+    assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []
+    assert _recorded(portal) == before
+
+
+@pytest.mark.parametrize("case", MALFORMED, ids=[name for name, _body in MALFORMED])
+def test_a_signed_body_of_the_wrong_shape_depth_or_range_is_refused(
+    portal: Portal, case: tuple[str, bytes], caplog: pytest.LogCaptureFixture
+) -> None:
+    _name, body = case
+    before = _recorded(portal)
+    caplog.set_level(logging.INFO)
+    response = httpx.post(f"{portal.url}/stripe/webhook", content=body, headers=_signed_raw(body))
+    assert response.status_code == 400, response.text
+    assert response.json() == {"error": "not an event"}
     assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []
     assert _recorded(portal) == before
