@@ -401,15 +401,26 @@ async def audit_trail(request: Request) -> Response:
     svc = services(request)
     params = request.query_params
     since, until = _day(params.get("from", "")), _day(params.get("to", ""))
-    found = await audit.entries(
-        svc.engine,
-        staff_email=params.get("staff") or None,
-        customer_id=params.get("customer") or None,
-        since=datetime.combine(since, datetime.min.time(), UTC) if since else None,
-        until=datetime.combine(until, datetime.min.time(), UTC) + timedelta(days=1)
-        if until
-        else None,
-        limit=10_000 if params.get("format") == "csv" else 500,
+    # What is typed into the two text filters: a hidden character is explained next to its
+    # field, the filters kept, and nothing is looked up.
+    errors = {
+        name: hidden_characters_message()
+        for name in ("staff", "customer")
+        if has_hidden_characters(params.get(name, ""))
+    }
+    found = (
+        []
+        if errors
+        else await audit.entries(
+            svc.engine,
+            staff_email=params.get("staff") or None,
+            customer_id=params.get("customer") or None,
+            since=datetime.combine(since, datetime.min.time(), UTC) if since else None,
+            until=datetime.combine(until, datetime.min.time(), UTC) + timedelta(days=1)
+            if until
+            else None,
+            limit=10_000 if params.get("format") == "csv" else 500,
+        )
     )
     await audit.record(
         svc.engine,
@@ -419,7 +430,7 @@ async def audit_trail(request: Request) -> Response:
         now=datetime.now(UTC),
         target=str(request.url.query)[:200] or None,
     )
-    if params.get("format") == "csv":
+    if params.get("format") == "csv" and not errors:
         return Response(
             audit.as_csv(found),
             media_type="text/csv; charset=utf-8",
@@ -432,7 +443,9 @@ async def audit_trail(request: Request) -> Response:
             "staff": staff,
             "entries": found,
             "filters": dict(params),
+            "errors": errors,
             "action_label": audit.action_label,
             "outcome_label": audit.outcome_label,
         },
+        status=400 if errors else 200,
     )
