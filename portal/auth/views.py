@@ -14,7 +14,7 @@ from starlette.responses import RedirectResponse, Response
 from portal import i18n, ratelimit
 from portal.auth import tokens
 from portal.cookies import browser_id, delete_cookie, read_cookie, set_cookie
-from portal.forms import clean_email
+from portal.forms import clean_deliverable_email
 from portal.i18n import _
 from portal.identity import customer_sessions as sessions
 from portal.mail import messages, outbox
@@ -22,6 +22,7 @@ from portal.principals import end_view, visitor
 from portal.ratelimit import Limit
 from portal.services import Services, services
 from portal.storage.database import transaction
+from portal.stripe import emails
 from portal.stripe.models import Customer
 from portal.templating import render
 
@@ -66,7 +67,7 @@ async def request_link(request: Request) -> Response:
     svc = services(request)
     form = await request.form()
     typed = str(form.get("email", ""))
-    checked = clean_email(typed)
+    checked = await clean_deliverable_email(typed, svc.settings.smtp)
     if checked.value is None:
         return render(
             request,
@@ -76,7 +77,8 @@ async def request_link(request: Request) -> Response:
         )
     email = checked.value
     await ratelimit.check(
-        svc.engine, [(SIGN_IN_PER_EMAIL, email.lower()), (SIGN_IN_PER_IP, _client_ip(request))]
+        svc.engine,
+        [(SIGN_IN_PER_EMAIL, emails.key(email)), (SIGN_IN_PER_IP, _client_ip(request))],
     )
     customers = await svc.gateway.find_customers_by_email(email)
     issued = await _issue(request, email, customers)
