@@ -74,12 +74,15 @@ class DevMailbox:
 
 
 class DevMailServer:
-    """Runs a `DevMailbox` as an SMTP server on 127.0.0.1:`port` in a background thread."""
+    """Runs a `DevMailbox` as an SMTP server on 127.0.0.1:`port` in a background thread;
+    with `smtputf8`, it offers SMTPUTF8 (RFC 6531: addresses with letters beyond ASCII)."""
 
-    def __init__(self, mailbox: DevMailbox, port: int) -> None:
+    def __init__(self, mailbox: DevMailbox, port: int, *, smtputf8: bool = False) -> None:
         self.mailbox = mailbox
         self.port = port
-        self._controller = Controller(mailbox, hostname="127.0.0.1", port=port)
+        self._controller = Controller(
+            mailbox, hostname="127.0.0.1", port=port, enable_SMTPUTF8=smtputf8
+        )
 
     def start(self) -> None:
         self._controller.start()

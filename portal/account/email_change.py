@@ -36,6 +36,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from portal.signing import digest
 from portal.storage.database import insert_once
 from portal.storage.tables import email_change_holds, email_changes
+from portal.stripe import emails
 
 TTL = timedelta(minutes=10)
 UNDO_TTL = timedelta(days=7)
@@ -106,9 +107,9 @@ async def replaced_address(
 
 
 def same_address(a: str | None, b: str | None) -> bool:
-    """Stripe keeps an address as it was typed; one person's address in two spellings of case
-    is still theirs."""
-    return a is not None and b is not None and a.casefold() == b.casefold()
+    """Stripe keeps an address as it was typed; one address in two spellings is still one
+    (`portal.stripe.emails`)."""
+    return a is not None and b is not None and emails.same(a, b)
 
 
 async def confirm(

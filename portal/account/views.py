@@ -26,7 +26,7 @@ from portal.concurrency import at_once
 from portal.cookies import read_cookie, set_cookie
 from portal.errors import error_page
 from portal.formatting import country_names
-from portal.forms import clean_email, invalid
+from portal.forms import clean_deliverable_email, invalid
 from portal.i18n import _, current_locale
 from portal.identity import customer_sessions as auth_sessions
 from portal.mail import messages, outbox
@@ -36,6 +36,7 @@ from portal.ratelimit import Limit
 from portal.services import Services, services
 from portal.signing import digest
 from portal.storage.database import transaction
+from portal.stripe import emails
 from portal.stripe.client import longest
 from portal.stripe.errors import InvalidRequest, StripeUnavailable
 from portal.stripe.models import Address, Customer, TaxId
@@ -169,9 +170,9 @@ async def request_email_change(request: Request) -> Response:
     who = principal(request)
     svc = services(request)
     typed = str(form_data.get("email", "")).strip()
-    checked = clean_email(typed)
+    checked = await clean_deliverable_email(typed, svc.settings.smtp)
     customer = await svc.gateway.get_customer(who.customer_id)
-    if checked.value is not None and checked.value.lower() == (customer.email or "").lower():
+    if checked.value is not None and emails.same(checked.value, customer.email or ""):
         checked = invalid(email=_("This is already your e-mail address."))
     if checked.value is None:
         return _details_page(

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from portal.signing import digest
 from portal.storage.database import read_one, transaction
 from portal.storage.tables import customer_changes, sessions
+from portal.stripe import emails
 from portal.stripe.cache import remember_version
 
 IDLE_TIMEOUT = timedelta(minutes=30)
@@ -171,7 +172,7 @@ async def end_for_customer(
         for row in rows
         if row.id_hash != kept
         and customer_id in (a["id"] for a in json.loads(row.accounts))
-        and not (unless_email is not None and row.email.casefold() == unless_email.casefold())
+        and not (unless_email is not None and emails.same(row.email, unless_email))
     ]
     if ended:
         await conn.execute(delete(sessions).where(sessions.c.id_hash.in_(ended)))

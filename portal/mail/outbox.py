@@ -5,13 +5,16 @@ A message is written under a key that names what it is about (`signin:<token id>
 Sending claims a row with a conditional UPDATE (a lease), so two processes never send the same row
 at once; a failed send stays in the outbox with its error and is tried again later with growing
 delays. A crash between sending and marking sent can at worst send a message twice, never lose it.
+A message this server can never carry (an address needing SMTPUTF8, which it does not offer) is
+not tried again: its row keeps the reason, and the log says it as an error.
+
+Rows hold the message as it goes over SMTP (`messages.Outgoing`), so that `deliver`, which
+stores a message and sends it at once, does no more than talk to the database and the server.
 """
 
 from __future__ import annotations
 
 import asyncio
-import email
-import email.policy
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -20,7 +23,9 @@ from email.message import EmailMessage
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from portal.mail.smtp import MailDeliveryFailed, send
+from portal.mail import messages
+from portal.mail.messages import Outgoing
+from portal.mail.smtp import MailDeliveryFailed, MailUndeliverable, send
 from portal.settings import SmtpSettings
 from portal.storage.database import insert_once, transaction
 from portal.storage.tables import mail_outbox
@@ -47,7 +52,7 @@ async def enqueue(
     conn: AsyncConnection,
     *,
     key: str,
-    message: EmailMessage,
+    message: EmailMessage | Outgoing,
     now: datetime,
     expires_at: datetime | None = None,
 ) -> int | None:
@@ -56,15 +61,47 @@ async def enqueue(
     A message with `expires_at` (a sign-in link's end) is not sent after it: late, it would
     only carry a dead link.
     """
+    return await _store(conn, key, message, now, expires_at, claimed=False)
+
+
+async def deliver(
+    engine: AsyncEngine,
+    smtp: SmtpSettings,
+    *,
+    key: str,
+    message: Outgoing,
+    expires_at: datetime | None = None,
+) -> bool:
+    """Store `message` under `key`, already claimed, and send it now; True when it went out.
+    If it does not, it stays in the outbox like any other, for the next round to try again."""
+    now = datetime.now(UTC)
+    async with transaction(engine) as conn:
+        outbox_id = await _store(conn, key, message, now, expires_at, claimed=True)
+    if outbox_id is None:
+        return False
+    return await _send_claimed(engine, smtp, outbox_id, message, now)
+
+
+async def _store(
+    conn: AsyncConnection,
+    key: str,
+    message: EmailMessage | Outgoing,
+    now: datetime,
+    expires_at: datetime | None,
+    *,
+    claimed: bool,
+) -> int | None:
+    prepared = message if isinstance(message, Outgoing) else messages.prepare(message)
     inserted = await insert_once(
         conn,
         mail_outbox,
         {
             "dedupe_key": key,
-            "recipient": str(message["To"]),
-            "message": message.as_string(),
+            "recipient": ", ".join(prepared.recipients)[:320],
+            "message": prepared.text,
             "created_at": now,
-            "next_attempt_at": now,
+            "next_attempt_at": now + LEASE if claimed else now,
+            "attempts": 1 if claimed else 0,
             "expires_at": expires_at,
         },
     )
@@ -81,7 +118,7 @@ def _retry_delay(attempts: int) -> timedelta:
     return RETRY_DELAYS[min(attempts, len(RETRY_DELAYS)) - 1]
 
 
-async def _claim(engine: AsyncEngine, outbox_id: int, now: datetime) -> EmailMessage | None:
+async def _claim(engine: AsyncEngine, outbox_id: int, now: datetime) -> str | None:
     async with transaction(engine) as conn:
         claimed = await conn.execute(
             update(mail_outbox)
@@ -93,24 +130,34 @@ async def _claim(engine: AsyncEngine, outbox_id: int, now: datetime) -> EmailMes
                 or_(mail_outbox.c.expires_at.is_(None), mail_outbox.c.expires_at > now),
             )
             .values(next_attempt_at=now + LEASE, attempts=mail_outbox.c.attempts + 1)
-            .returning(mail_outbox.c.message, mail_outbox.c.attempts)
+            .returning(mail_outbox.c.message)
         )
-        row = claimed.one_or_none()
-    if row is None:
-        return None
-    parsed = email.message_from_string(row.message, policy=email.policy.default)
-    assert isinstance(parsed, EmailMessage)
-    return parsed
+        stored = claimed.scalar_one_or_none()
+    return None if stored is None else str(stored)
 
 
 async def send_one(engine: AsyncEngine, smtp: SmtpSettings, outbox_id: int) -> bool:
     """Send one stored message now if nobody else is; True when it went out."""
     now = datetime.now(UTC)
-    message = await _claim(engine, outbox_id, now)
-    if message is None:
+    stored = await _claim(engine, outbox_id, now)
+    if stored is None:
         return False
     try:
+        message = messages.from_stored(stored)
+    except ValueError as exc:  # no sender or recipient: it can never go out
+        await _give_up(engine, outbox_id, f"{type(exc).__name__}: {exc}")
+        return False
+    return await _send_claimed(engine, smtp, outbox_id, message, now)
+
+
+async def _send_claimed(
+    engine: AsyncEngine, smtp: SmtpSettings, outbox_id: int, message: Outgoing, now: datetime
+) -> bool:
+    try:
         await send(smtp, message)
+    except MailUndeliverable as exc:
+        await _give_up(engine, outbox_id, str(exc))
+        return False
     except MailDeliveryFailed as exc:
         async with transaction(engine) as conn:
             attempts = (
@@ -132,6 +179,17 @@ async def send_one(engine: AsyncEngine, smtp: SmtpSettings, outbox_id: int) -> b
             .values(sent_at=datetime.now(UTC), last_error=None)
         )
     return True
+
+
+async def _give_up(engine: AsyncEngine, outbox_id: int, reason: str) -> None:
+    """Never try this row again; it keeps why, for an operator to see."""
+    async with transaction(engine) as conn:
+        await conn.execute(
+            update(mail_outbox)
+            .where(mail_outbox.c.id == outbox_id)
+            .values(attempts=GIVE_UP_AFTER, last_error=f"undeliverable: {reason}"[:1000])
+        )
+    log.error("e-mail %s can never be sent, given up: %s", outbox_id, reason)
 
 
 async def send_due(engine: AsyncEngine, smtp: SmtpSettings, *, limit: int = 100) -> SendReport:

@@ -12,6 +12,7 @@ from urllib.parse import quote
 import stripe
 
 from portal.concurrency import at_once
+from portal.stripe import emails
 from portal.stripe.client import Connection
 from portal.stripe.convert import customer_from_stripe, object_id, plain
 from portal.stripe.errors import InvalidRequest, NotFound, stripe_errors
@@ -32,25 +33,28 @@ class Customers(Connection):
         return list(await at_once(*(self.get_customer(c) for c in customer_ids)))
 
     async def find_customers_by_email(self, email: str) -> list[Customer]:
-        """Every customer whose e-mail is `email`, ignoring case.
+        """Every customer whose e-mail is `email` (`emails.same`: ignoring the case of ASCII
+        letters, NFC or NFD, the domain in Unicode or xn-- form).
 
-        Stripe's list filter is exact and case-sensitive, so the address as typed and its
-        lower-case form are listed; search finds other spellings ("Anna.Schmidt@Example.de") but
-        is eventually consistent and not offered in every region, so it only adds to the lists.
-        All three run concurrently: one round trip.
+        Stripe's list filter is exact and case-sensitive, so each of the address's spellings
+        is listed; search finds other spellings ("Anna.Schmidt@Example.de") but is eventually
+        consistent and not offered in every region, so it only adds to the lists. All run
+        concurrently: one round trip.
         """
-        variants = list(dict.fromkeys([email, email.lower()]))
         quoted = email.replace("\\", "\\\\").replace("'", "\\'")
         # Raw reads (no StripeObjects): the sign-in answer must take the same time whether or
         # not the address has customers, and building objects for them would show.
         listed, searched = await at_once(
-            at_once(*(self._get("/v1/customers", email=v, limit=100) for v in variants)),
+            at_once(
+                *(self._get("/v1/customers", email=v, limit=100) for v in emails.spellings(email))
+            ),
             self._search_customers(f"email:'{quoted}'"),
         )
+        wanted = emails.key(email)
         found: dict[str, Customer] = {}
         for item in [*(i for page in listed for i in page["data"]), *searched]:
             customer = customer_from_stripe(plain(item))
-            if (customer.email or "").lower() == email.lower():
+            if customer.email and emails.key(customer.email) == wanted:
                 found.setdefault(customer.id, customer)
         return list(found.values())
 

@@ -168,11 +168,13 @@ def serve_portal(
     *,
     api_key: str = SANDBOX_KEY,
     port: int | None = None,
+    smtputf8: bool = False,
     **overrides: Any,
 ) -> Iterator[Portal]:
-    """The real portal on a loopback port, against the sandbox, with an SMTP mailbox."""
+    """The real portal on a loopback port, against the sandbox, with an SMTP mailbox (offering
+    SMTPUTF8 with `smtputf8`)."""
     mailbox = DevMailbox(echo=None)
-    mail_server = DevMailServer(mailbox, free_port())
+    mail_server = DevMailServer(mailbox, free_port(), smtputf8=smtputf8)
     # Every link in a page or an e-mail is built from base_url: the port is chosen first.
     port = port or free_port()
     settings = make_settings(
