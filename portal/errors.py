@@ -264,6 +264,9 @@ async def stripe_error(request: Request, exc: Exception) -> Response:
         return _not_checked(request, ref, 503, unreachable=isinstance(exc, StripeUnavailable))
     if _charging(request):
         return _outcome_unknown(request, ref, 503)
+    # A page that only shows something says so; "nothing was changed or charged" is for a
+    # form whose change Stripe refused, and next to a paid payment it would mislead.
+    showing = request.method in ("GET", "HEAD")
     if isinstance(exc, StripeRateLimited):
         # Still refused after the SDK's retries: Stripe is asking everyone to slow down, which
         # passes within seconds. Not the portal's fault, so no ERROR and no traceback.
@@ -272,6 +275,10 @@ async def stripe_error(request: Request, exc: Exception) -> Response:
             503,
             _("Very busy right now"),
             _(
+                "Our payment provider is handling a great many requests at the moment, so this page cannot be shown. Please try again in a minute."
+            )
+            if showing
+            else _(
                 "Our payment provider is handling a great many requests at the moment. Nothing was changed or charged. Please try again in a minute."
             ),
             ref=ref,
@@ -282,6 +289,10 @@ async def stripe_error(request: Request, exc: Exception) -> Response:
         503,
         _("Temporarily unavailable"),
         _(
+            "Our payment provider cannot be reached right now, so this page cannot be shown. Please try again in a few minutes."
+        )
+        if showing
+        else _(
             "Our payment provider cannot be reached right now. Nothing was changed or charged. Please try again in a few minutes."
         ),
         ref=ref,

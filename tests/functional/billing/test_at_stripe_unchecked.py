@@ -19,6 +19,7 @@ from tests.functional.billing.billing_support import (
     back_from_stripe,
     charged,
     checkout_session_id,
+    customer_with_card,
     follow,
     open_pay_page,
     pay_with_ideal,
@@ -227,3 +228,27 @@ def test_stripe_refusing_the_invoices_fresh_read_leaves_the_payment_as_before(
     result = back_from_stripe(browser, pay_with_ideal(again))
     assert _de("Thank you for your payment") in text_of(result)
     assert charged(portal, customer) == [4400]
+
+
+def test_pages_stripe_cannot_show_after_a_payment_never_say_nothing_was_charged(
+    portal: Portal, stripe_faults: httpx.Client
+) -> None:
+    """A paid payment's page, its invoice and the overview, with Stripe down and nothing kept
+    to show (the payment ended what was kept): "this page cannot be shown", not "nothing was
+    changed or charged" next to money that was."""
+    email, customer, method = customer_with_card(portal)
+    invoice = portal.invoice(customer, amount=4200).id
+    browser = signed_in(portal, email)
+    action = open_pay_page(browser, invoice, "whole")
+    paid = follow(browser, browser.post(action, {"payment_method": method}))
+    assert _de("Thank you for your payment") in text_of(paid)
+    stripe_faults.post("/_sandbox/faults", json={"status": 503, "count": 50})
+    for path in (paid.url.path, f"/invoices/{invoice}", "/"):
+        page = browser.get(path)
+        assert page.status_code == 503, path
+        assert _de(
+            "Our payment provider cannot be reached right now, so this page cannot be shown. Please try again in a few minutes."
+        ) in text_of(page)
+        assert _de(NOTHING_CHARGED) not in text_of(page)
+    stripe_faults.post("/_sandbox/faults/clear")
+    assert charged(portal, customer) == [4200]
