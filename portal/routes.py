@@ -10,6 +10,7 @@ from __future__ import annotations
 from starlette.routing import BaseRoute
 
 from portal import branding, health
+from portal.account import email_views
 from portal.account import views as account
 from portal.assets import Assets
 from portal.auth import views as auth
@@ -66,12 +67,12 @@ def routes(*, assets: Assets, demo: bool) -> list[BaseRoute]:
         # --- billing details ---
         route("/account", account.billing_details, name="account:details", access=CUSTOMER, action=Action.VIEW_ACCOUNT),
         route("/account", account.save_billing_details, name="account:save", method="POST", access=CUSTOMER, action=Action.EDIT_BILLING_DETAILS),
-        route("/account/email", account.request_email_change, name="account:email", method="POST", access=CUSTOMER, action=Action.EDIT_BILLING_DETAILS),
+        route("/account/email", email_views.request_email_change, name="account:email", method="POST", access=CUSTOMER, action=Action.EDIT_BILLING_DETAILS),
         # The e-mail change's links carry their own proof (sent to the new or the old address).
-        route("/account/email/confirm/{token}", account.confirm_email_page, name="account:email_confirm", access=PUBLIC),
-        route("/account/email/confirm", account.confirm_email, name="account:email_confirm_post", method="POST", access=PUBLIC),
-        route("/account/email/undo/{token}", account.undo_email_page, name="account:email_undo", access=PUBLIC),
-        route("/account/email/undo", account.undo_email, name="account:email_undo_post", method="POST", access=PUBLIC),
+        route("/account/email/confirm/{token}", email_views.confirm_email_page, name="account:email_confirm", access=PUBLIC),
+        route("/account/email/confirm", email_views.confirm_email, name="account:email_confirm_post", method="POST", access=PUBLIC),
+        route("/account/email/undo/{token}", email_views.undo_email_page, name="account:email_undo", access=PUBLIC),
+        route("/account/email/undo", email_views.undo_email, name="account:email_undo_post", method="POST", access=PUBLIC),
         route("/account/tax-ids", account.tax_ids_page, name="account:tax_ids", access=CUSTOMER, action=Action.VIEW_ACCOUNT),
         route("/account/tax-ids", account.add_tax_id, name="account:tax_id_add", method="POST", access=CUSTOMER, action=Action.EDIT_BILLING_DETAILS),
         route("/account/tax-ids/{tax_id}/remove", account.remove_tax_id_page, name="account:tax_id_remove", access=CUSTOMER, action=Action.EDIT_BILLING_DETAILS),

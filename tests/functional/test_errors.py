@@ -21,7 +21,7 @@ def test_unexpected_error_page_has_a_reference_that_is_logged(
     def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("something broke")
 
-    monkeypatch.setattr(auth_views, "clean_email", broken)
+    monkeypatch.setattr(auth_views, "clean_deliverable_email", broken)
     settings = make_settings(tmp_path)
     migrate_database(settings.database_url)
     with TestClient(

@@ -49,7 +49,7 @@ def test_every_answer_carries_the_request_id_and_the_security_headers(
 
     page = client.get("/sign-in")
     refused = client.get("/sign-in", headers={"Host": "evil.example"})
-    monkeypatch.setattr(auth_views, "clean_email", broken)
+    monkeypatch.setattr(auth_views, "clean_deliverable_email", broken)
     failed = client.post(
         "/sign-in",
         data={"csrf_token": _csrf(page.text), "email": "a@example.de"},

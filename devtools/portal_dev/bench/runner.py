@@ -488,6 +488,7 @@ def _bump(portal_url: str, customer_id: str, control: httpx.Client) -> None:
             "object": "event",
             "type": "customer.updated",
             "created": int(time.time()),
+            "livemode": False,
             "data": {"object": {"id": customer_id, "object": "customer"}},
         }
     ).encode()
