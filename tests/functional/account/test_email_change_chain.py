@@ -207,7 +207,10 @@ def test_a_confirmation_and_an_undo_at_the_same_moment_leave_the_owners_address(
     assert intruder.get("/").status_code == 303
 
 
-def test_a_change_at_stripe_ends_sessions_signed_in_under_the_old_address(portal: Portal) -> None:
+def test_a_change_at_stripe_ends_sessions_signed_in_under_the_old_address(
+    any_portal: Portal,
+) -> None:
+    portal = any_portal
     old, new = address("old"), address("new")
     customer = portal.customer(email=old)
     before = signed_in(portal, old)
@@ -260,7 +263,10 @@ async def test_one_change_or_undo_holds_a_customer_at_a_time(database_url: str) 
         await dispose(engine)
 
 
-def test_a_change_waits_for_one_under_way_and_says_so(portal: Portal) -> None:
+def test_a_change_waits_for_one_under_way_and_says_so(
+    portal: Portal, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(email_change, "WAIT", timedelta(seconds=0.5))  # the portal's own thread
     old, new = address("old"), address("new")
     customer = portal.customer(email=old)
     ask_for_change(signed_in(portal, old), new)
