@@ -3,6 +3,7 @@ through the official SDK and sending e-mail to a real SMTP server (aiosmtpd)."""
 
 from __future__ import annotations
 
+import asyncio
 import concurrent.futures
 import contextlib
 import re
@@ -17,8 +18,11 @@ from typing import Any
 import httpx
 import pytest
 import stripe
+from sqlalchemy import Executable, Result, text
 from sqlalchemy import create_engine as create_sync_engine
 from sqlalchemy.engine import Engine
+from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.pool import NullPool
 
 from portal.app import create_app
 from portal.settings import STRIPE_INVOICE_API_VERSION, Settings, parse_smtp_url
@@ -38,7 +42,7 @@ class Portal:
     settings: Settings
     mailbox: DevMailbox
     sdk: stripe.StripeClient
-    db: Engine
+    db: Engine | PostgresDb  # for arranging and reading rows the way a test needs
     clients: list[httpx.Client]
 
     def browser(self, **headers: str) -> Browser:
@@ -161,6 +165,41 @@ def text_of(response: httpx.Response) -> str:
     return text.replace("\u00a0", " ").replace("\u202f", " ")
 
 
+class PostgresDb:
+    """What the tests do with `Portal.db` (`connect`, `begin`, `execute`) on PostgreSQL, whose
+    only driver here is asyncpg: each statement runs and commits on its own, on a loop of its
+    own, its rows read before it returns."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+
+    @contextlib.contextmanager
+    def connect(self) -> Iterator[PostgresDb]:
+        yield self
+
+    begin = connect
+
+    def execute(self, statement: Executable, params: dict[str, Any] | None = None) -> Result[Any]:
+        async def run() -> Result[Any]:
+            engine = create_async_engine(self.url, poolclass=NullPool)
+            try:
+                async with engine.begin() as conn:
+                    result = await conn.execute(statement, params)
+                    return result.freeze()() if result.returns_rows else result
+            finally:
+                await engine.dispose()
+
+        return asyncio.run(run())
+
+    def dispose(self) -> None:
+        """Nothing held between statements."""
+
+    def empty(self) -> None:
+        """Every table gone, for the next module's portal to migrate afresh."""
+        self.execute(text("DROP SCHEMA public CASCADE"))
+        self.execute(text("CREATE SCHEMA public"))
+
+
 @contextlib.contextmanager
 def serve_portal(
     data_dir: Path,
@@ -198,7 +237,11 @@ def serve_portal(
         max_network_retries=0,
         stripe_version=STRIPE_INVOICE_API_VERSION,
     )
-    db = create_sync_engine(settings.database_url.replace("+aiosqlite", ""))
+    db: Engine | PostgresDb = (
+        PostgresDb(settings.database_url)
+        if settings.database_url.startswith("postgresql")
+        else create_sync_engine(settings.database_url.replace("+aiosqlite", ""))
+    )
     mail_server.start()
     try:
         with serve_in_thread(create_app(settings), port=port) as url:

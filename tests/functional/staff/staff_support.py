@@ -3,20 +3,16 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import httpx
-from sqlalchemy import Executable, Result, select, text
-from sqlalchemy.ext.asyncio import create_async_engine
-from sqlalchemy.pool import NullPool
+from sqlalchemy import select
 
 from portal.storage.tables import audit_log
-from tests.functional.portal_support import Browser, Portal, onward_target, serve_portal
+from tests.functional.portal_support import Browser, Portal, PostgresDb, onward_target, serve_portal
 from tests.support.oidc_provider import OidcProvider, serve_oidc_provider
 from tests.support.servers import free_port
 
@@ -64,38 +60,6 @@ class StaffSetup:
         return [(r.action, r.customer_id, r.outcome, r.staff_email) for r in rows]
 
 
-class PostgresDb:
-    """What the tests do with `Portal.db` (`connect`, `begin`, `execute`) on PostgreSQL, whose
-    only driver here is asyncpg: each statement runs and commits on its own, on a loop of its
-    own, its rows read before it returns."""
-
-    def __init__(self, url: str) -> None:
-        self.url = url
-
-    @contextlib.contextmanager
-    def connect(self) -> Iterator[PostgresDb]:
-        yield self
-
-    begin = connect
-
-    def execute(self, statement: Executable, params: dict[str, Any] | None = None) -> Result[Any]:
-        async def run() -> Result[Any]:
-            engine = create_async_engine(self.url, poolclass=NullPool)
-            try:
-                async with engine.begin() as conn:
-                    result = await conn.execute(statement, params)
-                    return result.freeze()() if result.returns_rows else result
-            finally:
-                await engine.dispose()
-
-        return asyncio.run(run())
-
-    def empty(self) -> None:
-        """Every table gone, for the next module's portal to migrate afresh."""
-        self.execute(text("DROP SCHEMA public CASCADE"))
-        self.execute(text("CREATE SCHEMA public"))
-
-
 @contextlib.contextmanager
 def staff_portal(
     data_dir: Path, sandbox_url: str, *, postgres_url: str | None = None
@@ -122,9 +86,8 @@ def staff_portal(
         if postgres_url is None:
             yield StaffSetup(portal, provider)
             return
-        db = PostgresDb(postgres_url)
-        portal.db = db  # type: ignore[assignment]
+        assert isinstance(portal.db, PostgresDb)
         try:
             yield StaffSetup(portal, provider)
         finally:
-            db.empty()
+            portal.db.empty()
