@@ -339,44 +339,19 @@ async def send_sign_in(request: Request) -> Response:
             ],
         )
     except RateLimited as exc:
-        await audit.record(
-            svc.engine,
-            request,
-            member,
-            "send_sign_in_email",
-            now=datetime.now(UTC),
-            customer_id=customer.id,
-            target=exc.limit.name,
-            outcome="refused",
-        )
+        await _record_send(request, member, customer.id, refused_by=exc.limit.name)
         return _not_sent(request, exc)
     if emails.needs_smtputf8(customer.email) and await offers_smtputf8(svc.settings.smtp) is False:
         # Letters beyond ASCII before the @, and a mail server that cannot carry them: said
         # here rather than "sent" while the outbox gives the e-mail up.
-        await audit.record(
-            svc.engine,
-            request,
-            member,
-            "send_sign_in_email",
-            now=datetime.now(UTC),
-            customer_id=customer.id,
-            target="smtputf8",
-            outcome="refused",
-        )
+        await _record_send(request, member, customer.id, refused_by="smtputf8")
         message = _(
             "The customer's e-mail address has accented or non-Latin letters before the @, which our mail server cannot deliver to, so no sign-in e-mail was sent."
         )
         return render(request, "staff/sign_in_not_sent.html", {"message": message}, status=409)
     customers = await svc.gateway.find_customers_by_email(customer.email)
     outbox_id = await queue_staff_sign_in_email(request, customer.email, customers)
-    await audit.record(
-        svc.engine,
-        request,
-        member,
-        "send_sign_in_email",
-        now=datetime.now(UTC),
-        customer_id=customer.id,
-    )
+    await _record_send(request, member, customer.id)
     target = request.url_for("staff:home").include_query_params(sent=customer.id)
     response = RedirectResponse(target, 303)
     if outbox_id is not None:
@@ -384,6 +359,22 @@ async def send_sign_in(request: Request) -> Response:
             outbox.send_one, svc.engine, svc.settings.smtp, outbox_id
         )
     return response
+
+
+async def _record_send(
+    request: Request, member: StaffMember, customer_id: str, *, refused_by: str | None = None
+) -> None:
+    """A sign-in e-mail sent, or refused (`refused_by`: the limit, or the mail server)."""
+    await audit.record(
+        services(request).engine,
+        request,
+        member,
+        "send_sign_in_email",
+        now=datetime.now(UTC),
+        customer_id=customer_id,
+        target=refused_by,
+        outcome="ok" if refused_by is None else "refused",
+    )
 
 
 def _not_sent(request: Request, exc: RateLimited) -> Response:

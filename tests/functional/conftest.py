@@ -5,9 +5,9 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from tests.functional.portal_support import Portal, portal
+from tests.functional.portal_support import Portal, portal, utf8_portal
 
-__all__ = ["portal"]
+__all__ = ["portal", "utf8_portal"]
 
 
 @pytest.fixture(autouse=True)

@@ -259,3 +259,15 @@ def portal(sandbox_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterat
         tmp_path_factory.mktemp("portal"), sandbox_url, support_email="hilfe@example.de"
     ) as found:
         yield found
+
+
+@pytest.fixture(scope="module")
+def utf8_portal(sandbox_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Portal]:
+    """A portal whose mail server offers SMTPUTF8."""
+    with serve_portal(tmp_path_factory.mktemp("utf8"), sandbox_url, smtputf8=True) as found:
+        yield found
+        found.close_browsers()
+
+
+def unique(local: str, domain: str = "example.de") -> str:
+    return f"{local}-{uuid.uuid4().hex[:8]}@{domain}"

@@ -12,7 +12,6 @@ to it, so the forms are sent both ways.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 import re
@@ -24,8 +23,6 @@ from urllib.parse import quote
 
 import httpx
 import pytest
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import create_async_engine
 
 from portal import i18n
 from portal.assets import Assets
@@ -34,10 +31,8 @@ from portal.principals import Access
 from portal.routes import routes
 from portal.routing import PortalRoute
 from tests.functional.billing.billing_support import customer_with_card, open_pay_page, signed_in
-from tests.functional.portal_support import Browser, Portal, serve_portal, text_of
-from tests.functional.staff.staff_support import StaffSetup
-from tests.support.oidc_provider import serve_oidc_provider
-from tests.support.servers import free_port
+from tests.functional.portal_support import Browser, Portal, text_of
+from tests.functional.staff.staff_support import StaffSetup, staff_portal
 
 PORTAL_SOURCE = Path(__file__).resolve().parents[2] / "portal"
 
@@ -106,29 +101,14 @@ class Site:
 
 
 @contextlib.contextmanager
-def _site(data_dir: Path, sandbox_url: str, database_url: str | None) -> Iterator[Site]:
-    port = free_port()
-    extra = {"database_url": database_url} if database_url else {}
-    with (
-        serve_oidc_provider(redirect_uris=[f"http://127.0.0.1:{port}/staff/callback"]) as provider,
-        serve_portal(
-            data_dir,
-            sandbox_url,
-            port=port,
-            staff_oidc_issuer=provider.issuer,
-            staff_oidc_client_id=provider.client_id,
-            staff_oidc_client_secret=provider.client_secret,
-            staff_oidc_scopes="openid email profile groups",
-            staff_email_domains=("example.com",),
-            staff_groups=("billing-support",),
-            **extra,
-        ) as portal,
-    ):
+def _site(data_dir: Path, sandbox_url: str, postgres_url: str | None) -> Iterator[Site]:
+    with staff_portal(data_dir, sandbox_url, postgres_url=postgres_url) as staff:
+        portal = staff.portal
         email, customer, _method = customer_with_card(portal)
         invoice_id = portal.invoice(customer).id
         browser = signed_in(portal, email)
         payment = open_pay_page(browser, invoice_id, "whole").removeprefix("/payments/")
-        site = Site(portal, StaffSetup(portal, provider), email, invoice_id, payment)
+        site = Site(portal, staff, email, invoice_id, payment)
         site.customer_browser = browser
         yield site
 
@@ -139,26 +119,12 @@ def _site(data_dir: Path, sandbox_url: str, database_url: str | None) -> Iterato
 def site(
     request: pytest.FixtureRequest, sandbox_url: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Site]:
-    data_dir = tmp_path_factory.mktemp("values")
-    if request.param == "sqlite":
-        with _site(data_dir, sandbox_url, None) as found:
-            yield found
-        return
-    url: str = request.getfixturevalue("postgres_url")
-    try:
-        with _site(data_dir, sandbox_url, url) as found:
-            yield found
-    finally:
-        asyncio.run(_empty(url))
-
-
-async def _empty(url: str) -> None:
-    """The session's PostgreSQL database as the next test expects it (see tests/conftest.py)."""
-    engine = create_async_engine(url, isolation_level="AUTOCOMMIT")
-    async with engine.connect() as conn:
-        await conn.execute(text("DROP SCHEMA public CASCADE"))
-        await conn.execute(text("CREATE SCHEMA public"))
-    await engine.dispose()
+    """On PostgreSQL, the session's database, emptied afterwards (`staff_portal`)."""
+    postgres_url = (
+        request.getfixturevalue("postgres_url") if request.param == "postgresql" else None
+    )
+    with _site(tmp_path_factory.mktemp("values"), sandbox_url, postgres_url) as found:
+        yield found
 
 
 def _path(site: Site, route: PortalRoute, spoiled: str | None, bad_url: str) -> str:

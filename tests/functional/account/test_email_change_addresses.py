@@ -6,29 +6,19 @@ from __future__ import annotations
 
 import re
 import unicodedata
-import uuid
-from collections.abc import Iterator
 
 import httpx
-import pytest
 
 from portal import i18n
 from tests.functional.billing.billing_support import signed_in
-from tests.functional.portal_support import Browser, Portal, serve_portal, text_of
+from tests.functional.portal_support import (
+    Browser,
+    Portal,
+    text_of,
+    unique,
+)
 
 CONFIRM = re.compile(r"(http://127\.0\.0\.1:\d+/account/email/confirm/[A-Za-z0-9_-]+)")
-
-
-@pytest.fixture(scope="module")
-def utf8_portal(sandbox_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Portal]:
-    """A portal whose mail server offers SMTPUTF8."""
-    with serve_portal(tmp_path_factory.mktemp("utf8"), sandbox_url, smtputf8=True) as found:
-        yield found
-        found.close_browsers()
-
-
-def unique(local: str, domain: str = "example.de") -> str:
-    return f"{local}-{uuid.uuid4().hex[:8]}@{domain}"
 
 
 def customer_signed_in(portal: Portal, email: str | None = None) -> tuple[str, Browser]:

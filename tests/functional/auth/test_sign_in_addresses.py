@@ -6,27 +6,16 @@ from __future__ import annotations
 
 import time
 import unicodedata
-import uuid
-from collections.abc import Iterator
-
-import pytest
 
 from portal import i18n
 from portal.stripe import emails
 from portal_dev.mailbox import ReceivedMail
-from tests.functional.portal_support import Portal, link_in, serve_portal, text_of
-
-
-@pytest.fixture(scope="module")
-def utf8_portal(sandbox_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Portal]:
-    """A portal whose mail server offers SMTPUTF8."""
-    with serve_portal(tmp_path_factory.mktemp("utf8"), sandbox_url, smtputf8=True) as found:
-        yield found
-        found.close_browsers()
-
-
-def unique(local: str, domain: str = "example.de") -> str:
-    return f"{local}-{uuid.uuid4().hex[:8]}@{domain}"
+from tests.functional.portal_support import (
+    Portal,
+    link_in,
+    text_of,
+    unique,
+)
 
 
 def mail_to(portal: Portal, address: str, timeout: float = 10) -> ReceivedMail:
