@@ -13,6 +13,7 @@ from starlette.routing import BaseRoute, Router
 
 from portal import housekeeping
 from portal.assets import Assets
+from portal.billing import sweep
 from portal.errors import HANDLERS
 from portal.mail import outbox
 from portal.middleware import PortalMiddleware
@@ -81,10 +82,12 @@ def create_app(
             purging = asyncio.create_task(housekeeping.run_periodically(svc.engine))
             # E-mails whose first send failed (SMTP down) go out once it is back, from here.
             sending = asyncio.create_task(outbox.send_periodically(svc.engine, settings.smtp))
+            # Payments no request came back to: PaymentIntents to cancel, money to place.
+            tidying = asyncio.create_task(sweep.tidy_periodically(svc))
             try:
                 yield {"services": svc}
             finally:
-                for task in (purging, sending):
+                for task in (purging, sending, tidying):
                     task.cancel()
                     with contextlib.suppress(asyncio.CancelledError):
                         await task

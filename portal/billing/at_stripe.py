@@ -17,9 +17,10 @@ Exactly once, whichever way the news arrives (the customer's return to `success_
 - Each way in moves the charge out of `at_stripe` by a conditional UPDATE; the attach is sent
   with one idempotency key per charge, so two ways at once send one attach (the second gets
   Stripe's first answer, or 409 while it is under way, and tries again later).
-- If the invoice cannot take the payment any more (paid, voided or lowered another way while
-  the customer was at Stripe; the claim covers the portal's own payments only), the money is
-  given back: refunded at once when it has arrived, else when it does (`refund_due`).
+- If the invoice refuses the payment, `portal.billing.placing` decides from the invoice as it
+  is now: kept and attached again while it still owes the money, else given back (paid,
+  voided or lowered another way while the customer was at Stripe; the claim covers the
+  portal's own payments only).
 
 A session the customer leaves (back on the payment's page, "pay another way") is expired at
 Stripe before the charge goes back to `pending`, so that it cannot be paid afterwards; one
@@ -33,15 +34,14 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from portal.billing import charging, records
+from portal.billing import charging, lifecycle, placing
 from portal.billing.charging import Outcome
 from portal.billing.records import ChargeRecord, Payment
 from portal.permissions import Principal
 from portal.services import Services
 from portal.storage.database import transaction
-from portal.stripe.cache import CachingGateway
 from portal.stripe.errors import InvalidRequest
-from portal.stripe.models import CheckoutSession, Invoice, PaymentIntent
+from portal.stripe.models import CheckoutSession, Invoice
 
 log = logging.getLogger(__name__)
 
@@ -96,18 +96,16 @@ async def start(
     """Send the customer to Stripe's page for the payment's one charge, the payment having
     been claimed for it (`at_stripe`). Stripe unreachable: the payment is as before, and the
     error goes on to the caller's page."""
-    charge = payment.charges[0]
     try:
-        prepared = await charging.prepare(svc, who, charge, LEASE)
+        charge = await charging.prepare(svc, who, payment.charges[0], LEASE)
     except BaseException:
         # The invoice could not be read (the claim is given back): no session, and the
         # payment as before "Pay", not left `at_stripe` with nothing there to pay.
-        async with transaction(svc.engine) as conn:
-            await records.claim(
-                conn, payment, before=("at_stripe",), after="pending", now=datetime.now(UTC)
-            )
+        await lifecycle.claim(
+            svc.engine, payment, before=("at_stripe",), after="pending", now=datetime.now(UTC)
+        )
         raise
-    if not prepared:
+    if charge is None:
         await charging.stop(svc.engine, payment)  # not to be made now: recorded why
         return Started(None)
     now = datetime.now(UTC)
@@ -128,18 +126,9 @@ async def start(
             idempotency_key=f"{charge.idempotency_key()}:checkout:{secrets.token_hex(8)}",
         )
     except BaseException:
-        async with transaction(svc.engine) as conn:
-            await records.back_to_choosing(conn, charge, now, charge_from="processing")
+        await lifecycle.back_to_choosing(svc.engine, charge, now, detail="page not opened")
         raise
-    async with transaction(svc.engine) as conn:
-        await records.update_charge(
-            conn,
-            charge,
-            "at_stripe",
-            now,
-            only_from=("processing",),
-            checkout_session_id=session.id,
-        )
+    await lifecycle.move_now(svc.engine, charge, "at_stripe", now, checkout_session_id=session.id)
     return Started(session.id)
 
 
@@ -160,70 +149,16 @@ async def settle_session(
     if session.status == "open":
         return None
     if session.status != "complete" or intent is None or intent.status not in PAID_ON_STRIPE:
-        async with transaction(svc.engine) as conn:
-            await records.back_to_choosing(conn, charge, now)
+        await lifecycle.back_to_choosing(
+            svc.engine, charge, now, detail=f"session {session.status}"
+        )
         return Outcome("pending")
-    outcome = await _count_on_invoice(svc.gateway, charge, intent)
+    outcome = await placing.count_on_invoice(svc, charge, intent)
     async with transaction(svc.engine) as conn:
         await charging.record_settled(conn, charge, outcome, now)  # from `at_stripe` only
     if session.customer_id:
         await svc.gateway.changed(session.customer_id)  # the invoice took a payment
     return outcome
-
-
-async def _count_on_invoice(
-    gateway: CachingGateway, charge: ChargeRecord, intent: PaymentIntent
-) -> Outcome:
-    """Attach the session's PaymentIntent to the invoice (one key per charge), or give the
-    money back when the invoice cannot take it any more."""
-    key = charge.idempotency_key()
-    try:
-        await gateway.attach_payment(
-            charge.invoice_id, payment_intent_id=intent.id, idempotency_key=f"{key}:attach"
-        )
-    except InvalidRequest as exc:
-        if await _attached(gateway, charge.invoice_id, intent.id):
-            pass  # attached already (by the other way in, longer ago than Stripe keeps keys)
-        elif intent.status == "succeeded":
-            log.warning(
-                "payment %s on Stripe's page refused by invoice %s (%s): refunded",
-                intent.id,
-                charge.invoice_id,
-                exc.code,
-            )
-            await gateway.refund_payment(intent.id, idempotency_key=f"{key}:refund")
-            return Outcome("refunded", exc.code, payment_intent_id=intent.id)
-        else:
-            log.warning(
-                "payment %s on Stripe's page refused by invoice %s (%s): refund when it arrives",
-                intent.id,
-                charge.invoice_id,
-                exc.code,
-            )
-            return Outcome("refund_due", exc.code, payment_intent_id=intent.id)
-    if intent.status == "succeeded":
-        return Outcome("succeeded", payment_intent_id=intent.id)
-    return Outcome("submitted", payment_intent_id=intent.id)
-
-
-async def _attached(gateway: CachingGateway, invoice_id: str, intent_id: str) -> bool:
-    payments = await gateway.uncached().list_invoice_payments(invoice_id)
-    return any(p.payment_intent_id == intent_id for p in payments)
-
-
-async def refund_if_due(
-    gateway: CachingGateway, charge: ChargeRecord, intent: PaymentIntent
-) -> Outcome | None:
-    """A payment the invoice could not take (`refund_due`) that has now arrived is given back;
-    one that failed was never collected. None while it is still on its way."""
-    if intent.status == "succeeded":
-        await gateway.refund_payment(
-            intent.id, idempotency_key=f"{charge.idempotency_key()}:refund"
-        )
-        return Outcome("refunded", charge.error_code, payment_intent_id=intent.id)
-    if intent.status == "processing":
-        return None
-    return Outcome("failed", charge.error_code, payment_intent_id=intent.id)
 
 
 async def leave(svc: Services, charge: ChargeRecord) -> Outcome | None:
@@ -251,15 +186,14 @@ def opening(payment: Payment) -> bool:
 
 async def abandon_opening(svc: Services, payment: Payment, now: datetime) -> bool:
     """A payment left `opening` by a process that stopped before it could record the session
-    (longer than any opening takes, `records.STALE_AFTER`) is as before "Pay": no session was
+    (longer than any opening takes, `lifecycle.STALE_AFTER`) is as before "Pay": no session was
     handed to the customer, so nothing can have been paid on it, and one Stripe may have
     made expires on its own. True if this call moved it."""
-    if not opening(payment) or now - payment.charges[0].updated_at <= records.STALE_AFTER:
+    if not opening(payment) or now - payment.charges[0].updated_at <= lifecycle.STALE_AFTER:
         return False
-    async with transaction(svc.engine) as conn:
-        moved = await records.back_to_choosing(
-            conn, payment.charges[0], now, charge_from="processing"
-        )
+    moved = await lifecycle.back_to_choosing(
+        svc.engine, payment.charges[0], now, detail="page never opened"
+    )
     if moved:
         log.warning("payment %s: Stripe's page was never opened, back to choosing", payment.id)
     return moved

@@ -29,13 +29,13 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import cast
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from portal.billing import claims, records
+from portal.billing import claims, lifecycle
 from portal.billing.payments import still_as_seen
 from portal.billing.records import ChargeRecord, ChargeStatus, Payment
 from portal.concurrency import at_once
@@ -63,6 +63,10 @@ KEYS_LIVE = timedelta(hours=23)
 CLOCK_SKEW = timedelta(minutes=5)
 # How often a payment waiting for another charge on its invoice looks whether it has settled.
 CLAIM_POLL = 0.2
+# A bank's confirmation (3-D Secure) not given within this is abandoned: Stripe's own pages
+# time out long before, and the PaymentIntent the portal made for it is canceled, so that it
+# no longer blocks voiding the invoice.
+ABANDON_AFTER = timedelta(hours=1)
 
 
 @dataclass(frozen=True)
@@ -71,6 +75,9 @@ class Outcome:
     error_code: str | None = None
     payment_intent_id: str | None = None
     action_url: str | None = None
+    # A PaymentIntent the portal made for the charge and that will not be paid: to cancel.
+    cancel_intent: str | None = None
+    refund_id: str | None = None  # the charge's money is being given back by this refund
 
 
 def from_intent(intent: PaymentIntent) -> Outcome:
@@ -152,7 +159,11 @@ def reconciled(
         if intent.status == "processing":
             return Outcome("submitted", payment_intent_id=intent.id)
         if intent.status == "requires_action":
-            return Outcome("failed", REQUIRES_ACTION, payment_intent_id=intent.id)
+            # Nobody will confirm it now: an installment's own PaymentIntent is canceled.
+            left = intent.id if charge.kind != "whole" else None
+            return Outcome(
+                "failed", REQUIRES_ACTION, payment_intent_id=intent.id, cancel_intent=left
+            )
     return Outcome("lapsed")
 
 
@@ -202,7 +213,12 @@ async def attempt(
         )
     except PaymentDeclined as exc:
         if exc.code != REQUIRES_ACTION:
-            return Outcome("failed", exc.decline_code or exc.code, exc.payment_intent_id)
+            # An installment's PaymentIntent is the portal's, attached and now unpaid; an
+            # invoice's own (paying it whole) is Stripe's to keep.
+            left = exc.payment_intent_id if charge.kind != "whole" else None
+            return Outcome(
+                "failed", exc.decline_code or exc.code, exc.payment_intent_id, cancel_intent=left
+            )
         # Stripe's error need not name the PaymentIntent waiting for the bank; the invoice's
         # payments always do (https://docs.stripe.com/api/invoice-payment).
         waiting = exc.payment_intent_id or await _waiting_intent(gateway, charge.invoice_id)
@@ -212,11 +228,20 @@ async def attempt(
             waiting, return_url=return_url, idempotency_key=f"{key}:authenticate"
         )
     except InvalidRequest as exc:
-        # Stripe refuses the payment itself: the invoice was paid, voided or lowered since
-        # the customer's page was shown. Nothing was charged.
-        log.info("charge %s refused by Stripe: %s", key, exc.code)
-        return Outcome("changed", exc.code)
-    return from_intent(intent)
+        log.info("charge %s refused by Stripe at %s: %s", key, exc.step or "pay", exc.code)
+        if exc.step == "confirm":
+            # The invoice took the PaymentIntent, then Stripe refused to charge it (the method
+            # cannot pay it, say): not a changed invoice. Nothing was charged.
+            return Outcome(
+                "refused", exc.code, exc.payment_intent_id, cancel_intent=exc.payment_intent_id
+            )
+        # The invoice refused the payment: it was paid, voided or lowered since the customer's
+        # page was shown. Nothing was charged; a PaymentIntent made for it is not needed.
+        return Outcome("changed", exc.code, cancel_intent=exc.payment_intent_id)
+    outcome = from_intent(intent)
+    if outcome.status == "failed" and charge.kind != "whole":
+        return replace(outcome, cancel_intent=intent.id)
+    return outcome
 
 
 async def _waiting_intent(gateway: CachingGateway, invoice_id: str) -> str | None:
@@ -244,7 +269,7 @@ async def run(
     engine = svc.engine
     lasting = claims.lease(svc.settings.stripe_timeout, svc.settings.stripe_max_network_retries)
     for charge in payment.charges:
-        if charge.status in records.UNSETTLED:
+        if charge.status in lifecycle.UNSETTLED:
             now = datetime.now(UTC)
             if not keys_alive(charge, now) or not await _keep(engine, charge, now, lasting):
                 # Stripe may have forgotten the keys, or another payment has charged the
@@ -252,53 +277,64 @@ async def run(
                 found = await invoice_intents(svc.gateway, charge.invoice_id)
                 outcome = reconciled(charge, method_id, found)
                 log.info("charge %s reconciled from Stripe: %s", charge.idempotency_key(), outcome)
-                await record(engine, charge, outcome, only_from=records.UNSETTLED)
+                await record(svc, charge, outcome, detail="read from Stripe's records")
                 if outcome.status in ("failed", "lapsed"):
                     break
                 continue
             # else repeated with the same keys: Stripe answers as the first time
-        elif charge.status != "pending" or not await prepare(svc, who, charge, lasting):
-            continue  # settled already, or not to be made now (recorded why)
+        elif charge.status != "pending":
+            continue  # settled already
+        else:
+            started = await prepare(svc, who, charge, lasting)
+            if started is None:
+                continue  # not to be made now (recorded why)
+            charge = started
         try:
             outcome = await attempt(svc.gateway, payment, charge, method_id, return_url=return_url)
         except StripeUnavailable:
             # The answer is lost, not the charge: Stripe may have made it. The charge keeps its
             # claim and is repeated with the same keys, or read from Stripe's records.
-            await record(engine, charge, Outcome("interrupted"))
+            await record(svc, charge, Outcome("interrupted"))
             raise
-        await record(engine, charge, outcome)
+        await record(svc, charge, outcome)
         if outcome.status == "requires_action":
-            await _set_status(engine, payment, "requires_action")
+            await lifecycle.waits_for_bank(engine, payment, datetime.now(UTC))
             return outcome.action_url
-        if outcome.status == "failed":
+        if outcome.status in ("failed", "refused"):
             break
-    await stop(engine, payment)
+    await lifecycle.stop(engine, payment, datetime.now(UTC))
     return None
 
 
-async def prepare(svc: Services, who: Principal, charge: ChargeRecord, lasting: timedelta) -> bool:
+async def prepare(
+    svc: Services, who: Principal, charge: ChargeRecord, lasting: timedelta
+) -> ChargeRecord | None:
     """Claim the charge's invoice, re-read it from Stripe (uncached) and start the charge
-    (`processing`) if the invoice is still as the customer saw it. False: not to be made (the
-    outcome is recorded: another charge under way, or the invoice changed)."""
+    (`processing`) if the invoice is still as the customer saw it: the charge as started.
+    None: not to be made (the outcome is recorded: another charge under way, or the invoice
+    changed)."""
     engine = svc.engine
     if not await _claim(engine, charge, lasting):
-        await record(engine, charge, Outcome("busy"), only_from=("pending",))
-        return False
+        await lifecycle.move_now(engine, charge, "busy", datetime.now(UTC))
+        return None
     if await _debit_on_its_way(engine, charge):
         # Stripe leaves the invoice's `amount_remaining` as it was until a debit is collected,
         # days later: charging it again now could make the customer pay twice.
-        await record(engine, charge, Outcome("busy", DEBIT_ON_ITS_WAY), only_from=("pending",))
-        return False
+        await lifecycle.move_now(
+            engine, charge, "busy", datetime.now(UTC), error_code=DEBIT_ON_ITS_WAY
+        )
+        return None
     try:
         # Within the claim, so no other charge on the invoice can land between this read
         # and the charge: the invoice as it is now, not as a cache or the page had it.
         invoice = await svc.gateway.uncached().get_invoice(charge.invoice_id)
         require(who, Action.PAY, invoice=invoice)
         if not still_as_seen(invoice, charge.fingerprint, charge.amount):
-            await record(engine, charge, Outcome("changed"), only_from=("pending",))
-            return False
+            await lifecycle.move_now(engine, charge, "changed", datetime.now(UTC))
+            return None
         # Not pending any more: the same charge under way elsewhere, holding the same claim.
-        return await _start(engine, charge)
+        now = datetime.now(UTC)
+        return await lifecycle.move_now(engine, charge, "processing", now, sent_at=now)
     except BaseException:
         await release(engine, charge)
         raise
@@ -306,8 +342,7 @@ async def prepare(svc: Services, who: Principal, charge: ChargeRecord, lasting: 
 
 async def _debit_on_its_way(engine: AsyncEngine, charge: ChargeRecord) -> bool:
     """Whether another charge's debit on this invoice is still being collected by the bank."""
-    async with engine.connect() as conn:
-        waiting = await records.awaiting_bank(conn, charge.invoice_id)
+    waiting = await lifecycle.awaiting_bank(engine, charge.invoice_id)
     return any(
         c.status == "submitted"
         and (c.payment_id, c.position) != (charge.payment_id, charge.position)
@@ -344,54 +379,97 @@ async def release(engine: AsyncEngine, charge: ChargeRecord) -> None:
         await claims.release(conn, charge.invoice_id, charge.payment_id, charge.position)
 
 
-async def settle_action(
-    engine: AsyncEngine, gateway: CachingGateway, charge: ChargeRecord
-) -> Outcome:
+async def settle_action(svc: Services, charge: ChargeRecord) -> Outcome:
     """Read what became of a charge that waited for the customer's bank, and record it."""
     assert charge.payment_intent_id is not None
-    outcome = from_intent(await gateway.get_payment_intent(charge.payment_intent_id))
+    outcome = from_intent(await svc.gateway.get_payment_intent(charge.payment_intent_id))
     if outcome.status != "requires_action":
-        await record(engine, charge, outcome, only_from=("requires_action",))
+        if outcome.status == "failed" and charge.kind != "whole":
+            outcome = replace(outcome, cancel_intent=outcome.payment_intent_id)
+        await record(svc, charge, outcome)
     return outcome
 
 
-async def _start(engine: AsyncEngine, charge: ChargeRecord) -> bool:
-    """Claim a pending charge (`processing`), noting when its keys are first sent."""
-    now = datetime.now(UTC)
-    async with transaction(engine) as conn:
-        return await records.update_charge(
-            conn, charge, "processing", now, only_from=("pending",), sent_at=now
-        )
-
-
 async def record(
-    engine: AsyncEngine,
-    charge: ChargeRecord,
-    outcome: Outcome,
-    *,
-    only_from: tuple[ChargeStatus, ...] | None = None,
-) -> bool:
-    async with transaction(engine) as conn:
-        return await records.update_charge(
-            conn,
-            charge,
-            outcome.status,
-            datetime.now(UTC),
-            error_code=outcome.error_code,
-            payment_intent_id=outcome.payment_intent_id,
-            only_from=only_from,
+    svc: Services, charge: ChargeRecord, outcome: Outcome, *, detail: str | None = None
+) -> ChargeRecord | None:
+    """Record a charge's outcome (from the state it was read in), then cancel at Stripe the
+    PaymentIntent it leaves unpaid, if any."""
+    moved = await lifecycle.move_now(
+        svc.engine, charge, outcome.status, datetime.now(UTC), **values_of(outcome, detail)
+    )
+    if moved is not None and moved.cancel_intent:
+        await cancel_left(svc, moved)
+    return moved
+
+
+def values_of(outcome: Outcome, detail: str | None = None) -> dict[str, object]:
+    """An outcome as the values of its charge's move (`lifecycle.move`)."""
+    return {
+        "error_code": outcome.error_code,
+        "payment_intent_id": outcome.payment_intent_id,
+        "cancel_intent": outcome.cancel_intent,
+        "refund_id": outcome.refund_id,
+        "detail": detail,
+    }
+
+
+async def cancel_left(svc: Services, charge: ChargeRecord) -> bool:
+    """Cancel the PaymentIntent a charge left unpaid (`cancel_intent`), so that its invoice
+    payment is `canceled` and the invoice can be voided or written off again. Stripe
+    unreachable: it stays noted, for the next sweep (`tidy`). True once it is canceled (or
+    was: a PaymentIntent that cannot be canceled any more is left as Stripe has it)."""
+    intent_id = charge.cancel_intent
+    assert intent_id is not None
+    try:
+        await svc.gateway.cancel_payment_intent(
+            intent_id, idempotency_key=f"{charge.idempotency_key()}:cancel"
         )
+    except StripeUnavailable as exc:
+        log.info("PaymentIntent %s not canceled yet: %r", intent_id, exc)
+        return False
+    except InvalidRequest as exc:
+        # Canceled already, or in a state Stripe does not cancel (a failed charge's
+        # PaymentIntent never succeeds without a new confirmation): nothing left to do.
+        log.warning("PaymentIntent %s not canceled: %s", intent_id, exc.code)
+    await lifecycle.intent_canceled(svc.engine, charge)
+    if charge.customer_id:
+        await svc.gateway.changed(charge.customer_id)
+    return True
 
 
-async def _set_status(engine: AsyncEngine, payment: Payment, status: records.PaymentStatus) -> None:
-    async with transaction(engine) as conn:
-        await records.set_status(conn, payment.id, status, datetime.now(UTC))
+async def abandon(svc: Services, charge: ChargeRecord) -> Outcome:
+    """The bank's confirmation will not come (the customer chose another way, or let it
+    lapse, `ABANDON_AFTER`): an installment's PaymentIntent is canceled at Stripe first, so
+    that the bank cannot complete it afterwards; one the customer confirmed meanwhile is
+    recorded as what it became instead. An invoice's own PaymentIntent (paying it whole) is
+    Stripe's: confirming it again with another method is how the customer pays next."""
+    assert charge.payment_intent_id is not None
+    if charge.kind != "whole":
+        try:
+            await svc.gateway.cancel_payment_intent(
+                charge.payment_intent_id, idempotency_key=f"{charge.idempotency_key()}:cancel"
+            )
+        except InvalidRequest:
+            intent = await svc.gateway.uncached().get_payment_intent(charge.payment_intent_id)
+            outcome = from_intent(intent)
+            if outcome.status != "requires_action":
+                async with transaction(svc.engine) as conn:
+                    await lifecycle.settle(
+                        conn, charge, outcome.status, datetime.now(UTC), **values_of(outcome)
+                    )
+                return outcome
+    outcome = Outcome("abandoned", REQUIRES_ACTION, payment_intent_id=charge.payment_intent_id)
+    async with transaction(svc.engine) as conn:
+        await lifecycle.settle(conn, charge, "abandoned", datetime.now(UTC), **values_of(outcome))
+    if charge.customer_id:
+        await svc.gateway.changed(charge.customer_id)
+    return outcome
 
 
 async def stop(engine: AsyncEngine, payment: Payment) -> None:
     """The payment is over: charges not yet tried (after a failed one) are not made."""
-    async with transaction(engine) as conn:
-        await records.stop(conn, payment.id, datetime.now(UTC))
+    await lifecycle.stop(engine, payment, datetime.now(UTC))
 
 
 async def settled_by_bank(
@@ -400,8 +478,7 @@ async def settled_by_bank(
     """Charges on this invoice that waited for the customer's bank and are now decided at
     Stripe (the customer confirmed, or failed to, and did not come back to the portal; a
     debit was collected or returned)."""
-    async with engine.connect() as conn:
-        waiting = await records.awaiting_bank(conn, invoice_id)
+    waiting = await lifecycle.awaiting_bank(engine, invoice_id)
     return await _decided(gateway, waiting)
 
 
@@ -416,16 +493,18 @@ async def _decided(
     return [(c, outcome) for c, outcome in found if outcome is not None]
 
 
-async def settle_debits(engine: AsyncEngine, gateway: CachingGateway, payment: Payment) -> bool:
+async def settle_debits(svc: Services, payment: Payment) -> bool:
     """Ask Stripe about the payment's debits still being collected and record those it
     decided (the payment's page, in case a webhook is late or lost). True if any was.
     Stripe unreachable or rate-limiting: the page shows the debit as on its way, as it was."""
     try:
-        settled = await _decided(gateway, (c for c in payment.charges if c.status == "submitted"))
+        settled = await _decided(
+            svc.gateway, (c for c in payment.charges if c.status == "submitted")
+        )
     except StripeUnavailable as exc:
         log.info("debits of payment %s not asked about: %r", payment.id, exc)
         return False
-    async with transaction(engine) as conn:
+    async with transaction(svc.engine) as conn:
         for charge, outcome in settled:
             await record_settled(conn, charge, outcome, datetime.now(UTC))
     return bool(settled)
@@ -437,8 +516,7 @@ async def still_collecting(
     """Of these invoices, those with a debit Stripe is still collecting (their reminders
     wait: the customer has paid, the bank has not answered yet). Debits Stripe has decided
     meanwhile are recorded on the way."""
-    async with engine.connect() as conn:
-        debits = await records.collecting(conn, invoice_ids)
+    debits = await lifecycle.collecting(engine, invoice_ids)
     settled = await _decided(gateway, debits)
     async with transaction(engine) as conn:
         for charge, outcome in settled:
@@ -455,15 +533,6 @@ async def record_settled(
     conn: AsyncConnection, charge: ChargeRecord, outcome: Outcome, now: datetime
 ) -> None:
     """Record a charge the bank (or Stripe's page) decided without the customer coming back:
-    the payment ends there, since charging further invoices while the customer is away would
-    surprise them. Only from the state the charge was read in: of two callers, one records."""
-    if await records.update_charge(
-        conn,
-        charge,
-        outcome.status,
-        now,
-        error_code=outcome.error_code,
-        payment_intent_id=outcome.payment_intent_id,
-        only_from=(charge.status,),
-    ):
-        await records.stop(conn, charge.payment_id, now)
+    the payment ends there (`lifecycle.settle`). Only from the state the charge was read in:
+    of two callers, one records. A PaymentIntent it leaves is canceled by the next sweep."""
+    await lifecycle.settle(conn, charge, outcome.status, now, **values_of(outcome))

@@ -17,7 +17,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from portal.billing import at_stripe, charging, mailing, notices, records
+from portal.billing import at_stripe, charging, lifecycle, mailing, notices, placing
 from portal.billing import invoices as rules
 from portal.billing.records import ChargeRecord
 from portal.identity import customer_sessions
@@ -46,6 +46,9 @@ async def on_invoice(svc: Services, event: WebhookEvent, invoice_id: str) -> Rea
     invoice = await svc.gateway.uncached().get_invoice(invoice_id)
     settled = await charging.settled_by_bank(svc.engine, svc.gateway, invoice.id)
     effects = [_record(c, o) for c, o in settled]
+    # Money the invoice refused while it owed it: the invoice changed, so try again.
+    for charge in await lifecycle.unattached_on(svc.engine, invoice.id):
+        await placing.attach_again(svc, charge)
     mail = event.type == "invoice.finalized" and await _invoice_ready(svc, invoice, effects)
     return Reaction(invoice.customer_id, effects, mail=mail)
 
@@ -62,17 +65,25 @@ async def on_payment_intent(svc: Services, event: WebhookEvent, intent_id: str) 
     or a 3-D Secure confirmation finished, is recorded on the charge it pays. An installment's
     PaymentIntent is the portal's own, and Stripe need not say so on the invoice."""
     intent = await svc.gateway.uncached().get_payment_intent(intent_id)
-    async with svc.engine.connect() as conn:
-        waiting = await records.paid_by(conn, intent.id)
     effects = []
-    for charge in waiting:
-        if charge.status == "refund_due":  # paid on Stripe's page, the invoice paid otherwise
-            outcome = await at_stripe.refund_if_due(svc.gateway, charge, intent)
-        else:
-            outcome = charging.decided(charge, intent)
+    for charge in await lifecycle.paid_by(svc.engine, intent.id):
+        if charge.status in ("unattached", "refund_due"):
+            # Paid on Stripe's page, not on its invoice: placed now that it has arrived
+            # (each move conditional, so a second delivery finds nothing to do).
+            await placing.when_arrived(svc, charge, intent)
+            continue
+        outcome = charging.decided(charge, intent)
         if outcome is not None:
             effects.append(_record(charge, outcome))
     return Reaction(event.customer_id, effects)
+
+
+async def on_refund(svc: Services, event: WebhookEvent, refund_id: str) -> Reaction:
+    """A refund the portal made succeeded, failed or was canceled: recorded on its charge."""
+    refund = await svc.gateway.uncached().get_refund(refund_id)
+    for charge in await lifecycle.refunded_by(svc.engine, refund.id):
+        await placing.refund_moved(svc, charge, refund)
+    return Reaction(event.customer_id)
 
 
 async def _invoice_ready(svc: Services, invoice: Invoice, effects: list[Effect]) -> bool:
@@ -128,8 +139,7 @@ async def _paid_at_stripe(svc: Services, session: CheckoutSession) -> Reaction:
     """Settle the charge being paid on this session, if one still is. Its changes are made
     here rather than as the event's effects: each is a conditional UPDATE from `at_stripe`
     (and Stripe's requests carry the charge's keys), so a second delivery finds nothing."""
-    async with svc.engine.connect() as conn:
-        charge = await records.on_checkout_session(conn, session.id)
+    charge = await lifecycle.on_checkout_session(svc.engine, session.id)
     if charge is not None:
         await at_stripe.settle_session(svc, charge, session)
     return Reaction(session.customer_id)
@@ -176,6 +186,8 @@ HANDLERS: dict[str, Handler] = {
     "invoice_payment.paid": on_invoice_payment,
     "payment_intent.succeeded": on_payment_intent,
     "payment_intent.payment_failed": on_payment_intent,
+    "refund.updated": on_refund,
+    "refund.failed": on_refund,
     "payment_method.attached": on_payment_method,
     "payment_method.detached": on_payment_method,
     "customer.updated": on_customer,

@@ -76,6 +76,26 @@ def charge_message(charge: ChargeRecord) -> str | None:
         return _(
             "Not charged: another payment for this invoice was under way at the same moment. Please look at the invoice to see what is still to pay."
         )
+    if charge.status == "refused":
+        return _(
+            "Not charged: our payment provider did not accept this payment with the chosen method. Please choose another payment method."
+        )
+    if charge.status == "abandoned":
+        return _(
+            "Not charged: the payment was not confirmed with your bank, so we have cancelled it. You can pay again with the same or another payment method."
+        )
+    if charge.status == "unattached":
+        return _(
+            "We have received your payment, but it has not yet been credited to this invoice. We are keeping it for this invoice and crediting it; please do not pay again."
+        )
+    if charge.status == "refund_pending":
+        return _(
+            "This invoice no longer needed your payment (it was paid another way or changed while you were paying on Stripe's page), so we are refunding it. The refund is under way; this page shows when it is complete."
+        )
+    if charge.status == "refund_failed":
+        return _(
+            "This invoice no longer needed your payment, so we tried to refund it, but the refund did not go through. The money has not been returned yet: please contact us so that we can return it another way."
+        )
     if charge.status == "refunded":
         return _(
             "This invoice had already been paid another way while you were paying on Stripe's page, so we have refunded your payment. The refund usually reaches your account within a few business days."

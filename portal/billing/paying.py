@@ -22,8 +22,9 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from portal import continuing
-from portal.billing import at_stripe, charging, rate_limits, records
+from portal.billing import at_stripe, charging, lifecycle, placing, rate_limits
 from portal.billing import invoices as rules
+from portal.billing.lifecycle import CHOOSING
 from portal.billing.messages import cannot_pay_message, charge_message
 from portal.billing.method_order import default_first
 from portal.billing.payments import (
@@ -35,7 +36,7 @@ from portal.billing.payments import (
     plan_charge,
     plan_overdue,
 )
-from portal.billing.records import Payment
+from portal.billing.records import ChargeRecord, Payment, PaymentStatus
 from portal.billing.unpaid import unpaid_invoices
 from portal.billing.views import own_invoice
 from portal.concurrency import at_once
@@ -44,7 +45,6 @@ from portal.permissions import Action, NotFound, Principal, can, require
 from portal.principals import principal
 from portal.services import Services, services
 from portal.state import request_state
-from portal.storage.database import transaction
 from portal.stripe.brands import method_name
 from portal.stripe.errors import NotFound as StripeNotFound
 from portal.stripe.errors import StripeUnavailable
@@ -53,8 +53,6 @@ from portal.templating import render
 
 NEW_METHOD = "new"
 AT_STRIPE = "stripe"  # another way to pay, on Stripe's Checkout page (`portal.billing.at_stripe`)
-# Nothing charged yet: the customer chooses how to pay (or is adding a method to pay with).
-CHOOSING: tuple[records.PaymentStatus, ...] = ("pending", "awaiting_method")
 
 
 def usable(method: PaymentMethod, now: datetime, currency: str | None = None) -> bool:
@@ -71,14 +69,13 @@ async def _start(
 ) -> Response:
     await rate_limits.count_start(request, who, (charge.invoice_id for charge in charges))
     prints = {invoice.id: fingerprint(invoice) for invoice in seen}
-    async with transaction(services(request).engine) as conn:
-        payment_id = await records.create(
-            conn,
-            who.customer_id,
-            currency,
-            [(charge, prints[charge.invoice_id]) for charge in charges],
-            datetime.now(UTC),
-        )
+    payment_id = await lifecycle.start(
+        services(request).engine,
+        who.customer_id,
+        currency,
+        [(charge, prints[charge.invoice_id]) for charge in charges],
+        datetime.now(UTC),
+    )
     return RedirectResponse(request.url_for("billing:payment", payment_id=payment_id), 303)
 
 
@@ -165,14 +162,15 @@ async def _overdue(request: Request, who: Principal) -> tuple[str, list[Charge],
 
 
 async def _payment(request: Request, who: Principal) -> Payment:
-    async with services(request).engine.connect() as conn:
-        payment = await records.get(conn, request.path_params["payment_id"], who.customer_id)
+    payment = await lifecycle.find(
+        services(request).engine, request.path_params["payment_id"], who.customer_id
+    )
     if payment is None:
         raise NotFound("payment")
     if who.invoice_id is not None and any(c.invoice_id != who.invoice_id for c in payment.charges):
         raise NotFound("payment")  # an invoice link reaches payments of its invoice only
     state = request_state(request)
-    if any(c.status in (*records.UNSETTLED, "requires_action") for c in payment.charges):
+    if any(c.status in (*lifecycle.UNSETTLED, "requires_action") for c in payment.charges):
         # Stripe may have made one of its charges (an answer lost, a bank confirmation under
         # way): whatever goes wrong on this request, its error page must not say otherwise.
         state.charging = True
@@ -191,8 +189,9 @@ async def invoice_of_payment(request: Request) -> str | None:
     link to another customer's invoice, opened in a browser signed in as someone else, pays
     from the link rather than meeting the session's customer, to whom the payment does not
     belong."""
-    async with services(request).engine.connect() as conn:
-        invoice_ids = await records.invoices_of(conn, request.path_params["payment_id"])
+    invoice_ids = await lifecycle.invoices_of(
+        services(request).engine, request.path_params["payment_id"]
+    )
     return invoice_ids[0] if len(invoice_ids) == 1 else None
 
 
@@ -218,20 +217,19 @@ async def _charge(
     payment: Payment,
     *,
     method_id: str,
-    before: tuple[records.PaymentStatus, ...],
+    before: tuple[PaymentStatus, ...],
 ) -> Response:
     """Claim the payment (from one of `before`) and make its charges; then its page, or the
     bank's confirmation page when the bank wants the customer."""
     svc = services(request)
-    async with transaction(svc.engine) as conn:
-        claimed = await records.claim(
-            conn,
-            payment,
-            before=before,
-            after="processing",
-            now=datetime.now(UTC),
-            payment_method_id=method_id,
-        )
+    claimed = await lifecycle.claim(
+        svc.engine,
+        payment,
+        before=before,
+        after="processing",
+        now=datetime.now(UTC),
+        payment_method_id=method_id,
+    )
     if not claimed:  # a double click, a resubmitted form, a reload: the first one is on it
         return _page_of(request, payment)
     action_url = await _run(request, who, payment, method_id)
@@ -262,10 +260,9 @@ async def _run(request: Request, who: Principal, payment: Payment, method_id: st
     except StripeUnavailable:
         after = await _payment(request, who)
         if after.status == "processing" and all(c.status == "pending" for c in after.charges):
-            async with transaction(svc.engine) as conn:  # nothing sent: as before "Pay"
-                await records.claim(
-                    conn, after, before=("processing",), after="pending", now=datetime.now(UTC)
-                )
+            await lifecycle.claim(  # nothing sent: as before "Pay"
+                svc.engine, after, before=("processing",), after="pending", now=datetime.now(UTC)
+            )
             request_state(request).charging = False
             raise
         # A charge's answer was lost, or later charges wait: the payment's page says that it
@@ -295,9 +292,11 @@ async def payment_page(request: Request) -> Response:
     if any(c.status == "submitted" for c in payment.charges):
         # A debit takes days: the page asks Stripe, in case its webhook is late or lost.
         svc = services(request)
-        if await charging.settle_debits(svc.engine, svc.gateway, payment):
+        if await charging.settle_debits(svc, payment):
             await svc.gateway.changed(who.customer_id)
             payment = await _payment(request, who)
+    if await _follow_refunds(request, payment):
+        payment = await _payment(request, who)
     return await _show(request, who, payment, session=session)
 
 
@@ -362,6 +361,20 @@ async def _show(
     )
 
 
+async def _follow_refunds(request: Request, payment: Payment) -> bool:
+    """A refund under way is read again (its webhook may be late or lost): True if one of
+    them ended. Stripe unreachable: the page shows it as under way, as it was."""
+    svc = services(request)
+    ended = False
+    for charge in payment.charges:
+        if charge.status == "refund_pending" and charge.refund_id:
+            try:
+                ended |= await placing.follow_refund(svc, charge) != "refund_pending"
+            except StripeUnavailable:
+                return ended
+    return ended
+
+
 def _examples(currency: str) -> str:
     names = [method_name(t) or t for t in at_stripe.examples(currency)]
     return format_list(names, style="or", locale=current_locale()) if names else ""
@@ -393,7 +406,7 @@ def stopped(payment: Payment, now: datetime) -> bool:
     """Work on the payment was cut off: Stripe's answer was lost, or the process stopped."""
     if any(c.status == "interrupted" for c in payment.charges):
         return True
-    return now - payment.updated_at > records.STALE_AFTER
+    return now - payment.updated_at > lifecycle.STALE_AFTER
 
 
 async def check(request: Request) -> Response:
@@ -406,10 +419,12 @@ async def check(request: Request) -> Response:
         # Paid on Stripe's page, and neither the return nor the webhook has counted it yet.
         await at_stripe.settle(svc, payment.charges[0])
         return _page_of(request, payment)
+    for charge in payment.charges:
+        if charge.status == "unattached":  # paid at Stripe, refused by its invoice: again
+            await placing.attach_again(svc, charge)
     if payment.status != "processing" or not stopped(payment, datetime.now(UTC)):
         return _page_of(request, payment)
-    async with transaction(svc.engine) as conn:
-        mine = await records.take_over(conn, payment, datetime.now(UTC))
+    mine = await lifecycle.take_over(svc.engine, payment, datetime.now(UTC))
     if mine and payment.payment_method_id:
         action_url = await _run(request, who, payment, payment.payment_method_id)
         await svc.gateway.changed(who.customer_id)
@@ -431,14 +446,9 @@ async def pay(request: Request) -> Response:
         return await _to_stripe(request, who, payment)
     if choice == NEW_METHOD:
         await _count_checkout(request, who, payment)
-        async with transaction(svc.engine) as conn:
-            claimed = await records.claim(
-                conn,
-                payment,
-                before=CHOOSING,
-                after="awaiting_method",
-                now=now,
-            )
+        claimed = await lifecycle.claim(
+            svc.engine, payment, before=CHOOSING, after="awaiting_method", now=now
+        )
         if not claimed:
             return _page_of(request, payment)
         session = await svc.gateway.start_adding_payment_method(
@@ -475,14 +485,9 @@ async def _to_stripe(request: Request, who: Principal, payment: Payment) -> Resp
     await _count_checkout(request, who, payment)
     # Its number names the payment on Stripe's page; read before anything is claimed.
     invoice = await svc.gateway.get_invoice(payment.charges[0].invoice_id)
-    async with transaction(svc.engine) as conn:
-        claimed = await records.claim(
-            conn,
-            payment,
-            before=CHOOSING,
-            after="at_stripe",
-            now=datetime.now(UTC),
-        )
+    claimed = await lifecycle.claim(
+        svc.engine, payment, before=CHOOSING, after="at_stripe", now=datetime.now(UTC)
+    )
     if not claimed:
         return _page_of(request, payment)
     started = await at_stripe.start(
@@ -532,11 +537,20 @@ async def paid_at_stripe(request: Request) -> Response:
 
 async def another_way(request: Request) -> Response:
     """ "Choose another way to pay" while a session at Stripe is open: it is ended there
-    first, so that it cannot be paid on as well; a session paid on meanwhile is settled."""
+    first, so that it cannot be paid on as well; a session paid on meanwhile is settled.
+    While the bank waits for a confirmation: the charge is abandoned (`charging.abandon`),
+    its PaymentIntent canceled so that the bank cannot complete it afterwards."""
     _, payment = await _paying(request)
+    svc = services(request)
     charge = payment.charges[0]
     if payment.status == "at_stripe" and charge.status == "at_stripe":
-        await at_stripe.leave(services(request), charge)
+        await at_stripe.leave(svc, charge)
+    elif payment.status == "requires_action":
+        try:
+            waiting = _waiting(payment)
+        except NotFound:
+            return _page_of(request, payment)
+        await charging.abandon(svc, waiting)
     return _page_of(request, payment)
 
 
@@ -584,7 +598,7 @@ async def method_added(request: Request) -> Response:
     return await _charge(request, who, payment, method_id=method_id, before=("awaiting_method",))
 
 
-def _waiting(payment: Payment) -> records.ChargeRecord:
+def _waiting(payment: Payment) -> ChargeRecord:
     charge = next((c for c in payment.charges if c.status == "requires_action"), None)
     if payment.status != "requires_action" or charge is None or not charge.payment_intent_id:
         raise NotFound("authentication")
@@ -601,7 +615,7 @@ async def authenticate(request: Request) -> Response:
         charge = _waiting(payment)
     except NotFound:
         return _page_of(request, payment)
-    outcome = await charging.settle_action(svc.engine, svc.gateway, charge)
+    outcome = await charging.settle_action(svc, charge)
     if outcome.action_url:  # Stripe's address, read from the PaymentIntent just now
         return continuing.to_stripe(request, outcome.action_url, to="bank")
     return await _continue(request, who)
@@ -615,7 +629,7 @@ async def authenticated(request: Request) -> Response:
         charge = _waiting(payment)
     except NotFound:  # reloaded: already settled
         return _page_of(request, payment)
-    outcome = await charging.settle_action(svc.engine, svc.gateway, charge)
+    outcome = await charging.settle_action(svc, charge)
     await svc.gateway.changed(who.customer_id)  # the bank's answer changed the invoice
     if outcome.status == "requires_action":  # came back without confirming: the page offers it
         return _page_of(request, payment)

@@ -1,5 +1,8 @@
 """Payments in the database: what the customer set out to pay, and what became of each charge.
 
+Only `portal.billing.lifecycle` writes through this module: it decides which moves are
+allowed; these are the statements that make them.
+
 A payment is created when the customer starts it (a POST: an invoice's pay button, "pay all
 overdue"), with one charge per invoice (one for an invoice's pay button, several for "pay all
 overdue"). Pressing "Pay" claims it with one conditional UPDATE
@@ -15,53 +18,46 @@ from __future__ import annotations
 import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, Literal
 
 from sqlalchemy import Row, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from portal.billing import claims
 from portal.billing.payments import Charge, PaymentKind
-from portal.storage.tables import payment_charges, payments
+from portal.storage.tables import payment_charges, payment_history, payments
 
-# pending: shown, not yet paid; awaiting_method: the customer is adding a method at Stripe;
-# at_stripe: the customer is paying on Stripe's Checkout page (`portal.billing.at_stripe`);
-# processing: charges under way; requires_action: the customer is confirming with their bank.
+# The values of the status columns; which moves between them are allowed, and what each
+# means, is `portal.billing.lifecycle`'s table.
 PaymentStatus = Literal[
-    "pending", "awaiting_method", "at_stripe", "processing", "requires_action", "done"
+    "pending",  # shown, nothing charged: the customer chooses how to pay
+    "awaiting_method",  # the customer is adding a method on Stripe's page
+    "at_stripe",  # the customer is paying on Stripe's Checkout page (`at_stripe`)
+    "processing",  # its charges are being made
+    "requires_action",  # the customer is confirming a charge with their bank
+    "done",  # nothing more will be charged
 ]
 ChargeStatus = Literal[
     "pending",
-    "processing",  # requests sent to Stripe, answer not yet recorded
-    "interrupted",  # Stripe could not be reached mid-way: to be repeated with the same keys
+    "processing",
+    "interrupted",
     "requires_action",
-    "succeeded",
-    "submitted",  # a SEPA debit on its way: Stripe settles it in a few days
-    "failed",
-    "changed",  # the invoice changed after the page was shown: not charged
-    "skipped",  # not tried because an earlier charge of the payment failed
-    # cut off so long ago that Stripe has forgotten its idempotency keys, and Stripe's records
-    # show it did not go through: not repeated (a repeat would be a new charge)
-    "lapsed",
-    # not made: another payment's charge on the same invoice was under way (`claims`)
-    "busy",
-    # being paid on Stripe's Checkout page (its session in `checkout_session_id`)
+    "submitted",
     "at_stripe",
-    # paid on Stripe's page, but the invoice had been paid another way meanwhile and could not
-    # take it: the money was given back (refunded), or will be once it has arrived
-    "refunded",
+    "succeeded",
+    "failed",
+    "refused",
+    "changed",
+    "busy",
+    "skipped",
+    "lapsed",
+    "abandoned",
+    "unattached",
     "refund_due",
+    "refund_pending",
+    "refunded",
+    "refund_failed",
 ]
-UNSETTLED: tuple[ChargeStatus, ...] = ("processing", "interrupted")
-# While a charge is in one of these it keeps its invoice's claim (`portal.billing.claims`):
-# its outcome is not known yet, or the customer's bank may still complete it.
-HOLDS_CLAIM: tuple[ChargeStatus, ...] = ("pending", *UNSETTLED, "requires_action", "at_stripe")
-# Waiting for the customer's bank: a 3-D Secure confirmation, or a debit being collected.
-AT_THE_BANK: tuple[ChargeStatus, ...] = ("requires_action", "submitted")
-
-# A charge "processing" for longer than this was left behind by a stopped process.
-STALE_AFTER = timedelta(minutes=2)
 
 
 @dataclass(frozen=True)
@@ -78,6 +74,10 @@ class ChargeRecord:
     updated_at: datetime
     sent_at: datetime | None = None  # when its requests first went to Stripe
     checkout_session_id: str | None = None  # paid on Stripe's page: that session
+    refund_id: str | None = None  # its money given back by this refund
+    cancel_intent: str | None = None  # a PaymentIntent it left, to be canceled at Stripe
+    attach_tries: int = 0
+    customer_id: str | None = None  # its payment's customer, where read along
 
     def idempotency_key(self) -> str:
         return f"portal-payment-{self.payment_id}-{self.position}"
@@ -105,7 +105,7 @@ class Payment:
         return next(c for c in self.charges if c.position == position)
 
 
-def _charge(row: Row[Any]) -> ChargeRecord:
+def charge_from_row(row: Row[Any]) -> ChargeRecord:
     return ChargeRecord(
         row.payment_id,
         row.position,
@@ -119,6 +119,10 @@ def _charge(row: Row[Any]) -> ChargeRecord:
         row.updated_at,
         row.sent_at,
         row.checkout_session_id,
+        row.refund_id,
+        row.cancel_intent,
+        row.attach_tries,
+        getattr(row, "customer_id", None),
     )
 
 
@@ -173,7 +177,8 @@ async def get(conn: AsyncConnection, payment_id: str, customer_id: str) -> Payme
         return None
     charges = (
         await conn.execute(
-            select(payment_charges)
+            select(payment_charges, payments.c.customer_id)
+            .join(payments, payments.c.id == payment_charges.c.payment_id)
             .where(payment_charges.c.payment_id == payment_id)
             .order_by(payment_charges.c.position)
         )
@@ -185,7 +190,7 @@ async def get(conn: AsyncConnection, payment_id: str, customer_id: str) -> Payme
         row.status,
         row.payment_method_id,
         row.updated_at,
-        tuple(_charge(c) for c in charges),
+        tuple(charge_from_row(c) for c in charges),
     )
 
 
@@ -236,11 +241,19 @@ async def take_over(conn: AsyncConnection, payment: Payment, now: datetime) -> b
 
 
 async def set_status(
-    conn: AsyncConnection, payment_id: str, status: PaymentStatus, now: datetime
-) -> None:
-    await conn.execute(
-        update(payments).where(payments.c.id == payment_id).values(status=status, updated_at=now)
+    conn: AsyncConnection,
+    payment_id: str,
+    status: PaymentStatus,
+    now: datetime,
+    *,
+    only_from: Iterable[PaymentStatus],
+) -> bool:
+    result = await conn.execute(
+        update(payments)
+        .where(payments.c.id == payment_id, payments.c.status.in_(tuple(only_from)))
+        .values(status=status, updated_at=now)
     )
+    return bool(result.rowcount == 1)
 
 
 async def update_charge(
@@ -251,140 +264,132 @@ async def update_charge(
     *,
     error_code: str | None = None,
     payment_intent_id: str | None = None,
-    only_from: Iterable[ChargeStatus] | None = None,
     sent_at: datetime | None = None,
     checkout_session_id: str | None = None,
+    refund_id: str | None = None,
+    cancel_intent: str | None = None,
 ) -> bool:
-    """Record a charge's new status; with `only_from`, only if it is still in one of those.
-    A charge settled for good gives up its invoice's claim in the same transaction."""
-    values: dict[str, object] = {"status": status, "error_code": error_code, "updated_at": now}
+    """Record a charge's new status, only if it is still in the status it was read in."""
+    values: dict[str, object] = {
+        "status": status,
+        "error_code": error_code,
+        "updated_at": now,
+        "cancel_intent": cancel_intent,
+    }
     if payment_intent_id is not None:
         values["payment_intent_id"] = payment_intent_id
     if sent_at is not None:
         values["sent_at"] = sent_at
     if checkout_session_id is not None:
         values["checkout_session_id"] = checkout_session_id
-    query = update(payment_charges).where(
-        payment_charges.c.payment_id == charge.payment_id,
-        payment_charges.c.position == charge.position,
-    )
-    if only_from is not None:
-        query = query.where(payment_charges.c.status.in_(tuple(only_from)))
-    result = await conn.execute(query.values(**values))
-    if result.rowcount != 1:
-        return False
-    if status not in HOLDS_CLAIM:
-        await claims.release(conn, charge.invoice_id, charge.payment_id, charge.position)
-    return True
-
-
-async def awaiting_bank(conn: AsyncConnection, invoice_id: str) -> list[ChargeRecord]:
-    """Charges on this invoice waiting for the customer's bank (`AT_THE_BANK`)."""
-    rows = (
-        await conn.execute(
-            select(payment_charges).where(
-                payment_charges.c.invoice_id == invoice_id,
-                payment_charges.c.status.in_(AT_THE_BANK),
-            )
-        )
-    ).all()
-    return [_charge(r) for r in rows]
-
-
-async def paid_by(conn: AsyncConnection, payment_intent_id: str) -> list[ChargeRecord]:
-    """The charges a PaymentIntent pays that still wait for the customer's bank, or for the
-    money to arrive so that it can be given back (`refund_due`)."""
-    rows = (
-        await conn.execute(
-            select(payment_charges).where(
-                payment_charges.c.payment_intent_id == payment_intent_id,
-                payment_charges.c.status.in_((*AT_THE_BANK, "refund_due")),
-            )
-        )
-    ).all()
-    return [_charge(r) for r in rows]
-
-
-async def on_checkout_session(conn: AsyncConnection, session_id: str) -> ChargeRecord | None:
-    """The charge being paid on this Checkout Session, if it still is."""
-    row = (
-        await conn.execute(
-            select(payment_charges).where(
-                payment_charges.c.checkout_session_id == session_id,
-                payment_charges.c.status == "at_stripe",
-            )
-        )
-    ).one_or_none()
-    return _charge(row) if row is not None else None
-
-
-async def back_to_choosing(
-    conn: AsyncConnection,
-    charge: ChargeRecord,
-    now: datetime,
-    *,
-    charge_from: ChargeStatus = "at_stripe",
-) -> bool:
-    """Nothing was paid on Stripe's page (the session expired, the customer chose another
-    way, or it could not be opened: the charge still `processing`): the charge and its
-    payment are as before "Pay", the invoice free for others. True for exactly one caller."""
+    if refund_id is not None:
+        values["refund_id"] = refund_id
     result = await conn.execute(
         update(payment_charges)
         .where(
             payment_charges.c.payment_id == charge.payment_id,
             payment_charges.c.position == charge.position,
-            payment_charges.c.status == charge_from,
+            payment_charges.c.status == charge.status,
         )
-        .values(status="pending", error_code=None, updated_at=now)
+        .values(**values)
     )
-    if result.rowcount != 1:
-        return False
-    await claims.release(conn, charge.invoice_id, charge.payment_id, charge.position)
-    await conn.execute(
-        update(payments)
-        .where(payments.c.id == charge.payment_id, payments.c.status == "at_stripe")
-        .values(status="pending", updated_at=now)
-    )
-    return True
+    return bool(result.rowcount == 1)
 
 
-async def collecting(conn: AsyncConnection, invoice_ids: Iterable[str]) -> list[ChargeRecord]:
-    """Debits still being collected (`submitted`) on any of these invoices."""
-    ids = tuple(invoice_ids)
-    if not ids:
-        return []
-    rows = (
-        await conn.execute(
-            select(payment_charges).where(
-                payment_charges.c.invoice_id.in_(ids), payment_charges.c.status == "submitted"
-            )
-        )
-    ).all()
-    return [_charge(r) for r in rows]
-
-
-async def stop(conn: AsyncConnection, payment_id: str, now: datetime) -> None:
-    """The payment is over: its charges not yet tried are not made."""
+async def clear_cancel_intent(conn: AsyncConnection, charge: ChargeRecord) -> None:
     await conn.execute(
         update(payment_charges)
-        .where(payment_charges.c.payment_id == payment_id, payment_charges.c.status == "pending")
-        .values(status="skipped", updated_at=now)
+        .where(
+            payment_charges.c.payment_id == charge.payment_id,
+            payment_charges.c.position == charge.position,
+            payment_charges.c.cancel_intent == charge.cancel_intent,
+        )
+        .values(cancel_intent=None)
     )
-    await set_status(conn, payment_id, "done", now)
+
+
+async def count_attach_try(conn: AsyncConnection, charge: ChargeRecord) -> int:
+    where = (
+        payment_charges.c.payment_id == charge.payment_id,
+        payment_charges.c.position == charge.position,
+    )
+    await conn.execute(
+        update(payment_charges)
+        .where(*where)
+        .values(attach_tries=payment_charges.c.attach_tries + 1)
+    )
+    found = await conn.execute(select(payment_charges.c.attach_tries).where(*where))
+    return int(found.scalar_one())
+
+
+async def with_status(
+    conn: AsyncConnection,
+    statuses: Iterable[ChargeStatus],
+    *,
+    invoice_id: str | None = None,
+    invoice_ids: Sequence[str] | None = None,
+    payment_intent_id: str | None = None,
+    refund_id: str | None = None,
+    checkout_session_id: str | None = None,
+    updated_before: datetime | None = None,
+    limit: int | None = None,
+) -> list[ChargeRecord]:
+    """Charges in one of `statuses`, narrowed by what else is given."""
+    query = (
+        select(payment_charges, payments.c.customer_id)
+        .join(payments, payments.c.id == payment_charges.c.payment_id)
+        .where(payment_charges.c.status.in_(tuple(statuses)))
+    )
+    if invoice_id is not None:
+        query = query.where(payment_charges.c.invoice_id == invoice_id)
+    if invoice_ids is not None:
+        query = query.where(payment_charges.c.invoice_id.in_(tuple(invoice_ids)))
+    if payment_intent_id is not None:
+        query = query.where(payment_charges.c.payment_intent_id == payment_intent_id)
+    if refund_id is not None:
+        query = query.where(payment_charges.c.refund_id == refund_id)
+    if checkout_session_id is not None:
+        query = query.where(payment_charges.c.checkout_session_id == checkout_session_id)
+    if updated_before is not None:
+        query = query.where(payment_charges.c.updated_at < updated_before)
+    if limit is not None:
+        query = query.order_by(payment_charges.c.updated_at).limit(limit)
+    return [charge_from_row(r) for r in (await conn.execute(query)).all()]
+
+
+async def left_intents(conn: AsyncConnection, *, limit: int) -> list[ChargeRecord]:
+    rows = await conn.execute(
+        select(payment_charges, payments.c.customer_id)
+        .join(payments, payments.c.id == payment_charges.c.payment_id)
+        .where(payment_charges.c.cancel_intent.is_not(None))
+        .order_by(payment_charges.c.updated_at)
+        .limit(limit)
+    )
+    return [charge_from_row(r) for r in rows.all()]
 
 
 async def purge(conn: AsyncConnection, *, unpaid_before: datetime, done_before: datetime) -> int:
-    """Forget payments never paid (shown and left) and old finished ones."""
+    """Forget payments never paid (shown and left) and old finished ones; never one whose
+    money is still to be placed (`lifecycle.MONEY_TO_PLACE`) or that left a PaymentIntent to
+    cancel."""
+    unfinished = select(payment_charges.c.payment_id).where(
+        payment_charges.c.status.in_(("unattached", "refund_due", "refund_pending"))
+        | payment_charges.c.cancel_intent.is_not(None)
+    )
     stale = select(payments.c.id).where(
         (
-            payments.c.status.in_(("pending", "awaiting_method"))
-            & (payments.c.updated_at < unpaid_before)
+            (
+                payments.c.status.in_(("pending", "awaiting_method"))
+                & (payments.c.updated_at < unpaid_before)
+            )
+            | ((payments.c.status == "done") & (payments.c.updated_at < done_before))
         )
-        | ((payments.c.status == "done") & (payments.c.updated_at < done_before))
+        & payments.c.id.not_in(unfinished)
     )
     ids = [row.id for row in (await conn.execute(stale)).all()]
     if not ids:
         return 0
+    await conn.execute(delete(payment_history).where(payment_history.c.payment_id.in_(ids)))
     await conn.execute(delete(payment_charges).where(payment_charges.c.payment_id.in_(ids)))
     await conn.execute(delete(payments).where(payments.c.id.in_(ids)))
     return len(ids)

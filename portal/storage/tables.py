@@ -133,6 +133,28 @@ payment_charges = Table(
     Column("updated_at", UTCDateTime(), nullable=False),
     Column("sent_at", UTCDateTime(), nullable=True),
     Column("checkout_session_id", String(255), nullable=True, index=True),
+    # The refund its money went back by (`portal.billing.lifecycle`: pending until Stripe says).
+    Column("refund_id", String(255), nullable=True, index=True),
+    # A PaymentIntent the portal created for it and left unfinished (declined, refused, the
+    # bank's confirmation abandoned): canceled at Stripe, then cleared. Attached to its invoice
+    # it would block voiding the invoice or marking it uncollectible.
+    Column("cancel_intent", String(255), nullable=True, index=True),
+    # Paid at Stripe but refused by the invoice while it still owed: tries to attach it again.
+    Column("attach_tries", Integer, nullable=False, server_default="0"),
+)
+
+# Every move of a charge from one state to another, with why: the payment's own record of what
+# happened to the customer's money (`portal.billing.lifecycle`), kept as long as the payment.
+payment_history = Table(
+    "payment_history",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("payment_id", String(64), nullable=False, index=True),
+    Column("position", Integer, nullable=False),
+    Column("at", UTCDateTime(), nullable=False),
+    Column("status_from", String(32), nullable=False),
+    Column("status_to", String(32), nullable=False),
+    Column("detail", String(255), nullable=True),
 )
 
 # At most one charge per invoice in flight, across processes and instances: a charge holds its

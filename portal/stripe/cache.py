@@ -389,6 +389,8 @@ class CachingGateway:
     start_paying = Through(StripeGateway.start_paying)
     expire_checkout_session = Through(StripeGateway.expire_checkout_session)
     refund_payment = Through(StripeGateway.refund_payment)
+    get_refund = Through(StripeGateway.get_refund)
+    cancel_payment_intent = Through(StripeGateway.cancel_payment_intent)
     added_payment_method = Through(StripeGateway.added_payment_method)
     get_tax_id = Through(StripeGateway.get_tax_id)
     authenticate_payment = Through(StripeGateway.authenticate_payment)

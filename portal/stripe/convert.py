@@ -25,6 +25,7 @@ from portal.stripe.models import (
     PaidWith,
     PaymentIntent,
     PaymentMethod,
+    Refund,
     TaxAmount,
     TaxId,
     TaxRate,
@@ -316,6 +317,17 @@ def payment_intent_from_stripe(data: Mapping[str, Any]) -> PaymentIntent:
         decline_code=error.get("decline_code") or error.get("code"),
         payment_method_id=object_id(data.get("payment_method")),
         created=timestamp(data.get("created")),
+    )
+
+
+def refund_from_stripe(data: Mapping[str, Any]) -> Refund:
+    return Refund(
+        id=data["id"],
+        status=data.get("status") or "pending",
+        amount=data["amount"],
+        currency=data["currency"],
+        payment_intent_id=object_id(data.get("payment_intent")),
+        failure_reason=data.get("failure_reason"),
     )
 
 

@@ -35,7 +35,8 @@ class NotFound(GatewayError):
 
 
 class InvalidRequest(GatewayError):
-    """Stripe refused the request's parameters; `code` and `param` say which and why."""
+    """Stripe refused the request's parameters; `code` and `param` say which and why. A step
+    of several (`step`) refused after a PaymentIntent was created names it (`payment_intent_id`)."""
 
     def __init__(
         self,
@@ -44,10 +45,14 @@ class InvalidRequest(GatewayError):
         code: str | None,
         param: str | None,
         request_id: str | None = None,
+        payment_intent_id: str | None = None,
+        step: str | None = None,
     ) -> None:
         super().__init__(message, request_id=request_id)
         self.code = code
         self.param = param
+        self.payment_intent_id = payment_intent_id
+        self.step = step
 
 
 class PaymentDeclined(GatewayError):
@@ -84,7 +89,9 @@ class WebhookMalformed(GatewayError):
     """A correctly signed webhook whose body is not an event (a leaked secret, a test tool)."""
 
 
-def translate(exc: stripe.StripeError) -> GatewayError:
+def translate(
+    exc: stripe.StripeError, *, payment_intent_id: str | None = None, step: str | None = None
+) -> GatewayError:
     request_id = exc.request_id
     message = str(exc.user_message or exc)
     error = exc.error
@@ -95,7 +102,7 @@ def translate(exc: stripe.StripeError) -> GatewayError:
             message,
             code=code,
             decline_code=getattr(error, "decline_code", None) if error else None,
-            payment_intent_id=object_id(pi),
+            payment_intent_id=object_id(pi) or payment_intent_id,
             request_id=request_id,
         )
     if isinstance(exc, stripe.RateLimitError):
@@ -113,16 +120,26 @@ def translate(exc: stripe.StripeError) -> GatewayError:
     if isinstance(exc, stripe.InvalidRequestError):
         if code == "resource_missing" or exc.http_status == 404:
             return NotFound(message, request_id=request_id)
-        return InvalidRequest(message, code=code, param=exc.param, request_id=request_id)
+        return InvalidRequest(
+            message,
+            code=code,
+            param=exc.param,
+            request_id=request_id,
+            payment_intent_id=payment_intent_id,
+            step=step,
+        )
     if exc.http_status is not None and exc.http_status >= 500:
         return StripeUnavailable(message, request_id=request_id)
     return GatewayError(message, request_id=request_id)
 
 
 @contextlib.asynccontextmanager
-async def stripe_errors() -> AsyncIterator[None]:
-    """Around every SDK call: its exceptions leave as the portal's."""
+async def stripe_errors(
+    *, payment_intent_id: str | None = None, step: str | None = None
+) -> AsyncIterator[None]:
+    """Around every SDK call: its exceptions leave as the portal's (naming the PaymentIntent a
+    refused or declined step leaves behind, when there is one)."""
     try:
         yield
     except stripe.StripeError as exc:
-        raise translate(exc) from exc
+        raise translate(exc, payment_intent_id=payment_intent_id, step=step) from exc

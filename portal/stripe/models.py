@@ -249,6 +249,17 @@ class PaymentIntent:
 
 
 @dataclass(frozen=True)
+class Refund:
+    id: str
+    # "pending", "requires_action", "succeeded", "failed" or "canceled"
+    status: str
+    amount: int
+    currency: str
+    payment_intent_id: str | None = None
+    failure_reason: str | None = None
+
+
+@dataclass(frozen=True)
 class CheckoutSession:
     id: str
     customer_id: str | None

@@ -7,10 +7,21 @@ repeats the charge (https://docs.stripe.com/api/idempotent_requests).
 
 from __future__ import annotations
 
+from typing import Literal
+
+import stripe
+
 from portal.stripe.client import Connection
-from portal.stripe.convert import invoice_from_stripe, payment_intent_from_stripe, plain
+from portal.stripe.convert import (
+    invoice_from_stripe,
+    payment_intent_from_stripe,
+    plain,
+    refund_from_stripe,
+)
 from portal.stripe.errors import stripe_errors
-from portal.stripe.models import Invoice, PaymentIntent
+from portal.stripe.models import Invoice, PaymentIntent, Refund
+
+RefundReason = Literal["duplicate", "fraudulent", "requested_by_customer"]
 
 
 class Payments(Connection):
@@ -63,11 +74,15 @@ class Payments(Connection):
                 },
                 {"idempotency_key": f"{idempotency_key}:create"},
             )
+        # From here on a refusal or a decline leaves this PaymentIntent behind, for the caller
+        # to cancel: attached to the invoice and never paid, it would block voiding the invoice.
+        async with stripe_errors(payment_intent_id=intent.id, step="attach"):
             await self._client.v1.invoices.attach_payment_async(
                 invoice_id,
                 {"payment_intent": intent.id},
                 {"idempotency_key": f"{idempotency_key}:attach"},
             )
+        async with stripe_errors(payment_intent_id=intent.id, step="confirm"):
             confirmed = await self._client.v1.payment_intents.confirm_async(
                 intent.id,
                 {"payment_method": payment_method_id, "return_url": return_url},
@@ -102,13 +117,38 @@ class Payments(Connection):
             )
         return invoice_from_stripe(plain(data))
 
-    async def refund_payment(self, payment_intent_id: str, *, idempotency_key: str) -> None:
-        """Give back all of a PaymentIntent's money (one the invoice could no longer take)."""
+    async def refund_payment(
+        self, payment_intent_id: str, *, reason: RefundReason | None, idempotency_key: str
+    ) -> Refund:
+        """Give back all of a PaymentIntent's money (one its invoice no longer owes). The
+        refund may be `pending` for days and then fail: its webhooks and `get_refund` say."""
+        params: stripe.params.RefundCreateParams = {"payment_intent": payment_intent_id}
+        if reason is not None:
+            params["reason"] = reason
         async with stripe_errors():
-            await self._client.v1.refunds.create_async(
-                {"payment_intent": payment_intent_id, "reason": "duplicate"},
+            data = await self._client.v1.refunds.create_async(
+                params, {"idempotency_key": idempotency_key}
+            )
+        return refund_from_stripe(plain(data))
+
+    async def get_refund(self, refund_id: str) -> Refund:
+        async with stripe_errors():
+            data = await self._client.v1.refunds.retrieve_async(refund_id)
+        return refund_from_stripe(plain(data))
+
+    async def cancel_payment_intent(
+        self, payment_intent_id: str, *, idempotency_key: str
+    ) -> PaymentIntent:
+        """Cancel a PaymentIntent the portal created and that will not be paid (declined, the
+        bank's confirmation abandoned): its invoice payment becomes `canceled`, so the invoice
+        can be voided or marked uncollectible again."""
+        async with stripe_errors():
+            data = await self._client.v1.payment_intents.cancel_async(
+                payment_intent_id,
+                {"cancellation_reason": "abandoned"},
                 {"idempotency_key": idempotency_key},
             )
+        return payment_intent_from_stripe(plain(data))
 
     async def get_payment_intent(self, payment_intent_id: str) -> PaymentIntent:
         async with stripe_errors():

@@ -124,6 +124,11 @@ def sample_objects(portal: Portal) -> dict[str, tuple[dict[str, Any], str]]:
         customer, {"type": "eu_vat", "value": "DE123456789"}
     ).id
     intent = payments[0].payment.payment_intent
+    paid = portal.sdk.v1.payment_intents.create(
+        {"amount": 900, "currency": "eur", "customer": customer, "payment_method": pm,
+         "confirm": True, "return_url": "https://portal.example/back"}
+    ).id  # fmt: skip
+    refund = portal.sdk.v1.refunds.create({"payment_intent": paid}).id
     snapshot = {"id": invoice, "object": "invoice", "customer": customer, "status": "draft"}
     as_invoice = (snapshot, customer)
     return {
@@ -145,6 +150,7 @@ def sample_objects(portal: Portal) -> dict[str, tuple[dict[str, Any], str]]:
             {"id": pm, "object": "payment_method", "customer": customer},
             customer,
         ),
+        "refund.updated": ({"id": refund, "object": "refund", "customer": customer}, customer),
         "customer.updated": ({"id": customer, "object": "customer"}, customer),
         "customer.tax_id.updated": (
             {"id": tax_id, "object": "tax_id", "customer": customer},
@@ -164,6 +170,7 @@ def sample_objects(portal: Portal) -> dict[str, tuple[dict[str, Any], str]]:
         "invoice.marked_uncollectible",
         "invoice_payment.paid",
         "payment_intent.payment_failed",
+        "refund.updated",
         "payment_method.attached",
         "customer.updated",
         "customer.tax_id.updated",

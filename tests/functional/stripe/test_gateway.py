@@ -101,6 +101,10 @@ def arrange(sdk: stripe.StripeClient) -> dict[str, str]:
         "card": card,
         "paid_elsewhere": paid(1000),
         "to_refund": paid(700),
+        "refunded": sdk.v1.refunds.create({"payment_intent": paid(300)}).id,
+        "to_cancel": sdk.v1.payment_intents.create(
+            {"amount": 500, "currency": "eur", "customer": customer, "payment_method": card}
+        ).id,
         "takes_a_payment": invoice(1, days_until_due=14),
         "secure": secure,
         "spare": spare,
@@ -266,7 +270,11 @@ async def calls(
             idempotency_key=f"sweep-{uuid.uuid4()}",
         ),
         "refund_payment": lambda: gateway.refund_payment(
-            ids["to_refund"], idempotency_key=f"sweep-{uuid.uuid4()}"
+            ids["to_refund"], reason="duplicate", idempotency_key=f"sweep-{uuid.uuid4()}"
+        ),
+        "get_refund": lambda: gateway.get_refund(ids["refunded"]),
+        "cancel_payment_intent": lambda: gateway.cancel_payment_intent(
+            ids["to_cancel"], idempotency_key=f"sweep-{uuid.uuid4()}"
         ),
     }
 

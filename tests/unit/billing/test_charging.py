@@ -18,9 +18,10 @@ from portal.billing.charging import (
     keys_alive,
     reconciled,
 )
+from portal.billing.lifecycle import ChargeStatus
 from portal.billing.paying import usable
 from portal.billing.payments import PaymentKind
-from portal.billing.records import ChargeRecord, ChargeStatus
+from portal.billing.records import ChargeRecord
 from portal.stripe.models import InvoicePayment, PaymentIntent, PaymentMethod, PaymentStatus
 
 
