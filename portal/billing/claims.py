@@ -4,7 +4,7 @@ Two payment pages on one invoice (two tabs, "next installment" in one and "whole
 would otherwise each compare the invoice with what their customer saw and then charge: both
 comparisons pass before either charge lands. So a charge first takes its invoice's row in
 `charge_claims` (one conditional INSERT or UPDATE: exactly one caller wins), then re-reads the
-invoice from Stripe and charges; the row goes when the charge is settled (`records.update_charge`).
+invoice from Stripe and charges; the row goes when the charge is settled (`lifecycle.move`).
 A second payment waits a moment for it (`WAIT`) and is otherwise refused (`busy`): nothing of it
 is sent.
 

@@ -396,6 +396,16 @@ async def unattached_on(engine: AsyncEngine, invoice_id: str) -> list[ChargeReco
         return await records.with_status(conn, ("unattached",), invoice_id=invoice_id)
 
 
+async def placing_on(engine: AsyncEngine, invoice_id: str, customer_id: str) -> list[ChargeRecord]:
+    """The customer's money for this invoice that is not (or no longer) on it: kept for it,
+    being given back, or whose refund failed (for the invoice's page)."""
+    async with engine.connect() as conn:
+        found = await records.with_status(
+            conn, (*MONEY_TO_PLACE, "refund_failed"), invoice_id=invoice_id
+        )
+    return [c for c in found if c.customer_id == customer_id]
+
+
 async def intents_to_cancel(engine: AsyncEngine, *, limit: int = 100) -> list[ChargeRecord]:
     """Charges that left a PaymentIntent to cancel (a cancel that could not be sent)."""
     async with engine.connect() as conn:

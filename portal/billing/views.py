@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response, StreamingResponse
 
 from portal.billing import invoices as rules
-from portal.billing import mailing
+from portal.billing import lifecycle, mailing
 from portal.billing.messages import cannot_pay_message
 from portal.billing.payments import CannotPay, PaymentKind, choices, next_step, plan_charge
 from portal.billing.summary import discount_label, totals_rows
@@ -110,6 +110,9 @@ async def invoice_detail(request: Request) -> Response:
     if who.invoice_id is not None and not invoice_links.still_open(invoice, now):
         return render(request, "pages/invoice_link_problem.html", {}, status=410)
     overdue = {part.index for part in rules.overdue_installments(invoice, now)}
+    placing = await lifecycle.placing_on(services(request).engine, invoice.id, who.customer_id)
+    # Money of the customer's that is being credited to it: paying again would pay twice.
+    kept = any(c.status == "unattached" for c in placing)
     return render(
         request,
         "pages/invoice.html",
@@ -129,7 +132,8 @@ async def invoice_detail(request: Request) -> Response:
             "totals": totals_rows(invoice),
             "discount_label": discount_label,
             "next_installment": rules.next_installment(invoice),
-            "pay_options": pay_options(invoice, now),
+            "pay_options": [] if kept else pay_options(invoice, now),
+            "placing": placing,
             "installments": [
                 (part, _installment_state(part, overdue)) for part in invoice.installments
             ],

@@ -119,6 +119,15 @@ def test_money_an_invoice_refuses_while_it_still_owes_it_is_kept_and_attached_ag
     assert _de("Nothing was charged") not in text
     assert _de("Try again") not in text  # the money is kept: paying again would be twice
     assert ("at_stripe", "unattached") in _history(portal, payment_id)
+    # The invoice's page says the money is being credited, and offers no second payment.
+    invoice_page = browser.get(f"/invoices/{invoice}")
+    with i18n.use_locale("de"):
+        kept = i18n.gettext(
+            "We have received your payment of %(amount)s for this invoice and are crediting it to the invoice. Please do not pay it again.",
+            amount="44,00 €",
+        )
+    assert kept in text_of(invoice_page)
+    assert f"/invoices/{invoice}/pay" not in invoice_page.text
     # "Check the payment" attaches it again, with a key of its own: Stripe takes it now.
     checked = browser.post(f"/payments/{payment_id}/check", {})
     assert checked.status_code == 303
@@ -258,3 +267,34 @@ def test_a_pending_refund_is_read_again_when_its_page_is_opened(portal: Portal) 
     text = text_of(browser.get(f"/payments/{payment_id}"))
     assert _de("The refund did not go through") in text
     assert statuses(portal, payment_id)[0][0] == "refund_failed"
+
+
+def test_stripe_refusing_the_confirmation_is_told_as_such_and_leaves_nothing_open(
+    portal: Portal,
+) -> None:
+    email, customer, card = customer_with_card(portal)
+    invoice = plan_invoice(portal, customer, late=False)
+    browser = signed_in(portal, email)
+    action = open_pay_page(browser, invoice, "next_installment")
+    _sandbox(
+        portal,
+        "/_sandbox/faults",
+        status=400,
+        count=1,
+        match="POST /v1/payment_intents/{intent}/confirm",
+    )
+    result = browser.post(action, {"payment_method": card})
+    payment_id = action.rsplit("/", 1)[1]
+    assert statuses(portal, payment_id)[0][0] == "refused"
+    text = text_of(browser.get(result.headers["location"]))
+    assert (
+        _de(
+            "Not charged: our payment provider did not accept this payment with the chosen method. Please choose another payment method."
+        )
+        in text
+    )
+    changed = "Not charged: this invoice changed after the payment page was shown (another payment may have arrived)."
+    assert _de(changed) not in text
+    listed = portal.sdk.v1.invoice_payments.list({"invoice": invoice}).data
+    assert [p.status for p in listed if not p.is_default] == ["canceled"]
+    assert portal.sdk.v1.invoices.void_invoice(invoice).status == "void"

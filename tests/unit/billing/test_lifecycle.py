@@ -3,6 +3,9 @@ states that stay final."""
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
 
 from portal.billing import lifecycle
@@ -67,3 +70,20 @@ def test_the_bank_confirmation_may_be_abandoned_but_not_a_debit() -> None:
     assert not lifecycle.may_move("submitted", "abandoned")
     assert lifecycle.may_move("refund_pending", "refund_failed")
     assert lifecycle.may_move("unattached", "succeeded")
+
+
+WRITES = ("create", "claim", "take_over", "set_status", "update_charge", "clear_cancel_intent")
+
+
+def test_only_the_lifecycle_writes_a_payments_rows() -> None:
+    portal = Path(lifecycle.__file__).parent.parent
+    writers = []
+    for module in portal.rglob("*.py"):
+        if module.name in ("lifecycle.py", "records.py") and module.parent.name == "billing":
+            continue
+        text = module.read_text()
+        if any(f"records.{name}(" in text for name in WRITES) or re.search(
+            r"(update|insert|delete)\((payments|payment_charges|payment_history)\b", text
+        ):
+            writers.append(str(module.relative_to(portal)))
+    assert writers == []
