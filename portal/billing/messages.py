@@ -82,7 +82,7 @@ def charge_message(charge: ChargeRecord) -> str | None:
         )
     if charge.status == "abandoned":
         return _(
-            "Not charged: the payment was not confirmed with your bank, so we have cancelled it. You can pay again with the same or another payment method."
+            "Not charged: the payment was not confirmed with your bank. You can pay again with the same or another payment method."
         )
     if charge.status == "unattached":
         return _(
