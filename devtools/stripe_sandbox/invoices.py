@@ -1024,6 +1024,11 @@ def pay_invoice(call: ApiRequest) -> JSON:
 
 
 def attach_payment(call: ApiRequest) -> JSON:
+    """A PaymentIntent towards part of an open or uncollectible invoice. The refusals are those
+    of Stripe's partial payments guide (same customer and currency, an amount up to
+    `amount_remaining`) in the sandbox's words, and two of the sandbox's own: a canceled
+    PaymentIntent, and one already attached (Stripe lets one PaymentIntent pay several invoices,
+    see InvoicePayment.amount_paid; the sandbox does not model how it is shared)."""
     store, params = call.store, call.params
     invoice = _require_invoice(store, call.path_id("invoice"))
     pi_id = require_str(params, "payment_intent")
