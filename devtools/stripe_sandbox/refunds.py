@@ -1,19 +1,16 @@
 """Refunds (/v1/refunds) of succeeded payments, whole or in part, and how they settle.
 
 A refund names a PaymentIntent or a Charge (not both), defaults to what is left to refund, and
-is refused beyond that. Refunds of most cards and of iDEAL payments succeed at once. Those Stripe
-documents as asynchronous take the sandbox's settlement delay (`sepa_settlement_delay_ms`):
-a SEPA Direct Debit's refund and one of `pm_card_pendingRefund` start `pending`
-(`pending_reason=processing`) and then succeed; one of `pm_card_refundFail` starts `succeeded` and
-then fails with `failure_reason=expired_or_canceled_card` (https://docs.stripe.com/testing,
-"Simulate an asynchronous refund"). Each change of status emits `refund.updated` and
-`charge.refund.updated`, a failure also `refund.failed`. A pending refund counts towards the
-charge's `amount_refunded` (it cannot be refunded twice); a failed or canceled one gives its amount
-back, as Stripe returns a failed refund to the balance. `/_sandbox/refunds/{id}` moves a refund
-at once (`move`). Not modelled: balance transactions (`balance_transaction` and
-`failure_balance_transaction` stay null), `requires_action` refunds and their cancelation
-through the API. Refunding a payment does not change the invoice it paid: Stripe leaves the
-invoice `paid` (a credit note records a refund against an invoice; the sandbox has no
+is refused beyond that. Most card and iDEAL refunds succeed at once. After the sandbox's
+settlement delay (`sepa_settlement_delay_ms`), a SEPA Direct Debit's or `pm_card_pendingRefund`'s
+refund goes from `pending` to `succeeded`, and `pm_card_refundFail`'s from `succeeded` to
+`failed` (docs.stripe.com/testing, "Simulate an asynchronous refund"), each change emitting
+`refund.updated`, `charge.refund.updated` and for a failure `refund.failed`. A pending refund
+counts in the charge's `amount_refunded`; a failed or canceled one gives its amount back, as
+Stripe returns it to the balance. `/_sandbox/refunds/{id}` moves a refund at once (`move`).
+Not modelled: balance transactions (`balance_transaction`, `failure_balance_transaction` stay
+null) and `requires_action` refunds. Refunding a payment leaves the invoice it paid `paid`, as
+Stripe does (a credit note records a refund against an invoice; the sandbox has no
 after-payment credit notes).
 """
 
