@@ -31,8 +31,10 @@ class SandboxConfig:
     # Waits between webhook delivery attempts; one attempt more than there are delays.
     webhook_retry_delays: tuple[float, ...] = (0.5, 1.0, 2.0, 4.0)
     webhook_timeout_s: float = 5.0
-    # How long a SEPA Direct Debit PaymentIntent stays `processing`. 0: it settles as soon as the
-    # confirming request has been answered (that response still says `processing`).
+    # How long money takes to reach a bank: a SEPA Direct Debit PaymentIntent stays `processing`,
+    # and an asynchronous refund `pending` (or, for the failing test card, `succeeded` before it
+    # fails), this long. 0: it moves as soon as the request has been answered (that response still
+    # shows the first status).
     sepa_settlement_delay_ms: int = 0
     # Who issues the invoices (shown on the hosted page and the PDF).
     account_name: str = "Sandbox Billing Ltd"

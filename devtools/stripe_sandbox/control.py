@@ -1,7 +1,8 @@
 """Sandbox-only control endpoints under /_sandbox/ (not Stripe's API; no API key needed).
 
 Request counts for benchmarks, injected faults for "Stripe is down" tests, the sandbox clock,
-latency, rate limits, webhook delivery state, and a full reset.
+latency, rate limits, webhook delivery state, a refund's answer from the bank now rather than
+after the settlement delay, and a full reset.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from stripe_sandbox import refunds
 from stripe_sandbox.store import Fault, Store
 from stripe_sandbox.webhooks import WebhookDispatcher
 
@@ -30,8 +32,8 @@ async def _body(request: Request) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def _bad(message: str) -> JSONResponse:
-    return JSONResponse({"error": {"type": "invalid_request_error", "message": message}}, 400)
+def _bad(message: str, status: int = 400) -> JSONResponse:
+    return JSONResponse({"error": {"type": "invalid_request_error", "message": message}}, status)
 
 
 def _int(body: dict[str, Any], key: str) -> int | None:
@@ -137,6 +139,24 @@ def routes(store: Store, dispatcher: WebhookDispatcher) -> dict[str, tuple[str, 
             {"url": store.config.webhook_url, "secret": dispatcher.configured_secret}
         )
 
+    async def move_refund(request: Request) -> Response:
+        body = await _body(request)
+        status, reason = body.get("status"), body.get("failure_reason")
+        if status not in ("succeeded", "failed", "canceled"):
+            return _bad('send {"status": "succeeded"|"failed"|"canceled", "failure_reason": …}')
+        if reason is not None and not isinstance(reason, str):
+            return _bad("failure_reason must be a string")
+        async with store.lock:
+            refund = store.get("refunds", request.path_params["refund"])
+            if refund is None:
+                return _bad(f"No such refund: '{request.path_params['refund']}'", 404)
+            refused = refunds.refusal(refund, status, reason)
+            if refused is not None:
+                return _bad(refused.message)
+            refunds.move(store, refund, status, reason)
+            store.run_deferred()
+            return JSONResponse(store.render("refunds", refund))
+
     async def reset(request: Request) -> Response:
         async with store.lock:
             store.reset()
@@ -154,5 +174,6 @@ def routes(store: Store, dispatcher: WebhookDispatcher) -> dict[str, tuple[str, 
         "/_sandbox/webhooks/pending": ("GET", pending),
         "/_sandbox/webhooks/deliveries": ("GET", deliveries),
         "/_sandbox/webhooks/config": ("GET", webhook_config),
+        "/_sandbox/refunds/{refund}": ("POST", move_refund),
         "/_sandbox/reset": ("POST", reset),
     }

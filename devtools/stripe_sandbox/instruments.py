@@ -4,7 +4,9 @@ Names and numbers follow https://docs.stripe.com/testing: `pm_card_visa` / `tok_
 4242 4242 4242 4242 and succeeds, `pm_card_chargeDeclinedInsufficientFunds` is …9995 and is
 declined with `insufficient_funds`, `pm_card_authenticationRequired` (…3184) asks for 3-D Secure on
 every payment, `pm_card_authenticationRequiredOnSetup` (…3155) only until it has been set up for
-off-session use, and so on.
+off-session use, and so on. Refunds of most cards succeed at once; `pm_card_pendingRefund` (…7726)
+refunds `pending`, then `succeeded`; `pm_card_refundFail` (…5126) refunds `succeeded`, then
+`failed` ("Simulate an asynchronous refund" on that page).
 """
 
 from __future__ import annotations
@@ -14,6 +16,9 @@ from dataclasses import dataclass
 from typing import Literal
 
 Outcome = Literal["succeed", "decline", "authenticate", "authenticate_unless_setup"]
+# What a refund of a payment does: succeed at once, stay `pending` before it succeeds, or show
+# `succeeded` before it fails.
+RefundOutcome = Literal["succeed", "pending", "fail_later"]
 
 
 @dataclass(frozen=True)
@@ -58,6 +63,7 @@ class CardProfile:
     decline_after_authentication: bool = False
     # Whether saving the card (a SetupIntent) is declined too; …0341 saves fine, then declines.
     decline_on_setup: bool = True
+    refund: RefundOutcome = "succeed"
 
     @property
     def last4(self) -> str:
@@ -105,6 +111,8 @@ CARDS: dict[str, CardProfile] = {
     "chargeDeclinedProcessingError": _declining("4000000000000119", PROCESSING),
     "chargeDeclinedFraudulent": _declining("4100000000000019", FRAUDULENT),
     "visa_chargeDeclinedVelocityLimitExceeded": _declining("4000000000006975", VELOCITY),
+    "pendingRefund": CardProfile("4000000000007726", "visa", refund="pending"),
+    "refundFail": CardProfile("4000000000005126", "visa", refund="fail_later"),
     "authenticationRequired": CardProfile("4000002760003184", "visa", outcome="authenticate"),
     "threeDSecure2Required": CardProfile("4000000000003220", "visa", outcome="authenticate"),
     "threeDSecureRequired": CardProfile("4000000000003063", "visa", outcome="authenticate"),
@@ -160,6 +168,10 @@ IBANS: dict[str, SepaOutcome] = {
     "PL61109010140000071219812874": "succeed",
     "PL27114020040000300201355387": "fail",
 }
+
+# A SEPA Direct Debit refund is a credit transfer to the customer's bank: `pending` until it
+# arrives (no test IBAN makes it fail).
+SEPA_REFUND: RefundOutcome = "pending"
 
 SEPA_FAILURE = Decline(
     "insufficient_funds",

@@ -6,7 +6,9 @@ An invoice's lines are its invoice items; totals (discounts before tax, tax per 
 `stripe_sandbox.totals`) are recomputed while it is a draft and frozen at finalization, along
 with each line's `discount_amounts` and `taxes`. Finalizing creates the default PaymentIntent
 and its `is_default` invoice payment, as Stripe does; payments attached later are further
-invoice payments.
+invoice payments. While one of those is `open`, the invoice can be neither voided nor marked
+uncollectible until its PaymentIntent is canceled. Not modelled: subscription invoices (whose
+automatic charges Stripe does not let take partial payments).
 """
 
 from __future__ import annotations
@@ -1022,6 +1024,11 @@ def pay_invoice(call: ApiRequest) -> JSON:
 
 
 def attach_payment(call: ApiRequest) -> JSON:
+    """A PaymentIntent towards part of an open or uncollectible invoice. The refusals are those
+    of Stripe's partial payments guide (same customer and currency, an amount up to
+    `amount_remaining`) in the sandbox's words, and two of the sandbox's own: a canceled
+    PaymentIntent, and one already attached (Stripe lets one PaymentIntent pay several invoices,
+    see InvoicePayment.amount_paid; the sandbox does not model how it is shared)."""
     store, params = call.store, call.params
     invoice = _require_invoice(store, call.path_id("invoice"))
     pi_id = require_str(params, "payment_intent")
@@ -1059,6 +1066,29 @@ def attach_payment(call: ApiRequest) -> JSON:
     return store.render("invoices", invoice)
 
 
+def _refuse_while_payments_open(store: Store, invoice: JSON, what: str, *, voiding: bool) -> None:
+    """Stripe's partial payments guide: "When an invoice has open or paid payments, you can't
+    void [it]. When an invoice has open payments, you can't mark it uncollectible." Its
+    default payment does not count, as voiding cancels it, unless it is processing and so
+    cannot be canceled. The wording of the refusal is the sandbox's."""
+    for payment in store.values("invoice_payments"):
+        if payment["invoice"] != invoice["id"] or payment["status"] != "open":
+            continue
+        pi = store.get("payment_intents", payment["payment"]["payment_intent"])
+        processing = pi is not None and pi["status"] == "processing"
+        if payment["is_default"] and not (voiding and processing):
+            continue
+        pi_id = payment["payment"]["payment_intent"]
+        raise invalid_request(
+            f"You cannot {what} while it has an open payment (PaymentIntent {pi_id}). "
+            + (
+                "That PaymentIntent is processing and cannot be canceled."
+                if processing
+                else "Cancel that PaymentIntent first."
+            )
+        )
+
+
 def void_invoice(call: ApiRequest) -> JSON:
     store = call.store
     invoice = _require_invoice(store, call.path_id("invoice"))
@@ -1067,6 +1097,7 @@ def void_invoice(call: ApiRequest) -> JSON:
         raise invalid_request(
             "You cannot void an invoice that has been partially paid; issue a credit note instead."
         )
+    _refuse_while_payments_open(store, invoice, "void this invoice", voiding=True)
     previous = {"status": invoice["status"]}
     invoice["status"] = "void"
     invoice["status_transitions"]["voided_at"] = store.now()
@@ -1084,6 +1115,7 @@ def mark_uncollectible(call: ApiRequest) -> JSON:
     store = call.store
     invoice = _require_invoice(store, call.path_id("invoice"))
     invoice_rules.check(invoice["status"], "mark_uncollectible")
+    _refuse_while_payments_open(store, invoice, "mark this invoice as uncollectible", voiding=False)
     previous = {"status": invoice["status"]}
     invoice["status"] = "uncollectible"
     invoice["status_transitions"]["marked_uncollectible_at"] = store.now()

@@ -8,16 +8,14 @@ Other modules (invoices) follow the outcomes through `PAYMENT_HOOKS`.
 
 from __future__ import annotations
 
-import asyncio
 import datetime
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 from stripe_sandbox import ids, instruments, payment_methods
 from stripe_sandbox.errors import StripeError, card_error, invalid_request
 from stripe_sandbox.instruments import Decline
-from stripe_sandbox.store import JSON, RequestInfo, Store, current_request
+from stripe_sandbox.store import JSON, Store
 
 AUTH_FAILURE_MESSAGE = (
     "The provided PaymentMethod has failed authentication. You can provide payment_method_data "
@@ -346,30 +344,7 @@ def _start_debit(store: Store, pi: JSON, pm: JSON) -> None:
     pi.update(status="processing", latest_charge=charge["id"], processing=None)
     store.emit("charge.pending", "charges", charge)
     store.emit("payment_intent.processing", "payment_intents", pi)
-    delay = store.config.sepa_settlement_delay_ms
-    if delay <= 0:
-        store.defer(lambda: settle_debit(store, pi["id"]))
-        return
-    loop = asyncio.get_running_loop()
-    base_url = store.base_url()
-
-    async def later() -> None:
-        async with store.lock:
-            token = current_request.set(RequestInfo(base_url=base_url))
-            try:
-                settle_debit(store, pi["id"])
-                store.run_deferred()
-            finally:
-                current_request.reset(token)
-
-    tasks: set[asyncio.Task[None]] = store.secret("_tasks").setdefault("set", set())
-    loop.call_later(delay / 1000, lambda: _spawn(tasks, later()))
-
-
-def _spawn(tasks: set[asyncio.Task[None]], coroutine: Coroutine[Any, Any, None]) -> None:
-    task = asyncio.ensure_future(coroutine)
-    tasks.add(task)
-    task.add_done_callback(tasks.discard)
+    store.later(store.config.sepa_settlement_delay_ms, lambda: settle_debit(store, pi["id"]))
 
 
 def settle_debit(store: Store, pi_id: str) -> None:

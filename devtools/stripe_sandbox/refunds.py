@@ -1,22 +1,48 @@
-"""Refunds (/v1/refunds) of succeeded payments, whole or in part.
+"""Refunds (/v1/refunds) of succeeded payments, whole or in part, and how they settle.
 
 A refund names a PaymentIntent or a Charge (not both), defaults to what is left to refund, and
-is refused beyond that. Cards and iDEAL refunds succeed at once; a SEPA debit's refund is
-`pending` first in real Stripe, which the sandbox does not model (it succeeds too). Refunding
-a payment does not change the invoice it paid: Stripe leaves the invoice `paid` (a credit
-note records a refund against an invoice; the sandbox has after-payment credit notes not).
+is refused beyond that. Most card and iDEAL refunds succeed at once. After the sandbox's
+settlement delay (`sepa_settlement_delay_ms`), a SEPA Direct Debit's or `pm_card_pendingRefund`'s
+refund goes from `pending` to `succeeded`, and `pm_card_refundFail`'s from `succeeded` to
+`failed` (docs.stripe.com/testing, "Simulate an asynchronous refund"), each change emitting
+`refund.updated`, `charge.refund.updated` and for a failure `refund.failed`. A pending refund
+counts in the charge's `amount_refunded`; a failed or canceled one gives its amount back, as
+Stripe returns it to the balance. `/_sandbox/refunds/{id}` moves a refund at once (`move`).
+Not modelled: balance transactions (`balance_transaction`, `failure_balance_transaction` stay
+null) and `requires_action` refunds. Refunding a payment leaves the invoice it paid `paid`, as
+Stripe does (a credit note records a refund against an invoice; the sandbox has no
+after-payment credit notes).
 """
 
 from __future__ import annotations
 
-from stripe_sandbox import ids, money
+from typing import Literal
+
+from stripe_sandbox import ids, instruments, money, payment_methods
 from stripe_sandbox.api import ApiRequest
-from stripe_sandbox.errors import invalid_request, no_such
+from stripe_sandbox.customers import changes
+from stripe_sandbox.errors import StripeError, invalid_request, no_such
+from stripe_sandbox.instruments import RefundOutcome
 from stripe_sandbox.listing import list_object, newest_first
 from stripe_sandbox.params import apply_metadata, get_enum, get_int, get_str
 from stripe_sandbox.store import JSON, Store
 
 REASONS = ("duplicate", "fraudulent", "requested_by_customer")
+# Refund.failure_reason's documented values (the SDK types it as a plain string).
+FAILURE_REASONS = (
+    "charge_for_pending_refund_disputed", "declined", "expired_or_canceled_card",
+    "insufficient_funds", "lost_or_stolen_card", "merchant_request", "unknown",
+)  # fmt: skip
+# What `pm_card_refundFail` fails with (https://docs.stripe.com/terminal/references/testing).
+CARD_FAILURE_REASON = "expired_or_canceled_card"
+
+Status = Literal["succeeded", "failed", "canceled"]
+# Where a refund may go from where it is: a pending one settles, fails or is canceled; a
+# succeeded one may still fail, as card refunds can in live mode.
+MOVES: dict[str, frozenset[str]] = {
+    "pending": frozenset({"succeeded", "failed", "canceled"}),
+    "succeeded": frozenset({"failed"}),
+}
 
 
 def _charge_of(store: Store, payment_intent: str | None, charge_id: str | None) -> JSON:
@@ -40,6 +66,17 @@ def _charge_of(store: Store, payment_intent: str | None, charge_id: str | None) 
             code="charge_not_refundable",
         )
     return charge
+
+
+def _outcome(store: Store, charge: JSON) -> RefundOutcome:
+    """What a refund of this charge does, by what paid it."""
+    pm = store.get("payment_methods", charge["payment_method"] or "")
+    if pm is None:
+        return "succeed"
+    if pm["type"] == "sepa_debit":
+        return instruments.SEPA_REFUND
+    card = payment_methods.card_profile(store, pm) if pm["type"] == "card" else None
+    return card.refund if card is not None else "succeed"
 
 
 def create_refund(call: ApiRequest) -> JSON:
@@ -67,6 +104,8 @@ def create_refund(call: ApiRequest) -> JSON:
             f"unrefunded amount on charge ({money.format_amount(left, charge['currency'])})",
             param="amount",
         )
+    outcome = _outcome(store, charge)
+    pending = outcome == "pending"
     refund: JSON = {
         "id": ids.new_id("re"),
         "object": "refund",
@@ -86,12 +125,12 @@ def create_refund(call: ApiRequest) -> JSON:
         "next_action": None,
         "payment_intent": charge["payment_intent"],
         "payment_method": charge["payment_method"],
-        "pending_reason": None,
+        "pending_reason": "processing" if pending else None,
         "presentment_details": None,
         "reason": get_enum(params, "reason", REASONS),
         "receipt_number": None,
         "source_transfer_reversal": None,
-        "status": "succeeded",
+        "status": "pending" if pending else "succeeded",
         "transfer_reversal": None,
     }
     apply_metadata(refund, params)
@@ -100,7 +139,50 @@ def create_refund(call: ApiRequest) -> JSON:
     charge["refunded"] = charge["amount_refunded"] == charge["amount_captured"]
     store.emit("refund.created", "refunds", refund)
     store.emit("charge.refunded", "charges", charge)
+    delay = store.config.sepa_settlement_delay_ms
+    refund_id = refund["id"]
+    if pending:
+        store.later(delay, lambda: _settle(store, refund_id, "pending", "succeeded"))
+    elif outcome == "fail_later":
+        store.later(delay, lambda: _settle(store, refund_id, "succeeded", "failed"))
     return store.render("refunds", refund)
+
+
+def _settle(store: Store, refund_id: str, expected: str, status: Status) -> None:
+    """The bank's answer, unless the refund was moved another way meanwhile."""
+    refund = store.get("refunds", refund_id)
+    if refund is not None and refund["status"] == expected:
+        move(store, refund, status, CARD_FAILURE_REASON if status == "failed" else None)
+
+
+def refusal(refund: JSON, status: str, failure_reason: str | None) -> StripeError | None:
+    """Why `refund` cannot go to `status` (with `failure_reason`), or None if it can."""
+    if status not in MOVES.get(refund["status"], frozenset()):
+        return invalid_request(f"A {refund['status']} refund cannot become {status}.")
+    if failure_reason is not None and status != "failed":
+        return invalid_request("failure_reason is only for a refund that failed.")
+    if failure_reason is not None and failure_reason not in FAILURE_REASONS:
+        return invalid_request(f"failure_reason must be one of {', '.join(FAILURE_REASONS)}.")
+    return None
+
+
+def move(store: Store, refund: JSON, status: Status, failure_reason: str | None = None) -> None:
+    """Change a refund's status as its bank's answer would, with Stripe's events; a failed or
+    canceled refund gives its amount back to the charge. Check `refusal` first."""
+    before = store.render("refunds", refund)
+    refund.update(status=status, pending_reason=None)
+    if status == "failed":
+        refund["failure_reason"] = failure_reason or "unknown"
+    if status in ("failed", "canceled"):
+        charge = store.get("charges", refund["charge"])
+        if charge is not None:
+            charge["amount_refunded"] -= refund["amount"]
+            charge["refunded"] = charge["amount_refunded"] == charge["amount_captured"]
+    previous = changes(before, store.render("refunds", refund))
+    store.emit("refund.updated", "refunds", refund, previous)
+    store.emit("charge.refund.updated", "refunds", refund, previous)
+    if status == "failed":
+        store.emit("refund.failed", "refunds", refund, previous)
 
 
 def retrieve_refund(call: ApiRequest) -> JSON:

@@ -102,6 +102,8 @@ class Store:
     # Work that follows the current response (a SEPA debit settling, a tax ID being verified):
     # run by the dispatcher right after it has rendered the response.
     deferred: list[Callable[[], None]] = field(default_factory=list)
+    # Work scheduled by `later` that is running now (kept so the loop does not drop it).
+    tasks: set[asyncio.Task[None]] = field(default_factory=set)
 
     def __post_init__(self) -> None:
         self.latency_ms = self.config.latency_ms
@@ -220,6 +222,31 @@ class Store:
     def run_deferred(self) -> None:
         while self.deferred:
             self.deferred.pop(0)()
+
+    def later(self, delay_ms: int, work: Callable[[], None]) -> None:
+        """Run `work` after `delay_ms` (money reaching a bank), under the lock like a request,
+        its events tied to no request as Stripe's own are; 0: right after the current response.
+        Call it from within a handler: the timer belongs to the running event loop."""
+        if delay_ms <= 0:
+            self.defer(work)
+            return
+        base_url = self.base_url()
+
+        async def run() -> None:
+            async with self.lock:
+                token = current_request.set(RequestInfo(base_url=base_url))
+                try:
+                    work()
+                    self.run_deferred()
+                finally:
+                    current_request.reset(token)
+
+        def start() -> None:
+            task = asyncio.ensure_future(run())
+            self.tasks.add(task)
+            task.add_done_callback(self.tasks.discard)
+
+        asyncio.get_running_loop().call_later(delay_ms / 1000, start)
 
     def reset(self) -> None:
         self.collections.clear()

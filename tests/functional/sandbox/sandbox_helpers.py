@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -106,3 +107,11 @@ def open_invoice(
          "currency": currency, "description": "Consulting"}
     )  # fmt: skip
     return client.v1.invoices.finalize_invoice(invoice.id)
+
+
+def wait_until(check: Callable[[], bool], timeout: float = 5) -> None:
+    """Poll `check` until it holds: for what the sandbox does after its settlement delay."""
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, "the sandbox did not get there in time"
+        time.sleep(0.02)
