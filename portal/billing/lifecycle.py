@@ -91,7 +91,8 @@ CHARGE_MOVES: dict[ChargeStatus, frozenset[ChargeStatus]] = {
     "unattached": _PAID_THERE | {"failed"},
     "refund_due": _REFUND | {"failed"},
     "refund_pending": frozenset({"refunded", "refund_failed"}),
-    "refunded": frozenset(),
+    # Stripe may fail a refund after it succeeded (the bank returns it): it says so then.
+    "refunded": frozenset({"refund_failed"}),
     "refund_failed": frozenset(),
     "succeeded": frozenset(),
     "failed": frozenset(),
@@ -380,8 +381,9 @@ async def paid_by(engine: AsyncEngine, payment_intent_id: str) -> list[ChargeRec
 
 
 async def refunded_by(engine: AsyncEngine, refund_id: str) -> list[ChargeRecord]:
+    """The charges this refund gives back, while Stripe may still say it failed."""
     async with engine.connect() as conn:
-        return await records.with_status(conn, ("refund_pending",), refund_id=refund_id)
+        return await records.with_status(conn, ("refund_pending", "refunded"), refund_id=refund_id)
 
 
 async def on_checkout_session(engine: AsyncEngine, session_id: str) -> ChargeRecord | None:

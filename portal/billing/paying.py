@@ -362,17 +362,17 @@ async def _show(
 
 
 async def _follow_refunds(request: Request, payment: Payment) -> bool:
-    """A refund under way is read again (its webhook may be late or lost): True if one of
-    them ended. Stripe unreachable: the page shows it as under way, as it was."""
+    """A refund is read again (its webhook may be late or lost; one that succeeded may still
+    fail): True if one of them moved. Stripe unreachable: the page shows it as it was."""
     svc = services(request)
-    ended = False
+    moved = False
     for charge in payment.charges:
-        if charge.status == "refund_pending" and charge.refund_id:
+        if charge.status in ("refund_pending", "refunded") and charge.refund_id:
             try:
-                ended |= await placing.follow_refund(svc, charge) != "refund_pending"
+                moved |= await placing.follow_refund(svc, charge) != charge.status
             except StripeUnavailable:
-                return ended
-    return ended
+                return moved
+    return moved
 
 
 def _examples(currency: str) -> str:

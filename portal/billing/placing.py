@@ -13,7 +13,8 @@ invoice still owes, read again from Stripe (uncached), never on the refusal alon
   is given back, refunded at once when it has arrived, else when it does (`refund_due`).
 
 A refund is followed until Stripe says how it ended (`refund_pending` until then): its
-webhooks (`refund.updated`, `refund.failed`), the payment's page and the sweep read it.
+webhooks (`refund.updated`, `refund.failed`), the payment's page and the sweep read it. One
+that succeeded may still fail later (the customer's bank returns it): its webhook says so.
 Only `refunded` says the money went back; a refund that failed or was canceled
 (`refund_failed`) leaves the money with the company, and the page says so.
 """

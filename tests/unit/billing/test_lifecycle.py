@@ -11,8 +11,9 @@ import pytest
 from portal.billing import lifecycle
 from portal.billing.lifecycle import CHARGE_MOVES, CHARGE_STATUSES, PAYMENT_MOVES, PAYMENT_STATUSES
 
-# Once here the charge's money is where it ends: paid, never charged, or back with the customer
-# (or, for `refund_failed`, with the company, which the page tells the customer).
+# Once here the charge's money is where it ends: paid, never charged, or (`refund_failed`)
+# with the company, which the page tells the customer. `refunded` is not: Stripe may still fail
+# a refund after it succeeded.
 FINAL = {
     "succeeded",
     "failed",
@@ -22,7 +23,6 @@ FINAL = {
     "skipped",
     "lapsed",
     "abandoned",
-    "refunded",
     "refund_failed",
 }
 
@@ -55,6 +55,7 @@ def test_every_state_but_the_first_can_be_reached() -> None:
         ("succeeded", "refunded"),
         ("refund_pending", "succeeded"),
         ("refund_failed", "refunded"),
+        ("refunded", "refund_pending"),
         ("unattached", "pending"),
         # a refund is only "done" when Stripe says so
         ("at_stripe", "busy"),
