@@ -1,0 +1,89 @@
+"""Paying by bank transfer: what to transfer where, and the EPC QR code a banking app scans.
+
+The EPC QR code ("GiroCode", European Payments Council EPC069-12, version 002) carries a SEPA
+credit transfer: the beneficiary's name, IBAN (and BIC), the amount in euros and the remittance
+information. Banking apps across the euro area fill their transfer form from it, so the
+customer types nothing. Only euro amounts can be carried; other currencies get the written
+instructions alone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+import segno
+from markupsafe import Markup
+
+# EPC069-12: at most 70 characters for the name, 140 for unstructured remittance information,
+# amounts from 0.01 to 999999999.99 euros, the whole payload at most 331 bytes.
+NAME_MAX = 70
+TEXT_MAX = 140
+AMOUNT_MAX = 99_999_999_999  # in cents
+PAYLOAD_MAX = 331
+# The largest QR version the standard allows (error correction "M" is mandatory).
+VERSION_MAX = 13
+
+
+@dataclass(frozen=True)
+class Transfer:
+    """What the customer transfers and where: one account and one reference."""
+
+    account_holder: str
+    iban: str
+    bic: str | None
+    reference: str
+    amount: int  # still to transfer, in the currency's minor unit
+    currency: str
+    country: str | None = None  # the account's country
+
+
+def grouped_iban(iban: str) -> str:
+    """The IBAN in groups of four, as it is printed (and read aloud) everywhere."""
+    plain = "".join(iban.split()).upper()
+    return " ".join(plain[i : i + 4] for i in range(0, len(plain), 4))
+
+
+def epc_payload(transfer: Transfer) -> str | None:
+    """The EPC QR code's content for the transfer, or None when it cannot carry it (not
+    euros, no amount, an amount or name beyond the standard's limits). The reference is a
+    Stripe reference, not an ISO 11649 creditor reference, so it goes into the unstructured
+    remittance information (line 11), the structured one (line 10) left empty."""
+    if transfer.currency.lower() != "eur" or not 0 < transfer.amount <= AMOUNT_MAX:
+        return None
+    name = transfer.account_holder.strip()
+    if not name or len(name) > NAME_MAX or len(transfer.reference) > TEXT_MAX:
+        return None
+    euros = (Decimal(transfer.amount) / 100).normalize()
+    amount = f"{euros:f}"
+    lines = [
+        "BCD",  # service tag
+        "002",  # version: the BIC may be left out within the EEA
+        "1",  # character set: UTF-8
+        "SCT",  # SEPA credit transfer
+        transfer.bic or "",
+        name,
+        "".join(transfer.iban.split()).upper(),
+        f"EUR{amount}",
+        "",  # purpose code
+        "",  # structured remittance information (an RF creditor reference)
+        transfer.reference,
+    ]
+    payload = "\n".join(lines)
+    if len(payload.encode()) > PAYLOAD_MAX:
+        return None
+    return payload
+
+
+def qr_svg(payload: str, *, title: str) -> Markup:
+    """The payload as an inline SVG QR code (error correction "M", as EPC069-12 requires),
+    drawn on the server: no script, no image request, crisp at any size. `title` is its
+    text alternative."""
+    code = segno.make_qr(payload, error="m", boost_error=False, encoding="utf-8")
+    if isinstance(code.version, str) or code.version > VERSION_MAX:  # a Micro QR: never
+        raise ValueError(f"EPC QR code of version {code.version}")
+    size = code.symbol_size(scale=4, border=4)[0]
+    svg = code.svg_inline(scale=4, border=4, dark="#000", light="#fff", title=title)
+    # segno escapes the title; a role and a viewBox let it be read out and scaled by CSS.
+    svg = svg.replace("<svg ", f'<svg role="img" viewBox="0 0 {size} {size}" ', 1)
+    return Markup(svg)  # noqa: S704 (segno's own SVG, its one text escaped by segno)
