@@ -39,7 +39,6 @@ from portal.billing.charging import Outcome
 from portal.billing.records import ChargeRecord, Payment
 from portal.permissions import Principal
 from portal.services import Services
-from portal.storage.database import transaction
 from portal.stripe.errors import InvalidRequest
 from portal.stripe.models import CheckoutSession, Invoice
 
@@ -52,8 +51,10 @@ SESSION_LIFETIME = timedelta(minutes=31)
 # The invoice's claim while the customer is at Stripe: the session's life, and time for a
 # payment started just before it ends (a bank's confirmation page) to finish.
 LEASE = SESSION_LIFETIME + timedelta(minutes=30)
-# A completed session's PaymentIntent: the money has arrived, or is on its way.
-PAID_ON_STRIPE = ("succeeded", "processing")
+# A completed session's PaymentIntent: the money has arrived, is on its way, or is to be sent
+# by the customer (a bank transfer's or a voucher's instructions: Checkout completes the
+# session before the money comes).
+PAID_ON_STRIPE = ("succeeded", "processing", "requires_action")
 
 
 # Ways to pay that people in a currency's countries expect and Stripe's page may offer, to name
@@ -154,8 +155,7 @@ async def settle_session(
         )
         return Outcome("pending")
     outcome = await placing.count_on_invoice(svc, charge, intent)
-    async with transaction(svc.engine) as conn:
-        await charging.record_settled(conn, charge, outcome, now)  # from `at_stripe` only
+    await placing.record(svc, charge, outcome)  # from `at_stripe` only: of two ways in, one
     if session.customer_id:
         await svc.gateway.changed(session.customer_id)  # the invoice took a payment
     return outcome

@@ -67,7 +67,7 @@ async def on_payment_intent(svc: Services, event: WebhookEvent, intent_id: str) 
     intent = await svc.gateway.uncached().get_payment_intent(intent_id)
     effects = []
     for charge in await lifecycle.paid_by(svc.engine, intent.id):
-        if charge.status in ("unattached", "refund_due"):
+        if charge.status in ("unattached", "refund_due", "awaiting_payment"):
             # Paid on Stripe's page, not on its invoice: placed now that it has arrived
             # (each move conditional, so a second delivery finds nothing to do).
             await placing.when_arrived(svc, charge, intent)
@@ -130,6 +130,17 @@ async def on_checkout_completed(svc: Services, event: WebhookEvent, session_id: 
     return Reaction(customer.id)
 
 
+async def on_async_payment(svc: Services, event: WebhookEvent, session_id: str) -> Reaction:
+    """The money of a payment made on Stripe's page that the customer was still to send (a
+    bank transfer, a voucher) arrived, or will not: recorded on its charge."""
+    session = await svc.gateway.uncached().get_checkout_session(session_id)
+    if session.payment_intent is not None:
+        for charge in await lifecycle.paid_by(svc.engine, session.payment_intent.id):
+            if charge.status in ("unattached", "refund_due", "awaiting_payment"):
+                await placing.when_arrived(svc, charge, session.payment_intent)
+    return Reaction(session.customer_id)
+
+
 async def on_checkout_expired(svc: Services, event: WebhookEvent, session_id: str) -> Reaction:
     """Nobody paid on the session before it expired: its charge can be paid another way."""
     return await _paid_at_stripe(svc, await svc.gateway.uncached().get_checkout_session(session_id))
@@ -177,6 +188,8 @@ async def on_tax_id(svc: Services, event: WebhookEvent, tax_id: str) -> Reaction
 HANDLERS: dict[str, Handler] = {
     "checkout.session.completed": on_checkout_completed,
     "checkout.session.expired": on_checkout_expired,
+    "checkout.session.async_payment_succeeded": on_async_payment,
+    "checkout.session.async_payment_failed": on_async_payment,
     "invoice.paid": on_invoice,
     "invoice.payment_failed": on_invoice,
     "invoice.payment_action_required": on_invoice,

@@ -18,6 +18,7 @@ table):
 - being charged: `processing`; cut off before Stripe's answer came: `interrupted` (repeated
   with the same idempotency keys, or read from Stripe's records);
 - waiting for the customer: `requires_action` (3-D Secure); for Stripe's page: `at_stripe`;
+  for the money they send by transfer or voucher, on the invoice already: `awaiting_payment`;
 - waiting for the bank: `submitted` (a debit, days);
 - through: `succeeded`;
 - not charged: `failed` (declined, or a debit returned), `refused` (Stripe refused the request),
@@ -75,7 +76,9 @@ _GIVEN_BACK: frozenset[ChargeStatus] = frozenset({"refund_due", "refund_pending"
 _REFUND: frozenset[ChargeStatus] = frozenset({"refund_pending", "refunded", "refund_failed"})
 # What money paid on Stripe's page can become: counted on its invoice, kept while the invoice
 # refuses it, or given back.
-_SETTLED_THERE: frozenset[ChargeStatus] = frozenset({"succeeded", "submitted", "unattached"})
+_SETTLED_THERE: frozenset[ChargeStatus] = frozenset(
+    {"succeeded", "submitted", "awaiting_payment", "unattached"}
+)
 _PAID_THERE = _SETTLED_THERE | _GIVEN_BACK | _REFUND
 
 CHARGE_MOVES: dict[ChargeStatus, frozenset[ChargeStatus]] = {
@@ -89,6 +92,9 @@ CHARGE_MOVES: dict[ChargeStatus, frozenset[ChargeStatus]] = {
     # Attached at last, or given back once the invoice no longer owes it; `failed`: a payment
     # still on its way when the invoice refused it never arrived.
     "unattached": _PAID_THERE | {"failed"},
+    # On the invoice, waiting for the customer's transfer or voucher: paid, or never (the
+    # voucher expired, the PaymentIntent canceled).
+    "awaiting_payment": frozenset({"succeeded", "submitted", "failed"}),
     "refund_due": _REFUND | {"failed"},
     "refund_pending": frozenset({"refunded", "refund_failed"}),
     # Stripe may fail a refund after it succeeded (the bank returns it): it says so then.
@@ -112,8 +118,14 @@ HOLDS_CLAIM: tuple[ChargeStatus, ...] = ("pending", *UNSETTLED, "requires_action
 # Waiting for the customer's bank: a 3-D Secure confirmation, or a debit being collected.
 AT_THE_BANK: tuple[ChargeStatus, ...] = ("requires_action", "submitted")
 # Money of the customer's that Stripe holds for the company and the portal still has to place:
-# on the invoice (`unattached`) or back with the customer (`refund_due`, `refund_pending`).
-MONEY_TO_PLACE: tuple[ChargeStatus, ...] = ("unattached", "refund_due", "refund_pending")
+# on the invoice (`unattached`) or back with the customer (`refund_due`, `refund_pending`);
+# and money the customer is still to send (`awaiting_payment`), followed until it arrives.
+MONEY_TO_PLACE: tuple[ChargeStatus, ...] = (
+    "unattached",
+    "refund_due",
+    "refund_pending",
+    "awaiting_payment",
+)
 
 # A charge "processing" for longer than this was left behind by a stopped process.
 STALE_AFTER = timedelta(minutes=2)
@@ -376,7 +388,9 @@ async def paid_by(engine: AsyncEngine, payment_intent_id: str) -> list[ChargeRec
     placed (attached, or given back)."""
     async with engine.connect() as conn:
         return await records.with_status(
-            conn, (*AT_THE_BANK, "unattached", "refund_due"), payment_intent_id=payment_intent_id
+            conn,
+            (*AT_THE_BANK, "unattached", "refund_due", "awaiting_payment"),
+            payment_intent_id=payment_intent_id,
         )
 
 

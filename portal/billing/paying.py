@@ -297,7 +297,11 @@ async def payment_page(request: Request) -> Response:
             payment = await _payment(request, who)
     if await _follow_refunds(request, payment):
         payment = await _payment(request, who)
-    return await _show(request, who, payment, session=session)
+    awaited = await _awaited(request, payment)
+    if awaited is None:
+        payment = await _payment(request, who)
+        awaited = {}
+    return await _show(request, who, payment, session=session, awaited=awaited)
 
 
 async def _show(
@@ -308,6 +312,7 @@ async def _show(
     method_error: str | None = None,
     status: int = 200,
     session: CheckoutSession | None = None,
+    awaited: dict[int, str | None] | None = None,
 ) -> Response:
     svc = services(request)
     now = datetime.now(UTC)
@@ -356,9 +361,32 @@ async def _show(
             "local_examples": _examples(payment.currency),
             # at Stripe: paying there (open) or paid there, not yet counted (complete)
             "checkout_session": session,
+            # money the customer is to send: Stripe's page with the instructions, by charge
+            "awaited": awaited or {},
         },
         status=status,
     )
+
+
+async def _awaited(request: Request, payment: Payment) -> dict[int, str | None] | None:
+    """For each charge waiting for money the customer is to send (a transfer, a voucher):
+    Stripe's page with the instructions, read now. None: one of them has come (or will not),
+    recorded, and the payment is to be read again. Stripe unreachable: no link, as it was."""
+    svc = services(request)
+    found: dict[int, str | None] = {}
+    for charge in payment.charges:
+        if charge.status != "awaiting_payment" or not charge.payment_intent_id:
+            continue
+        try:
+            intent = await svc.gateway.uncached().get_payment_intent(charge.payment_intent_id)
+        except StripeUnavailable:
+            found[charge.position] = None
+            continue
+        if placing.awaited(charge, intent) is not None:
+            await placing.when_arrived(svc, charge, intent)
+            return None
+        found[charge.position] = intent.instructions_url
+    return found
 
 
 async def _follow_refunds(request: Request, payment: Payment) -> bool:

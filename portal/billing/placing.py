@@ -25,7 +25,7 @@ import logging
 from datetime import UTC, datetime
 
 from portal.billing import lifecycle
-from portal.billing.charging import Outcome, values_of
+from portal.billing.charging import Outcome, cancel_left, values_of
 from portal.billing.records import ChargeRecord, ChargeStatus
 from portal.services import Services
 from portal.storage.database import transaction
@@ -70,9 +70,27 @@ async def _attach(
         if not await _attached(svc, charge.invoice_id, intent.id):
             return await _refused(svc, charge, intent, exc.code)
         # attached already (by the other way in, longer ago than Stripe keeps keys)
+    return arrived(intent)
+
+
+def arrived(intent: PaymentIntent) -> Outcome:
+    """What a PaymentIntent on its invoice means for the charge: paid, on its way (a debit),
+    or waiting for the customer to send the money (a transfer, a voucher)."""
     if intent.status == "succeeded":
         return Outcome("succeeded", payment_intent_id=intent.id)
-    return Outcome("submitted", payment_intent_id=intent.id)
+    if intent.status == "processing":
+        return Outcome("submitted", payment_intent_id=intent.id)
+    return Outcome("awaiting_payment", payment_intent_id=intent.id)
+
+
+def awaited(charge: ChargeRecord, intent: PaymentIntent) -> Outcome | None:
+    """What became of money the customer was to send (`awaiting_payment`); None while it
+    has not come. A voucher that expired, a PaymentIntent canceled: it never will."""
+    if intent.status == "requires_action":
+        return None
+    if intent.status in ("succeeded", "processing"):
+        return arrived(intent)
+    return Outcome("failed", intent.decline_code or intent.status, payment_intent_id=intent.id)
 
 
 async def _attached(svc: Services, invoice_id: str, intent_id: str) -> bool:
@@ -113,9 +131,12 @@ async def give_back(
     paid_otherwise: bool = True,
 ) -> Outcome:
     """Refund money its invoice does not owe any more: at once when it has arrived, else
-    when it does (`refund_due`); money that never arrived needs nothing."""
+    when it does (`refund_due`). Money the customer has still to send (a transfer, a voucher)
+    is not wanted any more: its PaymentIntent is canceled, so that it cannot be paid."""
     if intent.status == "processing":
         return Outcome("refund_due", code, payment_intent_id=intent.id)
+    if intent.status == "requires_action":
+        return Outcome("failed", code, payment_intent_id=intent.id, cancel_intent=intent.id)
     if intent.status != "succeeded":
         return Outcome("failed", code, payment_intent_id=intent.id)
     refund = await svc.gateway.refund_payment(
@@ -138,17 +159,24 @@ def from_refund(refund: Refund, code: str | None) -> Outcome:
 async def record(svc: Services, charge: ChargeRecord, outcome: Outcome) -> None:
     """Record where the money went: the payment ends there (`lifecycle.settle`)."""
     async with transaction(svc.engine) as conn:
-        await lifecycle.settle(
+        moved = await lifecycle.settle(
             conn, charge, outcome.status, datetime.now(UTC), **values_of(outcome)
         )
+    if moved is not None and moved.cancel_intent:
+        await cancel_left(svc, moved)
     if charge.customer_id:
         await svc.gateway.changed(charge.customer_id)
 
 
 async def when_arrived(svc: Services, charge: ChargeRecord, intent: PaymentIntent) -> None:
     """The PaymentIntent of money waiting to be placed moved: an `unattached` payment is
-    attached again (or given back), a `refund_due` one is refunded once it has arrived."""
-    if charge.status == "unattached":
+    attached again (or given back), a `refund_due` one is refunded once it has arrived, an
+    awaited one recorded once it has come (or will not)."""
+    if charge.status == "awaiting_payment":
+        outcome = awaited(charge, intent)
+        if outcome is not None:
+            await record(svc, charge, outcome)
+    elif charge.status == "unattached":
         await attach_again(svc, charge, intent)
     elif charge.status == "refund_due":
         if intent.status == "processing":
@@ -164,7 +192,7 @@ async def attach_again(
     assert charge.payment_intent_id is not None
     if intent is None:
         intent = await svc.gateway.uncached().get_payment_intent(charge.payment_intent_id)
-    if intent.status not in ("succeeded", "processing"):
+    if intent.status not in ("succeeded", "processing", "requires_action"):
         await record(svc, charge, Outcome("failed", charge.error_code, intent.id))
         return "failed"
     tries = await lifecycle.tried_attach(svc.engine, charge)
@@ -204,7 +232,7 @@ async def tidy(svc: Services) -> None:
                 await follow_refund(svc, charge)
             elif charge.status == "unattached" and charge.attach_tries < ATTACH_TRIES:
                 await attach_again(svc, charge)
-            elif charge.status == "refund_due" and charge.payment_intent_id:
+            elif charge.status in ("refund_due", "awaiting_payment") and charge.payment_intent_id:
                 intent = await svc.gateway.uncached().get_payment_intent(charge.payment_intent_id)
                 await when_arrived(svc, charge, intent)
         except GatewayError as exc:

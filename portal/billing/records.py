@@ -44,6 +44,7 @@ ChargeStatus = Literal[
     "requires_action",
     "submitted",
     "at_stripe",
+    "awaiting_payment",
     "succeeded",
     "failed",
     "refused",

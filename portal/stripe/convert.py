@@ -308,6 +308,13 @@ def payment_intent_from_stripe(data: Mapping[str, Any]) -> PaymentIntent:
     action = data.get("next_action") or {}
     redirect = action.get("redirect_to_url") or {}
     error = data.get("last_payment_error") or {}
+    # Bank transfers and vouchers: the action's details, under its type, name Stripe's page.
+    details = action.get(action.get("type") or "") or {}
+    instructions = (
+        details.get("hosted_instructions_url") or details.get("hosted_voucher_url")
+        if isinstance(details, Mapping)
+        else None
+    )
     return PaymentIntent(
         id=data["id"],
         status=data["status"],
@@ -317,6 +324,7 @@ def payment_intent_from_stripe(data: Mapping[str, Any]) -> PaymentIntent:
         decline_code=error.get("decline_code") or error.get("code"),
         payment_method_id=object_id(data.get("payment_method")),
         created=timestamp(data.get("created")),
+        instructions_url=instructions,
     )
 
 

@@ -246,6 +246,9 @@ class PaymentIntent:
     decline_code: str | None = None
     payment_method_id: str | None = None
     created: datetime | None = None
+    # Stripe's page with what the customer has to do to pay (a bank transfer's instructions,
+    # a voucher) while the PaymentIntent waits for the money (`requires_action`).
+    instructions_url: str | None = None
 
 
 @dataclass(frozen=True)
