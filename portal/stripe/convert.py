@@ -184,6 +184,7 @@ def invoice_from_stripe(data: Mapping[str, Any]) -> Invoice:
         amount_due=data["amount_due"],
         amount_paid=data["amount_paid"],
         amount_remaining=data["amount_remaining"],
+        amount_overpaid=data.get("amount_overpaid") or 0,
         subtotal=data.get("subtotal", 0),
         tax=tax,
         total=data.get("total", 0),

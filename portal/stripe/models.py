@@ -166,6 +166,9 @@ class Invoice:
     discounts: tuple[DiscountAmount, ...] = ()
     taxes: tuple[TaxAmount, ...] = ()
     total_excluding_tax: int | None = None
+    # Paid beyond what it owed (two payments crossing): Stripe credited the excess to the
+    # customer's credit balance.
+    amount_overpaid: int = 0
 
 
 @dataclass(frozen=True)
