@@ -41,6 +41,22 @@ def money_value(amount_minor: int, currency: str) -> Decimal:
     return Decimal(amount_minor).scaleb(-minor_unit_exponent(currency))
 
 
+def grouped_iban(iban: str) -> str:
+    """An IBAN in groups of four, as it is printed (and read aloud) everywhere."""
+    plain = "".join(iban.split()).upper()
+    return " ".join(plain[i : i + 4] for i in range(0, len(plain), 4))
+
+
+def format_plain_amount(amount_minor: int, currency: str, locale: str) -> str:
+    """An amount without symbol or grouping, with the locale's decimal sign and Stripe's
+    decimals: `123450, "eur", "de"` -> "1234,50" (what a transfer form's amount field takes)."""
+    exponent = minor_unit_exponent(currency)
+    pattern = "0" if exponent == 0 else "0." + "0" * exponent
+    return babel_numbers.format_decimal(
+        money_value(amount_minor, currency), format=pattern, locale=locale
+    )
+
+
 # A page formats the same few amounts and dates again and again (and Babel parses the locale each
 # time): the results are kept, keyed by their inputs, which is all they depend on.
 @functools.lru_cache(maxsize=65_536)

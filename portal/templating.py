@@ -52,6 +52,11 @@ def create_environment(assets: Assets) -> jinja2.Environment:
     env.filters["money"] = lambda amount, currency: formatting.format_money(
         amount, currency, i18n.format_locale()
     )
+    # An amount as a banking app's amount field takes it: no symbol, no grouping ("1234,50").
+    env.filters["plain_amount"] = lambda amount, currency: formatting.format_plain_amount(
+        amount, currency, i18n.format_locale()
+    )
+    env.filters["iban"] = formatting.grouped_iban
     env.filters["date"] = lambda value, format="medium": formatting.format_date(
         value, i18n.format_locale(), format=format
     )

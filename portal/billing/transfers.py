@@ -9,11 +9,14 @@ instructions alone.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
 import segno
 from markupsafe import Markup
+
+from portal.stripe.models import BankTransferInstructions, InvoicePayment
 
 # EPC069-12: at most 70 characters for the name, 140 for unstructured remittance information,
 # amounts from 0.01 to 999999999.99 euros, the whole payload at most 331 bytes.
@@ -36,12 +39,6 @@ class Transfer:
     amount: int  # still to transfer, in the currency's minor unit
     currency: str
     country: str | None = None  # the account's country
-
-
-def grouped_iban(iban: str) -> str:
-    """The IBAN in groups of four, as it is printed (and read aloud) everywhere."""
-    plain = "".join(iban.split()).upper()
-    return " ".join(plain[i : i + 4] for i in range(0, len(plain), 4))
 
 
 def epc_payload(transfer: Transfer) -> str | None:
@@ -87,3 +84,42 @@ def qr_svg(payload: str, *, title: str) -> Markup:
     # segno escapes the title; a role and a viewBox let it be read out and scaled by CSS.
     svg = svg.replace("<svg ", f'<svg role="img" viewBox="0 0 {size} {size}" ', 1)
     return Markup(svg)  # noqa: S704 (segno's own SVG, its one text escaped by segno)
+
+
+@dataclass(frozen=True)
+class Awaited:
+    """A bank transfer an invoice waits for, as its page shows it."""
+
+    instructions: BankTransferInstructions
+    arrived: int  # of the payment's amount, what has come so far (Stripe waits for all)
+    qr: Transfer | None  # what the EPC QR code carries, when it can
+
+
+def awaited(payments: Iterable[InvoicePayment]) -> Awaited | None:
+    """The bank transfer an invoice waits for: an open payment of it whose PaymentIntent waits
+    for the money (the invoice's own first), with Stripe's instructions for it."""
+    waiting = sorted(
+        (p for p in payments if p.status == "open" and p.transfer is not None),
+        key=lambda p: not p.is_default,
+    )
+    if not waiting or waiting[0].transfer is None:
+        return None
+    payment, instructions = waiting[0], waiting[0].transfer
+    arrived = max(0, payment.amount_requested - instructions.amount_remaining)
+    return Awaited(instructions, arrived, for_qr(instructions))
+
+
+def for_qr(instructions: BankTransferInstructions) -> Transfer | None:
+    """The instructions as an EPC QR code can carry them: euros to an IBAN, with a name."""
+    account = next((a for a in instructions.accounts if a.iban), None)
+    if account is None or account.iban is None or not account.account_holder:
+        return None
+    return Transfer(
+        account_holder=account.account_holder,
+        iban=account.iban,
+        bic=account.bic,
+        reference=instructions.reference or "",
+        amount=instructions.amount_remaining,
+        currency=instructions.currency,
+        country=account.country,
+    )

@@ -6,12 +6,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from urllib.parse import quote
 
+from markupsafe import Markup
 from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response, StreamingResponse
 
 from portal.billing import invoices as rules
-from portal.billing import lifecycle, mailing
+from portal.billing import lifecycle, mailing, transfers
 from portal.billing.messages import cannot_pay_message
 from portal.billing.payments import CannotPay, PaymentKind, choices, next_step, plan_charge
 from portal.billing.summary import discount_label, totals_rows
@@ -113,6 +114,7 @@ async def invoice_detail(request: Request) -> Response:
     placing = await lifecycle.placing_on(services(request).engine, invoice.id, who.customer_id)
     # Money of the customer's that is being credited to it: paying again would pay twice.
     kept = any(c.status == "unattached" for c in placing)
+    transfer = transfers.awaited(page.payments) if rules.needs_payment(invoice) else None
     return render(
         request,
         "pages/invoice.html",
@@ -134,6 +136,9 @@ async def invoice_detail(request: Request) -> Response:
             "next_installment": rules.next_installment(invoice),
             "pay_options": [] if kept else pay_options(invoice, now),
             "placing": placing,
+            # What to transfer and where, when the invoice may be paid by bank transfer.
+            "transfer": transfer,
+            "transfer_qr": _qr(transfer),
             "installments": [
                 (part, _installment_state(part, overdue)) for part in invoice.installments
             ],
@@ -145,6 +150,15 @@ async def invoice_detail(request: Request) -> Response:
             else None,
         },
         keep=True,  # made only from the above: a repeat view is the same page (portal.pages)
+    )
+
+
+def _qr(transfer: transfers.Awaited | None) -> Markup | None:
+    payload = transfers.epc_payload(transfer.qr) if transfer and transfer.qr else None
+    if payload is None:
+        return None
+    return transfers.qr_svg(
+        payload, title=_("QR code for your banking app, with the transfer's details filled in")
     )
 
 

@@ -13,6 +13,8 @@ from typing import Any, cast
 
 from portal.stripe.models import (
     Address,
+    BankAccount,
+    BankTransferInstructions,
     BilledTaxId,
     CheckoutSession,
     CreditNote,
@@ -232,10 +234,47 @@ def invoice_from_stripe(data: Mapping[str, Any]) -> Invoice:
     )
 
 
+# The account numbers Stripe gives for each network (`financial_addresses[].type`).
+_ACCOUNT_FIELDS = (
+    "account_holder_name",
+    "iban",
+    "bic",
+    "country",
+    "account_number",
+    "sort_code",
+    "routing_number",
+    "bank_name",
+)
+
+
+def bank_account_from_stripe(data: Mapping[str, Any]) -> BankAccount:
+    kind = data.get("type") or ""
+    details = data.get(kind) or {}
+    values = {key: details.get(key) for key in _ACCOUNT_FIELDS if details.get(key)}
+    holder = values.pop("account_holder_name", None)
+    return BankAccount(kind=kind, account_holder=holder, **values)
+
+
+def transfer_from_stripe(intent: Mapping[str, Any]) -> BankTransferInstructions | None:
+    """A PaymentIntent's bank-transfer instructions, while it waits for the transfer."""
+    action = intent.get("next_action") or {}
+    found = action.get("display_bank_transfer_instructions")
+    if intent.get("status") != "requires_action" or not isinstance(found, Mapping):
+        return None
+    return BankTransferInstructions(
+        amount_remaining=found.get("amount_remaining") or 0,
+        currency=found.get("currency") or intent.get("currency") or "",
+        reference=found.get("reference"),
+        accounts=tuple(bank_account_from_stripe(a) for a in found.get("financial_addresses") or ()),
+        hosted_instructions_url=found.get("hosted_instructions_url"),
+    )
+
+
 def invoice_payment_from_stripe(data: Mapping[str, Any]) -> InvoicePayment:
     payment = data.get("payment") or {}
     transitions = data.get("status_transitions") or {}
     charge = _expanded_charge(payment)
+    intent = payment.get("payment_intent")
     return InvoicePayment(
         id=data["id"],
         invoice_id=cast(str, object_id(data["invoice"])),
@@ -249,6 +288,7 @@ def invoice_payment_from_stripe(data: Mapping[str, Any]) -> InvoicePayment:
         paid_at=timestamp(transitions.get("paid_at")),
         paid_with=paid_with_from_charge(charge) if charge else None,
         receipt_url=charge.get("receipt_url") if charge else None,
+        transfer=transfer_from_stripe(intent) if isinstance(intent, Mapping) else None,
     )
 
 

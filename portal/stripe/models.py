@@ -200,6 +200,34 @@ class PaidWith:
 
 
 @dataclass(frozen=True)
+class BankAccount:
+    """Where a bank transfer goes: one of Stripe's financial addresses (the customer's own
+    virtual account), as Stripe gives it for the account's network."""
+
+    kind: str  # "iban", "sort_code", "aba", ...
+    account_holder: str | None = None
+    iban: str | None = None
+    bic: str | None = None
+    country: str | None = None
+    account_number: str | None = None
+    sort_code: str | None = None
+    routing_number: str | None = None
+    bank_name: str | None = None
+
+
+@dataclass(frozen=True)
+class BankTransferInstructions:
+    """What the customer transfers, where and with which reference, to pay one PaymentIntent
+    (Stripe's `next_action.display_bank_transfer_instructions`)."""
+
+    amount_remaining: int
+    currency: str
+    reference: str | None
+    accounts: tuple[BankAccount, ...]
+    hosted_instructions_url: str | None = None
+
+
+@dataclass(frozen=True)
 class InvoicePayment:
     id: str
     invoice_id: str
@@ -214,6 +242,8 @@ class InvoicePayment:
     paid_with: PaidWith | None = None
     # Stripe's receipt for the charge, a page of its own (None before the charge exists).
     receipt_url: str | None = None
+    # While its PaymentIntent waits for a bank transfer: what to transfer, and where.
+    transfer: BankTransferInstructions | None = None
 
 
 @dataclass(frozen=True)

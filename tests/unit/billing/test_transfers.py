@@ -8,7 +8,8 @@ from decimal import Decimal
 import pytest
 import segno.helpers
 
-from portal.billing.transfers import Transfer, epc_payload, grouped_iban, qr_svg
+from portal.billing.transfers import Transfer, epc_payload, qr_svg
+from portal.formatting import format_plain_amount, grouped_iban
 
 TRANSFER = Transfer(
     account_holder="Sandbox Billing Ltd",
@@ -69,3 +70,13 @@ def test_the_code_is_an_svg_with_its_text_alternative_and_within_version_13() ->
 
 def test_an_iban_is_shown_in_groups_of_four() -> None:
     assert grouped_iban("de89370400440532013000") == "DE89 3704 0044 0532 0130 00"
+
+
+@pytest.mark.parametrize(
+    ("locale", "cents", "currency", "shown"),
+    [("de", 123450, "eur", "1234,50"), ("en", 123450, "eur", "1234.50"), ("pl", 5, "pln", "0,05")],
+)
+def test_the_amount_to_copy_is_what_a_transfer_form_takes(
+    locale: str, cents: int, currency: str, shown: str
+) -> None:
+    assert format_plain_amount(cents, currency, locale) == shown
