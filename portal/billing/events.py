@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from portal.billing import at_stripe, charging, lifecycle, mailing, notices, placing
 from portal.billing import invoices as rules
 from portal.billing.records import ChargeRecord
+from portal.concurrency import at_once
 from portal.identity import customer_sessions
 from portal.mail import outbox
 from portal.services import Services
@@ -95,9 +96,12 @@ async def _invoice_ready(svc: Services, invoice: Invoice, effects: list[Effect])
         and rules.needs_payment(invoice)
     ):
         return False
-    customer = await svc.gateway.uncached().get_customer(invoice.customer_id)
+    customer, transfer = await at_once(
+        svc.gateway.uncached().get_customer(invoice.customer_id),
+        mailing.awaited_transfer(svc, invoice),
+    )
     notice = notices.invoice_ready(invoice)
-    message = mailing.compose(svc, invoice, customer, notice)
+    message = mailing.compose(svc, invoice, customer, notice, transfer)
     if message is None:
         return False
 

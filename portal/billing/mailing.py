@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from email.message import EmailMessage
 
 from portal import i18n
-from portal.billing import charging, notices
+from portal.billing import charging, notices, transfers
 from portal.billing.notices import Notice
 from portal.identity import invoice_links
 from portal.mail import messages, outbox
@@ -31,12 +31,19 @@ def invoice_link_url(svc: Services, invoice: Invoice, locale: str | None = None)
 
 
 def compose(
-    svc: Services, invoice: Invoice, customer: Customer, notice: Notice
+    svc: Services,
+    invoice: Invoice,
+    customer: Customer,
+    notice: Notice,
+    transfer: transfers.Awaited | None = None,
 ) -> EmailMessage | None:
-    """The e-mail for `notice`, or None for a customer without an e-mail address."""
+    """The e-mail for `notice`, or None for a customer without an e-mail address. An invoice
+    waiting for a bank transfer (`transfer`) carries its instructions, with the EPC QR code
+    inline for euros."""
     if not customer.email:
         return None
     locale = i18n.first_supported_locale(customer.preferred_locales) or i18n.DEFAULT
+    payload = transfers.epc_payload(transfer.qr) if transfer and transfer.qr else None
     return messages.compose(
         svc.templates,
         svc.settings,
@@ -52,8 +59,19 @@ def compose(
             if notice.installment is None
             else invoice.installments[notice.installment],
             "link": invoice_link_url(svc, invoice, locale),
+            "transfer": transfer,
+            "qr": payload is not None,
         },
+        images={"qr": transfers.qr_png(payload)} if payload else None,
     )
+
+
+async def awaited_transfer(svc: Services, invoice: Invoice) -> transfers.Awaited | None:
+    """The bank transfer an invoice that may be paid by one waits for, read from Stripe (its
+    payments, with their PaymentIntents' instructions); None for other invoices, unread."""
+    if "customer_balance" not in invoice.payment_method_types:
+        return None
+    return transfers.awaited(await svc.gateway.uncached().list_invoice_payments(invoice.id))
 
 
 @dataclass(frozen=True)
@@ -86,9 +104,15 @@ async def send_reminders(svc: Services, now: datetime | None = None) -> Reminder
     queued = 0
     # The outbox keeps real time (when to send, when to retry); `now` only plans what is due.
     queue_time = datetime.now(UTC)
+    # Read before the transaction: no database lock is held while Stripe answers.
+    awaited = {
+        invoice.id: await awaited_transfer(svc, invoice) for invoice in {i for i, _ in planned}
+    }
     async with transaction(svc.engine) as conn:
         for invoice, notice in planned:
-            message = compose(svc, invoice, customers[invoice.customer_id], notice)
+            message = compose(
+                svc, invoice, customers[invoice.customer_id], notice, awaited[invoice.id]
+            )
             if message is not None and await outbox.enqueue(
                 conn, key=notice.key, message=message, now=queue_time
             ):

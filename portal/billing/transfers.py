@@ -9,6 +9,7 @@ instructions alone.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -72,13 +73,25 @@ def epc_payload(transfer: Transfer) -> str | None:
     return payload
 
 
+def _code(payload: str) -> segno.QRCode:
+    code = segno.make_qr(payload, error="m", boost_error=False, encoding="utf-8")
+    if isinstance(code.version, str) or code.version > VERSION_MAX:  # a Micro QR: never
+        raise ValueError(f"EPC QR code of version {code.version}")
+    return code
+
+
+def qr_png(payload: str) -> bytes:
+    """The payload as a PNG, for e-mails (their readers draw no SVG)."""
+    out = io.BytesIO()
+    _code(payload).save(out, kind="png", scale=5, border=4)
+    return out.getvalue()
+
+
 def qr_svg(payload: str, *, title: str) -> Markup:
     """The payload as an inline SVG QR code (error correction "M", as EPC069-12 requires),
     drawn on the server: no script, no image request, crisp at any size. `title` is its
     text alternative."""
-    code = segno.make_qr(payload, error="m", boost_error=False, encoding="utf-8")
-    if isinstance(code.version, str) or code.version > VERSION_MAX:  # a Micro QR: never
-        raise ValueError(f"EPC QR code of version {code.version}")
+    code = _code(payload)
     size = code.symbol_size(scale=4, border=4)[0]
     svg = code.svg_inline(scale=4, border=4, dark="#000", light="#fff", title=title)
     # segno escapes the title; a role and a viewBox let it be read out and scaled by CSS.

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.generator import BytesGenerator
@@ -47,13 +48,15 @@ def compose(
     to: str,
     to_name: str | None,
     context: dict[str, Any],
+    images: Mapping[str, bytes] | None = None,
 ) -> EmailMessage:
     """The portal's one way to write an e-mail: the template `name` in `locale`, for `to`.
+    `images` are PNGs the HTML shows inline (`<img src="cid:NAME@portal">`).
 
     Queue it with `portal.mail.outbox.enqueue` (never sent directly: the outbox retries).
     """
     rendered = render(env, name, locale, {"settings": settings, **context})
-    return build(settings, to=to, to_name=to_name, email=rendered)
+    return build(settings, to=to, to_name=to_name, email=rendered, images=images)
 
 
 def render(
@@ -79,6 +82,7 @@ def build(
     to_name: str | None,
     email: RenderedEmail,
     now: datetime | None = None,
+    images: Mapping[str, bytes] | None = None,
 ) -> EmailMessage:
     message = EmailMessage()
     sender_name, sender_address = parseaddr(settings.mail_from)
@@ -93,6 +97,12 @@ def build(
     # (`prepare`) suit every server, with or without 8BITMIME.
     message.set_content(email.text, cte="quoted-printable")
     message.add_alternative(email.html, subtype="html", cte="quoted-printable")
+    if images:
+        # multipart/related around the HTML: images inline, not attachments to open.
+        html = message.get_body(("html",))
+        assert isinstance(html, EmailMessage)
+        for name, png in images.items():
+            html.add_related(png, maintype="image", subtype="png", cid=f"<{name}@portal>")
     # After the body: setting the content replaces every Content-* header.
     message["Content-Language"] = email.locale
     return message

@@ -187,6 +187,9 @@ def invoice_from_stripe(data: Mapping[str, Any]) -> Invoice:
         amount_paid=data["amount_paid"],
         amount_remaining=data["amount_remaining"],
         amount_overpaid=data.get("amount_overpaid") or 0,
+        payment_method_types=tuple(
+            (data.get("payment_settings") or {}).get("payment_method_types") or ()
+        ),
         subtotal=data.get("subtotal", 0),
         tax=tax,
         total=data.get("total", 0),

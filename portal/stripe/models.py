@@ -169,6 +169,8 @@ class Invoice:
     # Paid beyond what it owed (two payments crossing): Stripe credited the excess to the
     # customer's credit balance.
     amount_overpaid: int = 0
+    # The ways the invoice may be paid (its `payment_settings`; empty: the account's default).
+    payment_method_types: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
