@@ -14,8 +14,10 @@ from starlette.middleware import Middleware
 from starlette.routing import BaseRoute, Route
 
 from stripe_sandbox import (
+    cash_balance,
     checkout,
     coupons,
+    credit_balance,
     credit_notes,
     customers,
     events,
@@ -49,6 +51,22 @@ API: tuple[tuple[str, str, Handler], ...] = (
     ("GET", "/v1/customers/{customer}/tax_ids", customers.list_tax_ids),
     ("GET", "/v1/customers/{customer}/tax_ids/{tax_id}", customers.retrieve_tax_id),
     ("DELETE", "/v1/customers/{customer}/tax_ids/{tax_id}", customers.delete_tax_id),
+    ("POST", "/v1/customers/{customer}/funding_instructions",
+     cash_balance.create_funding_instructions),
+    ("GET", "/v1/customers/{customer}/cash_balance", cash_balance.retrieve_cash_balance),
+    ("POST", "/v1/customers/{customer}/cash_balance", cash_balance.update_cash_balance),
+    ("GET", "/v1/customers/{customer}/cash_balance_transactions",
+     cash_balance.list_transactions),
+    ("GET", "/v1/customers/{customer}/cash_balance_transactions/{transaction}",
+     cash_balance.retrieve_transaction),
+    ("POST", "/v1/test_helpers/customers/{customer}/fund_cash_balance", cash_balance.fund),
+    ("POST", "/v1/customers/{customer}/balance_transactions",
+     credit_balance.create_transaction),
+    ("GET", "/v1/customers/{customer}/balance_transactions", credit_balance.list_transactions),
+    ("GET", "/v1/customers/{customer}/balance_transactions/{transaction}",
+     credit_balance.retrieve_transaction),
+    ("POST", "/v1/customers/{customer}/balance_transactions/{transaction}",
+     credit_balance.update_transaction),
     ("GET", "/v1/customers/{customer}/payment_methods",
      payment_methods.list_customer_payment_methods),
     ("GET", "/v1/customers/{customer}/payment_methods/{pm}",
@@ -72,6 +90,8 @@ API: tuple[tuple[str, str, Handler], ...] = (
     ("POST", "/v1/payment_intents/{intent}", intents.update_payment_intent),
     ("POST", "/v1/payment_intents/{intent}/confirm", intents.confirm_payment_intent),
     ("POST", "/v1/payment_intents/{intent}/cancel", intents.cancel_payment_intent),
+    ("POST", "/v1/payment_intents/{intent}/apply_customer_balance",
+     cash_balance.apply_customer_balance),
     ("GET", "/v1/charges", intents.list_charges),
     ("GET", "/v1/charges/{charge}", intents.retrieve_charge),
     ("POST", "/v1/tax_rates", tax_rates.create_tax_rate),
@@ -148,6 +168,9 @@ def create_sandbox_app(config: SandboxConfig | None = None) -> Starlette:
         )
     )
     routes += [
+        Route(
+            "/c/pay/instructions/{intent}", pages.bank_transfer_instructions(store), methods=["GET"]
+        ),
         Route("/c/pay/{session}", pages.checkout_page(store), methods=["GET"]),
         Route("/c/pay/{session}", pages.checkout_submit(store), methods=["POST"]),
         Route("/c/pay/{session}/return", pages.checkout_return(store), methods=["GET"]),

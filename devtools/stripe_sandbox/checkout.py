@@ -1,7 +1,9 @@
 """Checkout Sessions (/v1/checkout/sessions) in `setup` and `payment` mode, and what completing
 one on the sandbox's hosted page does: a PaymentMethod from the chosen test card or IBAN, a
 SetupIntent or PaymentIntent confirmed with it, the session `complete` and
-`checkout.session.completed` emitted. The page itself lives in `pages.py`.
+`checkout.session.completed` emitted. A bank transfer completes the session unpaid, its
+PaymentIntent waiting for the money (`checkout.session.async_payment_succeeded` when it is
+there). The page itself lives in `pages.py`.
 """
 
 from __future__ import annotations
@@ -9,7 +11,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from stripe_sandbox import ids, intents, money, payment_methods, payments
+from stripe_sandbox import (
+    bank_transfers,
+    cash_balance,
+    ids,
+    intents,
+    money,
+    payment_methods,
+    payments,
+)
 from stripe_sandbox.api import ApiRequest
 from stripe_sandbox.errors import StripeError, invalid_request, missing_param, no_such
 from stripe_sandbox.listing import list_object, newest_first
@@ -120,9 +130,25 @@ def create_session(call: ApiRequest) -> JSON:
             "Session creation.",
             param="expires_at",
         )
-    types = intents.account_method_types(
-        params, currency, what="Checkout Session", paying=mode == "payment"
+    # Bank transfers need a customer to reconcile against (docs.stripe.com/payments/
+    # bank-transfers, "Checkout requirement") and a currency the account takes them in.
+    bank_transfer = (
+        mode == "payment"
+        and customer_id is not None
+        and bank_transfers.transfer_type_for(currency, store.config.account_country) is not None
     )
+    types = intents.account_method_types(
+        params, currency, what="Checkout Session", paying=mode == "payment",
+        bank_transfer=bank_transfer,
+    )  # fmt: skip
+    method_options: JSON = {}
+    if "customer_balance" in types:
+        given = (get_dict(params, "payment_method_options") or {}).get("customer_balance")
+        options = bank_transfers.parse_options(
+            given, currency, store.config.account_country,
+            "payment_method_options[customer_balance]", default_country=True,
+        )  # fmt: skip
+        method_options["customer_balance"] = options.as_json() | {"setup_future_usage": None}
     session_id = ids.checkout_session_id()
     session: JSON = {
         "id": session_id,
@@ -171,7 +197,7 @@ def create_session(call: ApiRequest) -> JSON:
         "payment_link": None,
         "payment_method_collection": "always",
         "payment_method_configuration_details": None,
-        "payment_method_options": {},
+        "payment_method_options": method_options,
         "payment_method_types": types,
         "payment_status": "unpaid" if mode == "payment" else "no_payment_required",
         "permissions": None,
@@ -274,8 +300,11 @@ def submit(store: Store, session: JSON, form: dict[str, str]) -> Result:
     name = form.get("name") or None
     email = form.get("email") or session.get("customer_email") or None
     details: dict[str, Any] = {"name": name, "email": email}
+    pm: JSON | None = None
     try:
-        if method == "sepa_debit":
+        if method == "customer_balance":
+            pass  # paid from the cash balance, by a transfer to come
+        elif method == "sepa_debit":
             pm = payment_methods.new_sepa_debit(store, form.get("iban", ""), details)
         elif method == "ideal":
             pm = payment_methods.new_ideal(store, form.get("ideal_bank") or None, details)
@@ -297,7 +326,8 @@ def submit(store: Store, session: JSON, form: dict[str, str]) -> Result:
     return _after_confirmation(store, session, intent)
 
 
-def _setup(store: Store, session: JSON, pm: JSON, return_url: str) -> JSON:
+def _setup(store: Store, session: JSON, pm: JSON | None, return_url: str) -> JSON:
+    assert pm is not None
     data = store.secret(session["id"])["setup_intent_data"]
     seti = intents.new_setup_intent(store, session["customer"], session["payment_method_types"])
     seti["description"] = data.get("description") or None
@@ -311,7 +341,7 @@ def _setup(store: Store, session: JSON, pm: JSON, return_url: str) -> JSON:
     return seti
 
 
-def _pay(store: Store, session: JSON, pm: JSON, return_url: str) -> JSON:
+def _pay(store: Store, session: JSON, pm: JSON | None, return_url: str) -> JSON:
     data = store.secret(session["id"])["payment_intent_data"]
     pi = intents.new_payment_intent(
         store,
@@ -324,10 +354,17 @@ def _pay(store: Store, session: JSON, pm: JSON, return_url: str) -> JSON:
     apply_metadata(pi, data)
     if data.get("setup_future_usage") in ("off_session", "on_session"):
         pi["setup_future_usage"] = data["setup_future_usage"]
-    pi["payment_method"] = pm["id"]
-    pi["status"] = "requires_confirmation"
     session["payment_intent"] = pi["id"]
     store.secret(pi["id"])["checkout_session"] = session["id"]
+    if pm is None:
+        options = bank_transfers.Options.from_json(
+            session["payment_method_options"]["customer_balance"]
+        )
+        store.emit("payment_intent.created", "payment_intents", pi)
+        cash_balance.await_transfer(store, pi, options, bank_transfers.new_reference())
+        return pi
+    pi["payment_method"] = pm["id"]
+    pi["status"] = "requires_confirmation"
     store.emit("payment_intent.created", "payment_intents", pi)
     payments.confirm_payment(store, pi, off_session=False, return_url=return_url)
     return pi
@@ -335,8 +372,15 @@ def _pay(store: Store, session: JSON, pm: JSON, return_url: str) -> JSON:
 
 def _after_confirmation(store: Store, session: JSON, intent: JSON) -> Result:
     status = intent["status"]
+    next_action = intent.get("next_action") or {}
+    if next_action.get("type") == "display_bank_transfer_instructions":
+        # Complete but unpaid until the money arrives; the customer is sent to the transfer's
+        # instructions rather than to `success_url` (Stripe's "Accept a bank transfer").
+        _complete(store, session, paid=False)
+        return Result(redirect=next_action["display_bank_transfer_instructions"]
+                      ["hosted_instructions_url"])  # fmt: skip
     if status == "requires_action":
-        return Result(redirect=intent["next_action"]["redirect_to_url"]["url"])
+        return Result(redirect=next_action["redirect_to_url"]["url"])
     if status in ("succeeded", "processing"):
         _complete(store, session, paid=status == "succeeded")
         return Result(redirect=success_url(session))

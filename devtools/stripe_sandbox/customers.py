@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from stripe_sandbox import ids, payment_methods, tax_ids
+from stripe_sandbox import cash_balance, credit_balance, ids, payment_methods, tax_ids
 from stripe_sandbox.api import ApiRequest
 from stripe_sandbox.errors import invalid_request, no_such
 from stripe_sandbox.expand import includable
@@ -121,7 +121,14 @@ def _apply_fields(store: Store, customer: JSON, params: Params) -> None:
     if "tax_exempt" in params:
         customer["tax_exempt"] = get_enum(params, "tax_exempt", _TAX_EXEMPT, "none")
     if "balance" in params:
-        customer["balance"] = get_int(params, "balance") or 0
+        credit_balance.set_from_param(
+            store, customer, get_int(params, "balance") or 0, creating=False
+        )
+    settings = (get_dict(params, "cash_balance") or {}).get("settings")
+    if isinstance(settings, dict) and settings.get("reconciliation_mode"):
+        chosen = get_enum(settings, "reconciliation_mode", cash_balance.MODES)
+        assert chosen is not None
+        cash_balance.set_mode(store, customer["id"], chosen)
     if params.get("invoice_prefix"):
         prefix = require_str(params, "invoice_prefix")
         if not (3 <= len(prefix) <= 12 and prefix.isalnum() and prefix.upper() == prefix):
@@ -196,6 +203,10 @@ def update_customer(call: ApiRequest) -> JSON:
 def delete_customer(call: ApiRequest) -> JSON:
     store = call.store
     customer = require_customer(store, call.path_id("customer"), "id")
+    if cash_balance.balances(store, customer["id"]):
+        # "You cannot delete a customer with any cash balances, even if the balance is 0"
+        # (the CashBalance object's `available`); the wording is the sandbox's.
+        raise invalid_request("This customer has a cash balance and cannot be deleted.")
     store.remove("customers", customer["id"])
     store.insert("deleted_customers", customer)
     store.emit("customer.deleted", "deleted_customers", customer)

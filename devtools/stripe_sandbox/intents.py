@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from stripe_sandbox import ids, money, payment_methods, payments
+from stripe_sandbox import cash_balance, ids, money, payment_methods, payments
 from stripe_sandbox.api import ApiRequest
 from stripe_sandbox.errors import invalid_request, no_such
 from stripe_sandbox.listing import list_object, matches_range, newest_first, searcher
@@ -47,18 +47,27 @@ def _automatic_payment_methods(params: Params) -> JSON | None:
 
 
 def account_method_types(
-    params: Params, currency: str | None, *, what: str, paying: bool = True, redirects: bool = True
+    params: Params,
+    currency: str | None,
+    *,
+    what: str,
+    paying: bool = True,
+    redirects: bool = True,
+    bank_transfer: bool = False,
 ) -> list[str]:
     """What the account's settings offer (the sandbox's: cards, SEPA Direct Debit for euros,
     and for paying euros iDEAL, a method that sends the customer to their bank), narrowed by
     `allowed_payment_method_types` / `excluded_payment_method_types`: for automatic payment
     methods and for Checkout Sessions alike (endive removed `payment_method_types` from
     creating both). iDEAL is not offered for saving a method (Stripe saves it as a SEPA
-    mandate; the sandbox does not model that) nor with `allow_redirects=never`. `what` names
-    the object in the refusal."""
+    mandate; the sandbox does not model that) nor with `allow_redirects=never`. Bank transfers
+    (`customer_balance`) are offered where the caller says they can be (`bank_transfer`:
+    Checkout in payment mode with a customer). `what` names the object in the refusal."""
     offered = ["card", "sepa_debit"] if currency in (None, "eur") else ["card"]
     if paying and redirects and currency == "eur":
         offered.append("ideal")
+    if bank_transfer:
+        offered.append("customer_balance")
     allowed = get_str_list(params, "allowed_payment_method_types")
     excluded = set(get_str_list(params, "excluded_payment_method_types") or [])
     types = [t for t in offered if (allowed is None or t in allowed) and t not in excluded]
@@ -306,6 +315,11 @@ def update_payment_intent(call: ApiRequest) -> JSON:
         )
     before = store.render("payment_intents", pi)
     _apply_updates(store, pi, call.params)
+    if "amount" in call.params and pi["amount"] != before["amount"]:
+        # A partly funded bank transfer's money goes back to the cash balance (Stripe's
+        # "Accept a bank transfer": "When you change the amount of a partially funded
+        # PaymentIntent, the funds are returned to the customer balance").
+        cash_balance.return_funds(store, pi)
     if pi["status"] == "requires_payment_method" and pi["payment_method"]:
         pi["status"] = "requires_confirmation"
     after = store.render("payment_intents", pi)

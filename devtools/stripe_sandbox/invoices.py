@@ -7,8 +7,11 @@ An invoice's lines are its invoice items; totals (discounts before tax, tax per 
 with each line's `discount_amounts` and `taxes`. Finalizing creates the default PaymentIntent
 and its `is_default` invoice payment, as Stripe does; payments attached later are further
 invoice payments. While one of those is `open`, the invoice can be neither voided nor marked
-uncollectible until its PaymentIntent is canceled. Not modelled: subscription invoices (whose
-automatic charges Stripe does not let take partial payments).
+uncollectible until its PaymentIntent is canceled. Finalizing applies the customer's credit
+balance (`credit_balance`); an invoice that takes bank transfers waits for the money in the
+cash balance (`cash_balance`); a payment that lands on a paid invoice overpays it, the excess
+credited to the customer. Not modelled: subscription invoices (whose automatic charges Stripe
+does not let take partial payments).
 """
 
 from __future__ import annotations
@@ -16,7 +19,10 @@ from __future__ import annotations
 import copy
 
 from stripe_sandbox import (
+    bank_transfers,
+    cash_balance,
     coupons,
+    credit_balance,
     ids,
     intents,
     invoice_rules,
@@ -511,8 +517,7 @@ def _apply_invoice_fields(store: Store, invoice: JSON, params: Params, creating:
         invoice["default_payment_method"] = pm_id
     settings = get_dict(params, "payment_settings")
     if settings is not None:
-        types = get_str_list(settings, "payment_method_types")
-        invoice["payment_settings"]["payment_method_types"] = types or None
+        _apply_payment_settings(store, invoice, settings)
     if "custom_fields" in params:
         fields = get_list(params, "custom_fields")
         invoice["custom_fields"] = fields or None
@@ -532,6 +537,48 @@ def _apply_invoice_fields(store: Store, invoice: JSON, params: Params, creating:
     )  # fmt: skip
     if discounts is not None:
         invoice["discounts"] = discounts
+
+
+# The invoice's `payment_settings.payment_method_options` (the SDK's Invoice object); only
+# `customer_balance` is kept, the others stay null.
+PAYMENT_METHOD_OPTIONS = ("acss_debit", "bancontact", "billie", "blik", "card",
+                          "customer_balance", "konbini", "payto", "pix", "sepa_debit", "upi",
+                          "us_bank_account")  # fmt: skip
+CUSTOMER_BALANCE_PARAM = "payment_settings[payment_method_options][customer_balance]"
+
+
+def _apply_payment_settings(store: Store, invoice: JSON, settings: Params) -> None:
+    """`payment_method_types`, and for `customer_balance` its bank transfer, checked against the
+    invoice's currency and the account (docs.stripe.com/invoicing/bank-transfer)."""
+    current = invoice["payment_settings"]
+    if "payment_method_types" in settings:
+        current["payment_method_types"] = get_str_list(settings, "payment_method_types") or None
+    given = (get_dict(settings, "payment_method_options") or {}).get("customer_balance")
+    if "customer_balance" not in (current["payment_method_types"] or []):
+        if given:
+            raise invalid_request(
+                "payment_method_options[customer_balance] can only be set when "
+                "payment_method_types includes customer_balance.",
+                param=CUSTOMER_BALANCE_PARAM,
+            )
+        current["payment_method_options"] = None
+        return
+    kept = (current["payment_method_options"] or {}).get("customer_balance")
+    if not given and kept:
+        return
+    options = bank_transfers.parse_options(
+        given, invoice["currency"], store.config.account_country, CUSTOMER_BALANCE_PARAM,
+        default_country=True,
+    )  # fmt: skip
+    current["payment_method_options"] = dict.fromkeys(PAYMENT_METHOD_OPTIONS) | {
+        "customer_balance": options.as_json()
+    }
+
+
+def bank_transfer_options(store: Store, invoice: JSON) -> bank_transfers.Options | None:
+    """The invoice's bank transfer settings, when it can be paid by bank transfer."""
+    chosen = (invoice["payment_settings"]["payment_method_options"] or {}).get("customer_balance")
+    return bank_transfers.Options.from_json(chosen) if chosen else None
 
 
 def _validate_collection(invoice: JSON) -> None:
@@ -767,7 +814,8 @@ def _new_invoice_payment(store: Store, invoice: JSON, pi: JSON, is_default: bool
 def _default_payment_types(invoice: JSON) -> list[str]:
     chosen = invoice["payment_settings"]["payment_method_types"]
     if chosen:
-        return [t for t in chosen if t in ("card", "sepa_debit")] or ["card"]
+        kept = [t for t in chosen if t in ("card", "sepa_debit", "customer_balance")]
+        return kept or ["card"]
     return ["card", "sepa_debit"] if invoice["currency"] == "eur" else ["card"]
 
 
@@ -798,7 +846,9 @@ def finalize(store: Store, invoice: JSON) -> None:
     due = invoice_rules.due_date(invoice["collection_method"], days, due, now)
     invoice["due_date"] = due
     invoice["status"] = "open"
+    credit_balance.apply_to_invoice(store, invoice)
     invoice["amount_remaining"] = invoice["amount_due"] - invoice["amount_paid"]
+    pi = None
     if invoice["amount_due"] > 0:
         pi = intents.new_payment_intent(
             store,
@@ -814,11 +864,31 @@ def finalize(store: Store, invoice: JSON) -> None:
             "client_secret": pi["client_secret"],
             "type": "payment_intent",
         }
+        options = bank_transfer_options(store, invoice)
+        if options is not None:
+            pi["payment_method_options"]["customer_balance"] = options.as_json() | {
+                "setup_future_usage": None
+            }
         store.emit("payment_intent.created", "payment_intents", pi)
         _new_invoice_payment(store, invoice, pi, is_default=True)
     store.emit("invoice.finalized", "invoices", invoice)
     if invoice["amount_remaining"] <= 0:
         _mark_paid(store, invoice)
+        return
+    _await_bank_transfer(store, invoice, pi)
+
+
+def _await_bank_transfer(store: Store, invoice: JSON, pi: JSON | None) -> None:
+    """An invoice that takes bank transfers: paid from the cash balance if the money is already
+    there; if bank transfer is its only method, its PaymentIntent shows the transfer's
+    instructions (`requires_action`), the invoice number as the reference."""
+    options = bank_transfer_options(store, invoice)
+    if options is None or pi is None:
+        return
+    if invoice["payment_settings"]["payment_method_types"] == ["customer_balance"]:
+        cash_balance.await_transfer(store, pi, options, invoice["number"])
+    else:
+        cash_balance.reconcile(store, invoice["customer"], invoice["currency"])
 
 
 def finalize_invoice(call: ApiRequest) -> JSON:
@@ -872,13 +942,18 @@ def _follow_remaining(store: Store, invoice: JSON, before: JSON) -> None:
         _mark_paid(store, invoice)
         return
     default = _default_pi(store, invoice)
-    if default is not None and default["status"] in ("requires_payment_method",
-                                                     "requires_confirmation"):  # fmt: skip
-        default["amount"] = invoice["amount_remaining"]
+    if default is not None and (
+        default["status"] in ("requires_payment_method", "requires_confirmation")
+        or cash_balance.awaits_transfer(store, default)
+    ):
+        cash_balance.follow_amount(store, default, invoice["amount_remaining"])
         for payment in store.values("invoice_payments"):
             if payment["payment"]["payment_intent"] == default["id"]:
                 payment["amount_requested"] = default["amount"]
     store.emit("invoice.updated", "invoices", invoice, before)
+    if bank_transfer_options(store, invoice) is not None:
+        # Money waiting in the cash balance may now cover what is left.
+        cash_balance.reconcile(store, invoice["customer"], invoice["currency"])
 
 
 def reduce_by_credit_note(store: Store, invoice: JSON, amount: int) -> None:
@@ -896,13 +971,32 @@ def _on_payment_succeeded(store: Store, pi: JSON) -> None:
         if payment["payment"]["payment_intent"] != pi["id"] or payment["status"] != "open":
             continue
         invoice = store.get("invoices", payment["invoice"])
-        if invoice is None or invoice["status"] not in ("open", "uncollectible"):
+        if invoice is None or invoice["status"] not in ("open", "uncollectible", "paid"):
             continue
-        amount = min(pi["amount_received"], invoice["amount_remaining"])
+        # All of it counts, even past what the invoice owes (two payments crossing): the
+        # excess is `amount_overpaid`, credited to the customer's balance.
+        amount = pi["amount_received"]
         payment.update(status="paid", amount_paid=amount)
         payment["status_transitions"]["paid_at"] = store.now()
         store.emit("invoice_payment.paid", "invoice_payments", payment)
-        credit(store, invoice, amount)
+        overpaid_before = invoice["amount_overpaid"]
+        if invoice["status"] == "paid":
+            _credit_paid(store, invoice, amount)
+        else:
+            credit(store, invoice, amount)
+        if invoice["amount_overpaid"] > overpaid_before:
+            credit_balance.credit_overpayment(
+                store, invoice, invoice["amount_overpaid"] - overpaid_before
+            )
+            store.emit("invoice.overpaid", "invoices", invoice)
+
+
+def _credit_paid(store: Store, invoice: JSON, amount: int) -> None:
+    """A payment that lands on an invoice already paid: all of it is overpaid."""
+    before = {key: invoice[key] for key in ("amount_overpaid", "amount_paid")}
+    invoice["amount_paid"] += amount
+    invoice["amount_overpaid"] += amount
+    store.emit("invoice.updated", "invoices", invoice, before)
 
 
 def _invoices_paid_by(store: Store, pi: JSON) -> list[JSON]:

@@ -1,7 +1,7 @@
 """The pages the sandbox hosts in place of Stripe's: Checkout (`/c/pay/{session}`), the 3-D Secure
-challenge (`/3ds/{intent}`), the hosted invoice page (`/i/{invoice}`), invoice PDFs
-(`/invoice/{invoice}/pdf`, redirecting to the file at `/files/invoices/{invoice}.pdf`) and
-receipts. Plain HTML forms without scripts or outside
+challenge (`/3ds/{intent}`), the hosted invoice page (`/i/{invoice}`), a bank transfer's
+instructions (`/c/pay/instructions/{intent}`, on Checkout's origin), invoice PDFs (`/invoice/{invoice}/pdf`,
+redirecting to the file at `/files/invoices/{invoice}.pdf`) and receipts. Plain HTML forms without scripts or outside
 assets, so a person, a browser test or a plain HTTP POST can use them. No API key is needed,
 as with Stripe's links: the ids in the URLs are the secret.
 """
@@ -16,7 +16,7 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-from stripe_sandbox import checkout, invoices, payment_methods, payments, pdf
+from stripe_sandbox import bank_transfers, checkout, invoices, payment_methods, payments, pdf
 from stripe_sandbox.errors import StripeError
 from stripe_sandbox.money import format_amount
 from stripe_sandbox.store import JSON, RequestInfo, Store, current_request
@@ -127,6 +127,14 @@ def _checkout_form(store: Store, session: JSON, error: str | None = None) -> HTM
             "</label></p>"
             '<p class="note">DE89370400440532013000 succeeds, DE62370400440532013001 fails.</p>'
             '<button name="method" value="sepa_debit">Use this account</button></fieldset>'
+        )
+    if "customer_balance" in session["payment_method_types"]:
+        form.append(
+            "<fieldset><legend>Bank transfer</legend>"
+            '<p class="note">The next page shows the account to transfer to and the reference; '
+            "the payment completes when the money arrives.</p>"
+            '<button name="method" value="customer_balance">Pay by bank transfer</button>'
+            "</fieldset>"
         )
     form.append("</form>")
     parts.extend(form)
@@ -282,6 +290,71 @@ def _with_query(url: str, intent: JSON, outcome: str) -> str:
     return urlunsplit((parts.scheme, parts.netloc, parts.path, query, parts.fragment))
 
 
+# -- bank transfers ----------------------------------------------------------------------------
+
+
+def _transfer_rows(instructions: JSON) -> str:
+    """The account to pay and the reference, as a table."""
+    rows = []
+    for address in instructions["financial_addresses"]:
+        record = address[address["type"]]
+        for label, key in (("Account holder", "account_holder_name"), ("IBAN", "iban"),
+                           ("BIC", "bic"), ("Sort code", "sort_code"),
+                           ("Account number", "account_number"),
+                           ("Routing number", "routing_number"), ("SWIFT", "swift_code"),
+                           ("Bank code", "bank_code"), ("Branch code", "branch_code"),
+                           ("CLABE", "clabe")):  # fmt: skip
+            if record.get(key):
+                rows.append(f"<tr><th>{_e(label)}</th><td>{_e(record[key])}</td></tr>")
+    rows.append(f"<tr><th>Reference</th><td>{_e(instructions['reference'])}</td></tr>")
+    amount = format_amount(instructions["amount_remaining"], instructions["currency"])
+    rows.append(f"<tr><th>Amount</th><td>{_e(amount)}</td></tr>")
+    return f"<table>{''.join(rows)}</table>"
+
+
+def bank_transfer_instructions(store: Store) -> Page:
+    """A PaymentIntent's `hosted_instructions_url`: where to send the money, and whether it
+    arrived."""
+
+    async def page(request: Request) -> Response:
+        pi = store.get("payment_intents", request.path_params["intent"])
+        if pi is None:
+            return _not_found("PaymentIntent")
+        action = pi.get("next_action") or {}
+        if pi["status"] == "succeeded":
+            body = "<h1>Payment received</h1><p>Thank you: the transfer has arrived.</p>"
+        elif action.get("type") == "display_bank_transfer_instructions":
+            body = (
+                "<h1>Pay by bank transfer</h1>"
+                "<p>Transfer the amount below to this account, with the reference.</p>"
+                + _transfer_rows(action["display_bank_transfer_instructions"])
+            )
+        else:
+            return _page("Bank transfer", f"<h1>Nothing to pay</h1><p>{_e(pi['status'])}</p>")
+        session = store.get(
+            "checkout_sessions", store.secret(pi["id"]).get("checkout_session") or ""
+        )
+        if session is not None:
+            body += f'<p><a href="{_e(checkout.success_url(session))}">Continue</a></p>'
+        return _page("Bank transfer", body)
+
+    return page
+
+
+def _invoice_transfer(store: Store, invoice: JSON) -> str:
+    """The hosted invoice page's bank transfer section (open invoices that take transfers)."""
+    options = invoices.bank_transfer_options(store, invoice)
+    if options is None or invoice["status"] != "open":
+        return ""
+    instructions = {
+        "financial_addresses": bank_transfers.virtual_account(store, invoice["customer"], options),
+        "reference": invoice["number"],
+        "amount_remaining": invoice["amount_remaining"],
+        "currency": invoice["currency"],
+    }
+    return "<h2>Pay by bank transfer</h2>" + _transfer_rows(instructions)
+
+
 # -- invoices ----------------------------------------------------------------------------------
 
 
@@ -334,6 +407,7 @@ def hosted_invoice_page(store: Store) -> Page:
             "</td></tr>"
             f"<tr><th colspan=2>Amount remaining</th><th class='num'>"
             f"{money(invoice['amount_remaining'])}</th></tr></table>{plan}"
+            f"{_invoice_transfer(store, store.table('invoices')[invoice['id']])}"
             f'<p><a href="{_e(invoice["invoice_pdf"])}">Download PDF</a></p>'
         )
         return _page(f"Invoice {invoice['number']}", body)

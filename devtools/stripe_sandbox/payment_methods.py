@@ -161,6 +161,14 @@ def new_ideal(store: Store, bank: str | None, billing_details: Any) -> JSON:
     return pm
 
 
+def new_customer_balance(store: Store) -> JSON:
+    """The payment method Stripe records for money paid from the customer's cash balance."""
+    pm = _base(store, "customer_balance", None, None)
+    pm["customer_balance"] = {}
+    store.insert("payment_methods", pm)
+    return pm
+
+
 def card_profile(store: Store, pm: JSON) -> CardProfile | None:
     number = store.secret(pm["id"]).get("card_number")
     return instruments.CARDS_BY_NUMBER.get(number) if isinstance(number, str) else None

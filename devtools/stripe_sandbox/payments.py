@@ -78,6 +78,8 @@ def new_charge(
             "transaction_id": ids.random_token(16) if succeeded else None,
             "verified_name": pm["billing_details"]["name"] if succeeded else None,
         }
+    elif pm["type"] == "customer_balance":
+        details["customer_balance"] = {}
     else:
         details["sepa_debit"] = {
             key: pm["sepa_debit"][key]
@@ -286,6 +288,11 @@ def _require_action(store: Store, pi: JSON) -> None:
     }
     store.emit("payment_intent.requires_action", "payment_intents", pi)
     _run(PAYMENT_HOOKS.requires_action, store, pi)
+
+
+def succeed(store: Store, pi: JSON, pm: JSON) -> None:
+    """The payment went through (a bank transfer's money applied from the cash balance)."""
+    _succeed(store, pi, pm)
 
 
 def _succeed(store: Store, pi: JSON, pm: JSON) -> None:

@@ -9,7 +9,7 @@ refund goes from `pending` to `succeeded`, and `pm_card_refundFail`'s from `succ
 counts in the charge's `amount_refunded`; a failed or canceled one gives its amount back, as
 Stripe returns it to the balance. `/_sandbox/refunds/{id}` moves a refund at once (`move`).
 Not modelled: balance transactions (`balance_transaction`, `failure_balance_transaction` stay
-null) and `requires_action` refunds. Refunding a payment leaves the invoice it paid `paid`, as
+null), `requires_action` refunds, and refunds of bank transfers (refused). Refunding a payment leaves the invoice it paid `paid`, as
 Stripe does (a credit note records a refund against an invoice; the sandbox has no
 after-payment credit notes).
 """
@@ -79,9 +79,21 @@ def _outcome(store: Store, charge: JSON) -> RefundOutcome:
     return card.refund if card is not None else "succeed"
 
 
+# Bank transfer refunds go to the customer's bank once the customer gives its details
+# (`requires_action`, then `pending`), or back to the cash balance from the Dashboard; a cash
+# balance is refunded with `origin=customer_balance` (docs.stripe.com/payments/customer-balance/
+# refunding). None of that is modelled: refused rather than pretended.
+NOT_MODELLED = "The sandbox does not refund bank transfers or cash balances."
+
+
 def create_refund(call: ApiRequest) -> JSON:
     store, params = call.store, call.params
+    if get_str(params, "origin") is not None:
+        raise invalid_request(NOT_MODELLED, param="origin")
     charge = _charge_of(store, get_str(params, "payment_intent"), get_str(params, "charge"))
+    pm = store.get("payment_methods", charge["payment_method"] or "")
+    if pm is not None and pm["type"] == "customer_balance":
+        raise invalid_request(NOT_MODELLED, param="payment_intent")
     if charge["status"] != "succeeded":
         raise invalid_request(
             f"Charge {charge['id']} has not succeeded and cannot be refunded.",

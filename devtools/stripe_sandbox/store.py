@@ -27,6 +27,8 @@ Renderer = Callable[[JSON], JSON]
 # Which collection an id belongs to, by its prefix (for `expand[]` and events).
 PREFIXES: dict[str, str] = {
     "cus_": "customers",
+    "ccsbtxn_": "cash_balance_transactions",
+    "cbtxn_": "customer_balance_transactions",
     "txi_": "tax_ids",
     "pm_": "payment_methods",
     "seti_": "setup_intents",

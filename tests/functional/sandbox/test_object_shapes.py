@@ -116,6 +116,18 @@ def made_objects(client: stripe.StripeClient) -> list[tuple[str, type, Any]]:
          "default_tax_rates": [tax_rate.id], "expand": ["discounts"]}
     )  # fmt: skip
     discount = discounted.discounts[0]
+    funding = client.v1.customers.funding_instructions.create(
+        customer.id,
+        {"funding_type": "bank_transfer", "currency": "eur",
+         "bank_transfer": {"type": "eu_bank_transfer", "eu_bank_transfer": {"country": "DE"}}},
+    )  # fmt: skip
+    funded = client.v1.test_helpers.customers.fund_cash_balance(
+        customer.id, {"amount": 500, "currency": "eur", "reference": "sandbox"}
+    )
+    cash = client.v1.customers.cash_balance.retrieve(customer.id)
+    credit = client.v1.customers.balance_transactions.create(
+        customer.id, {"amount": -100, "currency": "eur"}
+    )
     return [
         ("customer", stripe.Customer, client.v1.customers.retrieve(customer.id)),
         ("tax_id", stripe.TaxId, tax_id),
@@ -136,6 +148,10 @@ def made_objects(client: stripe.StripeClient) -> list[tuple[str, type, Any]]:
         ("coupon", stripe.Coupon, coupon),
         ("discount", stripe.Discount, discount),
         ("invoice", stripe.Invoice, discounted),
+        ("funding_instructions", stripe.FundingInstructions, funding),
+        ("customer_cash_balance_transaction", stripe.CustomerCashBalanceTransaction, funded),
+        ("cash_balance", stripe.CashBalance, cash),
+        ("customer_balance_transaction", stripe.CustomerBalanceTransaction, credit),
     ]
 
 
