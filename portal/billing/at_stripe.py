@@ -125,6 +125,10 @@ async def start(
             # its own expiry (same key, other parameters would be refused). Random, not the
             # second: a second try within the same second would get the first, ended session.
             idempotency_key=f"{charge.idempotency_key()}:checkout:{secrets.token_hex(8)}",
+            # An invoice payable by transfer shows its own instructions (the same account, its
+            # own reference); a second PaymentIntent waiting for the customer's transfers
+            # would compete with the invoice's for the same money in their cash balance.
+            without_bank_transfer="customer_balance" in invoice.payment_method_types,
         )
     except BaseException:
         await lifecycle.back_to_choosing(svc.engine, charge, now, detail="page not opened")

@@ -178,6 +178,17 @@ async def on_customer(svc: Services, event: WebhookEvent, customer_id: str) -> R
     return Reaction(customer.id, [end_other_sessions])
 
 
+async def on_cash_balance_transaction(
+    svc: Services, event: WebhookEvent, transaction_id: str
+) -> Reaction:
+    """A bank transfer arrived in the customer's cash balance, or was applied to a payment:
+    what the pages show of their balance and of their invoices' transfers is stale."""
+    if event.customer_id is None:
+        return Reaction(None)
+    await svc.gateway.uncached().get_balances(event.customer_id)  # still there
+    return Reaction(event.customer_id)
+
+
 async def on_tax_id(svc: Services, event: WebhookEvent, tax_id: str) -> Reaction:
     if event.customer_id is None:  # a tax ID of an account, not of a customer
         return Reaction(None)
@@ -208,6 +219,7 @@ HANDLERS: dict[str, Handler] = {
     "payment_method.attached": on_payment_method,
     "payment_method.detached": on_payment_method,
     "customer.updated": on_customer,
+    "customer_cash_balance_transaction.created": on_cash_balance_transaction,
     "customer.tax_id.created": on_tax_id,
     "customer.tax_id.updated": on_tax_id,
     "customer.tax_id.deleted": on_tax_id,

@@ -67,11 +67,8 @@ def compose(
 
 
 async def awaited_transfer(svc: Services, invoice: Invoice) -> transfers.Awaited | None:
-    """The bank transfer an invoice that may be paid by one waits for, read from Stripe (its
-    payments, with their PaymentIntents' instructions); None for other invoices, unread."""
-    if "customer_balance" not in invoice.payment_method_types:
-        return None
-    return transfers.awaited(await svc.gateway.uncached().list_invoice_payments(invoice.id))
+    """The bank transfer an invoice that may be paid by one waits for (`transfers`)."""
+    return await transfers.read_awaited(svc.gateway, invoice)
 
 
 @dataclass(frozen=True)

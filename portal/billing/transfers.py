@@ -11,13 +11,26 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 import segno
 from markupsafe import Markup
 
-from portal.stripe.models import BankTransferInstructions, InvoicePayment
+from portal.billing import invoices as rules
+from portal.concurrency import at_once
+from portal.stripe.cache import CachingGateway
+from portal.stripe.models import BankAccount, BankTransferInstructions, Invoice, InvoicePayment
+
+# A bank transfer's kind by currency, when the invoice's payment settings do not name one
+# (Stripe's bank transfer types: https://docs.stripe.com/payments/bank-transfers).
+TRANSFER_TYPES = {
+    "eur": "eu_bank_transfer",
+    "gbp": "gb_bank_transfer",
+    "jpy": "jp_bank_transfer",
+    "mxn": "mx_bank_transfer",
+    "usd": "us_bank_transfer",
+}
 
 # EPC069-12: at most 70 characters for the name, 140 for unstructured remittance information,
 # amounts from 0.01 to 999999999.99 euros, the whole payload at most 331 bytes.
@@ -101,25 +114,108 @@ def qr_svg(payload: str, *, title: str) -> Markup:
 
 @dataclass(frozen=True)
 class Awaited:
-    """A bank transfer an invoice waits for, as its page shows it."""
+    """A bank transfer an invoice waits for, as its page and e-mails show it."""
 
-    instructions: BankTransferInstructions
-    arrived: int  # of the payment's amount, what has come so far (Stripe waits for all)
+    instructions: BankTransferInstructions  # `amount_remaining`: what is still to transfer
+    arrived: int  # what has come so far (Stripe waits for the whole amount)
     qr: Transfer | None  # what the EPC QR code carries, when it can
 
 
-def awaited(payments: Iterable[InvoicePayment]) -> Awaited | None:
-    """The bank transfer an invoice waits for: an open payment of it whose PaymentIntent waits
-    for the money (the invoice's own first), with Stripe's instructions for it."""
+def intent_instructions(payments: Iterable[InvoicePayment]) -> InvoicePayment | None:
+    """The invoice's payment waiting for a bank transfer, with Stripe's instructions for it
+    (the invoice's own first): Stripe gives them when bank transfer is the invoice's only way
+    to pay; otherwise the customer's funding instructions serve (`awaited`)."""
     waiting = sorted(
         (p for p in payments if p.status == "open" and p.transfer is not None),
         key=lambda p: not p.is_default,
     )
-    if not waiting or waiting[0].transfer is None:
+    return waiting[0] if waiting else None
+
+
+def awaited(
+    instructions: BankTransferInstructions, *, requested: int | None, waiting: int
+) -> Awaited:
+    """What is still to transfer: the instructions' amount, less what already waits in the
+    customer's cash balance (`waiting`: transfers that arrived but do not pay an invoice in
+    full yet). `requested`: the PaymentIntent's amount, when the instructions are its own (a
+    PaymentIntent funded in part lowers its `amount_remaining`)."""
+    paid_in = max(0, requested - instructions.amount_remaining) if requested else 0
+    held = min(waiting, instructions.amount_remaining)
+    left = replace(instructions, amount_remaining=instructions.amount_remaining - held)
+    return Awaited(left, paid_in + held, for_qr(left))
+
+
+async def read_awaited(
+    gateway: CachingGateway, invoice: Invoice, payments: Iterable[InvoicePayment] | None = None
+) -> Awaited | None:
+    """The bank transfer an invoice still to be paid waits for, read from Stripe: its
+    PaymentIntent's instructions or the customer's funding instructions, and their cash
+    balance. None (nothing read) for invoices that cannot be paid by transfer."""
+    if "customer_balance" not in invoice.payment_method_types or not rules.needs_payment(invoice):
         return None
-    payment, instructions = waiting[0], waiting[0].transfer
-    arrived = max(0, payment.amount_requested - instructions.amount_remaining)
-    return Awaited(instructions, arrived, for_qr(instructions))
+    if payments is None:
+        payments = await gateway.uncached().list_invoice_payments(invoice.id)
+    own = intent_instructions(payments)
+    if own is not None and own.transfer is not None:
+        instructions, requested = own.transfer, own.amount_requested
+    else:
+        key = _funding_key(invoice)
+        if key is None:
+            return None
+        currency, kind, country = key
+        instructions = await gateway.funding_instructions(
+            invoice.customer_id,
+            currency=currency,
+            transfer_type=kind,
+            country=country,
+            reference=invoice.number,
+            amount=invoice.amount_remaining,
+        )
+        requested = None
+    balances = await gateway.get_balances(invoice.customer_id)
+    return awaited(
+        instructions, requested=requested, waiting=balances.cash.get(invoice.currency, 0)
+    )
+
+
+def _funding_key(invoice: Invoice) -> tuple[str, str, str | None] | None:
+    kind = invoice.transfer_type or TRANSFER_TYPES.get(invoice.currency)
+    if kind is None:
+        return None
+    return invoice.currency, kind, invoice.transfer_country or invoice.account_country
+
+
+async def accounts_for(
+    gateway: CachingGateway, customer_id: str, invoices: Iterable[Invoice]
+) -> dict[str, BankAccount]:
+    """For each of these invoices that may be paid by bank transfer, the customer's account
+    to transfer to (their funding instructions: one read per currency and kind, kept)."""
+    keys = {
+        invoice.id: key
+        for invoice in invoices
+        if "customer_balance" in invoice.payment_method_types
+        and (key := _funding_key(invoice)) is not None
+    }
+    wanted = sorted(set(keys.values()), key=str)
+    found = await at_once(
+        *(
+            gateway.funding_instructions(
+                customer_id,
+                currency=currency,
+                transfer_type=kind,
+                country=country,
+                reference=None,
+                amount=0,
+            )
+            for currency, kind, country in wanted
+        )
+    )
+    first = {
+        key: instructions.accounts[0]
+        for key, instructions in zip(wanted, found, strict=True)
+        if instructions.accounts
+    }
+    return {invoice_id: first[key] for invoice_id, key in keys.items() if key in first}
 
 
 def for_qr(instructions: BankTransferInstructions) -> Transfer | None:

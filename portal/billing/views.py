@@ -36,15 +36,20 @@ CREDIT_NOTE_PREFIX = "cn_"
 
 
 async def overview(request: Request) -> Response:
-    """What to pay at the top, history below: three Stripe calls, made at the same time."""
+    """What to pay at the top, the customer's balances, history below: four Stripe calls,
+    made at the same time (and, when invoices may be paid by bank transfer, the customer's
+    account for it, kept)."""
     who = principal(request)
     gateway = services(request).gateway
-    owed, recent = await at_once(
+    owed, recent, balances = await at_once(
         unpaid_invoices(gateway, who.customer_id),
         gateway.list_invoices(who.customer_id, limit=HISTORY_PAGE),
+        gateway.get_balances(who.customer_id),
     )
     now = datetime.now(UTC)
     payable = rules.to_pay(owed, now)
+    # Where to transfer, for the invoices that may be paid by bank transfer (kept per currency).
+    accounts = await transfers.accounts_for(gateway, who.customer_id, payable)
     return render(
         request,
         "pages/overview.html",
@@ -56,6 +61,8 @@ async def overview(request: Request) -> Response:
             "totals": rules.totals_to_pay(payable, now),
             "history": rules.history(recent.items),
             "more_after": recent.next_cursor,
+            "accounts": accounts,
+            "balances": balances,
         },
         keep=True,  # made only from the above: a repeat view is the same page (portal.pages)
     )
@@ -114,7 +121,7 @@ async def invoice_detail(request: Request) -> Response:
     placing = await lifecycle.placing_on(services(request).engine, invoice.id, who.customer_id)
     # Money of the customer's that is being credited to it: paying again would pay twice.
     kept = any(c.status == "unattached" for c in placing)
-    transfer = transfers.awaited(page.payments) if rules.needs_payment(invoice) else None
+    transfer = await transfers.read_awaited(services(request).gateway, invoice, page.payments)
     return render(
         request,
         "pages/invoice.html",

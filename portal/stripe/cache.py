@@ -329,6 +329,11 @@ class CachingGateway:
         StripeGateway.list_payment_methods, customer=Argument("customer_id")
     )
     list_tax_ids = Keep(StripeGateway.list_tax_ids, customer=Argument("customer_id"))
+    get_balances = Keep(StripeGateway.get_balances, customer=Argument("customer_id"))
+    # Created at Stripe on the first call, the same account on every call after: kept.
+    funding_instructions = Keep(
+        StripeGateway.funding_instructions, customer=Argument("customer_id")
+    )
     get_customers = KeepEach(StripeGateway.get_customers, one="get_customer")
 
     # --- changes the portal makes: every instance must read the customer again ---

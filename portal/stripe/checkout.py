@@ -67,10 +67,12 @@ class Checkout(Connection):
         locale: str,
         expires_at: int,
         idempotency_key: str,
+        without_bank_transfer: bool = False,
     ) -> CheckoutSession:
         """A Checkout Session in payment mode for `amount`, hosted by Stripe, offering the
         methods the account's settings turn on for this currency and customer (no
-        `allowed_payment_method_types`: the account decides). `name` is the one line the
+        `allowed_payment_method_types`: the account decides), bank transfer left out when
+        `without_bank_transfer` (the invoice has its own transfer instructions). `name` is the one line the
         customer sees (the invoice's number); `metadata` goes on the session and on its
         PaymentIntent, so either names the portal's payment. Nothing is saved for later."""
         params: stripe.params.checkout.SessionCreateParams = {
@@ -94,6 +96,8 @@ class Checkout(Connection):
             "locale": locale,
             "expires_at": expires_at,
         }
+        if without_bank_transfer:
+            params["excluded_payment_method_types"] = ["customer_balance"]
         async with stripe_errors():
             session = await self._client.v1.checkout.sessions.create_async(
                 params, {"idempotency_key": idempotency_key}

@@ -13,6 +13,7 @@ from typing import Any, cast
 
 from portal.stripe.models import (
     Address,
+    Balances,
     BankAccount,
     BankTransferInstructions,
     BilledTaxId,
@@ -174,6 +175,8 @@ def invoice_from_stripe(data: Mapping[str, Any]) -> Invoice:
     # The invoice's own discounts; the lines' own are in the subtotal already.
     of_lines = {object_id(d) for line in lines.get("data", ()) for d in line.get("discounts") or ()}
     own = {object_id(d) for d in data.get("discounts") or ()} - of_lines
+    options = (data.get("payment_settings") or {}).get("payment_method_options") or {}
+    transfer = ((options.get("customer_balance") or {}).get("bank_transfer")) or {}
     return Invoice(
         id=data["id"],
         customer_id=cast(str, object_id(data["customer"])),
@@ -190,6 +193,9 @@ def invoice_from_stripe(data: Mapping[str, Any]) -> Invoice:
         payment_method_types=tuple(
             (data.get("payment_settings") or {}).get("payment_method_types") or ()
         ),
+        transfer_type=transfer.get("type"),
+        transfer_country=(transfer.get("eu_bank_transfer") or {}).get("country"),
+        account_country=data.get("account_country"),
         subtotal=data.get("subtotal", 0),
         tax=tax,
         total=data.get("total", 0),
@@ -271,6 +277,37 @@ def transfer_from_stripe(intent: Mapping[str, Any]) -> BankTransferInstructions 
         accounts=tuple(bank_account_from_stripe(a) for a in found.get("financial_addresses") or ()),
         hosted_instructions_url=found.get("hosted_instructions_url"),
     )
+
+
+def funding_from_stripe(
+    data: Mapping[str, Any], *, reference: str | None, amount: int
+) -> BankTransferInstructions:
+    """A customer's funding instructions (their virtual account), for paying `amount` with
+    `reference` (the invoice's number, which Stripe matches incoming transfers by)."""
+    transfer = data.get("bank_transfer") or {}
+    return BankTransferInstructions(
+        amount_remaining=amount,
+        currency=data.get("currency") or "",
+        reference=reference,
+        accounts=tuple(
+            bank_account_from_stripe(a) for a in transfer.get("financial_addresses") or ()
+        ),
+    )
+
+
+def balances_from_stripe(customer: Mapping[str, Any]) -> Balances:
+    """A customer's credit balance (Stripe's `balance` is negative for credit, in the
+    customer's currency; `invoice_credit_balance` positive, per currency) and cash balance."""
+    credit = {
+        currency: amount
+        for currency, amount in (customer.get("invoice_credit_balance") or {}).items()
+        if amount > 0
+    }
+    balance, currency = customer.get("balance") or 0, customer.get("currency")
+    if balance < 0 and currency and currency not in credit:
+        credit[currency] = -balance
+    cash = (customer.get("cash_balance") or {}).get("available") or {}
+    return Balances(credit=credit, cash={c: a for c, a in cash.items() if a > 0})
 
 
 def invoice_payment_from_stripe(data: Mapping[str, Any]) -> InvoicePayment:

@@ -10,6 +10,7 @@ cache (`cache.py`), which wraps it.
 
 from __future__ import annotations
 
+from portal.stripe.balances import CustomerBalances
 from portal.stripe.checkout import Checkout
 from portal.stripe.customers import Customers
 from portal.stripe.invoices import Invoices
@@ -21,6 +22,14 @@ from portal.stripe.webhooks import Webhooks
 
 
 class StripeGateway(
-    Customers, TaxIds, Invoices, InvoicePdfs, PaymentMethods, Checkout, Payments, Webhooks
+    Customers,
+    CustomerBalances,
+    TaxIds,
+    Invoices,
+    InvoicePdfs,
+    PaymentMethods,
+    Checkout,
+    Payments,
+    Webhooks,
 ):
     """Async access to the Stripe account behind the portal."""

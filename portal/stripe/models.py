@@ -171,6 +171,11 @@ class Invoice:
     amount_overpaid: int = 0
     # The ways the invoice may be paid (its `payment_settings`; empty: the account's default).
     payment_method_types: tuple[str, ...] = ()
+    # A bank transfer's kind ("eu_bank_transfer", ...) and, for euros, its account's country,
+    # as the invoice's payment settings ask for them.
+    transfer_type: str | None = None
+    transfer_country: str | None = None
+    account_country: str | None = None  # the seller's Stripe account's country
 
 
 @dataclass(frozen=True)
@@ -227,6 +232,16 @@ class BankTransferInstructions:
     reference: str | None
     accounts: tuple[BankAccount, ...]
     hosted_instructions_url: str | None = None
+
+
+@dataclass(frozen=True)
+class Balances:
+    """Money of the customer's that Stripe holds, by currency: credit it takes off their next
+    invoices (overpayments, credit notes to the balance), and bank transfers that arrived and
+    wait in the cash balance until they pay an invoice in full."""
+
+    credit: Mapping[str, int] = field(default_factory=dict)
+    cash: Mapping[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -166,6 +166,7 @@ async def calls(
             locale="nl",
             expires_at=int(time.time()) + 31 * 60,
             idempotency_key=f"sweep-{uuid.uuid4()}",
+            without_bank_transfer=True,
         )
 
     async def expire() -> object:
@@ -273,6 +274,15 @@ async def calls(
             ids["to_refund"], reason="duplicate", idempotency_key=f"sweep-{uuid.uuid4()}"
         ),
         "get_refund": lambda: gateway.get_refund(ids["refunded"]),
+        "get_balances": lambda: gateway.get_balances(ids["customer"]),
+        "funding_instructions": lambda: gateway.funding_instructions(
+            ids["customer"],
+            currency="eur",
+            transfer_type="eu_bank_transfer",
+            country="DE",
+            reference="F-0001",
+            amount=1000,
+        ),
         "cancel_payment_intent": lambda: gateway.cancel_payment_intent(
             ids["to_cancel"], idempotency_key=f"sweep-{uuid.uuid4()}"
         ),

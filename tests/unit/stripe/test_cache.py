@@ -45,6 +45,8 @@ def test_kept_reads_are_the_customers_pages() -> None:
         "invoice_page",
         "list_payment_methods",
         "list_tax_ids",
+        "get_balances",
+        "funding_instructions",
     }
     each = {name: row for name, row in CachingGateway.table().items() if isinstance(row, KeepEach)}
     assert {name: row.one for name, row in each.items()} == {"get_customers": "get_customer"}
