@@ -72,6 +72,18 @@ def needs_payment(invoice: Invoice) -> bool:
     return invoice.status in PAYABLE_STATUSES and invoice.amount_remaining > 0
 
 
+# The ways to pay the portal charges itself (saved or new cards and SEPA mandates).
+PORTAL_METHODS = frozenset({"card", "sepa_debit"})
+
+
+def payable_here(invoice: Invoice) -> bool:
+    """Whether the invoice's payment settings let the portal charge it: no settings (the
+    account's defaults), or a card or SEPA mandate among them. An invoice to be paid by bank
+    transfer only is paid with its transfer instructions."""
+    methods = set(invoice.payment_method_types)
+    return not methods or bool(methods & PORTAL_METHODS)
+
+
 def _unpaid(invoice: Invoice) -> list[Installment]:
     # Amounts, not `status`: a part with money left is unpaid whatever Stripe's status says.
     parts = sorted(invoice.installments, key=lambda part: part.index)

@@ -57,6 +57,10 @@ def cannot_pay_message(exc: CannotPay) -> str:
         )
     if exc.reason == "not_payable":
         return _("This invoice has nothing left to pay.")
+    if exc.reason == "transfer_only":
+        return _(
+            "This invoice is paid by bank transfer: the account and the reference are on the invoice."
+        )
     return _("There is nothing of this kind to pay on this invoice.")
 
 

@@ -47,7 +47,7 @@ class CannotPay(Exception):
 
     def __init__(
         self,
-        reason: Literal["not_payable", "no_plan", "nothing_due", "below_minimum"],
+        reason: Literal["not_payable", "no_plan", "nothing_due", "below_minimum", "transfer_only"],
         *,
         amount: int = 0,
         minimum: int = 0,
@@ -62,7 +62,7 @@ class CannotPay(Exception):
 
 def choices(invoice: Invoice, now: datetime) -> list[PaymentKind]:
     """What this invoice offers to pay now, in the order a page lists them."""
-    if not rules.needs_payment(invoice):
+    if not rules.needs_payment(invoice) or not rules.payable_here(invoice):
         return []
     # Each choice once: a part that is all that remains is offered as the whole remainder, and
     # the next installment only when it is not also the one overdue installment.
@@ -87,6 +87,8 @@ def plan_charge(invoice: Invoice, kind: PaymentKind, now: datetime) -> Charge:
     """The charge for paying `kind` of `invoice` as it stands now."""
     if not rules.needs_payment(invoice):
         raise CannotPay("not_payable")
+    if not rules.payable_here(invoice):
+        raise CannotPay("transfer_only")
     parts: tuple[int, ...] = ()
     if kind == "whole":
         amount = invoice.amount_remaining

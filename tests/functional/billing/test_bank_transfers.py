@@ -114,6 +114,9 @@ def test_a_transfer_funded_in_part_then_in_full_pays_the_invoice(slow_bank: Port
     assert instructions["reference"] in text
     assert "123,45 €" in text
     assert _expected_qr(instructions, 12345) in page.text
+    # Bank transfer is its only way to pay: the portal offers no card or mandate for it.
+    assert f"/invoices/{invoice.id}/pay" not in page.text
+    assert browser.post(f"/invoices/{invoice.id}/pay", {"what": "whole"}).status_code == 409
     overview = text_of(browser.get("/"))
     assert _de("By bank transfer to") in overview
     assert grouped in overview

@@ -21,6 +21,7 @@ from portal.billing.invoices import (
     next_installment,
     overdue_amount,
     overdue_installments,
+    payable_here,
     to_pay,
     totals_to_pay,
     visible,
@@ -404,3 +405,18 @@ def test_totals_are_per_currency_and_sorted_by_code() -> None:
 
 def test_no_payable_invoices_means_no_totals() -> None:
     assert totals_to_pay([invoice(status="paid", amount_remaining=0)], NOW) == []
+
+
+@pytest.mark.parametrize(
+    ("methods", "here"),
+    [
+        ((), True),  # the account's defaults
+        (("card", "customer_balance"), True),
+        (("sepa_debit",), True),
+        (("customer_balance",), False),  # bank transfer only: its instructions, no pay button
+    ],
+)
+def test_the_portal_charges_an_invoice_only_where_its_settings_allow(
+    methods: tuple[str, ...], here: bool
+) -> None:
+    assert payable_here(invoice(payment_method_types=methods)) is here
