@@ -129,6 +129,14 @@ def sample_objects(portal: Portal) -> dict[str, tuple[dict[str, Any], str]]:
          "confirm": True, "return_url": "https://portal.example/back"}
     ).id  # fmt: skip
     refund = portal.sdk.v1.refunds.create({"payment_intent": paid}).id
+    session = portal.sdk.v1.checkout.sessions.create(
+        {"mode": "payment", "customer": customer, "success_url": "https://portal.example/back",
+         "line_items": [{"quantity": 1, "price_data": {
+             "currency": "eur", "unit_amount": 700, "product_data": {"name": "F-1"}}}]}
+    ).id  # fmt: skip
+    funded = portal.sdk.v1.test_helpers.customers.fund_cash_balance(
+        customer, {"amount": 500, "currency": "eur"}
+    ).id
     snapshot = {"id": invoice, "object": "invoice", "customer": customer, "status": "draft"}
     as_invoice = (snapshot, customer)
     return {
@@ -151,6 +159,14 @@ def sample_objects(portal: Portal) -> dict[str, tuple[dict[str, Any], str]]:
             customer,
         ),
         "refund.updated": ({"id": refund, "object": "refund", "customer": customer}, customer),
+        "checkout.session.async_payment_succeeded": (
+            {"id": session, "object": "checkout.session", "customer": customer},
+            customer,
+        ),
+        "customer_cash_balance_transaction.created": (
+            {"id": funded, "object": "customer_cash_balance_transaction", "customer": customer},
+            customer,
+        ),
         "customer.updated": ({"id": customer, "object": "customer"}, customer),
         "customer.tax_id.updated": (
             {"id": tax_id, "object": "tax_id", "customer": customer},
@@ -171,6 +187,8 @@ def sample_objects(portal: Portal) -> dict[str, tuple[dict[str, Any], str]]:
         "invoice_payment.paid",
         "payment_intent.payment_failed",
         "refund.updated",
+        "checkout.session.async_payment_succeeded",
+        "customer_cash_balance_transaction.created",
         "payment_method.attached",
         "customer.updated",
         "customer.tax_id.updated",
