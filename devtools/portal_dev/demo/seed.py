@@ -292,6 +292,19 @@ class _CustomerSeeder:
             params["default_tax_rates"] = [await self._tax_rate(plan.tax)]
         if plan.discount is not None:
             params["discounts"] = await self._coupon(plan.discount)
+        if plan.by_transfer:
+            params["payment_settings"] = {
+                "payment_method_types": ["customer_balance"],
+                "payment_method_options": {
+                    "customer_balance": {
+                        "funding_type": "bank_transfer",
+                        "bank_transfer": {
+                            "type": "eu_bank_transfer",
+                            "eu_bank_transfer": {"country": "DE"},
+                        },
+                    }
+                },
+            }
         invoice = await self.http.post("/v1/invoices", params)
         invoice_id = str(invoice["id"])
         for line in plan.lines:

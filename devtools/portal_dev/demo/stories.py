@@ -94,6 +94,8 @@ class InvoicePlan:
     # Tax on every line (`default_tax_rates`) and a discount of the invoice's own.
     tax: TaxRate | None = None
     discount: Coupon | None = None
+    # Paid by bank transfer only: Stripe's instructions for it (the customer's virtual IBAN).
+    by_transfer: bool = False
 
     @property
     def total(self) -> int:
@@ -230,6 +232,7 @@ def _open(
     memo: str | None = None,
     tax: TaxRate | None = None,
     discount: Coupon | None = None,
+    by_transfer: bool = False,
 ) -> InvoicePlan:
     issued = at.days_ago(issued_days_ago)
     return InvoicePlan(
@@ -240,6 +243,7 @@ def _open(
         memo=memo,
         tax=tax,
         discount=discount,
+        by_transfer=by_transfer,
     )
 
 
@@ -325,6 +329,14 @@ def _schmidt_haustechnik(at: _Dates) -> CustomerPlan:
                 6,
                 30,
                 Line(f"Wartungsvertrag Heizung und Sanitär ({_month_name(at.now, 'de')})", 18900),
+            ),
+            _open(
+                at,
+                2,
+                14,
+                Line("Erneuerung Gasbrennwerttherme inkl. Montage", 489000),
+                tax=_GERMAN_VAT,
+                by_transfer=True,
             ),
             _open(
                 at,
