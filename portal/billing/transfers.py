@@ -158,21 +158,24 @@ async def read_awaited(
     own = intent_instructions(payments)
     if own is not None and own.transfer is not None:
         instructions, requested = own.transfer, own.amount_requested
+        balances = await gateway.get_balances(invoice.customer_id)
     else:
         key = _funding_key(invoice)
         if key is None:
             return None
         currency, kind, country = key
-        instructions = await gateway.funding_instructions(
-            invoice.customer_id,
-            currency=currency,
-            transfer_type=kind,
-            country=country,
-            reference=invoice.number,
-            amount=invoice.amount_remaining,
+        instructions, balances = await at_once(  # one round trip for both
+            gateway.funding_instructions(
+                invoice.customer_id,
+                currency=currency,
+                transfer_type=kind,
+                country=country,
+                reference=invoice.number,
+                amount=invoice.amount_remaining,
+            ),
+            gateway.get_balances(invoice.customer_id),
         )
         requested = None
-    balances = await gateway.get_balances(invoice.customer_id)
     return awaited(
         instructions, requested=requested, waiting=balances.cash.get(invoice.currency, 0)
     )
