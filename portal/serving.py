@@ -86,13 +86,30 @@ async def wait_started(servers: Sequence[Server], tasks: Sequence[asyncio.Task[N
         await asyncio.sleep(0.02)
 
 
+async def _unless_stopped(work: Awaitable[None], stopping: asyncio.Event) -> None:
+    """Run `work` until it ends or `stopping` is set, whichever comes first."""
+    doing = asyncio.ensure_future(work)
+    waiting = asyncio.create_task(stopping.wait())
+    await asyncio.wait({doing, waiting}, return_when=asyncio.FIRST_COMPLETED)
+    waiting.cancel()
+    if not doing.done():
+        doing.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await doing
+        return
+    doing.result()  # its failure, if any, goes on
+
+
 async def run_servers(
     servers: Sequence[Server], after_start: Callable[[], Awaitable[None]] | None = None
 ) -> None:
-    """Serve until Ctrl-C or SIGTERM; `after_start` runs once every server listens."""
+    """Serve until Ctrl-C or SIGTERM; `after_start` runs once every server listens (and is
+    called off, quietly, when the signal comes while it runs: the demo's seeding)."""
     loop = asyncio.get_running_loop()
+    stopping = asyncio.Event()
 
     def stop() -> None:
+        stopping.set()
         for s in servers:
             if s.should_exit:  # a second Ctrl-C: do not wait for open connections
                 s.force_exit = True
@@ -104,7 +121,7 @@ async def run_servers(
     try:
         await wait_started(servers, tasks)
         if after_start is not None:
-            await after_start()
+            await _unless_stopped(after_start(), stopping)
         await asyncio.gather(*tasks)
     finally:
         stop()

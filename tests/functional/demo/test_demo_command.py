@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import threading
+import time
 from pathlib import Path
 
 import httpx
+import pytest
 
 from tests.functional.test_cli import PORTAL
 from tests.support.servers import free_port, free_ports
 
 
-def test_demo_starts_everything_and_stops_cleanly(tmp_path: Path) -> None:
+def _demo(tmp_path: Path) -> tuple[subprocess.Popen[str], int, int]:
     port, sandbox_port, smtp_port = free_port(), free_ports(4), free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("PORTAL_")}
     process = subprocess.Popen(
@@ -34,6 +37,12 @@ def test_demo_starts_everything_and_stops_cleanly(tmp_path: Path) -> None:
         stderr=subprocess.STDOUT,
         text=True,
     )
+    return process, port, sandbox_port
+
+
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM])
+def test_demo_starts_everything_and_stops_cleanly(tmp_path: Path, stop: signal.Signals) -> None:
+    process, port, sandbox_port = _demo(tmp_path)
     output: list[str] = []
     ready = threading.Event()
 
@@ -70,7 +79,7 @@ def test_demo_starts_everything_and_stops_cleanly(tmp_path: Path) -> None:
             "hr",
         }
     finally:
-        process.send_signal(signal.SIGINT)
+        process.send_signal(stop)
         try:
             code = process.wait(timeout=20)
         except subprocess.TimeoutExpired:
@@ -83,3 +92,25 @@ def test_demo_starts_everything_and_stops_cleanly(tmp_path: Path) -> None:
     assert code == 0, "".join(output)
     assert "Traceback" not in "".join(output)
     assert (tmp_path / "data" / "demo" / "portal.sqlite3").exists()
+
+
+def test_a_demo_stopped_while_it_fills_the_sandbox_exits_quietly_and_frees_its_ports(
+    tmp_path: Path,
+) -> None:
+    process, port, _ = _demo(tmp_path)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:  # the servers are up; the demo data is still being made
+        try:
+            httpx.get(f"{base}/readyz")
+            break
+        except httpx.TransportError:
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+    process.send_signal(signal.SIGTERM)
+    output, _ = process.communicate(timeout=20)
+    assert process.returncode == 0, output
+    assert "Traceback" not in output
+    with socket.socket() as probe:  # nobody listens there any more (as a server binds it)
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        probe.bind(("127.0.0.1", port))
