@@ -1,4 +1,4 @@
-"""The `portal` command: serve, migrate, purge, send-reminders, invoice-link, and the commands
+"""The `portal` command: serve, migrate, purge, send-reminders, invoice-link, doctor, and the commands
 other installed distributions add through the `portal.commands` entry points (the development
 tools' demo, bench and sandbox: devtools/pyproject.toml)."""
 
@@ -33,7 +33,7 @@ def _fail(problems: Sequence[str]) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from portal import logs
+    from portal import doctor, logs
     from portal.app import create_app
     from portal.serving import run_servers, server
     from portal.storage import migrate
@@ -55,7 +55,18 @@ def cmd_serve(args: argparse.Namespace) -> int:
         if not current:
             return _fail(["the database schema is not current: run `portal migrate` first"])
         logs.configure(json_lines=settings.log_format == "json")
-        await run_servers([server(create_app(settings), args.host, args.port, access_log=False)])
+
+        async def checked() -> None:  # never waited for: serving does not depend on it
+            checks.append(asyncio.create_task(doctor.warn_at_start(settings)))
+
+        checks: list[asyncio.Task[None]] = []
+        try:
+            await run_servers(
+                [server(create_app(settings), args.host, args.port, access_log=False)], checked
+            )
+        finally:
+            for task in checks:
+                task.cancel()
         return 0
 
     return asyncio.run(main())
@@ -165,6 +176,18 @@ def cmd_invoice_link(args: argparse.Namespace) -> int:
     return _with_services(work)
 
 
+def cmd_doctor(args: argparse.Namespace) -> int:
+    """The checklist of `portal.doctor`: exit status 1 when a check fails, 2 when the settings
+    themselves cannot be read."""
+    from portal import doctor
+
+    try:
+        settings = load_settings(os.environ)
+    except SettingsError as exc:
+        return _fail(exc.problems)
+    return doctor.report(asyncio.run(doctor.run(settings)))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="portal", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -197,6 +220,11 @@ def build_parser() -> argparse.ArgumentParser:
     link = sub.add_parser("invoice-link", help="print the link that opens and pays one invoice")
     link.add_argument("invoice_id", help="Stripe's invoice id, in_...")
     link.set_defaults(func=cmd_invoice_link)
+    doctor = sub.add_parser(
+        "doctor",
+        help="check the set-up (Stripe key and permissions, webhook endpoint, mail, database)",
+    )
+    doctor.set_defaults(func=cmd_doctor)
 
     # What other installed distributions add (devtools: demo, bench, sandbox); the portal
     # itself knows none of them.

@@ -55,6 +55,15 @@ async def send(smtp: SmtpSettings, message: Outgoing) -> None:
         raise MailDeliveryFailed(f"{type(exc).__name__}: {exc}") from exc
 
 
+async def check(smtp: SmtpSettings) -> None:
+    """Connect, say EHLO and sign in as a send would, sending nothing (`portal doctor`)."""
+    try:
+        async with _greeted(smtp, min(smtp.timeout, PROBE_TIMEOUT)):
+            pass
+    except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
+        raise MailDeliveryFailed(f"{type(exc).__name__}: {exc}") from exc
+
+
 async def offers_smtputf8(smtp: SmtpSettings) -> bool | None:
     """Whether the server takes addresses with letters beyond ASCII before the @, as last
     seen (asked again after SMTPUTF8_KNOWN_FOR); None when it cannot be reached now."""

@@ -32,6 +32,7 @@ from portal.stripe.models import (
     TaxAmount,
     TaxId,
     TaxRate,
+    WebhookEndpoint,
 )
 
 
@@ -406,6 +407,16 @@ def payment_intent_from_stripe(data: Mapping[str, Any]) -> PaymentIntent:
         payment_method_id=object_id(data.get("payment_method")),
         created=timestamp(data.get("created")),
         instructions_url=instructions,
+    )
+
+
+def webhook_endpoint_from_stripe(data: Mapping[str, Any]) -> WebhookEndpoint:
+    return WebhookEndpoint(
+        id=data["id"],
+        url=data.get("url") or "",
+        enabled=data.get("status") == "enabled",
+        events=tuple(data.get("enabled_events") or ()),
+        api_version=data.get("api_version"),
     )
 
 

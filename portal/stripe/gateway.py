@@ -13,6 +13,7 @@ from __future__ import annotations
 from portal.stripe.balances import CustomerBalances
 from portal.stripe.checkout import Checkout
 from portal.stripe.customers import Customers
+from portal.stripe.diagnostics import Diagnostics
 from portal.stripe.invoices import Invoices
 from portal.stripe.methods import PaymentMethods
 from portal.stripe.payments import Payments
@@ -31,5 +32,6 @@ class StripeGateway(
     Checkout,
     Payments,
     Webhooks,
+    Diagnostics,
 ):
     """Async access to the Stripe account behind the portal."""

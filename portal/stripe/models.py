@@ -302,6 +302,15 @@ class PaymentIntent:
 
 
 @dataclass(frozen=True)
+class WebhookEndpoint:
+    id: str
+    url: str
+    enabled: bool
+    events: tuple[str, ...]  # "*" for every event
+    api_version: str | None  # None: the account's default version
+
+
+@dataclass(frozen=True)
 class Refund:
     id: str
     # "pending", "requires_action", "succeeded", "failed" or "canceled"
