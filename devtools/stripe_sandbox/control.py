@@ -15,7 +15,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from stripe_sandbox import refunds
+from stripe_sandbox import refunds, webhooks
 from stripe_sandbox.store import Fault, Store
 from stripe_sandbox.webhooks import WebhookDispatcher
 
@@ -135,9 +135,7 @@ def routes(store: Store, dispatcher: WebhookDispatcher) -> dict[str, tuple[str, 
         return JSONResponse({"data": data, "pending": dispatcher.pending})
 
     async def webhook_config(request: Request) -> Response:
-        return JSONResponse(
-            {"url": store.config.webhook_url, "secret": dispatcher.configured_secret}
-        )
+        return JSONResponse(webhooks.describe(store, dispatcher))
 
     async def move_refund(request: Request) -> Response:
         body = await _body(request)
@@ -160,6 +158,7 @@ def routes(store: Store, dispatcher: WebhookDispatcher) -> dict[str, tuple[str, 
     async def reset(request: Request) -> Response:
         async with store.lock:
             store.reset()
+            dispatcher.install_configured()
         return JSONResponse({"ok": True})
 
     return {
