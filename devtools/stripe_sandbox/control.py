@@ -2,7 +2,8 @@
 
 Request counts for benchmarks, injected faults for "Stripe is down" tests, the sandbox clock,
 latency, rate limits, webhook delivery state, a refund's answer from the bank now rather than
-after the settlement delay, and a full reset.
+after the settlement delay, restricted API keys (which Stripe's Dashboard makes, not its /v1
+API), and a full reset.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from stripe_sandbox import refunds, webhooks
+from stripe_sandbox import permissions, refunds, webhooks
 from stripe_sandbox.store import Fault, Store
 from stripe_sandbox.webhooks import WebhookDispatcher
 
@@ -137,6 +138,16 @@ def routes(store: Store, dispatcher: WebhookDispatcher) -> dict[str, tuple[str, 
     async def webhook_config(request: Request) -> Response:
         return JSONResponse(webhooks.describe(store, dispatcher))
 
+    async def make_key(request: Request) -> Response:
+        try:
+            body = await _body(request)
+            levels = permissions.parse_grants(body.get("permissions"))
+        except (ValueError, permissions.InvalidGrant) as error:
+            return _bad(str(error))
+        key = permissions.new_key(store.account_id, levels)
+        store.restricted_keys[key.key] = key
+        return JSONResponse({"key": key.key, "permissions": dict(key.levels)})
+
     async def move_refund(request: Request) -> Response:
         body = await _body(request)
         status, reason = body.get("status"), body.get("failure_reason")
@@ -174,5 +185,6 @@ def routes(store: Store, dispatcher: WebhookDispatcher) -> dict[str, tuple[str, 
         "/_sandbox/webhooks/deliveries": ("GET", deliveries),
         "/_sandbox/webhooks/config": ("GET", webhook_config),
         "/_sandbox/refunds/{refund}": ("POST", move_refund),
+        "/_sandbox/keys": ("POST", make_key),
         "/_sandbox/reset": ("POST", reset),
     }

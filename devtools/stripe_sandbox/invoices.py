@@ -181,7 +181,7 @@ def render_invoice(store: Store, invoice: JSON) -> JSON:
     return body
 
 
-@includable("invoice", "payments")
+@includable("invoice", "payments", "invoice_payments")
 def _invoice_payments(store: Store, invoice: JSON) -> JSON:
     items = [p for p in store.values("invoice_payments") if p["invoice"] == invoice["id"]]
     return list_object(
