@@ -104,7 +104,10 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
     logs.configure(json_lines=False)
 
     async def seed() -> None:
-        print(f"Stripe sandbox at {base_url} (any sk_test_ key)")
+        print(
+            f"Stripe sandbox at {base_url} (any sk_test_ key; restricted keys from "
+            "POST /_sandbox/keys)"
+        )
         for name, url in config.surface_urls().items():
             print(f"  {name}: {url}")
         if args.seed == "demo":

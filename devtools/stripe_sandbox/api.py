@@ -1,5 +1,6 @@
-"""The door every /v1 call goes through: stats, rate limits, latency, injected faults, API keys,
-form decoding, idempotency, `expand[]`, and Stripe-shaped errors with a `Request-Id`.
+"""The door every /v1 call goes through: stats, rate limits, latency, injected faults, API keys
+and a restricted key's permissions, form decoding, idempotency, `expand[]`, and Stripe-shaped
+errors with a `Request-Id`.
 
 Handlers are plain synchronous functions `(ApiRequest) -> dict` that read and change the store;
 they run one at a time under the store's lock, so each call is atomic.
@@ -23,12 +24,15 @@ from stripe_sandbox import expand, ids, rate_limits
 from stripe_sandbox.errors import StripeError, authentication_failed, injected, invalid_request
 from stripe_sandbox.forms import parse_form
 from stripe_sandbox.params import Params, get_str_list
+from stripe_sandbox.permissions import RESTRICTED_PREFIX, RestrictedKey
 from stripe_sandbox.store import JSON, IdempotentResult, RequestInfo, Store, current_request
 
 log = logging.getLogger(__name__)
 
 IDEMPOTENCY_TTL_S = 24 * 60 * 60
-KEY_PREFIXES = ("sk_test_", "rk_test_")
+# Any secret test key is the account's (full access); restricted keys exist only once made by
+# POST /_sandbox/keys, as at Stripe, where an unknown key is refused.
+FULL_ACCESS_PREFIX = "sk_test_"
 
 
 @dataclass
@@ -51,7 +55,7 @@ def endpoint(store: Store, method: str, template: str, handler: Handler) -> Endp
     label = f"{method} {template}"
 
     async def serve(request: Request) -> Response:
-        return await dispatch(store, label, handler, request)
+        return await dispatch(store, label, handler, request, routed=True)
 
     serve.__name__ = f"api:{label}"
     return serve
@@ -66,19 +70,24 @@ def unknown_endpoint(store: Store) -> Endpoint:
         )
 
     async def serve(request: Request) -> Response:
-        return await dispatch(store, f"{request.method} (unknown)", handler, request)
+        label = f"{request.method} (unknown)"
+        return await dispatch(store, label, handler, request, routed=False)
 
     return serve
 
 
-async def dispatch(store: Store, label: str, handler: Handler, request: Request) -> Response:
+async def dispatch(
+    store: Store, label: str, handler: Handler, request: Request, *, routed: bool
+) -> Response:
+    """`routed`: the request matched a route of the API table (whose permission a restricted key
+    needs); an unknown URL is answered 404 whatever the key."""
     store.stats[label] += 1
     limited = rate_limits.check(store, label)
     if limited is not None:
         return limited
     key = request.headers.get("idempotency-key") if request.method == "POST" else None
     if key is None:
-        return await _dispatch(store, label, handler, request, None)
+        return await _dispatch(store, label, handler, request, None, routed)
     # As at Stripe, a request whose key is still being answered is refused at once (409, which
     # the SDK retries), not queued behind the first. The key is claimed before the injected
     # latency, which stands for Stripe's processing time; check and claim happen without an
@@ -88,13 +97,13 @@ async def dispatch(store: Store, label: str, handler: Handler, request: Request)
         return _error_response(_key_in_use(key), headers | {"Idempotency-Key": key})
     store.idempotency_in_flight.add(key)
     try:
-        return await _dispatch(store, label, handler, request, key)
+        return await _dispatch(store, label, handler, request, key, routed)
     finally:
         store.idempotency_in_flight.discard(key)
 
 
 async def _dispatch(
-    store: Store, label: str, handler: Handler, request: Request, key: str | None
+    store: Store, label: str, handler: Handler, request: Request, key: str | None, routed: bool
 ) -> Response:
     if store.latency_ms > 0:
         await asyncio.sleep(store.latency_ms / 1000)
@@ -104,7 +113,9 @@ async def _dispatch(
         fault = _take_fault(store, label)
         if fault is not None:
             raise injected(fault)
-        _authenticate(request)
+        restricted = _authenticate(store, request)
+        if restricted is not None and routed:
+            restricted.require_route(label)
         params = await _read_params(request)
     except StripeError as error:
         return _error_response(error, headers)
@@ -123,7 +134,7 @@ async def _dispatch(
         url=request.url.path,
     )
     if key is None:
-        status, body, _ = await _execute(store, handler, call, info)
+        status, body, _ = await _execute(store, handler, call, info, restricted)
         return _response(status, body, headers)
 
     headers["Idempotency-Key"] = key
@@ -142,7 +153,7 @@ async def _dispatch(
             return _error_response(mismatch, headers)
         headers["Idempotent-Replayed"] = "true"
         return Response(saved.body, saved.status, headers, media_type="application/json")
-    status, body, keep = await _execute(store, handler, call, info)
+    status, body, keep = await _execute(store, handler, call, info, restricted)
     encoded = _encode(body)
     if keep:
         created = store.precise_now()
@@ -162,7 +173,11 @@ def _key_in_use(key: str) -> StripeError:
 
 
 async def _execute(
-    store: Store, handler: Handler, call: ApiRequest, info: RequestInfo
+    store: Store,
+    handler: Handler,
+    call: ApiRequest,
+    info: RequestInfo,
+    restricted: RestrictedKey | None,
 ) -> tuple[int, JSON, bool]:
     """Run the handler; returns status, body, and whether an idempotency key may keep them."""
     async with store.lock:
@@ -170,7 +185,11 @@ async def _execute(
         try:
             body = handler(call)
             paths = get_str_list(call.params, "expand") or []
-            if paths:
+            if paths and restricted is not None:
+                # Checked as the objects are expanded: a write asked to expand what the key may
+                # not read has already happened when the 403 answers it.
+                body = expand.apply(store, body, paths, restricted.require_expansion)
+            elif paths:
                 body = expand.apply(store, body, paths)
             return 200, body, True
         except StripeError as error:
@@ -197,7 +216,8 @@ def _take_fault(store: Store, label: str) -> int | None:
     return None
 
 
-def _authenticate(request: Request) -> None:
+def _authenticate(store: Store, request: Request) -> RestrictedKey | None:
+    """The restricted key the request uses (None: a secret key, which may do anything)."""
     header = request.headers.get("authorization", "")
     scheme, _, credentials = header.partition(" ")
     key = ""
@@ -215,9 +235,19 @@ def _authenticate(request: Request) -> None:
             "YOUR_SECRET_KEY'). See https://stripe.com/docs/api#authentication for details, "
             "or we can help at https://support.stripe.com/."
         )
-    if not key.startswith(KEY_PREFIXES):
-        shown = key[:8] + "*" * max(0, len(key) - 12) + key[-4:] if len(key) > 12 else key
-        raise authentication_failed(f"Invalid API Key provided: {shown}")
+    if key.startswith(RESTRICTED_PREFIX):
+        restricted = store.restricted_keys.get(key)
+        if restricted is None:
+            raise _invalid_key(key)
+        return restricted
+    if not key.startswith(FULL_ACCESS_PREFIX):
+        raise _invalid_key(key)
+    return None
+
+
+def _invalid_key(key: str) -> StripeError:
+    shown = key[:8] + "*" * max(0, len(key) - 12) + key[-4:] if len(key) > 12 else key
+    return authentication_failed(f"Invalid API Key provided: {shown}")
 
 
 async def _read_params(request: Request) -> Params:

@@ -81,7 +81,7 @@ def render(store: Store, customer_id: str) -> JSON:
     }
 
 
-@includable("customer", "cash_balance")
+@includable("customer", "cash_balance", "customers")
 def _customer_cash_balance(store: Store, customer: JSON) -> JSON:
     return render(store, customer["id"])
 

@@ -2,7 +2,8 @@
 
 Request counts for benchmarks, injected faults for "Stripe is down" tests, the sandbox clock,
 latency, rate limits, webhook delivery state, a refund's answer from the bank now rather than
-after the settlement delay, and a full reset.
+after the settlement delay, restricted API keys (which Stripe's Dashboard makes, not its /v1
+API), and a full reset.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from stripe_sandbox import refunds
+from stripe_sandbox import permissions, refunds, webhooks
 from stripe_sandbox.store import Fault, Store
 from stripe_sandbox.webhooks import WebhookDispatcher
 
@@ -135,9 +136,17 @@ def routes(store: Store, dispatcher: WebhookDispatcher) -> dict[str, tuple[str, 
         return JSONResponse({"data": data, "pending": dispatcher.pending})
 
     async def webhook_config(request: Request) -> Response:
-        return JSONResponse(
-            {"url": store.config.webhook_url, "secret": dispatcher.configured_secret}
-        )
+        return JSONResponse(webhooks.describe(store, dispatcher))
+
+    async def make_key(request: Request) -> Response:
+        try:
+            body = await _body(request)
+            levels = permissions.parse_grants(body.get("permissions"))
+        except (ValueError, permissions.InvalidGrant) as error:
+            return _bad(str(error))
+        key = permissions.new_key(store.account_id, levels)
+        store.restricted_keys[key.key] = key
+        return JSONResponse({"key": key.key, "permissions": dict(key.levels)})
 
     async def move_refund(request: Request) -> Response:
         body = await _body(request)
@@ -160,6 +169,7 @@ def routes(store: Store, dispatcher: WebhookDispatcher) -> dict[str, tuple[str, 
     async def reset(request: Request) -> Response:
         async with store.lock:
             store.reset()
+            dispatcher.install_configured()
         return JSONResponse({"ok": True})
 
     return {
@@ -175,5 +185,6 @@ def routes(store: Store, dispatcher: WebhookDispatcher) -> dict[str, tuple[str, 
         "/_sandbox/webhooks/deliveries": ("GET", deliveries),
         "/_sandbox/webhooks/config": ("GET", webhook_config),
         "/_sandbox/refunds/{refund}": ("POST", move_refund),
+        "/_sandbox/keys": ("POST", make_key),
         "/_sandbox/reset": ("POST", reset),
     }

@@ -48,7 +48,7 @@ def _set(store: Store, customer: JSON, currency: str, value: int, announce: bool
         _others(store, customer)[currency] = value
 
 
-@includable("customer", "invoice_credit_balance")
+@includable("customer", "invoice_credit_balance", "customers")
 def _invoice_credit_balance(store: Store, customer: JSON) -> JSON:
     found = dict(_others(store, customer))
     if customer["currency"] is not None:

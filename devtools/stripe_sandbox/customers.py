@@ -229,7 +229,7 @@ def list_customers(call: ApiRequest) -> JSON:
 search_customers = searcher("customers", SEARCH_FIELDS, "/v1/customers/search")
 
 
-@includable("customer", "tax_ids")
+@includable("customer", "tax_ids", "tax_ids")
 def _customer_tax_ids(store: Store, customer: JSON) -> JSON:
     items = [t for t in store.values("tax_ids") if t["customer"] == customer["id"]]
     return list_object(

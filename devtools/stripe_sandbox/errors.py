@@ -77,6 +77,17 @@ def missing_param(param: str) -> StripeError:
     )
 
 
+def cannot_unset(param: str) -> StripeError:
+    """An empty value (Stripe's way to unset a field) for a field that must keep a value."""
+    return invalid_request(
+        f"You passed an empty string for '{param}'. We assume empty values are an attempt to "
+        f"unset a parameter; however '{param}' cannot be unset. You should remove '{param}' "
+        "from your request or supply a non-empty value.",
+        param=param,
+        code="parameter_invalid_empty",
+    )
+
+
 def invalid_value(param: str, value: object) -> StripeError:
     return invalid_request(
         f"Invalid value for {param}: {value!r}.", param=param, code="parameter_invalid"

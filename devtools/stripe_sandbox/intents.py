@@ -322,11 +322,10 @@ def update_payment_intent(call: ApiRequest) -> JSON:
         cash_balance.return_funds(store, pi)
     if pi["status"] == "requires_payment_method" and pi["payment_method"]:
         pi["status"] = "requires_confirmation"
-    after = store.render("payment_intents", pi)
-    previous = {k: before[k] for k in after if before.get(k) != after.get(k)}
-    if previous:
-        store.emit("payment_intent.updated", "payment_intents", pi, previous)
-    return after
+    # Stripe has no `payment_intent.updated` event (the SDK's list of event types): an update
+    # is announced by nothing, but search sees the new state.
+    store.remember_for_search("payment_intents", pi)
+    return store.render("payment_intents", pi)
 
 
 def confirm_payment_intent(call: ApiRequest) -> JSON:

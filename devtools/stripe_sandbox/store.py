@@ -20,6 +20,7 @@ from typing import Any
 from stripe_sandbox import ids
 from stripe_sandbox.config import SandboxConfig
 from stripe_sandbox.errors import no_such
+from stripe_sandbox.permissions import RestrictedKey
 
 JSON = dict[str, Any]
 Renderer = Callable[[JSON], JSON]
@@ -106,6 +107,10 @@ class Store:
     deferred: list[Callable[[], None]] = field(default_factory=list)
     # Work scheduled by `later` that is running now (kept so the loop does not drop it).
     tasks: set[asyncio.Task[None]] = field(default_factory=set)
+    # The one account everything belongs to (named in Stripe's permission errors), and the
+    # restricted keys made for it by POST /_sandbox/keys.
+    account_id: str = field(default_factory=lambda: ids.new_id("acct", 16))
+    restricted_keys: dict[str, RestrictedKey] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.latency_ms = self.config.latency_ms
@@ -257,4 +262,5 @@ class Store:
         self.search_versions.clear()
         self.stats.clear()
         self.faults.clear()
+        self.restricted_keys.clear()
         self.clock_offset = 0.0

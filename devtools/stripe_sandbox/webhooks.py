@@ -1,11 +1,14 @@
 """Webhook endpoints (/v1/webhook_endpoints) and the delivery of events to them.
 
-Each event goes to the endpoint configured from outside (`SandboxConfig.webhook_url`) and to every
-registered endpoint whose `enabled_events` match (`*` matches all). Delivery runs in the
-background, never delaying the API response, one queue per endpoint so events arrive in order;
-a non-2xx answer or a connection error is retried after each of `webhook_retry_delays`.
-Bodies are signed as Stripe signs them: `Stripe-Signature: t=<unix>,v1=<HMAC-SHA256 of
-"{t}.{body}">`, so `stripe.Webhook.construct_event` accepts them.
+Each event goes to every enabled endpoint whose `enabled_events` match (`*` matches all). The
+endpoint configured from outside (`SandboxConfig.webhook_url`, the CLI's --webhook-url) is one of
+them from the start, with `*` and the configured secret, and can be changed, disabled or deleted
+through the API like any other. Delivery runs in the background, never delaying the API
+response, one queue per endpoint so events arrive in order; a non-2xx answer or a connection
+error is retried after each of `webhook_retry_delays`, to the endpoint's URL at that moment, and
+not at all once it is disabled or deleted. Bodies are signed as Stripe signs them:
+`Stripe-Signature: t=<unix>,v1=<HMAC-SHA256 of "{t}.{body}">` with the endpoint's own secret, so
+`stripe.Webhook.construct_event` accepts them.
 """
 
 from __future__ import annotations
@@ -18,20 +21,22 @@ import json
 import logging
 import time
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 import httpx
 
 from stripe_sandbox import ids
 from stripe_sandbox.api import ApiRequest
-from stripe_sandbox.errors import invalid_request, missing_param
+from stripe_sandbox.errors import cannot_unset, invalid_request, missing_param
 from stripe_sandbox.listing import list_object, newest_first
-from stripe_sandbox.params import apply_metadata, get_bool, get_str, get_str_list, require_str
+from stripe_sandbox.params import Params, apply_metadata, get_bool, get_str, get_str_list
 from stripe_sandbox.store import JSON, Store
 
 log = logging.getLogger(__name__)
 
-CONFIGURED = "configured"  # the key of the endpoint from SandboxConfig.webhook_url
 MAX_LOG = 2000
+# "You can register up to 16 webhook endpoints" (https://docs.stripe.com/webhooks).
+MAX_ENDPOINTS = 16
 
 
 def sign(payload: bytes, secret: str, timestamp: int | None = None) -> str:
@@ -45,8 +50,6 @@ def sign(payload: bytes, secret: str, timestamp: int | None = None) -> str:
 @dataclass
 class _Delivery:
     endpoint: str
-    url: str
-    secret: str
     event_id: str
     event_type: str
     payload: bytes
@@ -56,6 +59,8 @@ class _Delivery:
 class WebhookDispatcher:
     store: Store
     configured_secret: str
+    # The id of the endpoint made from SandboxConfig.webhook_url (None without one).
+    configured_endpoint: str | None = None
     queues: dict[str, asyncio.Queue[_Delivery]] = field(default_factory=dict)
     workers: dict[str, asyncio.Task[None]] = field(default_factory=dict)
     log: list[JSON] = field(default_factory=list)
@@ -66,18 +71,22 @@ class WebhookDispatcher:
     def __post_init__(self) -> None:
         self.idle.set()
         self.store.event_listeners.append(self.on_event)
+        self.install_configured()
 
-    def _targets(self, event_type: str) -> list[tuple[str, str, str]]:
-        targets = []
-        config = self.store.config
-        if config.webhook_url:
-            targets.append((CONFIGURED, config.webhook_url, self.configured_secret))
-        for endpoint in self.store.values("webhook_endpoints"):
-            events = endpoint["enabled_events"]
-            if endpoint["status"] == "enabled" and ("*" in events or event_type in events):
-                secret = self.store.secret(endpoint["id"])["secret"]
-                targets.append((endpoint["id"], endpoint["url"], secret))
-        return targets
+    def install_configured(self) -> None:
+        """The configured webhook URL as a registered endpoint (at start, and after a reset)."""
+        url = self.store.config.webhook_url
+        self.configured_endpoint = None
+        if url:
+            endpoint = _new_endpoint(self.store, url, ["*"], self.configured_secret)
+            self.configured_endpoint = endpoint["id"]
+
+    def _targets(self, event_type: str) -> list[str]:
+        return [
+            endpoint["id"]
+            for endpoint in self.store.values("webhook_endpoints")
+            if _receives(self.store, endpoint, event_type)
+        ]
 
     def on_event(self, event: JSON) -> None:
         targets = self._targets(event["type"])
@@ -85,8 +94,8 @@ class WebhookDispatcher:
             return
         event["pending_webhooks"] = len(targets)
         payload = json.dumps(event, indent=2).encode()
-        for endpoint, url, secret in targets:
-            delivery = _Delivery(endpoint, url, secret, event["id"], event["type"], payload)
+        for endpoint in targets:
+            delivery = _Delivery(endpoint, event["id"], event["type"], payload)
             self._queue(endpoint).put_nowait(delivery)
             self.pending += 1
             self.idle.clear()
@@ -121,31 +130,41 @@ class WebhookDispatcher:
     async def _deliver(self, delivery: _Delivery) -> None:
         delays = self.store.config.webhook_retry_delays
         for attempt in range(1, len(delays) + 2):
-            status, error = await self._attempt(delivery)
+            endpoint = self.store.get("webhook_endpoints", delivery.endpoint)
+            if endpoint is None or endpoint["status"] != "enabled":
+                return
+            url, secret = endpoint["url"], self.store.secret(endpoint["id"])["secret"]
+            status, error = await self._attempt(url, secret, delivery.payload)
             succeeded = status is not None and 200 <= status < 300
-            self._record(delivery, attempt, status, error, succeeded)
+            self._record(delivery, url, attempt, status, error, succeeded)
             if succeeded or attempt > len(delays):
                 return
             await asyncio.sleep(delays[attempt - 1])
 
-    async def _attempt(self, delivery: _Delivery) -> tuple[int | None, str | None]:
+    async def _attempt(
+        self, url: str, secret: str, payload: bytes
+    ) -> tuple[int | None, str | None]:
         if self.client is None:
             self.client = httpx.AsyncClient(timeout=self.store.config.webhook_timeout_s)
         headers = {
             "Content-Type": "application/json; charset=utf-8",
-            "Stripe-Signature": sign(delivery.payload, delivery.secret),
+            "Stripe-Signature": sign(payload, secret),
             "User-Agent": "Stripe/1.0 (+https://stripe.com/docs/webhooks)",
         }
         try:
-            response = await self.client.post(
-                delivery.url, content=delivery.payload, headers=headers
-            )
+            response = await self.client.post(url, content=payload, headers=headers)
         except httpx.HTTPError as error:
             return None, f"{type(error).__name__}: {error}"
         return response.status_code, None
 
     def _record(
-        self, delivery: _Delivery, attempt: int, status: int | None, error: str | None, ok: bool
+        self,
+        delivery: _Delivery,
+        url: str,
+        attempt: int,
+        status: int | None,
+        error: str | None,
+        ok: bool,
     ) -> None:
         self.log.append(
             {
@@ -153,7 +172,7 @@ class WebhookDispatcher:
                 "event": delivery.event_id,
                 "type": delivery.event_type,
                 "endpoint": delivery.endpoint,
-                "url": delivery.url,
+                "url": url,
                 "attempt": attempt,
                 "status": status,
                 "error": error,
@@ -183,43 +202,94 @@ class WebhookDispatcher:
 # -- /v1/webhook_endpoints ---------------------------------------------------------------------
 
 
-def _enabled_events(call: ApiRequest, required: bool) -> list[str] | None:
-    events = get_str_list(call.params, "enabled_events")
-    if events is None:
-        if required:
-            raise missing_param("enabled_events")
-        return None
-    if not events:
-        raise invalid_request("enabled_events must not be empty.", param="enabled_events")
-    return events
+def _receives(store: Store, endpoint: JSON, event_type: str) -> bool:
+    # A Connect endpoint hears only connected accounts' events; the sandbox has none.
+    if endpoint["status"] != "enabled" or store.secret(endpoint["id"]).get("connect"):
+        return False
+    events = endpoint["enabled_events"]
+    return "*" in events or event_type in events
 
 
-def _url(call: ApiRequest, required: bool) -> str | None:
-    url = require_str(call.params, "url") if required else get_str(call.params, "url")
-    if url is not None and not url.startswith(("http://", "https://")):
-        raise invalid_request("Invalid URL: must start with http:// or https://", param="url")
-    return url
-
-
-def create_endpoint(call: ApiRequest) -> JSON:
-    store = call.store
+def _new_endpoint(
+    store: Store,
+    url: str,
+    events: list[str],
+    secret: str,
+    *,
+    api_version: str | None = None,
+    description: str | None = None,
+    connect: bool = False,
+) -> JSON:
     endpoint: JSON = {
         "id": ids.new_id("we"),
         "object": "webhook_endpoint",
-        "api_version": get_str(call.params, "api_version"),
+        "api_version": api_version,
         "application": None,
         "created": store.now(),
-        "description": get_str(call.params, "description"),
-        "enabled_events": _enabled_events(call, required=True),
+        "description": description,
+        "enabled_events": events,
         "livemode": False,
         "metadata": {},
         "status": "enabled",
-        "url": _url(call, required=True),
+        "url": url,
     }
-    apply_metadata(endpoint, call.params)
+    store.secret(endpoint["id"]).update(secret=secret, connect=connect)
+    return store.insert("webhook_endpoints", endpoint)
+
+
+def _url(params: Params) -> str | None:
+    """The `url` sent (None when absent), refused as Stripe refuses it."""
+    if "url" not in params:
+        return None
+    url = get_str(params, "url")
+    if url is None:
+        raise cannot_unset("url")
+    if "://" not in url:
+        raise invalid_request(
+            "Invalid URL: An explicit scheme (such as https) must be provided.",
+            param="url",
+            code="url_invalid",
+        )
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise invalid_request("Invalid URL: Not a valid URL", param="url", code="url_invalid")
+    return url
+
+
+def _enabled_events(params: Params) -> list[str] | None:
+    """The `enabled_events` sent (None when absent); schema.py has already refused any value
+    that is not `*` or one of the SDK's event types, as an enum."""
+    if "enabled_events" not in params:
+        return None
+    events = get_str_list(params, "enabled_events")
+    if not events:
+        raise cannot_unset("enabled_events")
+    return events
+
+
+def create_endpoint(call: ApiRequest) -> JSON:
+    store, params = call.store, call.params
+    url = _url(params)
+    if url is None:
+        raise missing_param("url")
+    events = _enabled_events(params)
+    if events is None:
+        raise missing_param("enabled_events")
+    if len(store.table("webhook_endpoints")) >= MAX_ENDPOINTS:
+        raise invalid_request(
+            f"You have reached the maximum of {MAX_ENDPOINTS} test webhook endpoints."
+        )
     secret = ids.webhook_secret()
-    store.secret(endpoint["id"])["secret"] = secret
-    store.insert("webhook_endpoints", endpoint)
+    endpoint = _new_endpoint(
+        store,
+        url,
+        events,
+        secret,
+        api_version=get_str(params, "api_version"),
+        description=get_str(params, "description"),
+        connect=bool(get_bool(params, "connect", False)),
+    )
+    apply_metadata(endpoint, params)
     # Stripe shows the signing secret only in the response to the create call.
     return {**store.render("webhook_endpoints", endpoint), "secret": secret}
 
@@ -230,28 +300,53 @@ def retrieve_endpoint(call: ApiRequest) -> JSON:
 
 
 def update_endpoint(call: ApiRequest) -> JSON:
-    endpoint = call.store.require("webhook_endpoints", call.path_id("endpoint"), "webhook_endpoint")
-    url = _url(call, required=False)
+    store, params = call.store, call.params
+    endpoint = store.require("webhook_endpoints", call.path_id("endpoint"), "webhook_endpoint")
+    url = _url(params)
+    events = _enabled_events(params)
+    disabled = get_bool(params, "disabled")
     if url is not None:
         endpoint["url"] = url
-    events = _enabled_events(call, required=False)
     if events is not None:
         endpoint["enabled_events"] = events
-    if "description" in call.params:
-        endpoint["description"] = get_str(call.params, "description")
-    disabled = get_bool(call.params, "disabled")
+    if "description" in params:
+        endpoint["description"] = get_str(params, "description")
     if disabled is not None:
         endpoint["status"] = "disabled" if disabled else "enabled"
-    apply_metadata(endpoint, call.params)
-    return call.store.render("webhook_endpoints", endpoint)
+    apply_metadata(endpoint, params)
+    return store.render("webhook_endpoints", endpoint)
 
 
 def delete_endpoint(call: ApiRequest) -> JSON:
-    endpoint = call.store.require("webhook_endpoints", call.path_id("endpoint"), "webhook_endpoint")
-    call.store.remove("webhook_endpoints", endpoint["id"])
+    store = call.store
+    endpoint = store.require("webhook_endpoints", call.path_id("endpoint"), "webhook_endpoint")
+    store.remove("webhook_endpoints", endpoint["id"])
+    store.private.pop(endpoint["id"], None)
     return {"id": endpoint["id"], "object": "webhook_endpoint", "deleted": True}
 
 
 def list_endpoints(call: ApiRequest) -> JSON:
     items = newest_first(call.store.values("webhook_endpoints"))
     return list_object(call.store, "webhook_endpoints", items, call.params, "/v1/webhook_endpoints")
+
+
+def describe(store: Store, dispatcher: WebhookDispatcher) -> JSON:
+    """What GET /_sandbox/webhooks/config answers: the configured URL and secret as given at
+    start, the endpoint made from them (null once deleted), and every endpoint with its secret."""
+    configured = dispatcher.configured_endpoint
+    endpoints = store.values("webhook_endpoints")
+    return {
+        "url": store.config.webhook_url,
+        "secret": dispatcher.configured_secret,
+        "endpoint": configured if store.get("webhook_endpoints", configured or "") else None,
+        "endpoints": [
+            {
+                "id": endpoint["id"],
+                "url": endpoint["url"],
+                "status": endpoint["status"],
+                "enabled_events": endpoint["enabled_events"],
+                "secret": store.secret(endpoint["id"])["secret"],
+            }
+            for endpoint in endpoints
+        ],
+    }

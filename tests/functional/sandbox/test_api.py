@@ -30,11 +30,6 @@ def test_missing_or_live_key_is_an_authentication_error(sandbox: Sandbox) -> Non
         client.v1.customers.list()
 
 
-def test_restricted_test_keys_are_accepted(sandbox: Sandbox) -> None:
-    with sdk_client(sandbox.url, api_key="rk_test_restricted") as client:
-        assert client.v1.customers.list().object == "list"
-
-
 def test_unknown_resource_is_invalid_request_404(stripe_client: stripe.StripeClient) -> None:
     with pytest.raises(stripe.InvalidRequestError) as caught:
         stripe_client.v1.customers.retrieve("cus_missing")
