@@ -154,8 +154,9 @@ async def check_permissions(gateway: StripeGateway) -> list[Finding]:
                 failed(
                     check,
                     f"refused: {outcome}",
-                    f"give the key {permission.name}: {permission.access} "
-                    f"(the portal {permission.why})",
+                    f"give the key {permission.name} {permission.access} "
+                    f"(Stripe's rak_{permission.name}_{permission.access}): the portal "
+                    f"{permission.why}",
                 )
             )
         elif isinstance(outcome, BaseException):
@@ -189,7 +190,8 @@ async def check_webhook_endpoint(gateway: StripeGateway, settings: Settings) -> 
         return failed(
             check,
             f"cannot be read: {exc}",
-            f"give the key {WEBHOOK_ENDPOINTS.name}: read, or check the endpoint in the Dashboard",
+            f"give the key {WEBHOOK_ENDPOINTS.name} read (Stripe's rak_webhook_read), or check "
+            "the endpoint in Stripe's Dashboard",
         )
     except GatewayError as exc:
         return failed(check, f"not asked: {exc}", "try again once Stripe answers")

@@ -26,7 +26,7 @@ class Probe:
 
 @dataclass(frozen=True)
 class Permission:
-    name: str  # as Stripe's Dashboard names the resource for restricted keys
+    name: str  # as Stripe names it (its error for a key without it says `rak_<name>_<access>`)
     access: Literal["read", "write"]
     why: str  # what the portal does with it
     probe: Probe
@@ -37,7 +37,7 @@ def _list(path: str) -> Probe:
 
 
 WEBHOOK_ENDPOINTS = Permission(
-    "Webhook Endpoints",
+    "webhook",
     "read",
     "checks its webhook endpoint (portal doctor)",
     _list("/v1/webhook_endpoints"),
@@ -45,67 +45,63 @@ WEBHOOK_ENDPOINTS = Permission(
 
 PERMISSIONS: tuple[Permission, ...] = (
     Permission(
-        "Customers",
+        "customer",
         "write",
-        "finds customers by e-mail, shows and changes their details, languages and balance",
+        "finds customers by e-mail, shows and changes their details, tax IDs, languages, "
+        "balances and bank-transfer account",
         Probe("post", f"/v1/customers/cus_{MISSING}"),
     ),
     Permission(
-        "Invoices",
+        "invoice",
         "write",
         "shows invoices, their payments and PDFs, and pays them or attaches payments",
         Probe("post", f"/v1/invoices/in_{MISSING}/pay"),
     ),
     Permission(
-        "Credit notes",
+        "credit_note",
         "read",
         "shows an invoice's credit notes and their PDFs",
         _list("/v1/credit_notes"),
     ),
     Permission(
-        "PaymentIntents",
+        "payment_intent",
         "write",
         "charges installments, confirms 3-D Secure and cancels what it left",
         Probe("post", f"/v1/payment_intents/pi_{MISSING}/cancel"),
     ),
     Permission(
-        "PaymentMethods",
+        "payment_method",
         "write",
         "lists, removes and sets the default of the customer's cards and mandates",
         Probe("post", f"/v1/payment_methods/pm_{MISSING}/detach"),
     ),
     Permission(
-        "Checkout Sessions",
+        "checkout_session",
         "write",
         "opens Stripe's page to add a method or to pay another way",
         Probe("post", f"/v1/checkout/sessions/cs_{MISSING}/expire"),
     ),
     Permission(
-        "SetupIntents",
+        "setup_intent",
         "read",
         "reads the method a customer added on Stripe's page",
         _list("/v1/setup_intents"),
     ),
     Permission(
-        "Charges",
-        "read",
-        "shows how a payment was made and its receipt",
-        _list("/v1/charges"),
-    ),
-    Permission(
-        "Refunds",
+        "charge",
         "write",
-        "gives back money an invoice no longer owes, and follows the refund",
-        Probe("post", f"/v1/refunds/re_{MISSING}"),
+        "shows how a payment was made and its receipt; gives back money an invoice no longer "
+        "owes (refunds) and follows the refund",
+        Probe("post", "/v1/refunds", {"payment_intent": f"pi_{MISSING}"}),
     ),
     Permission(
-        "Tax rates",
+        "tax_rate",
         "read",
         "names each tax on an invoice with its rate",
         _list("/v1/tax_rates"),
     ),
     Permission(
-        "Coupons",
+        "coupon",
         "read",
         "names each discount on an invoice",
         _list("/v1/coupons"),
@@ -117,4 +113,6 @@ PERMISSIONS: tuple[Permission, ...] = (
 def readme_table() -> str:
     """The permissions as the README lists them (a test keeps the two the same)."""
     rows = [f"| {p.name} | {p.access} | {p.why} |" for p in PERMISSIONS]
-    return "\n".join(["| permission | access | what the portal does with it |", "|---|---|---|", *rows])
+    return "\n".join(
+        ["| permission | access | what the portal does with it |", "|---|---|---|", *rows]
+    )
