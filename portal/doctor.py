@@ -13,25 +13,28 @@ a warning per failed one; it never waits for them.
 
 from __future__ import annotations
 
-import asyncio
 import ipaddress
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from starlette.routing import Router
+
+from portal.assets import Assets
 from portal.billing.events import HANDLERS
+from portal.concurrency import at_once
 from portal.mail import smtp
+from portal.routes import routes
 from portal.settings import Settings
 from portal.storage import migrate
 from portal.storage.database import create_engine, dispose
 from portal.stripe.errors import GatewayError, StripeMisconfigured
 from portal.stripe.gateway import StripeGateway
-from portal.stripe.permissions import PERMISSIONS, WEBHOOK_ENDPOINTS
+from portal.stripe.permissions import PERMISSIONS, WEBHOOK_ENDPOINTS, Permission
 
 log = logging.getLogger(__name__)
 
-WEBHOOK_PATH = "/stripe/webhook"
 # A secret key drawn from `secrets.token_urlsafe` has dozens of different characters; one
 # made of a word repeated has few.
 SECRET_DISTINCT_CHARACTERS = 16
@@ -141,11 +144,17 @@ async def check_smtp(settings: Settings) -> Finding:
     return passed("mail server", f"{server} answers EHLO{signed_in}")
 
 
+async def _refusal(gateway: StripeGateway, permission: Permission) -> GatewayError | None:
+    try:
+        await gateway.probe(permission.probe)
+    except GatewayError as exc:
+        return exc
+    return None
+
+
 async def check_permissions(gateway: StripeGateway) -> list[Finding]:
-    """One harmless request per permission the portal uses (`PERMISSIONS`)."""
-    outcomes = await asyncio.gather(
-        *(gateway.probe(p.probe) for p in PERMISSIONS), return_exceptions=True
-    )
+    """One harmless request per permission the portal uses (`PERMISSIONS`), all at once."""
+    outcomes = await at_once(*(_refusal(gateway, p) for p in PERMISSIONS))
     findings = []
     for permission, outcome in zip(PERMISSIONS, outcomes, strict=True):
         check = f"Stripe permission {permission.name} ({permission.access})"
@@ -159,7 +168,7 @@ async def check_permissions(gateway: StripeGateway) -> list[Finding]:
                     f"{permission.why}",
                 )
             )
-        elif isinstance(outcome, BaseException):
+        elif outcome is not None:
             findings.append(failed(check, f"not asked: {outcome}", "try again once Stripe answers"))
         else:
             findings.append(passed(check, permission.why))
@@ -181,8 +190,14 @@ async def check_invoice_version(gateway: StripeGateway, settings: Settings) -> F
     return passed("invoice API version", f"{version} accepted; {seen[plans]}")
 
 
+def webhook_url(settings: Settings) -> str:
+    """Where Stripe must send this deployment's events: the webhook route's address."""
+    path = Router(routes(assets=Assets(), demo=False)).url_path_for("stripe:webhook")
+    return f"{settings.base_url}{path}"
+
+
 async def check_webhook_endpoint(gateway: StripeGateway, settings: Settings) -> Finding:
-    url = settings.base_url.rstrip("/") + WEBHOOK_PATH
+    url = webhook_url(settings)
     check = "Stripe webhook endpoint"
     try:
         endpoints = await gateway.list_webhook_endpoints()
@@ -222,6 +237,10 @@ async def check_webhook_endpoint(gateway: StripeGateway, settings: Settings) -> 
     return passed(check, f"{endpoint.id} for {url}, every event the portal handles")
 
 
+async def _listed(check: Awaitable[Finding]) -> list[Finding]:
+    return [await check]
+
+
 async def run(settings: Settings) -> list[Finding]:
     """Every check, in the checklist's order (those that ask a server, at the same time)."""
     findings = [check_base_url(settings), check_secret_key(settings), check_key_mode(settings)]
@@ -233,15 +252,14 @@ async def run(settings: Settings) -> list[Finding]:
         invoice_api_version=settings.stripe_invoice_api_version,
     )
     try:
-        asked: Sequence[Awaitable[Finding | list[Finding]]] = (
-            check_database(settings),
-            check_smtp(settings),
+        groups = await at_once(
+            _listed(check_database(settings)),
+            _listed(check_smtp(settings)),
             check_permissions(gateway),
-            check_invoice_version(gateway, settings),
-            check_webhook_endpoint(gateway, settings),
+            _listed(check_invoice_version(gateway, settings)),
+            _listed(check_webhook_endpoint(gateway, settings)),
         )
-        for found in await asyncio.gather(*asked):
-            findings.extend(found if isinstance(found, list) else [found])
+        findings.extend(f for group in groups for f in group)
     finally:
         await gateway.aclose()
     return findings

@@ -17,6 +17,7 @@ import stripe
 from portal.stripe.errors import InvalidRequest
 from portal.stripe.gateway import StripeGateway
 from portal.stripe.models import Address, CheckoutSession
+from portal.stripe.permissions import PERMISSIONS
 from tests.functional.stripe.stripe_support import customer_with_card, open_invoice
 
 pytestmark = pytest.mark.anyio
@@ -275,6 +276,9 @@ async def calls(
         ),
         "get_refund": lambda: gateway.get_refund(ids["refunded"]),
         "get_balances": lambda: gateway.get_balances(ids["customer"]),
+        "probe": lambda: gateway.probe(PERMISSIONS[0].probe),
+        "invoice_version_accepted": lambda: gateway.invoice_version_accepted(),
+        "list_webhook_endpoints": lambda: gateway.list_webhook_endpoints(),
         "funding_instructions": lambda: gateway.funding_instructions(
             ids["customer"],
             currency="eur",
