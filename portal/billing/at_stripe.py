@@ -159,9 +159,8 @@ async def settle_session(
         )
         return Outcome("pending")
     outcome = await placing.count_on_invoice(svc, charge, intent)
-    await placing.record(svc, charge, outcome)  # from `at_stripe` only: of two ways in, one
-    if session.customer_id:
-        await svc.gateway.changed(session.customer_id)  # the invoice took a payment
+    # From `at_stripe` only: of two ways in, one. It marks the customer's data changed.
+    await placing.record(svc, charge, outcome)
     return outcome
 
 

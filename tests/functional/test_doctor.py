@@ -69,6 +69,21 @@ def endpoint_id(sandbox: str) -> str:
     return found
 
 
+def environment(settings: Settings) -> dict[str, str]:
+    """`settings` as the PORTAL_* variables a `portal` process reads."""
+    return {k: v for k, v in os.environ.items() if not k.startswith("PORTAL_")} | {
+        "PORTAL_BASE_URL": settings.base_url,
+        "PORTAL_SECRET_KEY": settings.secret_key,
+        "PORTAL_STRIPE_API_KEY": settings.stripe_api_key,
+        "PORTAL_STRIPE_API_BASE": settings.stripe_api_base,
+        "PORTAL_STRIPE_WEBHOOK_SECRET": SECRET,
+        "PORTAL_SMTP_URL": f"smtp://{settings.smtp.host}:{settings.smtp.port}?tls=none",
+        "PORTAL_MAIL_FROM": settings.mail_from,
+        "PORTAL_DATABASE_URL": settings.database_url,
+        "PORTAL_DATA_DIR": str(settings.data_dir),
+    }
+
+
 def failing(found: dict[str, doctor.Finding]) -> dict[str, doctor.Finding]:
     return {name: f for name, f in found.items() if not f.ok}
 
@@ -143,17 +158,7 @@ def test_the_command_prints_the_checklist_and_fails_when_a_check_fails(
     setup: tuple[Settings, str],
 ) -> None:
     settings, sandbox = setup
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PORTAL_")} | {
-        "PORTAL_BASE_URL": settings.base_url,
-        "PORTAL_SECRET_KEY": settings.secret_key,
-        "PORTAL_STRIPE_API_KEY": settings.stripe_api_key,
-        "PORTAL_STRIPE_API_BASE": settings.stripe_api_base,
-        "PORTAL_STRIPE_WEBHOOK_SECRET": SECRET,
-        "PORTAL_SMTP_URL": f"smtp://{settings.smtp.host}:{settings.smtp.port}?tls=none",
-        "PORTAL_MAIL_FROM": settings.mail_from,
-        "PORTAL_DATABASE_URL": settings.database_url,
-        "PORTAL_DATA_DIR": str(settings.data_dir),
-    }
+    env = environment(settings)
     done = subprocess.run([str(PORTAL), "doctor"], env=env, capture_output=True, text=True)
     assert done.returncode == 0, done.stdout + done.stderr
     assert done.stdout.splitlines()[-1].endswith(", 0 failed")
@@ -169,18 +174,7 @@ def test_serve_logs_a_warning_per_failed_check_once_it_listens(
     settings, sandbox = setup
     sdk(sandbox).v1.webhook_endpoints.delete(endpoint_id(sandbox))
     port = int(settings.base_url.rsplit(":", 1)[1])
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PORTAL_")} | {
-        "PORTAL_BASE_URL": settings.base_url,
-        "PORTAL_SECRET_KEY": settings.secret_key,
-        "PORTAL_STRIPE_API_KEY": settings.stripe_api_key,
-        "PORTAL_STRIPE_API_BASE": settings.stripe_api_base,
-        "PORTAL_STRIPE_WEBHOOK_SECRET": SECRET,
-        "PORTAL_SMTP_URL": f"smtp://{settings.smtp.host}:{settings.smtp.port}?tls=none",
-        "PORTAL_MAIL_FROM": settings.mail_from,
-        "PORTAL_DATABASE_URL": settings.database_url,
-        "PORTAL_DATA_DIR": str(settings.data_dir),
-        "PORTAL_LOG_FORMAT": "text",
-    }
+    env = environment(settings) | {"PORTAL_LOG_FORMAT": "text"}
     process = subprocess.Popen(
         [str(PORTAL), "serve", "--port", str(port)],
         env=env,
