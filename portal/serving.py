@@ -92,9 +92,11 @@ async def _unless_stopped(work: Awaitable[None], stopping: asyncio.Event) -> Non
     waiting = asyncio.create_task(stopping.wait())
     await asyncio.wait({doing, waiting}, return_when=asyncio.FIRST_COMPLETED)
     waiting.cancel()
-    if not doing.done():
+    if stopping.is_set():
+        # Stopped: the work is called off, and a failure of its own is the stop's doing
+        # (the servers it talks to may close before it notices).
         doing.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
+        with contextlib.suppress(Exception, asyncio.CancelledError):
             await doing
         return
     doing.result()  # its failure, if any, goes on
