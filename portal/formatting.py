@@ -34,6 +34,7 @@ DateFormat = Literal["short", "medium", "long", "full"]
 DEFAULT_TIMEZONE: Final[tzinfo] = UTC
 
 NBSP: Final = "\u00a0"
+MINUS: Final = "\u2212"
 
 
 def money_value(amount_minor: int, currency: str) -> Decimal:
@@ -67,7 +68,9 @@ def format_money(amount_minor: int, currency: str, locale: str) -> str:
     Where Babel shows fewer decimals than Stripe's minor unit (ISK: none in CLDR, two at Stripe),
     an amount with a non-zero remainder is shown with Stripe's decimals rather than rounded,
     because a bill must never show a different amount from the one that will be charged.
-    Letters next to digits get CLDR's no-break space ("PLN 1,234.56" in English).
+    Letters next to digits get CLDR's no-break space ("PLN 1,234.56" in English). A negative
+    amount (a discount, a credit note) carries the minus sign (U+2212), not the hyphen most CLDR
+    locales give: read as minus, it also never breaks away from its digits.
     """
     exponent = minor_unit_exponent(currency)
     value = money_value(amount_minor, currency)
@@ -97,6 +100,8 @@ def format_money(amount_minor: int, currency: str, locale: str) -> str:
             group,
             pattern.grouping,
         )
+    if amount_minor < 0:
+        text = text.replace("-", MINUS, 1)
     return _space_currency(text, babel_numbers.get_currency_symbol(code, locale=locale))
 
 

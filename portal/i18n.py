@@ -7,12 +7,17 @@ route guard: the catalog language (`current_locale()`, "de"), which `gettext` an
 extension read, and the format locale (`format_locale()`, the CLDR locale "de_AT"), which every
 date, time, amount and number is written in. A region that `REGIONS` does not list falls back to
 the language's default region: the formats are always those of a real CLDR locale we tested.
+
+The region picks words too, not only formats: Swiss German writes "MWST" and no "ß", British
+English "instalment" and "postcode". A region's catalog is its language's with the region's
+spelling rule (`SPELLING`) applied and its own entries (`locales/de_CH/...`, only those that
+differ) laid over it; regions that write as another one share its words (`SAME_WORDS`).
 """
 
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from functools import cache
@@ -51,15 +56,71 @@ _chosen: ContextVar[bool] = ContextVar("locale_chosen", default=False)
 _browser: ContextVar[tuple[str, ...]] = ContextVar("browser_locales", default=())
 
 
+# Regions whose business writing uses another region's words: Ireland, Australia and New
+# Zealand spell as Britain does; Liechtenstein writes as Switzerland (MWST, no "ß").
+SAME_WORDS: dict[str, str] = {
+    "en_IE": "en_GB",
+    "en_AU": "en_GB",
+    "en_NZ": "en_GB",
+    "de_LI": "de_CH",
+}
+# Spelling rules of a whole region: Swiss Standard German has no "ß" (it writes "ss").
+SPELLING: dict[str, Callable[[str], str]] = {"de_CH": lambda text: text.replace("ß", "ss")}
+
+
+def _po(tag: str) -> Any:
+    with (LOCALES / tag / "LC_MESSAGES" / f"{DOMAIN}.po").open("rb") as po:
+        return read_po(po, locale=tag, domain=DOMAIN)
+
+
 @cache
 def translations(locale: str) -> Translations:
-    po_path = LOCALES / locale / "LC_MESSAGES" / f"{DOMAIN}.po"
-    with po_path.open("rb") as po:
-        catalog = read_po(po, locale=locale, domain=DOMAIN)
+    """The compiled catalog of a language ("de") or of a region that has words of its own
+    ("de_CH", see `catalog_name`)."""
+    language = locale.split("_")[0]
+    catalog = _po(language)
+    if locale != language:
+        spell = SPELLING.get(locale)
+        if spell is not None:
+            for message in catalog:
+                if message.id:
+                    message.string = (
+                        tuple(spell(s) for s in message.string)
+                        if isinstance(message.string, tuple)
+                        else spell(message.string)
+                    )
+        if (LOCALES / locale).is_dir():
+            for message in _po(locale):
+                if message.id:
+                    catalog[message.id].string = message.string
     compiled = io.BytesIO()
     write_mo(compiled, catalog, use_fuzzy=False)
     compiled.seek(0)
     return Translations(compiled, domain=DOMAIN)
+
+
+@cache
+def catalog_name(format_locale: str) -> str:
+    """The catalog a format locale reads: its region's where the region has words of its own
+    ("de_CH", also for "de_LI"), else its language's ("de" for "de_AT")."""
+    region = SAME_WORDS.get(format_locale, format_locale)
+    if region in SPELLING or (LOCALES / region).is_dir():
+        return region
+    return format_locale.split("_")[0]
+
+
+def catalog() -> Translations:
+    """The request's catalog: its language, in its region's words."""
+    return translations(catalog_name(_format.get()))
+
+
+def interpolate(text: str, variables: Mapping[str, Any]) -> str:
+    """`text % variables`, without a doubled full stop where a value ends in one and the
+    sentence ends right after it: a company's "sp. z o.o.", a Croatian date ("6. 12. 2026.")."""
+    for name, value in variables.items():
+        if isinstance(value, str) and value.endswith("."):
+            text = text.replace(f"%({name})s.", f"%({name})s")
+    return text % variables
 
 
 def current_locale() -> str:
@@ -149,13 +210,13 @@ def use_locale(locale: str) -> Iterator[None]:
 
 
 def gettext(message: str, **variables: Any) -> str:
-    text = translations(current_locale()).ugettext(message)
-    return text % variables if variables else text
+    text = catalog().ugettext(message)
+    return interpolate(text, variables) if variables else text
 
 
 def ngettext(singular: str, plural: str, n: int, **variables: Any) -> str:
-    text = translations(current_locale()).ungettext(singular, plural, n)
-    return text % ({"num": n} | variables)
+    text = catalog().ungettext(singular, plural, n)
+    return interpolate(text, {"num": n} | variables)
 
 
 _ = gettext

@@ -12,7 +12,7 @@ from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
-from portal import formatting, i18n
+from portal import formatting, i18n, taxes
 from portal.assets import Assets
 from portal.csrf import csrf_token
 from portal.resources import TEMPLATES
@@ -49,6 +49,7 @@ def create_environment(assets: Assets) -> jinja2.Environment:
     env.globals["brand_name"] = brand_name
     env.globals["method_name"] = method_name
     env.globals["brand_logo"] = brand_logo
+    env.globals["tax_id_name"] = taxes.tax_id_name
     env.filters["money"] = lambda amount, currency: formatting.format_money(
         amount, currency, i18n.format_locale()
     )
@@ -73,13 +74,14 @@ def _safe_translation(locale: str, message: str) -> Markup:
 def _gettext(context: jinja2.runtime.Context, message: str, /, **variables: Any) -> str:
     """`{% trans %}` and `_()` in templates, as Jinja's newstyle gettext: a translation is
     markup (the catalogs' own tags stay), the values put into it are escaped."""
+    name = i18n.catalog_name(i18n.format_locale())
     if context.eval_ctx.autoescape:
-        translated: str = _safe_translation(i18n.current_locale(), message)
+        translated: str = _safe_translation(name, message)
     else:
-        translated = i18n.translations(i18n.current_locale()).ugettext(message)
+        translated = i18n.translations(name).ugettext(message)
     if not variables and "%" not in translated:
         return translated
-    return translated % variables
+    return i18n.interpolate(translated, variables)
 
 
 def _url_for(request: Request) -> Callable[..., str]:

@@ -26,6 +26,7 @@ from portal.principals import principal, visitor
 from portal.services import services
 from portal.stripe.errors import InvalidRequest
 from portal.stripe.models import Address, Customer, TaxId
+from portal.taxes import tax_id_name
 from portal.templating import render
 from portal.text import hidden_characters_message
 
@@ -152,20 +153,6 @@ async def save_billing_details(request: Request) -> Response:
 # --- tax IDs ---------------------------------------------------------------------------------
 
 
-def kind_label(kind: str) -> str:
-    labels = {
-        "eu_vat": _("VAT number"),
-        "gb_vat": _("VAT number"),
-        "ch_vat": _("VAT number"),
-        "no_vat": _("VAT number"),
-        "de_stn": _("Tax number (Steuernummer)"),
-        "es_cif": _("Tax ID (CIF)"),
-        "hr_oib": _("Personal identification number (OIB)"),
-        "pl_nip": _("Tax ID (NIP)"),
-    }
-    return labels.get(kind, kind)
-
-
 def verification_text(tax_id: TaxId) -> str:
     status = tax_id.verification_status
     if status == "verified":
@@ -208,10 +195,10 @@ def _tax_ids_page(
         request,
         "pages/tax_ids.html",
         {
-            "tax_ids": [(t, kind_label(t.type), verification_text(t)) for t in current],
+            "tax_ids": [(t, tax_id_name(t.type), verification_text(t)) for t in current],
             "countries": country_names(tax_ids.COUNTRIES, current_locale()),
             "country": country,
-            "kinds": [(k, kind_label(k)) for k in kinds],
+            "kinds": [(k, tax_id_name(k)) for k in kinds],
             "kind": kind if kind in kinds else (kinds[0] if kinds else ""),
             "value": value,
             "errors": errors or {},
@@ -288,7 +275,7 @@ async def remove_tax_id_page(request: Request) -> Response:
     who = principal(request)
     tax_id = await _own_tax_id(request, who)
     return render(
-        request, "pages/tax_id_remove.html", {"tax_id": tax_id, "label": kind_label(tax_id.type)}
+        request, "pages/tax_id_remove.html", {"tax_id": tax_id, "label": tax_id_name(tax_id.type)}
     )
 
 

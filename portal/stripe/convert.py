@@ -197,6 +197,14 @@ def invoice_from_stripe(data: Mapping[str, Any]) -> Invoice:
         transfer_type=transfer.get("type"),
         transfer_country=(transfer.get("eu_bank_transfer") or {}).get("country"),
         account_country=data.get("account_country"),
+        account_name=data.get("account_name"),
+        account_tax_ids=tuple(
+            BilledTaxId(t["type"], t["value"])
+            for t in data.get("account_tax_ids") or ()
+            if isinstance(t, Mapping) and t.get("type") and t.get("value")
+        ),
+        customer_tax_exempt=data.get("customer_tax_exempt"),
+        starting_balance=int(data.get("starting_balance") or 0),
         subtotal=data.get("subtotal", 0),
         tax=tax,
         total=data.get("total", 0),
@@ -329,6 +337,10 @@ def invoice_payment_from_stripe(data: Mapping[str, Any]) -> InvoicePayment:
         paid_at=timestamp(transitions.get("paid_at")),
         paid_with=paid_with_from_charge(charge) if charge else None,
         receipt_url=charge.get("receipt_url") if charge else None,
+        receipt_sent_to=(
+            charge.get("receipt_email") if charge and charge.get("receipt_number") else None
+        ),
+        charge_id=charge.get("id") if charge else None,
         transfer=transfer_from_stripe(intent) if isinstance(intent, Mapping) else None,
     )
 
@@ -345,6 +357,8 @@ def credit_note_from_stripe(data: Mapping[str, Any]) -> CreditNote:
         status=data.get("status") or "issued",
         invoice_id=object_id(data.get("invoice")),
         pdf=data.get("pdf"),
+        pre_payment_amount=int(data.get("pre_payment_amount", data["amount"]) or 0),
+        post_payment_amount=int(data.get("post_payment_amount") or 0),
     )
 
 

@@ -33,10 +33,12 @@ from portal.stripe.models import CreditNote, Invoice, InvoiceLine, InvoicePage, 
 # (https://docs.stripe.com/changelog/dahlia/2026-04-22/adds-expandable-tax-rate-property-to-tax-rate-details;
 # the SDK still types the field as an id). Each discount with its coupon, for the coupon's
 # name (`Invoice.TotalDiscountAmount.discount`, `Discount.Source.coupon`: four levels, Stripe's
-# most). Both cover the lines' own discounts and rates too.
+# most). Both cover the lines' own discounts and rates too. The seller's tax IDs, which the
+# invoice holds as ids, for the seller's block.
 PAGE_EXPAND = (
     "total_taxes.tax_rate_details.tax_rate",
     "total_discount_amounts.discount.source.coupon",
+    "account_tax_ids",
 )
 # A further page of lines names its own discounts' coupons (the invoice's read covers the rest).
 LINES_EXPAND = ("data.discounts.source.coupon",)

@@ -18,6 +18,7 @@ from typing import Generic, Literal, TypeVar
 T = TypeVar("T")
 
 InvoiceStatus = Literal["draft", "open", "paid", "uncollectible", "void"]
+TaxExempt = Literal["none", "exempt", "reverse"]
 InstallmentStatus = Literal["open", "paid", "past_due"]
 PaymentStatus = Literal["open", "paid", "canceled"]
 
@@ -175,7 +176,25 @@ class Invoice:
     # as the invoice's payment settings ask for them.
     transfer_type: str | None = None
     transfer_country: str | None = None
-    account_country: str | None = None  # the seller's Stripe account's country
+    # The seller as Stripe knows it and prints it on the invoice: the account's public business
+    # name, its country and its tax IDs (`account_tax_ids`, when the read expanded them).
+    account_country: str | None = None
+    account_name: str | None = None
+    account_tax_ids: tuple[BilledTaxId, ...] = ()
+    # Why an invoice carries no tax, as Stripe froze it from the customer: "reverse" (the
+    # customer accounts for the VAT) or "exempt".
+    customer_tax_exempt: TaxExempt | None = None
+    # The customer's balance the invoice took on when it was finalized: negative is credit that
+    # lowered `amount_due`, positive an earlier debt it added.
+    starting_balance: int = 0
+
+    @property
+    def purpose(self) -> str | None:
+        """What the invoice is for, in the seller's words: its description (Stripe's "memo"),
+        else its first line's."""
+        if self.description:
+            return self.description
+        return next((line.description for line in self.lines if line.description), None)
 
 
 @dataclass(frozen=True)
@@ -192,6 +211,10 @@ class CreditNote:
     status: str = "issued"  # or "void"
     invoice_id: str | None = None
     pdf: str | None = None  # Stripe's link to the PDF (it redirects to the file)
+    # What it took off before the invoice was paid (lowering `amount_due`) and after (given
+    # back or credited to the balance); they add up to `amount`.
+    pre_payment_amount: int = 0
+    post_payment_amount: int = 0
 
 
 @dataclass(frozen=True)
@@ -257,8 +280,12 @@ class InvoicePayment:
     created: datetime
     paid_at: datetime | None = None
     paid_with: PaidWith | None = None
-    # Stripe's receipt for the charge, a page of its own (None before the charge exists).
+    # Stripe's receipt for the charge, a page of its own (None before the charge exists), and
+    # the address Stripe e-mailed it to (only once it has sent one: `receipt_number` is set).
     receipt_url: str | None = None
+    receipt_sent_to: str | None = None
+    # Stripe's reference for the charge (`ch_...`), which the company's support can look up.
+    charge_id: str | None = None
     # While its PaymentIntent waits for a bank transfer: what to transfer, and where.
     transfer: BankTransferInstructions | None = None
 

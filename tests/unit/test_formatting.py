@@ -28,6 +28,7 @@ from portal.formatting import (
 )
 
 NB = "\u00a0"  # no-break space
+MINUS = "\u2212"  # the minus sign
 NNB = "\u202f"  # narrow no-break space
 
 
@@ -49,16 +50,20 @@ def test_euros_in_each_language(locale: str, expected: str) -> None:
 @pytest.mark.parametrize(
     ("locale", "expected"),
     [
-        ("de", f"-1.234,56{NB}€"),
-        ("en", "-€1,234.56"),
-        ("nl", f"€{NB}-1.234,56"),
-        ("es", f"-1.234,56{NB}€"),
-        ("pl", f"-1{NB}234,56{NB}€"),
-        ("hr", f"-1.234,56{NB}€"),
+        ("de", f"{MINUS}1.234,56{NB}€"),
+        ("en", f"{MINUS}€1,234.56"),
+        ("nl", f"€{NB}{MINUS}1.234,56"),
+        ("es", f"{MINUS}1.234,56{NB}€"),
+        ("pl", f"{MINUS}1{NB}234,56{NB}€"),
+        ("hr", f"{MINUS}1.234,56{NB}€"),
     ],
 )
-def test_negative_amounts_in_each_language(locale: str, expected: str) -> None:
+def test_negative_amounts_in_each_language_with_a_real_minus_sign(
+    locale: str, expected: str
+) -> None:
     assert format_money(-123456, "eur", locale) == expected
+    assert "-" not in expected
+    assert expected.count(MINUS) == 1
 
 
 @pytest.mark.parametrize(
@@ -97,14 +102,14 @@ def test_three_decimal_currency_amount_is_thousandths(locale: str, expected: str
 
 
 def test_negative_three_decimal_amount() -> None:
-    assert format_money(-1234, "kwd", "en") == f"-KWD{NB}1.234"
+    assert format_money(-1234, "kwd", "en") == f"{MINUS}KWD{NB}1.234"
 
 
 def test_currency_code_is_spaced_from_digits_but_symbols_are_not() -> None:
     assert format_money(5000, "chf", "en") == f"CHF{NB}50.00"
     assert format_money(5000, "usd", "en") == "$50.00"
     assert format_money(5000, "usd", "nl") == f"US${NB}50,00"
-    assert format_money(-5000, "pln", "en") == f"-PLN{NB}50.00"
+    assert format_money(-5000, "pln", "en") == f"{MINUS}PLN{NB}50.00"
 
 
 def test_forint_never_rounds_away_a_remainder_stripe_charges() -> None:

@@ -273,3 +273,71 @@ def test_polish_and_croatian_plurals_pick_the_right_form(
             text = i18n.ngettext(*MINUTES, n)
             assert text == message.string[form] % {"num": n}
             assert f" {n} {words[form]}." in text
+
+
+def _catalog_entry_with(locale: str, letters: str) -> tuple[str, str]:
+    with (ROOT / "locales" / locale / "LC_MESSAGES" / "messages.po").open("rb") as po:
+        catalog = read_po(po, locale=locale)
+    return next(
+        (m.id, m.string)
+        for m in catalog
+        if m.id and isinstance(m.id, str) and isinstance(m.string, str) and letters in m.string
+    )
+
+
+def test_swiss_and_liechtenstein_german_write_ss_where_german_writes_sharp_s() -> None:
+    msgid, german = _catalog_entry_with("de", "ß")
+    with i18n.use_locale("de-AT"):
+        assert i18n.gettext(msgid) == german
+    for swiss in ("de-CH", "de-LI"):
+        with i18n.use_locale(swiss):
+            assert i18n.gettext(msgid) == german.replace("ß", "ss")
+            assert "ß" not in i18n.gettext(msgid)
+
+
+def test_a_regions_own_words_lie_over_its_languages_catalog(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "en" / "LC_MESSAGES").mkdir(parents=True)
+    (tmp_path / "en_GB" / "LC_MESSAGES").mkdir(parents=True)
+    header = 'msgid ""\nmsgstr ""\n"Content-Type: text/plain; charset=utf-8\\n"\n\n'
+    (tmp_path / "en" / "LC_MESSAGES" / "messages.po").write_text(
+        header + 'msgid "Installment"\nmsgstr "Installment"\n\nmsgid "Pay"\nmsgstr "Pay"\n'
+    )
+    (tmp_path / "en_GB" / "LC_MESSAGES" / "messages.po").write_text(
+        header + 'msgid "Installment"\nmsgstr "Instalment"\n'
+    )
+    monkeypatch.setattr(i18n, "LOCALES", tmp_path)
+    i18n.translations.cache_clear()
+    i18n.catalog_name.cache_clear()
+    try:
+        for tag, word in (
+            ("en-GB", "Instalment"),
+            ("en-IE", "Instalment"),
+            ("en-US", "Installment"),
+        ):
+            with i18n.use_locale(tag):
+                assert (i18n.gettext("Installment"), i18n.gettext("Pay")) == (word, "Pay"), tag
+    finally:
+        i18n.translations.cache_clear()
+        i18n.catalog_name.cache_clear()
+
+
+@pytest.mark.parametrize(
+    ("text", "value", "expected"),
+    [
+        (
+            "Verified: registered to %(name)s.",
+            "Nowak sp. z o.o.",
+            "Verified: registered to Nowak sp. z o.o.",
+        ),
+        ("Dospijeće: %(date)s.", "6. 12. 2026.", "Dospijeće: 6. 12. 2026."),
+        ("Due on %(date)s. Thank you.", "6 Dec 2026", "Due on 6 Dec 2026. Thank you."),
+        ("%(name)s.%(name)s", "S.L.", "S.L.S.L."),
+    ],
+)
+def test_a_value_ending_in_a_full_stop_does_not_double_the_sentences(
+    text: str, value: str, expected: str
+) -> None:
+    variable = "date" if "date" in text else "name"
+    assert i18n.interpolate(text, {variable: value}) == expected
