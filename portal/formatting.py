@@ -220,6 +220,43 @@ def format_time(
     return babel_dates.format_time(_aware(value), format=format, tzinfo=_zone(tz), locale=locale)
 
 
+# The clock a region's businesses keep, for a moment a customer reads (when a payment was made):
+# one zone per region of `portal.i18n.REGIONS` that has one for the whole country (Spain: the
+# mainland's, which the Canaries' businesses also invoice in). A region spanning several zones
+# (the US, Mexico, Canada, Australia, ...) reads the moment in UTC, labelled so.
+REGION_ZONES: Final[dict[str, str]] = {
+    "DE": "Europe/Berlin",
+    "AT": "Europe/Vienna",
+    "CH": "Europe/Zurich",
+    "LI": "Europe/Vaduz",
+    "LU": "Europe/Luxembourg",
+    "BE": "Europe/Brussels",
+    "NL": "Europe/Amsterdam",
+    "GB": "Europe/London",
+    "IE": "Europe/Dublin",
+    "ES": "Europe/Madrid",
+    "PL": "Europe/Warsaw",
+    "HR": "Europe/Zagreb",
+    "BA": "Europe/Sarajevo",
+    "CO": "America/Bogota",
+    "NZ": "Pacific/Auckland",
+}
+
+
+def format_moment(value: datetime, locale: str) -> str:
+    """When something happened, on the reader's region's clock, to the minute: "6. Dez. 2026,
+    21:15" (de_DE), "6 Dec 2026, 20:15" (en_GB); "Dec 6, 2026, 8:15 PM UTC" where the region
+    has no single clock (en_US)."""
+    parsed = Locale.parse(locale)
+    zone_name = REGION_ZONES.get(parsed.territory or "")
+    zone: tzinfo = ZoneInfo(zone_name) if zone_name else UTC
+    moment = _aware(value).astimezone(zone)
+    joined = str(parsed.datetime_formats["medium"]).replace("'", "")
+    time = format_time(moment, locale, "short", tz=zone)
+    text = joined.replace("{0}", time).replace("{1}", format_date(moment.date(), locale))
+    return text if zone_name else f"{text} UTC"
+
+
 def format_percent(value: int | Decimal, locale: str) -> str:
     """A ratio as a percentage: Decimal("0.19") -> "19 %" (de), "19%" (en)."""
     return babel_numbers.format_percent(value, locale=locale)

@@ -58,6 +58,7 @@ def create_environment(assets: Assets) -> jinja2.Environment:
         amount, currency, i18n.format_locale()
     )
     env.filters["iban"] = formatting.grouped_iban
+    env.filters["moment"] = lambda value: formatting.format_moment(value, i18n.format_locale())
     env.filters["date"] = lambda value, format="medium": formatting.format_date(
         value, i18n.format_locale(), format=format
     )

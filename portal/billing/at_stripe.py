@@ -57,18 +57,29 @@ LEASE = SESSION_LIFETIME + timedelta(minutes=30)
 PAID_ON_STRIPE = ("succeeded", "processing", "requires_action")
 
 
-# Ways to pay that people in a currency's countries expect and Stripe's page may offer, to name
-# a few next to "another way to pay" (which ones are offered is the Stripe account's setting).
-EXAMPLES: dict[str, tuple[str, ...]] = {
-    "eur": ("ideal", "bancontact", "eps"),
-    "pln": ("blik", "p24"),
-    "chf": ("twint",),
+# Ways to pay that businesses in a country use and Stripe's page may offer, named as examples
+# next to "another way to pay" (which ones are offered is the Stripe account's setting), each
+# with the currencies Stripe takes it in (docs.stripe.com/payments/payment-methods/overview:
+# iDEAL Netherlands, Bancontact Belgium, EPS Austria, BLIK and Przelewy24 Poland, TWINT
+# Switzerland). A country without a local way of its own gets no examples: "iDEAL" means nothing
+# to a German or Croatian customer, who cannot use it.
+EXAMPLES: dict[str, tuple[tuple[str, frozenset[str]], ...]] = {
+    "NL": (("ideal", frozenset({"eur"})),),
+    "BE": (("bancontact", frozenset({"eur"})),),
+    "AT": (("eps", frozenset({"eur"})),),
+    "PL": (("blik", frozenset({"pln"})), ("p24", frozenset({"pln", "eur"}))),
+    "CH": (("twint", frozenset({"chf"})),),
 }
 
 
-def examples(currency: str) -> tuple[str, ...]:
-    """Payment method types to name as examples for paying in `currency` on Stripe's page."""
-    return EXAMPLES.get(currency, ())
+def examples(country: str | None, currency: str) -> tuple[str, ...]:
+    """Payment method types to name as examples for a customer billed in `country` paying in
+    `currency` on Stripe's page."""
+    return tuple(
+        kind
+        for kind, currencies in EXAMPLES.get((country or "").upper(), ())
+        if currency in currencies
+    )
 
 
 @dataclass(frozen=True)

@@ -36,12 +36,18 @@ def compose(
     customer: Customer,
     notice: Notice,
     transfer: transfers.Awaited | None = None,
+    now: datetime | None = None,
 ) -> EmailMessage | None:
     """The e-mail for `notice`, or None for a customer without an e-mail address. An invoice
     waiting for a bank transfer (`transfer`) carries its instructions, with the EPC QR code
-    inline for euros."""
+    inline for euros. An overdue notice says how many days late it is at `now`."""
     if not customer.email:
         return None
+    late_days = 0
+    if notice.kind == "overdue" and notice.due_date is not None:
+        # Calendar days in UTC, as the overview counts them.
+        today = (now or datetime.now(UTC)).astimezone(UTC).date()
+        late_days = max(0, (today - notice.due_date.astimezone(UTC).date()).days)
     locale = i18n.first_supported_locale(customer.preferred_locales) or i18n.DEFAULT
     payload = transfers.epc_payload(transfer.qr) if transfer and transfer.qr else None
     return messages.compose(
@@ -61,6 +67,7 @@ def compose(
             "link": invoice_link_url(svc, invoice, locale),
             "transfer": transfer,
             "qr": payload is not None,
+            "late_days": late_days,
         },
         images={"qr": transfers.qr_png(payload)} if payload else None,
     )
@@ -108,7 +115,12 @@ async def send_reminders(svc: Services, now: datetime | None = None) -> Reminder
     async with transaction(svc.engine) as conn:
         for invoice, notice in planned:
             message = compose(
-                svc, invoice, customers[invoice.customer_id], notice, awaited[invoice.id]
+                svc,
+                invoice,
+                customers[invoice.customer_id],
+                notice,
+                awaited[invoice.id],
+                now=planning_time,
             )
             if message is not None and await outbox.enqueue(
                 conn, key=notice.key, message=message, now=queue_time

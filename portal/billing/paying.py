@@ -14,6 +14,8 @@ the page's button (POST, `check`); a read-only view (support) sees the state and
 
 from __future__ import annotations
 
+from collections import Counter
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import cast
 
@@ -321,6 +323,7 @@ async def _show(
     methods: list[PaymentMethod] = []
     default_id = None
     receipts: dict[int, InvoicePayment] = {}
+    overdue_left: list[OverdueLeft] = []
     if choosing and who.invoice_id is None:
         methods, customer, found = await at_once(
             svc.gateway.list_payment_methods(who.customer_id),
@@ -329,8 +332,14 @@ async def _show(
         )
         default_id = customer.default_payment_method_id
     else:
-        # Done: how each charge that went through was paid, and its receipt, read alongside.
-        found, receipts = await at_once(reading, _receipts(svc, payment))
+        # Done: how each charge that went through was paid, and its receipt, read alongside;
+        # and what else is overdue, for the next step (a link opens one invoice only).
+        found, receipts, others = await at_once(
+            reading,
+            _receipts(svc, payment),
+            unpaid_invoices(svc.gateway, who.customer_id) if who.invoice_id is None else _none(),
+        )
+        overdue_left = _overdue_left(others, {c.invoice_id for c in payment.charges}, now)
     invoices = {invoice.id: invoice for invoice in found}
     for invoice in found:
         require(who, Action.VIEW_INVOICE, invoice=invoice)
@@ -351,6 +360,7 @@ async def _show(
             "preselected": preselected,
             "messages": {c.position: charge_message(c) for c in payment.charges},
             "receipts": receipts,
+            "overdue_left": overdue_left,
             "unpaid_left": any(rules.needs_payment(i) for i in found),
             "method_error": method_error,
             "link_mode": who.invoice_id is not None,
@@ -358,7 +368,7 @@ async def _show(
             "may_pay": can(who, Action.PAY),
             "at_stripe_offered": at_stripe.offered(payment),
             "opening_stripe": at_stripe.opening(payment),
-            "local_examples": _examples(payment.currency),
+            "local_examples": _examples(_billed_in(invoices, payment), payment.currency),
             # at Stripe: paying there (open) or paid there, not yet counted (complete)
             "checkout_session": session,
             # money the customer is to send: Stripe's page with the instructions, by charge
@@ -403,8 +413,38 @@ async def _follow_refunds(request: Request, payment: Payment) -> bool:
     return moved
 
 
-def _examples(currency: str) -> str:
-    names = [method_name(t) or t for t in at_stripe.examples(currency)]
+@dataclass(frozen=True)
+class OverdueLeft:
+    currency: str
+    count: int
+
+
+def _overdue_left(invoices: list[Invoice], paid_now: set[str], now: datetime) -> list[OverdueLeft]:
+    """The customer's other overdue invoices that can be paid here, by currency (paying all
+    overdue is done per currency), the currency with most first."""
+    counts = Counter(
+        invoice.currency
+        for invoice in invoices
+        if invoice.id not in paid_now
+        and rules.payable_here(invoice)
+        and rules.is_overdue(invoice, now)
+    )
+    return [OverdueLeft(currency, count) for currency, count in counts.most_common()]
+
+
+async def _none() -> list[Invoice]:
+    return []
+
+
+def _billed_in(invoices: dict[str, Invoice], payment: Payment) -> str | None:
+    """The country the payment's (first) invoice is billed to, as Stripe froze it."""
+    first = invoices.get(payment.charges[0].invoice_id) if payment.charges else None
+    address = first.customer_address if first is not None else None
+    return address.country if address is not None else None
+
+
+def _examples(country: str | None, currency: str) -> str:
+    names = [method_name(t) or t for t in at_stripe.examples(country, currency)]
     return format_list(names, style="or", locale=current_locale()) if names else ""
 
 

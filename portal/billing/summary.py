@@ -3,6 +3,8 @@
 The rows, in order: the subtotal (the lines' own discounts already taken, as Stripe counts
 it), each of the invoice's own discounts (negative), each exclusive tax with its rate, the
 total; then each inclusive tax ("incl. …"), which is part of the amounts above and not added.
+An invoice without tax has no tax row ("VAT 0,00 €" says nothing); the page says why it has
+none where Stripe knows (`portal.taxes.exemption_note`).
 
 A tax's name: the tax rate's `display_name` as Stripe has it when it is the seller's own name
 for the tax ("MwSt.", "BTW hoog", "GST", "PTU"), shown as it is; but Stripe's examples and most
@@ -66,10 +68,14 @@ def tax_label(tax: TaxAmount) -> str:
 
 
 def discount_label(discount: DiscountAmount) -> str:
-    """The coupon's name as Stripe shows it to customers, after the portal's word for it."""
-    if discount.name:
-        return _("Discount: %(name)s", name=discount.name)
-    return _("Discount")
+    """The coupon's name as Stripe shows it to customers, after the portal's word for it unless
+    the name says it already ("Rabatt für Stammkunden", not "Rabatt: Rabatt für …")."""
+    word = _("Discount")
+    if not discount.name:
+        return word
+    if word.casefold() in discount.name.casefold():
+        return discount.name
+    return _("Discount: %(name)s", name=discount.name)
 
 
 def totals_rows(invoice: Invoice) -> list[TotalsRow]:
@@ -77,8 +83,8 @@ def totals_rows(invoice: Invoice) -> list[TotalsRow]:
     rows += [TotalsRow(discount_label(d), -d.amount, "discount") for d in invoice.discounts]
     if invoice.taxes:
         rows += [TotalsRow(tax_label(t), t.amount, "tax") for t in invoice.taxes if not t.inclusive]
-    else:
-        # No tax at all: said so, as an invoice does.
+    elif invoice.tax:
+        # Tax without its breakdown (an older API version's invoice): its amount, unnamed.
         rows.append(TotalsRow(_("Tax"), invoice.tax, "tax"))
     rows.append(TotalsRow(_("Total"), invoice.total, "total"))
     rows += [

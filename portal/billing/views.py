@@ -28,6 +28,7 @@ from portal.stripe.cache import CachingGateway
 from portal.stripe.errors import NotFound as StripeNotFound
 from portal.stripe.models import CreditNote, Installment, Invoice
 from portal.stripe.pdfs import InvoicePdf
+from portal.taxes import exemption_note
 from portal.templating import render
 
 HISTORY_PAGE = 20
@@ -149,6 +150,9 @@ async def invoice_detail(request: Request) -> Response:
             "installments": [
                 (part, _installment_state(part, overdue)) for part in invoice.installments
             ],
+            "plan_paid": sum(part.status == "paid" for part in invoice.installments),
+            # Why an invoice without tax has none (reverse charge, exemption), in the law's words.
+            "exemption": exemption_note(invoice.customer_tax_exempt, invoice.tax),
             # Opened from an e-mailed link without signing in: this invoice and nothing else.
             "link_mode": who.invoice_id is not None,
             # Support viewing as the customer may copy the invoice's link for them.

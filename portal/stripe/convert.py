@@ -340,7 +340,7 @@ def invoice_payment_from_stripe(data: Mapping[str, Any]) -> InvoicePayment:
         receipt_sent_to=(
             charge.get("receipt_email") if charge and charge.get("receipt_number") else None
         ),
-        charge_id=charge.get("id") if charge else None,
+        receipt_number=charge.get("receipt_number") if charge else None,
         transfer=transfer_from_stripe(intent) if isinstance(intent, Mapping) else None,
     )
 

@@ -69,7 +69,12 @@ class Invoices(Connection):
     async def all_open_invoices(self) -> list[Invoice]:
         """Every open invoice of the account, all customers, page by page (for reminders)."""
         found: list[Invoice] = []
-        params: stripe.params.InvoiceListParams = {"status": "open", "limit": 100}
+        # With the seller's tax IDs, which the reminders show beside its name.
+        params: stripe.params.InvoiceListParams = {
+            "status": "open",
+            "limit": 100,
+            "expand": ["data.account_tax_ids"],
+        }
         async with stripe_errors():
             while True:
                 page = await self._client.v1.invoices.list_async(params, self._invoice_reads())

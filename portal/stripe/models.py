@@ -284,8 +284,7 @@ class InvoicePayment:
     # the address Stripe e-mailed it to (only once it has sent one: `receipt_number` is set).
     receipt_url: str | None = None
     receipt_sent_to: str | None = None
-    # Stripe's reference for the charge (`ch_...`), which the company's support can look up.
-    charge_id: str | None = None
+    receipt_number: str | None = None
     # While its PaymentIntent waits for a bank transfer: what to transfer, and where.
     transfer: BankTransferInstructions | None = None
 

@@ -64,12 +64,22 @@ class Portal:
         raise AssertionError(f"no e-mail #{count} to {to}")
 
     def customer(
-        self, *, email: str | None = None, name: str = "Müller & Söhne GmbH", locale: str = "de"
+        self,
+        *,
+        email: str | None = None,
+        name: str = "Müller & Söhne GmbH",
+        locale: str = "de",
+        country: str | None = None,
     ) -> str:
         email = email or f"kunde-{uuid.uuid4().hex[:8]}@example.de"
-        return self.sdk.v1.customers.create(
-            {"email": email, "name": name, "preferred_locales": [locale]}
-        ).id
+        params: stripe.params.CustomerCreateParams = {
+            "email": email,
+            "name": name,
+            "preferred_locales": [locale],
+        }
+        if country is not None:
+            params["address"] = {"country": country}
+        return self.sdk.v1.customers.create(params).id
 
     def invoice(
         self,

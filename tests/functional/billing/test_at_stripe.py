@@ -39,11 +39,15 @@ def _de(text: str, **variables: str | None) -> str:
         return i18n.gettext(text, **variables)
 
 
-def _choose_stripe(browser: Browser, invoice: str, what: str = "whole") -> str:
-    """Start paying the invoice, choose "another way to pay": the Checkout page's address."""
+def _choose_stripe(
+    browser: Browser, invoice: str, what: str = "whole", *, examples: str | None = None
+) -> str:
+    """Start paying the invoice, choose "another way to pay": the Checkout page's address.
+    `examples`: the local ways the choice names, in the reader's words."""
     page = pay_page(browser, f"/invoices/{invoice}/pay?what={what}")
     assert 'name="payment_method" value="stripe"' in page.text
-    assert "iDEAL, Bancontact oder EPS" in text_of(page)  # examples, in the reader's words
+    if examples is not None:
+        assert examples in text_of(page)
     action = re.search(r'action="[^"]*(/payments/[A-Za-z0-9_-]+)"', page.text)
     assert action
     return at_stripe(browser, browser.post(action.group(1), {"payment_method": "stripe"}))
@@ -54,12 +58,24 @@ def _payments_of(portal: Portal, invoice: str) -> list[tuple[str, int]]:
     return sorted((p.status, p.amount_requested) for p in listed if not p.is_default)
 
 
+def test_another_way_names_the_customers_countrys_own_ways_only(portal: Portal) -> None:
+    # A German-speaking customer billed in the Netherlands, Austria, Germany.
+    for country, named, never in (("NL", "iDEAL", "EPS"), ("AT", "EPS", "iDEAL"), ("DE", "", "iDEAL")):
+        email = f"local-{uuid.uuid4().hex[:8]}@example.eu"
+        customer = portal.customer(email=email, locale="de", country=country)
+        invoice = portal.invoice(customer, amount=12100).id
+        text = text_of(pay_page(signed_in(portal, email), f"/invoices/{invoice}/pay?what=whole"))
+        assert named in text, country
+        assert never not in text, country
+        assert ("Bancontact" in text) is False, country
+
+
 def test_an_invoice_paid_with_ideal_on_stripes_page(portal: Portal) -> None:
     email = f"ideal-{uuid.uuid4().hex[:8]}@example.nl"
-    customer = portal.customer(email=email, locale="de")
+    customer = portal.customer(email=email, locale="de", country="NL")
     invoice = portal.invoice(customer, amount=12100).id
     browser = signed_in(portal, email)
-    checkout = _choose_stripe(browser, invoice)
+    checkout = _choose_stripe(browser, invoice, examples="iDEAL")
     session = portal.sdk.v1.checkout.sessions.retrieve(checkout.rsplit("/", 1)[-1])
     assert session.mode == "payment"
     assert session.amount_total == 12100

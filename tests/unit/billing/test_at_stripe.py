@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
+
 from portal.billing import at_stripe
 from portal.billing.records import ChargeRecord, Payment
 from portal.stripe.brands import METHOD_NAMES
@@ -25,15 +27,30 @@ def test_one_invoice_at_a_time_is_paid_on_stripes_page() -> None:
     assert not at_stripe.offered(_payment(2))
 
 
-def test_examples_are_named_methods_of_the_currencys_countries() -> None:
-    assert at_stripe.examples("eur")[0] == "ideal"
-    assert "blik" in at_stripe.examples("pln")
-    assert at_stripe.examples("usd") == ()
-    for types in at_stripe.EXAMPLES.values():
-        assert set(types) <= set(METHOD_NAMES)
+@pytest.mark.parametrize(
+    ("country", "currency", "expected"),
+    [
+        ("NL", "eur", ("ideal",)),
+        ("BE", "eur", ("bancontact",)),
+        ("AT", "eur", ("eps",)),
+        ("PL", "pln", ("blik", "p24")),
+        ("PL", "eur", ("p24",)),  # BLIK takes zloty only
+        ("pl", "pln", ("blik", "p24")),
+        ("CH", "chf", ("twint",)),
+        # Countries without a local way of their own: never another country's.
+        ("DE", "eur", ()),
+        ("ES", "eur", ()),
+        ("HR", "eur", ()),
+        ("NL", "usd", ()),
+        (None, "eur", ()),
+    ],
+)
+def test_examples_follow_the_customers_country_and_what_the_currency_allows(
+    country: str | None, currency: str, expected: tuple[str, ...]
+) -> None:
+    assert at_stripe.examples(country, currency) == expected
 
 
-def test_the_claim_outlasts_the_session() -> None:
-    assert at_stripe.LEASE > at_stripe.SESSION_LIFETIME
-    # Stripe's shortest, with a minute to spare: Stripe refuses anything under 30 minutes.
-    assert 30 * 60 < at_stripe.SESSION_LIFETIME.total_seconds() <= 35 * 60
+def test_every_example_has_its_own_name() -> None:
+    for entries in at_stripe.EXAMPLES.values():
+        assert {kind for kind, _currencies in entries} <= set(METHOD_NAMES)
