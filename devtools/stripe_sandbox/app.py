@@ -14,6 +14,7 @@ from starlette.middleware import Middleware
 from starlette.routing import BaseRoute, Route
 
 from stripe_sandbox import (
+    account_tax_ids,
     cash_balance,
     checkout,
     coupons,
@@ -51,6 +52,10 @@ API: tuple[tuple[str, str, Handler], ...] = (
     ("GET", "/v1/customers/{customer}/tax_ids", customers.list_tax_ids),
     ("GET", "/v1/customers/{customer}/tax_ids/{tax_id}", customers.retrieve_tax_id),
     ("DELETE", "/v1/customers/{customer}/tax_ids/{tax_id}", customers.delete_tax_id),
+    ("POST", "/v1/tax_ids", account_tax_ids.create),
+    ("GET", "/v1/tax_ids", account_tax_ids.list_all),
+    ("GET", "/v1/tax_ids/{tax_id}", account_tax_ids.retrieve),
+    ("DELETE", "/v1/tax_ids/{tax_id}", account_tax_ids.delete),
     ("POST", "/v1/customers/{customer}/funding_instructions",
      cash_balance.create_funding_instructions),
     ("GET", "/v1/customers/{customer}/cash_balance", cash_balance.retrieve_cash_balance),
@@ -148,6 +153,7 @@ def create_sandbox_app(config: SandboxConfig | None = None) -> Starlette:
     invoices.register_renderers(store)
     credit_notes.register_renderer(store)
     store.renderers["coupons"] = lambda coupon: coupons.render_coupon(store, coupon)
+    store.renderers["deleted_tax_ids"] = account_tax_ids.render_deleted
     dispatcher = webhooks.WebhookDispatcher(store, config.webhook_secret or ids.webhook_secret())
 
     # Every request's parameters are checked against the installed SDK's definitions.

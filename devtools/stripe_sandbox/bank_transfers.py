@@ -261,7 +261,7 @@ def _address(country: str | None) -> JSON:
 def _financial_addresses(store: Store, name: str, country: str | None, n: int) -> list[JSON]:
     holder = {
         "account_holder_address": _address(store.config.account_country),
-        "account_holder_name": store.config.account_name,
+        "account_holder_name": store.account_settings.name,
     }
     if name == "eu_bank_transfer":
         assert country is not None

@@ -39,6 +39,13 @@ class SandboxConfig:
     # Who issues the invoices (shown on the hosted page and the PDF).
     account_name: str = "Sandbox Billing Ltd"
     account_country: str = "DE"
+    # The account's "Successful payments" customer e-mail setting (Dashboard > Settings >
+    # Customer emails). Off by default: Stripe's receipts guide has it switched on as a step
+    # of setting receipts up (https://docs.stripe.com/receipts). Stripe's test mode sends receipts
+    # only to the account's team members' verified addresses (`team_emails`); see
+    # `stripe_sandbox.receipts`. Both changeable at run time (POST /_sandbox/account).
+    email_successful_payments: bool = False
+    team_emails: tuple[str, ...] = ()
     api_version: str = DEFAULT_API_VERSION
     # Stripe's Search API is eventually consistent: a new or changed object shows up in search
     # results after a delay (up to about a minute). Seconds on the sandbox clock; 0: at once.

@@ -2,12 +2,13 @@
 
 Request counts for benchmarks, injected faults for "Stripe is down" tests, the sandbox clock,
 latency, rate limits, webhook delivery state, a refund's answer from the bank now rather than
-after the settlement delay, restricted API keys (which Stripe's Dashboard makes, not its /v1
-API), and a full reset.
+after the settlement delay, restricted API keys and the account's settings (which Stripe's
+Dashboard makes, not its /v1 API), and a full reset.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 from collections.abc import Awaitable, Callable
@@ -16,7 +17,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from stripe_sandbox import permissions, refunds, webhooks
+from stripe_sandbox import account_tax_ids, permissions, refunds, webhooks
 from stripe_sandbox.store import Fault, Store
 from stripe_sandbox.webhooks import WebhookDispatcher
 
@@ -166,6 +167,15 @@ def routes(store: Store, dispatcher: WebhookDispatcher) -> dict[str, tuple[str, 
             store.run_deferred()
             return JSONResponse(store.render("refunds", refund))
 
+    async def account(request: Request) -> Response:
+        if request.method == "POST":
+            body = await _body(request)
+            async with store.lock:
+                refused = _change_account(store, body)
+                if refused is not None:
+                    return _bad(refused)
+        return JSONResponse(dataclasses.asdict(store.account_settings))
+
     async def reset(request: Request) -> Response:
         async with store.lock:
             store.reset()
@@ -186,5 +196,32 @@ def routes(store: Store, dispatcher: WebhookDispatcher) -> dict[str, tuple[str, 
         "/_sandbox/webhooks/config": ("GET", webhook_config),
         "/_sandbox/refunds/{refund}": ("POST", move_refund),
         "/_sandbox/keys": ("POST", make_key),
+        "/_sandbox/account": ("GET,POST", account),
         "/_sandbox/reset": ("POST", reset),
     }
+
+
+def _change_account(store: Store, body: dict[str, Any]) -> str | None:
+    """Apply what the Dashboard would set; the reason for refusing, or None (nothing changed)."""
+    settings = store.account_settings
+    name = body.get("name", settings.name)
+    if not isinstance(name, str) or not name.strip():
+        return "name must be a non-empty string"
+    defaults = body.get("default_account_tax_ids", settings.default_account_tax_ids)
+    if not isinstance(defaults, list) or not all(isinstance(d, str) for d in defaults):
+        return "default_account_tax_ids must be a list of tax ID ids"
+    for tax_id in defaults:
+        found = store.get("tax_ids", tax_id)
+        if found is None or not account_tax_ids.is_account_tax_id(found):
+            return f"No such account tax ID: '{tax_id}'"
+    emails = body.get("email_successful_payments", settings.email_successful_payments)
+    if not isinstance(emails, bool):
+        return "email_successful_payments must be true or false"
+    team = body.get("team_emails", list(settings.team_emails))
+    if not isinstance(team, list) or not all(isinstance(t, str) for t in team):
+        return "team_emails must be a list of e-mail addresses"
+    settings.name = name
+    settings.default_account_tax_ids = list(dict.fromkeys(defaults))
+    settings.email_successful_payments = emails
+    settings.team_emails = tuple(team)
+    return None

@@ -243,7 +243,7 @@ def pdf_file(store: Store) -> Page:
             return _not_found()
         invoice = store.get("invoices", note["invoice"]) or {}
         content = pdf.render_credit_note(
-            render_credit_note(store, note), invoice, store.config.account_name
+            render_credit_note(store, note), invoice, store.account_settings.name
         )
         return Response(
             content,

@@ -78,7 +78,7 @@ def create_customer(call: ApiRequest) -> JSON:
     }
     tax_id_data = get_list(params, "tax_id_data") or []
     pending_tax_ids = [
-        _validated_tax_id(item, f"tax_id_data[{i}]") for i, item in enumerate(tax_id_data)
+        validated_tax_id(item, f"tax_id_data[{i}]") for i, item in enumerate(tax_id_data)
     ]
     store.insert("customers", customer)
     attached: JSON | None = None
@@ -104,7 +104,7 @@ def create_customer(call: ApiRequest) -> JSON:
     if attached is not None:
         store.emit("payment_method.attached", "payment_methods", attached)
     for tax_type, value in pending_tax_ids:
-        _add_tax_id(store, customer, tax_type, value)
+        add_tax_id(store, customer, tax_type, value)
     return store.render("customers", customer)
 
 
@@ -241,7 +241,7 @@ def _customer_tax_ids(store: Store, customer: JSON) -> JSON:
 # -- tax IDs -----------------------------------------------------------------------------------
 
 
-def _validated_tax_id(item: Any, param: str) -> tuple[str, str]:
+def validated_tax_id(item: Any, param: str) -> tuple[str, str]:
     if not isinstance(item, dict):
         raise invalid_request(f"Invalid hash: {param}", param=param)
     tax_type = item.get("type") or ""
@@ -262,7 +262,7 @@ def _validated_tax_id(item: Any, param: str) -> tuple[str, str]:
     return tax_type, value
 
 
-def _add_tax_id(store: Store, customer: JSON, tax_type: str, value: str) -> JSON:
+def add_tax_id(store: Store, customer: JSON, tax_type: str, value: str) -> JSON:
     tax_id: JSON = {
         "id": ids.new_id("txi"),
         "object": "tax_id",
@@ -315,10 +315,10 @@ def _one_line(value: JSON | None) -> str | None:
 def create_tax_id(call: ApiRequest) -> JSON:
     store = call.store
     customer = require_customer(store, call.path_id("customer"), "customer")
-    tax_type, value = _validated_tax_id(
+    tax_type, value = validated_tax_id(
         {"type": call.params.get("type"), "value": call.params.get("value")}, "tax_id"
     )
-    return store.render("tax_ids", _add_tax_id(store, customer, tax_type, value))
+    return store.render("tax_ids", add_tax_id(store, customer, tax_type, value))
 
 
 def _require_tax_id(store: Store, customer_id: str, tax_id_id: str) -> JSON:
@@ -338,6 +338,10 @@ def delete_tax_id(call: ApiRequest) -> JSON:
     store = call.store
     require_customer(store, call.path_id("customer"), "customer")
     tax_id = _require_tax_id(store, call.path_id("customer"), call.path_id("tax_id"))
+    return remove_tax_id(store, tax_id)
+
+
+def remove_tax_id(store: Store, tax_id: JSON) -> JSON:
     store.remove("tax_ids", tax_id["id"])
     store.emit("customer.tax_id.deleted", "tax_ids_deleted", tax_id)
     return {"id": tax_id["id"], "object": "tax_id", "deleted": True}

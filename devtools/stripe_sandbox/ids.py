@@ -36,3 +36,8 @@ def request_id() -> str:
 def invoice_prefix() -> str:
     # Stripe's prefixes are short upper-case alphanumerics unique to each customer.
     return "".join(secrets.choice(string.ascii_uppercase + string.digits) for _ in range(8))
+
+
+def receipt_number() -> str:
+    # As on Stripe's receipts: two groups of four digits ("1234-5678").
+    return "-".join("".join(secrets.choice(string.digits) for _ in range(4)) for _ in range(2))

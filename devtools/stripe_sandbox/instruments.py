@@ -96,6 +96,7 @@ CARDS: dict[str, CardProfile] = {
     "diners": CardProfile("3056930009020004", "diners"),
     "jcb": CardProfile("3566002020360505", "jcb", country="JP"),
     "unionpay": CardProfile("6200000000000005", "unionpay", country="CN"),
+    "at": CardProfile("4000000400000008", "visa", country="AT"),
     "de": CardProfile("4000002760000016", "visa", country="DE"),
     "fr": CardProfile("4000002500000003", "visa", country="FR"),
     "pl": CardProfile("4000006160000005", "visa", country="PL"),

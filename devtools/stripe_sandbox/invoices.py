@@ -19,6 +19,7 @@ from __future__ import annotations
 import copy
 
 from stripe_sandbox import (
+    account_tax_ids,
     bank_transfers,
     cash_balance,
     coupons,
@@ -523,6 +524,10 @@ def _apply_invoice_fields(store: Store, invoice: JSON, params: Params, creating:
         invoice["custom_fields"] = fields or None
     if "amounts_due" in params:
         invoice["amounts_due"] = _plan(params)
+    if "account_tax_ids" in params:
+        invoice["account_tax_ids"] = account_tax_ids.resolve_for_invoice(
+            store, params, "account_tax_ids"
+        )
     if "default_tax_rates" in params:
         invoice["default_tax_rates"] = tax_rates.resolve(
             store, params["default_tax_rates"], "default_tax_rates",
@@ -614,7 +619,7 @@ def create_invoice(call: ApiRequest) -> JSON:
         "id": ids.new_id("in"),
         "object": "invoice",
         "account_country": store.config.account_country,
-        "account_name": store.config.account_name,
+        "account_name": store.account_settings.name,
         "account_tax_ids": None,
         "amount_due": 0,
         "amount_overpaid": 0,
@@ -832,6 +837,7 @@ def finalize(store: Store, invoice: JSON) -> None:
         customer["next_invoice_sequence"] = sequence + 1
         invoice["number"] = f"{customer['invoice_prefix']}-{sequence:04d}"
     invoice.update(_customer_fields(store, customer["id"]))
+    account_tax_ids.defaults_at_finalization(store, invoice)
     base = store.base_url()
     invoice["hosted_invoice_url"] = f"{base}/i/{invoice['id']}"
     # As at Stripe (pay.stripe.com/invoice/.../pdf), the link redirects to the file's storage.

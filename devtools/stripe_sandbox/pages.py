@@ -394,9 +394,15 @@ def hosted_invoice_page(store: Store) -> Page:
                 "Amount</th><th class='num'>Paid</th><th>Status</th></tr>"
                 f"{rows}</table>"
             )
+        seller = "".join(
+            f"<p>{_e(tax_id['type'].upper().replace('_', ' '))}: {_e(tax_id['value'])}</p>"
+            for tax_id in _seller_tax_ids(store, invoice)
+        )
+        if invoice["customer_tax_exempt"] == "reverse":
+            seller += "<p><strong>Reverse charge</strong></p>"
         body = (
             f"<h1>Invoice {_e(invoice['number'])}</h1>"
-            f"<p>{_e(invoice['account_name'])}</p>"
+            f"<p>{_e(invoice['account_name'])}</p>{seller}"
             f"<p>Status: <strong>{_e(invoice['status'])}</strong> · Due "
             f"{_e(_day(invoice['due_date']))}</p>"
             f"<p>Billed to {_e(invoice['customer_name'])} {_e(invoice['customer_email'])}</p>"
@@ -413,6 +419,16 @@ def hosted_invoice_page(store: Store) -> Page:
         return _page(f"Invoice {invoice['number']}", body)
 
     return page
+
+
+def _seller_tax_ids(store: Store, invoice: JSON) -> list[JSON]:
+    """The invoice's `account_tax_ids` as TaxId objects (a deleted one still shows)."""
+    found = []
+    for tax_id in invoice["account_tax_ids"] or []:
+        obj = store.get("tax_ids", tax_id) or store.get("deleted_tax_ids", tax_id)
+        if obj is not None:
+            found.append(obj)
+    return found
 
 
 def _day(timestamp: int | None) -> str:
@@ -444,7 +460,9 @@ def invoice_pdf(store: Store) -> Page:
         if invoice is None:
             return _not_found("invoice")
         lines = invoices.lines_of(store, store.table("invoices")[invoice["id"]])
-        content = pdf.render_invoice(invoice, lines, store.config.account_name)
+        content = pdf.render_invoice(
+            invoice, lines, invoice["account_name"] or "", _seller_tax_ids(store, invoice)
+        )
         filename = f"Invoice-{invoice['number']}.pdf"
         return Response(
             content,

@@ -12,7 +12,7 @@ import datetime
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from stripe_sandbox import ids, instruments, payment_methods
+from stripe_sandbox import ids, instruments, payment_methods, receipts
 from stripe_sandbox.errors import StripeError, card_error, invalid_request
 from stripe_sandbox.instruments import Decline
 from stripe_sandbox.store import JSON, Store
@@ -297,6 +297,7 @@ def succeed(store: Store, pi: JSON, pm: JSON) -> None:
 
 def _succeed(store: Store, pi: JSON, pm: JSON) -> None:
     charge = new_charge(store, pi, pm, "succeeded")
+    receipts.send_for(store, pi, charge)
     pi.update(
         status="succeeded",
         amount_received=pi["amount"],
@@ -368,6 +369,7 @@ def settle_debit(store: Store, pi_id: str) -> None:
             status="succeeded", paid=True, captured=True, amount_captured=charge["amount"]
         )
         charge["outcome"] = _outcome("succeeded", None)
+        receipts.send_for(store, pi, charge)
         pi.update(status="succeeded", amount_received=pi["amount"])
         if pi.get("setup_future_usage"):
             _save_for_later(store, pi, pm)

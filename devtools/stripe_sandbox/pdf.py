@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime
 import unicodedata
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -96,7 +97,10 @@ class _Document:
         self.pdf.ln(height)
 
 
-def render_invoice(invoice: JSON, lines: list[JSON], account_name: str) -> bytes:
+def render_invoice(
+    invoice: JSON, lines: list[JSON], account_name: str, seller_tax_ids: Sequence[JSON] = ()
+) -> bytes:
+    """`seller_tax_ids`: the invoice's `account_tax_ids` as TaxId objects."""
     doc = _Document(unicode_font())
     currency = invoice["currency"]
 
@@ -105,6 +109,8 @@ def render_invoice(invoice: JSON, lines: list[JSON], account_name: str) -> bytes
 
     doc.line(f"Invoice {invoice['number'] or '(draft)'}", size=18, bold=True, height=9)
     doc.line(account_name, size=11)
+    for tax_id in seller_tax_ids:
+        doc.line(_tax_id_line(tax_id))
     doc.gap()
     doc.line(f"Invoice number: {invoice['number'] or '-'}")
     doc.line(f"Status: {invoice['status']}")
@@ -114,6 +120,11 @@ def render_invoice(invoice: JSON, lines: list[JSON], account_name: str) -> bytes
     doc.line("Bill to", bold=True)
     for value in _bill_to(invoice):
         doc.line(value)
+    if invoice.get("customer_tax_exempt") == "reverse":
+        # The SDK's Customer.tax_exempt: with `reverse`, "invoice and receipt PDFs include the
+        # following text: Reverse charge".
+        doc.gap()
+        doc.line("Reverse charge", bold=True)
     if invoice.get("description"):
         doc.gap()
         doc.line(invoice["description"])
@@ -218,5 +229,9 @@ def _bill_to(invoice: JSON) -> list[str]:
     city = " ".join(p for p in (address.get("postal_code"), address.get("city")) if p)
     values += [city, address.get("state"), address.get("country")]
     for tax_id in invoice.get("customer_tax_ids") or []:
-        values.append(f"{tax_id['type'].upper().replace('_', ' ')}: {tax_id['value']}")
+        values.append(_tax_id_line(tax_id))
     return [str(v) for v in values if v]
+
+
+def _tax_id_line(tax_id: JSON) -> str:
+    return f"{tax_id['type'].upper().replace('_', ' ')}: {tax_id['value']}"

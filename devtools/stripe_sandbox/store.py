@@ -80,6 +80,27 @@ class Fault:
 
 
 @dataclass
+class AccountSettings:
+    """What the account's owner sets in Stripe's Dashboard, not through the API: the public
+    business name on invoices, the tax IDs every invoice shows unless it names its own
+    (https://docs.stripe.com/invoicing/taxes/account-tax-ids), and who gets receipts
+    (`stripe_sandbox.receipts`). Starts from the config; changed by POST /_sandbox/account."""
+
+    name: str
+    default_account_tax_ids: list[str] = field(default_factory=list)
+    email_successful_payments: bool = False
+    team_emails: tuple[str, ...] = ()
+
+    @classmethod
+    def from_config(cls, config: SandboxConfig) -> AccountSettings:
+        return cls(
+            name=config.account_name,
+            email_successful_payments=config.email_successful_payments,
+            team_emails=tuple(config.team_emails),
+        )
+
+
+@dataclass
 class Store:
     config: SandboxConfig
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
@@ -111,8 +132,10 @@ class Store:
     # restricted keys made for it by POST /_sandbox/keys.
     account_id: str = field(default_factory=lambda: ids.new_id("acct", 16))
     restricted_keys: dict[str, RestrictedKey] = field(default_factory=dict)
+    account_settings: AccountSettings = field(default_factory=lambda: AccountSettings(name=""))
 
     def __post_init__(self) -> None:
+        self.account_settings = AccountSettings.from_config(self.config)
         self.latency_ms = self.config.latency_ms
         self.rate_limit = self.config.rate_limit
         self.search_rate_limit = self.config.search_rate_limit
@@ -158,6 +181,10 @@ class Store:
         for prefix, collection in PREFIXES.items():
             if object_id.startswith(prefix):
                 obj = self.get(collection, object_id)
+                if obj is None and collection == "tax_ids":
+                    # A deleted account tax ID stays on the invoices finalized with it.
+                    obj = self.get("deleted_tax_ids", object_id)
+                    return ("deleted_tax_ids", obj) if obj is not None else None
                 return (collection, obj) if obj is not None else None
         # Coupon ids have no prefix: Stripe's are codes ("Z4OV52SU") or whatever the account chose.
         coupon = self.get("coupons", object_id)
@@ -264,3 +291,4 @@ class Store:
         self.faults.clear()
         self.restricted_keys.clear()
         self.clock_offset = 0.0
+        self.account_settings = AccountSettings.from_config(self.config)

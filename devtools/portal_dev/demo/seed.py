@@ -14,6 +14,7 @@ needs them (the sandbox accepts those as a documented leniency; Stripe itself re
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable, Coroutine, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -25,6 +26,7 @@ from babel import Locale
 
 from portal.settings import STRIPE_INVOICE_API_VERSION
 from portal_dev.demo.stories import (
+    SELLER,
     Coupon,
     CustomerPlan,
     InvoicePlan,
@@ -123,10 +125,13 @@ class _Step:
 class _CustomerSeeder:
     """Turns one customer's plan into timed API calls; keeps the ids the later calls need."""
 
-    def __init__(self, http: StripeHTTP, plan: CustomerPlan, now: datetime) -> None:
+    def __init__(
+        self, http: StripeHTTP, plan: CustomerPlan, now: datetime, seller_tax_id: str
+    ) -> None:
         self.http = http
         self.plan = plan
         self.now = now
+        self.seller_tax_id = seller_tax_id
         self.customer_id = ""
         self.card_id: str | None = None
         self.sepa_id: str | None = None
@@ -151,6 +156,7 @@ class _CustomerSeeder:
                 "preferred_locales": [plan.locale],
                 "address": plan.address,
                 "description": plan.contact,
+                "tax_exempt": plan.tax_exempt,
                 "metadata": {"demo": "true", "contact": plan.contact},
             },
         )
@@ -286,6 +292,8 @@ class _CustomerSeeder:
             "pending_invoice_items_behavior": "exclude",
             # Stripe would finalize a draft by itself after an hour; the draft must stay one.
             "auto_advance": False,
+            # The seller's VAT number in the invoice's header.
+            "account_tax_ids": [self.seller_tax_id],
             "metadata": {"demo": "true"},
         }
         if plan.tax is not None:
@@ -397,7 +405,8 @@ async def seed_demo(
         http = StripeHTTP(client)
         clock = _Clock(http)
         await clock.probe()
-        seeders = [_CustomerSeeder(http, plan, now) for plan in plans]
+        seller_tax_id = await _introduce_seller(http)
+        seeders = [_CustomerSeeder(http, plan, now, seller_tax_id) for plan in plans]
         timelines = [seeder.steps() for seeder in seeders]
         if clock.available:
             try:
@@ -422,6 +431,21 @@ async def seed_demo(
     )
     elapsed = asyncio.get_running_loop().time() - started
     return DemoData(customers=customers, dated_history=clock.available, seconds=elapsed)
+
+
+async def _introduce_seller(http: StripeHTTP) -> str:
+    """The seller's name (a Dashboard setting: the sandbox's /_sandbox/account, skipped against
+    Stripe itself) and its VAT number as an account tax ID; returns the tax ID's id."""
+    # Against Stripe itself the name is whatever its Dashboard says.
+    with contextlib.suppress(StripeAPIError):
+        await http.post("/_sandbox/account", {"name": SELLER.name})
+    tax_type, value = SELLER.tax_id
+    listed = await http.get("/v1/tax_ids", {"limit": 100})
+    for existing in listed.get("data", []):
+        if (existing.get("type"), existing.get("value")) == (tax_type, value):
+            return str(existing["id"])
+    made = await http.post("/v1/tax_ids", {"type": tax_type, "value": value})
+    return str(made["id"])
 
 
 async def _run_in_order(steps: Iterable[_Step]) -> None:

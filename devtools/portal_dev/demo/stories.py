@@ -1,12 +1,15 @@
 """The demo's data: who the demo customers are and what has happened to each of them.
 
-Eight companies in six languages (German, English, Dutch, Spanish, Polish, Croatian) and five
-currencies, one of them zero-decimal (JPY). Between them they show every state the portal has to
+Nine companies in six languages (German, English, Dutch, Spanish, Polish, Croatian) and five
+currencies, one of them zero-decimal (JPY), billed by one seller (`SELLER`: its name and German
+VAT number on every invoice, as Stripe's `account_name` and `account_tax_ids` carry them). Between them they show every state the portal has to
 present: paid, open, overdue, draft, void and uncollectible invoices, an installment plan with the
 deposit paid and one part late, more than a year of monthly history (several pages of Stripe's
 default list), a default card next to an expired one, a SEPA Direct Debit mandate, tax IDs in
-each verification state, invoices with a tax rate, discounts on the invoice and on a line, and
-one e-mail address behind two companies, so that a newcomer finds something realistic on every
+each verification state, invoices with a tax rate, discounts on the invoice and on a line, an
+Austrian business billed under the reverse charge (`tax_exempt=reverse`, no tax), customers in
+Poland and the Netherlands for the portal's country-based payment method examples, and one
+e-mail address behind two companies, so that a newcomer finds something realistic on every
 page.
 
 The stories are plain data, with dates relative to the `now` they are told around, so that they
@@ -24,6 +27,7 @@ from typing import Literal
 from babel.dates import format_date
 
 __all__ = [
+    "SELLER",
     "Coupon",
     "CustomerPlan",
     "InvoicePlan",
@@ -31,6 +35,7 @@ __all__ = [
     "Outcome",
     "Part",
     "PayWith",
+    "Seller",
     "TaxRate",
     "demo_plans",
     "expected_tax_status",
@@ -41,6 +46,20 @@ __all__ = [
 
 Outcome = Literal["draft", "open", "paid", "void", "uncollectible"]
 PayWith = Literal["card", "sepa", "out_of_band"]
+TaxExempt = Literal["none", "exempt", "reverse"]
+
+
+@dataclass(frozen=True)
+class Seller:
+    """Who issues the invoices: the account's public business name (a Dashboard setting, set
+    through the sandbox's /_sandbox/account) and its tax ID (`POST /v1/tax_ids`)."""
+
+    name: str
+    tax_id: tuple[str, str]
+
+
+# A fictitious German software house; the VAT number has a valid check digit (ISO 7064 MOD 11,10).
+SELLER = Seller("Nordlicht Software GmbH", ("eu_vat", "DE293817466"))
 
 
 @dataclass(frozen=True)
@@ -121,6 +140,7 @@ class CustomerPlan:
     expired_card: str | None = None
     sepa_iban: str | None = None
     prefers_sepa: bool = False
+    tax_exempt: TaxExempt = "none"
 
 
 # --- tax IDs ---------------------------------------------------------------------------------
@@ -161,6 +181,7 @@ def demo_plans(now: datetime) -> list[CustomerPlan]:
         _nowak_software(at),
         _horvat_dizajn(at),
         _tanaka_trading(at),
+        _bergwerk_alpin(at),
     ]
 
 
@@ -740,5 +761,36 @@ def _tanaka_trading(at: _Dates) -> CustomerPlan:
             *every_other,
             _open(at, 10, 30, Line("Localisation of trade-fair brochure (DE, PL, HR)", 96000)),
             _open(at, 38, 14, Line("Interpreting, Messe Frankfurt (days)", 48500, 2)),
+        ),
+    )
+
+
+def _bergwerk_alpin(at: _Dates) -> CustomerPlan:
+    """Austrian business, EUR, under the reverse charge: a German seller bills it without VAT
+    (`tax_exempt=reverse`; Stripe prints "Reverse charge" on its PDFs)."""
+
+    def licence(issued: datetime, _: int) -> tuple[Line, ...]:
+        return (Line(f"Softwarelizenz Lagerverwaltung ({_month_name(issued, 'de')})", 54000),)
+
+    return CustomerPlan(
+        name="Bergwerk Alpin Logistik GmbH",
+        contact="Florian Gruber",
+        email="florian.gruber@example.at",
+        locale="de",
+        currency="eur",
+        phone="+43 512 567 890",
+        address={
+            "line1": "Museumstraße 12",
+            "postal_code": "6020",
+            "city": "Innsbruck",
+            "country": "AT",
+        },
+        since=at.month_start(4, day=6),
+        tax_ids=(("eu_vat", "ATU63842159"),),
+        tax_exempt="reverse",
+        card="tok_at",
+        invoices=(
+            *_monthly(at, 3, licence, day=6),
+            _open(at, 6, 30, Line("Schnittstelle zum Speditionsportal (Std.)", 9500, 12)),
         ),
     )

@@ -22,6 +22,7 @@ from starlette.responses import PlainTextResponse
 
 from portal.settings import STRIPE_INVOICE_API_VERSION
 from portal_dev.demo.seed import DemoData, format_summary, seed_demo
+from portal_dev.demo.stories import SELLER
 from portal_dev.demo.stripe_http import StripeAPIError
 from stripe_sandbox.app import SandboxConfig, create_sandbox_app
 from tests.support.servers import serve_in_thread
@@ -268,3 +269,47 @@ def test_invoices_with_a_tax_rate_and_discounts(seeded: Seeded) -> None:
     )
     assert invoice.total < invoice.subtotal + sum(t.amount for t in invoice.total_taxes or [])
     assert any(line.discounts for i in taxed for line in i.lines.data), "a line's own discount"
+
+
+def test_every_invoice_names_the_seller_and_its_german_vat_number(seeded: Seeded) -> None:
+    tax_type, value = SELLER.tax_id
+    seller_ids = [t for t in seeded.client.v1.tax_ids.list({"limit": 100}).data if t.value == value]
+    assert len(seller_ids) == 1
+    assert seller_ids[0].type == tax_type == "eu_vat"
+    assert value.startswith("DE")
+    assert len(value) == 11
+    assert value[2:].isdigit()
+    for invoice in _all_invoices(seeded):
+        assert invoice.account_name == SELLER.name
+        assert invoice.account_country == "DE"
+        assert invoice.account_tax_ids == [seller_ids[0].id]
+    one = _all_invoices(seeded)[0]
+    shown = seeded.client.v1.invoices.retrieve(one.id, {"expand": ["account_tax_ids"]})
+    assert [t.value for t in shown.account_tax_ids or []] == [value]  # type: ignore[union-attr]
+
+
+def test_an_eu_business_abroad_is_billed_under_the_reverse_charge(seeded: Seeded) -> None:
+    reverse = [
+        c
+        for c in seeded.data.customers
+        if seeded.client.v1.customers.retrieve(c.customer_id).tax_exempt == "reverse"
+    ]
+    assert len(reverse) == 1
+    customer = seeded.client.v1.customers.retrieve(reverse[0].customer_id)
+    assert customer.address is not None
+    assert customer.address.country == "AT"
+    invoices = seeded.invoices[customer.id]
+    assert invoices
+    for invoice in invoices:
+        assert invoice.customer_tax_exempt == "reverse"
+        assert not invoice.total_taxes
+    assert any(i.status == "open" for i in invoices)
+
+
+def test_customers_billed_in_poland_and_the_netherlands(seeded: Seeded) -> None:
+    countries = {}
+    for c in seeded.data.customers:
+        address = seeded.client.v1.customers.retrieve(c.customer_id).address
+        countries[address.country if address else None] = c.currency
+    assert countries.get("PL") in ("pln", "eur")
+    assert countries.get("NL") == "eur"
