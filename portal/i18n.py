@@ -91,8 +91,10 @@ def translations(locale: str) -> Translations:
                     )
         if (LOCALES / locale).is_dir():
             for message in _po(locale):
-                if message.id:
-                    catalog[message.id].string = message.string
+                # Only rewordings of the language's entries (tests/unit/test_glossary.py).
+                found = catalog.get(message.id) if message.id else None
+                if found is not None:
+                    found.string = message.string
     compiled = io.BytesIO()
     write_mo(compiled, catalog, use_fuzzy=False)
     compiled.seek(0)

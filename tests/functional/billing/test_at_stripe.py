@@ -60,7 +60,11 @@ def _payments_of(portal: Portal, invoice: str) -> list[tuple[str, int]]:
 
 def test_another_way_names_the_customers_countrys_own_ways_only(portal: Portal) -> None:
     # A German-speaking customer billed in the Netherlands, Austria, Germany.
-    for country, named, never in (("NL", "iDEAL", "EPS"), ("AT", "EPS", "iDEAL"), ("DE", "", "iDEAL")):
+    for country, named, never in (
+        ("NL", "iDEAL", "EPS"),
+        ("AT", "EPS", "iDEAL"),
+        ("DE", "", "iDEAL"),
+    ):
         email = f"local-{uuid.uuid4().hex[:8]}@example.eu"
         customer = portal.customer(email=email, locale="de", country=country)
         invoice = portal.invoice(customer, amount=12100).id
