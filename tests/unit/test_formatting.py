@@ -19,6 +19,7 @@ from portal.formatting import (
     country_names,
     format_date,
     format_datetime,
+    format_moment,
     format_money,
     format_percent,
     format_rate,
@@ -424,3 +425,17 @@ def test_country_lists_follow_each_languages_alphabet() -> None:
 def test_country_names_keep_their_codes() -> None:
     assert country_names(["DE", "NO"], "hr") == [("NO", "Norveška"), ("DE", "Njemačka")]
     assert country_names(["XK"], "de") == [("XK", "Kosovo")]
+
+
+@pytest.mark.parametrize(
+    ("locale", "expected"),
+    [
+        ("de_DE", "06.12.2026, 21:15"),  # Berlin, an hour ahead of UTC in December
+        ("en_GB", "6 Dec 2026, 20:15"),
+        ("hr_HR", "06. 12. 2026. 21:15"),
+        ("pl_PL", "6.12.2026, 21:15"),
+        ("en_US", "Dec 6, 2026, 8:15\u202fPM UTC"),  # several clocks: said in UTC, and labelled
+    ],
+)
+def test_a_moment_is_read_on_the_regions_clock(locale: str, expected: str) -> None:
+    assert format_moment(datetime(2026, 12, 6, 20, 15, tzinfo=UTC), locale) == expected

@@ -223,3 +223,68 @@ def test_a_credit_note_keeps_its_invoice_and_pdf() -> None:
     )  # fmt: skip
     assert note.invoice_id == "in_1"
     assert note.pdf == "https://pay.stripe.com/credit_notes/acct_1/cnst_1/pdf?s=ap"
+
+
+def test_the_seller_and_the_customers_tax_status_are_read_as_stripe_froze_them() -> None:
+    vat = {"id": "txi_1", "object": "tax_id", "type": "eu_vat", "value": "DE293817466"}
+    data = EXAMPLES["invoice"] | {
+        "account_name": "Nordlicht Software GmbH",
+        "account_country": "DE",
+        # Expanded where the read asked for it; an id alone names nothing to show.
+        "account_tax_ids": [vat, "txi_2"],
+        "customer_tax_exempt": "reverse",
+        "starting_balance": -500,
+    }
+    invoice = invoice_from_stripe(data)
+    assert (invoice.account_name, invoice.account_country) == ("Nordlicht Software GmbH", "DE")
+    assert [(t.type, t.value) for t in invoice.account_tax_ids] == [("eu_vat", "DE293817466")]
+    assert invoice.customer_tax_exempt == "reverse"
+    assert invoice.starting_balance == -500
+    example = invoice_from_stripe(EXAMPLES["invoice"])
+    assert (example.account_tax_ids, example.customer_tax_exempt) == ((), "none")
+
+
+def test_what_an_invoice_is_for_is_its_description_else_its_first_line() -> None:
+    example = invoice_from_stripe(EXAMPLES["invoice"])
+    assert example.purpose == "My First Invoice Item (created for API docs)"
+    described = invoice_from_stripe(EXAMPLES["invoice"] | {"description": "Wartung Q1"})
+    assert described.purpose == "Wartung Q1"
+    empty = invoice_from_stripe(EXAMPLES["invoice"] | {"lines": {"data": [], "has_more": False}})
+    assert empty.purpose is None
+
+
+def test_a_credit_note_says_what_it_took_before_and_after_payment() -> None:
+    base = {"id": "cn_1", "object": "credit_note", "number": "CN-1", "amount": 1690,
+            "currency": "eur", "created": 1234567890, "invoice": "in_1"}  # fmt: skip
+    split = credit_note_from_stripe(base | {"pre_payment_amount": 690, "post_payment_amount": 1000})
+    assert (split.pre_payment_amount, split.post_payment_amount) == (690, 1000)
+    # Without the split (an older API version): all of it before payment.
+    assert credit_note_from_stripe(base).pre_payment_amount == 1690
+
+
+def test_a_payments_receipt_is_said_to_be_sent_only_once_stripe_numbered_it() -> None:
+    charge = {"id": "ch_1", "object": "charge", "receipt_url": "https://pay.stripe.com/receipts/x",
+              "receipt_email": "buchhaltung@example.de", "receipt_number": "1234-5678",
+              "payment_method_details": {"type": "card", "card": {"brand": "visa", "last4": "4242"}}}  # fmt: skip
+    data = EXAMPLES["invoice_payment"] | {
+        "payment": {
+            "type": "payment_intent",
+            "payment_intent": {"id": "pi_1", "latest_charge": charge},
+        }
+    }
+    sent = invoice_payment_from_stripe(data)
+    assert (sent.receipt_sent_to, sent.receipt_number) == ("buchhaltung@example.de", "1234-5678")
+    unsent = invoice_payment_from_stripe(
+        data
+        | {
+            "payment": {
+                "type": "payment_intent",
+                "payment_intent": {
+                    "id": "pi_1",
+                    "latest_charge": charge | {"receipt_number": None},
+                },
+            }
+        }  # fmt: skip
+    )
+    assert (unsent.receipt_sent_to, unsent.receipt_number) == (None, None)
+    assert unsent.receipt_url == "https://pay.stripe.com/receipts/x"
