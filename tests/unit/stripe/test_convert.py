@@ -274,17 +274,9 @@ def test_a_payments_receipt_is_said_to_be_sent_only_once_stripe_numbered_it() ->
     }
     sent = invoice_payment_from_stripe(data)
     assert (sent.receipt_sent_to, sent.receipt_number) == ("buchhaltung@example.de", "1234-5678")
+    unnumbered = {"id": "pi_1", "latest_charge": charge | {"receipt_number": None}}
     unsent = invoice_payment_from_stripe(
-        data
-        | {
-            "payment": {
-                "type": "payment_intent",
-                "payment_intent": {
-                    "id": "pi_1",
-                    "latest_charge": charge | {"receipt_number": None},
-                },
-            }
-        }  # fmt: skip
+        data | {"payment": {"type": "payment_intent", "payment_intent": unnumbered}}
     )
     assert (unsent.receipt_sent_to, unsent.receipt_number) == (None, None)
     assert unsent.receipt_url == "https://pay.stripe.com/receipts/x"
