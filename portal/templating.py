@@ -39,6 +39,7 @@ def create_environment(assets: Assets) -> jinja2.Environment:
     # Jinja's own newstyle `gettext` builds Markup and formats it on every call, slots or not;
     # a page calls it a hundred times. Same results, the variable-free ones made once.
     env.globals["gettext"] = _gettext  # `_` resolves "gettext" through the context
+    env.globals["ngettext"] = _ngettext
     # Dates, times and amounts in the request's format locale ("en_GB", "de_AT"), not just its
     # language: `i18n.format_locale()`.
     env.globals["format_time"] = lambda value: formatting.format_time(value, i18n.format_locale())
@@ -83,6 +84,20 @@ def _gettext(context: jinja2.runtime.Context, message: str, /, **variables: Any)
     if not variables and "%" not in translated:
         return translated
     return i18n.interpolate(translated, variables)
+
+
+@jinja2.pass_context
+def _ngettext(
+    context: jinja2.runtime.Context, singular: str, plural: str, num: int, /, **variables: Any
+) -> str:
+    """`{% trans %}...{% pluralize %}` in templates: as `_gettext`, with every variable of the
+    sentence (not only its number) put in by `i18n.interpolate`."""
+    translated = i18n.translations(i18n.catalog_name(i18n.format_locale())).ungettext(
+        singular, plural, num
+    )
+    if context.eval_ctx.autoescape:
+        translated = Markup(translated)  # noqa: S704 (the catalogs are checked like templates)
+    return i18n.interpolate(translated, {"num": num} | variables)
 
 
 def _url_for(request: Request) -> Callable[..., str]:

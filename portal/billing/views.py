@@ -205,7 +205,7 @@ def pdf_filename(invoice: Invoice) -> str:
 
 
 def credit_note_filename(note: CreditNote) -> str:
-    """`Gutschrift-INV-0042-CN-01.pdf`, `Faktura-korygująca-….pdf`."""
+    """`Rechnungskorrektur-INV-0042-CN-01.pdf`, `Faktura-korygująca-….pdf`."""
     return _file_name(_("Credit note"), note.number or note.id)
 
 

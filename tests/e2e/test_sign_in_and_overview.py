@@ -38,10 +38,10 @@ TEXT: dict[str, dict[str, str | re.Pattern[str]]] = {
         "installment": "Rate 2 von 3",
         "unpaid": "Unbezahlt",
         "receipt": "Beleg",
-        "coupon": "Rabatt: Treuerabatt",
+        "coupon": "Treuerabatt",  # the coupon's name says "Rabatt" already
         "line_coupon": "Rabatt: Stammkunde",
         "tax": re.compile(r"USt\. 19\s%"),
-        "credit_note": "Gutschrift",
+        "credit_note": "Rechnungskorrektur",
     },
     "pl": {
         "send": "Wyślij link do logowania",

@@ -29,6 +29,11 @@ def sign_in(browser: Browser, portal: Portal, customer: str) -> None:
     assert browser.sign_in(email).status_code == 303
 
 
+def text_of_html(html: str) -> str:
+    """A piece of a page as its words, tags dropped."""
+    return " ".join(re.sub(r"<[^>]+>", " ", html).split())
+
+
 def row_of(page: httpx.Response, number: str) -> str:
     rows = re.findall(r"<tr>.*?</tr>", page.text, re.S)
     found = [r for r in rows if number in r]
@@ -144,10 +149,18 @@ def test_invoice_page_shows_lines_totals_plan_and_payments(portal: Portal) -> No
     assert "Wartungsvertrag" in text
     assert "300,00 €" in text  # total
     assert "200,00 €" in text  # still to pay
-    assert "Anzahlung" in text
-    assert "Rate 2" in text
+    assert "Anzahlung (1 von 3)" in text
+    assert "Rate 2 (3 von 3)" in text  # the seller's name, with its place
+    assert "1 von 3 Raten bezahlt" in text
     assert "badge--overdue" in page.text  # Rate 1 is late: overdue wins over partially paid
     assert text.count("100,00 €") >= 4  # three parts, one payment
+    # What is to pay, and the plan, come before the lines.
+    html = page.text
+    assert (
+        html.index("Noch zu zahlen")
+        < html.index('id="plan-heading"')
+        < html.index('id="lines-heading"')
+    )
 
 
 @pytest.mark.parametrize("whose", ["another customer's", "a draft", "no such"])
@@ -325,10 +338,15 @@ def test_a_credit_note_shows_on_its_invoice_and_lowers_what_is_left(portal: Port
     )
     sign_in(browser, portal, customer)
     shown = text_of(browser.get(f"/invoices/{invoice.id}"))
-    assert f"Gutschrift {note.number} vom" in shown
+    assert f"Rechnungskorrektur {note.number} vom" in shown
     assert "Preisnachlass" in shown
-    assert "-50,00 €" in shown  # a negative amount as the locale writes it
-    assert "150,00 €" in shown  # still to pay
+    assert "\u221250,00 €" in shown  # a real minus sign
+    assert "-50,00" not in shown
+    # The sum is done for the reader: total, the credit note, the amount due.
+    assert re.search(
+        r"Gesamtbetrag 200,00 € Rechnungskorrektur .* \u221250,00 € Fälliger Zahlungsbetrag 150,00 €",
+        " ".join(shown.split()),
+    )
 
 
 def test_stripes_own_words_for_an_installment_are_shown_as_they_are(portal: Portal) -> None:
@@ -343,8 +361,10 @@ def test_stripes_own_words_for_an_installment_are_shown_as_they_are(portal: Port
         ],
     )
     sign_in(browser, portal, customer)
-    row = row_of(browser.get("/"), invoice.number)  # type: ignore[arg-type]
-    assert "Rate 1 von 2 · Deposit (Q1)" in row
+    row = text_of_html(row_of(browser.get("/"), invoice.number))  # type: ignore[arg-type]
+    # One way: the seller's own name with its place, never "Rate 1 von 2 · Deposit".
+    assert "Deposit (Q1) (1 von 2)" in row
+    assert "Rate 1 von 2" not in row
 
 
 # -- discounts, taxes and credit notes -----------------------------------------------------------
@@ -398,10 +418,12 @@ def test_discounts_and_the_tax_with_its_rate_in_german(portal: Portal) -> None:
     page = browser.get(f"/invoices/{invoice.id}")
     shown = words(page)
     # The line's own coupon right under it; the subtotal has it taken already.
-    assert re.search(r"Anfahrtspauschale 1 50,00 € 50,00 € Rabatt: Stammkunde -5,00 €", shown)
+    assert re.search(r"Anfahrtspauschale 1 50,00 € 50,00 € Rabatt: Stammkunde \u22125,00 €", shown)
     assert re.search(r"Zwischensumme 145,00 €", shown)
-    # 10 % of 145.00, then 19 % on 130.50 (tax per line: 17.10  7.70), named as Germans do.
-    assert re.search(r"Rabatt: Treuerabatt -14,50 €", shown)
+    # 10 % of 145.00, then 19 % on 130.50 (tax per line: 17.10  7.70), named as Germans do; the
+    # coupon's name says "Rabatt" already.
+    assert re.search(r"Treuerabatt \u221214,50 €", shown)
+    assert "Rabatt: Treuerabatt" not in shown
     assert re.search(r"USt\. 19 % 24,80 €", shown)
     assert re.search(r"Gesamtbetrag 155,30 €", shown)
     assert "VAT" not in shown
@@ -419,9 +441,9 @@ def test_discounts_and_the_tax_with_its_rate_in_polish(portal: Portal) -> None:
     )  # fmt: skip
     sign_in(browser, portal, customer)
     shown = words(browser.get(f"/invoices/{invoice.id}"))
-    assert re.search(r"Rabat: Pakiet startowy -5,00 zł", shown)
+    assert re.search(r"Rabat: Pakiet startowy \u22125,00 zł", shown)
     assert re.search(r"Suma częściowa 145,00 zł", shown)
-    assert re.search(r"Rabat: Stały klient -14,50 zł", shown)
+    assert re.search(r"Rabat: Stały klient \u221214,50 zł", shown)
     # 23 % of 90.00 and of 40.50: 20.70  9.32 (9.315 rounded per line).
     assert re.search(r"VAT 23% 30,02 zł", shown)
     assert re.search(r"Razem 160,52 zł", shown)
@@ -466,11 +488,14 @@ def test_a_credit_notes_pdf_is_downloaded_under_a_name_in_the_customers_language
     page = browser.get(f"/invoices/{invoice.id}")
     link = f"/invoices/{invoice.id}/credit-notes/{note.id}/pdf"
     assert f'href="{link}"' in page.text
-    assert f"Gutschrift {note.number} vom" in text_of(page)
+    assert f"Rechnungskorrektur {note.number} vom" in text_of(page)
     response = browser.get(link)
     assert response.status_code == 200
     assert response.headers["content-type"] == "application/pdf"
-    assert f'filename="Gutschrift-{note.number}.pdf"' in response.headers["content-disposition"]
+    assert (
+        f'filename="Rechnungskorrektur-{note.number}.pdf"'
+        in response.headers["content-disposition"]
+    )
     assert response.headers["cache-control"] == "private, no-store"
     text = PdfReader(io.BytesIO(response.content)).pages[0].extract_text()
     assert str(note.number) in text
@@ -528,3 +553,50 @@ def test_a_repeat_view_is_the_kept_page_until_what_it_shows_changes(portal: Port
     assert invoice.number in history  # type: ignore[operator]
     assert invoice.number not in to_pay  # type: ignore[operator]
     assert browser.get(f"/invoices/{invoice.id}").text != page
+
+
+# -- the seller, the reason for no tax, what an invoice is for ---------------------------------
+
+
+def test_the_seller_is_shown_as_stripe_knows_it_with_its_tax_id(portal: Portal) -> None:
+    browser, customer = signed_in(portal)
+    vat = portal.sdk.v1.tax_ids.create({"type": "eu_vat", "value": "DE293817466"})
+    invoice = portal.invoice(customer, amount=10000, account_tax_ids=[vat.id])
+    sign_in(browser, portal, customer)
+    shown = words(browser.get(f"/invoices/{invoice.id}"))
+    seller = shown.split("Rechnungssteller", 1)[1].split("Rechnungsempfänger", 1)[0]
+    assert invoice.account_name
+    assert invoice.account_name in seller  # Stripe's name for the account, not a setting
+    assert "Deutschland" in seller  # the account's country
+    assert "USt-IdNr.: DE293817466" in seller
+
+
+def test_a_reverse_charge_invoice_says_so_and_has_no_tax_row(portal: Portal) -> None:
+    browser, customer = signed_in(portal, locale="pl", name="Nowak Software sp. z o.o.")
+    portal.sdk.v1.customers.update(customer, {"tax_exempt": "reverse"})
+    invoice = portal.invoice(customer, amount=10000)
+    sign_in(browser, portal, customer)
+    page = browser.get(f"/invoices/{invoice.id}")
+    shown = words(page)
+    assert "Odwrotne obciążenie: podatek VAT rozlicza nabywca." in shown
+    tfoot = page.text.split("<tfoot>", 1)[1].split("</tfoot>", 1)[0]
+    assert "totals-row--tax" not in tfoot  # no "VAT 0,00 zł": the note says why there is none
+    # An ordinary customer's untaxed invoice: no note, and no tax row either.
+    portal.sdk.v1.customers.update(customer, {"tax_exempt": "none"})
+    ordinary = portal.invoice(customer, amount=10000)
+    page = browser.get(f"/invoices/{ordinary.id}")
+    assert "Odwrotne obciążenie" not in words(page)
+    assert "totals-row--tax" not in page.text
+
+
+def test_rows_say_what_each_invoice_is_for(portal: Portal) -> None:
+    browser, customer = signed_in(portal)
+    by_line = portal.invoice(customer, amount=5000)  # its one line: "Wartungsvertrag"
+    described = portal.invoice(customer, amount=7000, description="Umbau Filiale Köln")
+    paid = portal.invoice(customer, amount=3000, description="Schulung März")
+    portal.sdk.v1.invoices.pay(paid.id, {"paid_out_of_band": True})
+    sign_in(browser, portal, customer)
+    page = browser.get("/")
+    assert "Wartungsvertrag" in text_of_html(row_of(page, by_line.number))  # type: ignore[arg-type]
+    assert "Umbau Filiale Köln" in text_of_html(row_of(page, described.number))  # type: ignore[arg-type]
+    assert "Schulung März" in text_of_html(row_of(page, paid.number))  # type: ignore[arg-type]
