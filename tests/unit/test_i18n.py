@@ -4,7 +4,9 @@ chosen as promised, and Polish and Croatian plurals pick the right form."""
 from __future__ import annotations
 
 import contextvars
+import re
 from configparser import ConfigParser
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -341,3 +343,24 @@ def test_a_value_ending_in_a_full_stop_does_not_double_the_sentences(
 ) -> None:
     variable = "date" if "date" in text else "name"
     assert i18n.interpolate(text, {variable: value}) == expected
+
+
+def test_croatian_sentences_ending_in_a_date_end_in_one_full_stop() -> None:
+    # Croatian dates end in a full stop of their own ("6. 12. 2026."): a sentence that ends
+    # with one must not add a second, whatever the catalog's wording.
+    from portal.formatting import format_date
+
+    date = format_date(datetime(2026, 12, 6, tzinfo=UTC), "hr_HR")
+    assert date.endswith(".")
+    with (ROOT / "locales" / "hr" / "LC_MESSAGES" / "messages.po").open("rb") as po:
+        catalog = read_po(po, locale="hr")
+    checked = 0
+    with i18n.use_locale("hr"):
+        for message in catalog:
+            if not isinstance(message.id, str) or "%(date)s" not in message.id:
+                continue
+            names = set(re.findall(r"%\((\w+)\)s", message.id)) - {"date"}
+            text = i18n.gettext(message.id, date=date, **{name: "X" for name in names})
+            assert ".." not in text.replace("...", ""), text
+            checked += 1
+    assert checked >= 5

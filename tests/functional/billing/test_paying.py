@@ -46,18 +46,48 @@ def test_whole_invoice_with_the_default_card(portal: Portal) -> None:
     assert "123,45 €" in text_of(result)
     assert portal.sdk.v1.invoices.retrieve(invoice).status == "paid"
     assert charged(portal, customer) == [12345]
-    # The thank-you page and the invoice's page say how it was paid and link Stripe's receipt.
-    assert re.search(r"Bezahlt mit:\s+Visa •••• 4242", text_of(result))
+    # The thank-you page is a receipt: amount, when, how, Stripe's reference and its receipt.
+    shown = " ".join(text_of(result).split())
+    assert re.search(r"Betrag 123,45 € Bezahlt am \d\d\.\d\d\.\d{4}, \d\d:\d\d", shown)
+    assert re.search(r"Bezahlt mit Visa •••• 4242", shown)
+    assert re.search(r"Zahlungsreferenz pi_\w+", shown)
+    assert "Der Zahlungsbeleg wurde" not in shown  # Stripe sent none (test mode, not the team's)
     # One icon for the outcome and one next step, no second way back.
     assert "result__icon--ok" in result.text
     assert result.text.count(f'href="/invoices/{invoice}"') == 1
-    assert "Beleg</a>" in result.text
+    assert "Beleg ansehen</a>" in result.text
     page = browser.get(f"/invoices/{invoice}")
     row = page.text.split('id="payments-heading"', 1)[1]
     assert "Visa •••• 4242" in text_of(page)
     receipt = re.search(r'<a href="([^"]+)" rel="noopener" target="_blank">Beleg', row)
     assert receipt, row
     assert httpx.get(receipt.group(1)).status_code == 200
+
+
+def test_the_receipt_says_where_stripe_sent_it_and_offers_the_next_overdue_invoice(
+    portal: Portal, sandbox_url: str
+) -> None:
+    email, customer, pm = customer_with_card(portal)
+    # Stripe e-mails receipts for successful payments where the account says so (in test mode
+    # only to the account's team: this customer's address is made one of the team's).
+    setting = {"email_successful_payments": True, "team_emails": [email]}
+    assert httpx.post(f"{sandbox_url}/_sandbox/account", json=setting).status_code == 200
+    try:
+        first = overdue_invoice(portal, customer, 4000, days_late=10)
+        overdue_invoice(portal, customer, 5000, days_late=3)
+        overdue_invoice(portal, customer, 6000, days_late=2)
+        browser = signed_in(portal, email)
+        done = browser.post(open_pay_page(browser, first, "whole"), {"payment_method": pm})
+        result = browser.get(done.headers["location"])
+    finally:
+        reset = {"email_successful_payments": False, "team_emails": []}
+        httpx.post(f"{sandbox_url}/_sandbox/account", json=reset)
+    shown = " ".join(text_of(result).split())
+    assert f"Der Zahlungsbeleg wurde an {email} gesendet." in shown
+    assert re.search(r"Belegnummer \d{4}-\d{4}", shown)
+    # The next useful step: the two overdue invoices left, in one payment.
+    assert "Weitere überfällige Rechnungen bezahlen (2)" in shown
+    assert 'href="/pay-overdue/eur"' in result.text
 
 
 def test_next_installment_then_overdue_installments(portal: Portal) -> None:

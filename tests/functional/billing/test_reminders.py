@@ -136,3 +136,26 @@ def test_a_name_with_a_line_break_cannot_add_a_header(portal: Portal) -> None:
     assert "\nBcc:" not in headers
     to = next(line for line in headers.splitlines() if line.startswith("To:"))
     assert email in to  # the name stayed inside the To header, on one line
+
+
+def test_an_html_reminder_leads_with_the_facts_and_the_seller(portal: Portal) -> None:
+    email = f"erinnerung-{uuid.uuid4().hex[:8]}@example.hr"
+    customer = portal.customer(email=email, locale="hr")
+    vat = portal.sdk.v1.tax_ids.create({"type": "eu_vat", "value": "DE293817466"})
+    t0 = int(datetime.now(UTC).timestamp())
+    portal.invoice(
+        customer,
+        amount=12000,
+        due_date=t0 + 2 * DAY,
+        description="Održavanje sustava",
+        account_tax_ids=[vat.id],
+    )
+    run(portal.settings, at(t0, 10))  # 8 days late
+    (late,) = mails_to(portal, email)
+    html = late.part("text/html") or ""
+    words = " ".join(html.split())
+    button = words.index("/i/")  # the invoice link's button comes after the facts
+    for fact in ("Održavanje sustava", "120,00", "8 dana kašnjenja", "DE293817466"):
+        assert 0 <= words.find(fact) < button, fact
+    # A Croatian date ends in its own full stop: never two.
+    assert ".." not in html.replace("...", "")
