@@ -57,14 +57,30 @@ TEXT: dict[str, dict[str, str | re.Pattern[str]]] = {
         "tax": re.compile(r"VAT 23%"),
         "credit_note": "Faktura korygująca",
     },
+    "hr": {
+        "send": "Pošaljite poveznicu za prijavu",
+        "heading": "Vaši računi",
+        "overdue": "U kašnjenju",
+        "sign_in": "Prijava",
+        "pdf": "Preuzmite PDF",
+        "installment": "Rata 2 od 3",
+        "unpaid": "Neplaćeno",
+        "receipt": "Potvrda",
+        "coupon": "Popust: Vjerni kupac",
+        "line_coupon": "Popust: Početni paket",
+        "tax": re.compile(r"PDV 25\s%"),
+        "credit_note": "Odobrenje",
+    },
 }
 CUSTOMERS = {
     "de": ("Schmidt Haustechnik GmbH", "eur", "Wartungsvertrag Heizung"),
     "pl": ("Nowak Software sp. z o.o.", "pln", "Abonament — pakiet Pro"),
+    "hr": ("Horvat d.o.o.", "eur", "Održavanje poslovnog softvera"),
 }
 # The open invoice's tax rate (as Stripe's example names it: "VAT") and coupons' names.
 TAXES = {"de": ("VAT", 19, "Treuerabatt", "Stammkunde"),
-         "pl": ("VAT", 23, "Stały klient", "Pakiet startowy")}  # fmt: skip
+         "pl": ("VAT", 23, "Stały klient", "Pakiet startowy"),
+         "hr": ("VAT", 25, "Vjerni kupac", "Početni paket")}  # fmt: skip
 
 
 def customer_with_invoices(sandbox_url: str, locale: str) -> tuple[str, str, str]:
@@ -149,7 +165,7 @@ def wait_for_mail(portal: Portal, email: str) -> str:
 def request_link(page: Page, email: str, locale: str) -> None:
     page.goto("/")
     expect(page).to_have_url(re.compile(r"/sign-in$"))
-    page.get_by_label(re.compile("E-Mail|e-mail", re.I)).fill(email)
+    page.get_by_label(re.compile("E-Mail|e-mail|e-pošte", re.I)).fill(email)
     page.get_by_role("button", name=TEXT[locale]["send"]).click()
     expect(page).to_have_url(re.compile(r"/sign-in/check-email$"))
 
@@ -166,7 +182,7 @@ def sign_in(page: Page, portal: Portal, email: str) -> None:
     expect(page).to_have_url(re.compile(r"/(accounts)?$"))
 
 
-@pytest.mark.parametrize("locale", ["de", "pl"])
+@pytest.mark.parametrize("locale", ["de", "pl", "hr"])
 @pytest.mark.parametrize("width", [375, 1280])
 def test_sign_in_through_the_email_and_see_the_overview(
     live_portal: Portal, new_page: NewPage, sandbox_url: str, locale: str, width: int
@@ -192,18 +208,32 @@ def test_sign_in_through_the_email_and_see_the_overview(
     # The plan's row is about its late installment; the written-off invoice is not overdue.
     plan_row = page.locator("tr", has=page.locator(f'a[href$="/invoices/{plan}"]'))
     expect(plan_row).to_contain_text(TEXT[locale]["installment"])
+    # Each row says what the invoice is for (its first line here), on one visible line.
+    purpose = plan_row.locator(".row-purpose")
+    expect(purpose).to_have_text(CUSTOMERS[locale][2])
+    expect(purpose).to_be_visible()
     expect(page.locator(".badge--unpaid")).to_have_text(TEXT[locale]["unpaid"])
+    assert page.evaluate("document.documentElement.scrollWidth") <= width  # nothing overflows
     screenshot(page, f"overview-{locale}-{width}", readme=locale == "de")
-    assert_no_serious_violations(page)
+    assert axe(page) == []
     assert_no_console_errors(page)
 
     page.locator(f'a[href$="/invoices/{plan}"]').first.click()
     expect(page.get_by_role("link", name=TEXT[locale]["pdf"])).to_be_visible()
+    # The facts first: what is still to pay, the next installment and the plan come before the
+    # invoice's lines, on a phone too.
+    tops = [
+        page.locator(selector).bounding_box()
+        for selector in (".facts", "#plan-heading", "#lines-heading")
+    ]
+    assert all(tops), tops
+    assert [box["y"] for box in tops if box] == sorted(box["y"] for box in tops if box)
+    expect(page.locator(".plan-progress")).to_contain_text("1")
     # The installment paid by card: how, and Stripe's receipt.
     expect(page.locator("#payments-heading + table")).to_contain_text("Visa •••• 4242")
     expect(page.get_by_role("link", name=re.compile(TEXT[locale]["receipt"]))).to_be_visible()
-    screenshot(page, f"invoice-{locale}-{width}", readme=locale == "de" and width == 1280)
-    assert_no_serious_violations(page)
+    screenshot(page, f"invoice-{locale}-{width}", readme=locale == "de")
+    assert axe(page) == []
     assert_no_console_errors(page)
 
     # An invoice with a discount on a line and on the whole, its tax with the rate, a credit
@@ -379,4 +409,39 @@ def test_billing_details_and_a_tax_id_in_croatian_on_a_phone(
     page.locator('form[action$="/account/tax-ids"] button[type="submit"]:not([name])').click()
     expect(page.locator(".tax-id-row__value")).to_have_text("HR33392005961")
     assert_no_serious_violations(page)
+    assert_no_console_errors(page)
+
+
+@pytest.mark.parametrize("locale", ["de", "pl", "hr"])
+@pytest.mark.parametrize("width", [375, 1280])
+def test_a_payment_ends_on_a_receipt_with_the_next_step(
+    live_portal: Portal, new_page: NewPage, locale: str, width: int
+) -> None:
+    email, customer, _ = customer_with_card(live_portal, locale=locale)
+    now = int(time.time())
+    first, *_others = (
+        live_portal.invoice(customer, amount=amount, due_date=now - days * 86400).id
+        for amount, days in ((12000, 12), (8000, 5), (4500, 2))
+    )
+    page = new_page(width=width, locale=locale, base_url=live_portal.url)
+    sign_in(page, live_portal, email)
+    page.goto(f"/invoices/{first}")
+    page.locator(".pay-box button").first.click()  # starts the payment (POST)
+    page.locator('form[action*="/payments/"] button[type="submit"]').click()  # pays it
+    receipt = page.locator(".receipt")
+    expect(receipt).to_be_visible()
+    expect(receipt).to_contain_text("•••• 4242")
+    expect(receipt).to_contain_text("pi_")
+    with i18n.use_locale(locale):
+        paid_on = i18n.gettext("Paid on")
+        next_step = i18n.ngettext(
+            "Pay the %(num)s remaining overdue invoice",
+            "Pay the %(num)s remaining overdue invoices",
+            2,
+        )
+    expect(receipt).to_contain_text(paid_on)
+    expect(page.locator(".next-step .button")).to_have_text(next_step)
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    screenshot(page, f"receipt-{locale}-{width}", readme=locale == "de" and width == 375)
+    assert axe(page) == []
     assert_no_console_errors(page)
