@@ -54,6 +54,12 @@ def test_before_a_choice_the_header_offers_nothing(portal: Portal) -> None:
     assert "/sign-out" not in before.text
     assert "Angemeldet als" not in text_of(before)
     assert "Derzeit geöffnet" not in text_of(before)
+    # Changing the language before a choice stays before the choice.
+    assert 'name="next" value="/accounts?choose=1"' in before.text
+    switched = browser.post("/language", {"lang": "pl", "next": "/accounts?choose=1"})
+    assert switched.headers["location"].endswith("/accounts?choose=1")
+    assert "<nav" not in browser.get(switched.headers["location"]).text
+    browser.post("/language", {"lang": "de", "next": "/"})
 
     browser.post("/accounts", {"customer": first})
     after = browser.get("/accounts")
