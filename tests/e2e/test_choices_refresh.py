@@ -9,7 +9,7 @@ import uuid
 
 from playwright.sync_api import Page, expect
 
-from tests.e2e.support import NewPage, assert_no_console_errors, assert_no_serious_violations
+from tests.e2e.support import NewPage, assert_no_console_errors, assert_no_violations
 from tests.e2e.test_leaving_for_stripe import navigations
 from tests.e2e.test_sign_in_and_overview import sign_in
 from tests.functional.portal_support import Portal
@@ -54,7 +54,7 @@ def test_the_address_fields_follow_the_country_in_place(
     page.locator("#city").fill("Berlin")
     page.locator('form[action$="/account"] button[type="submit"]:not([name])').click()
     expect(page.locator(".notice")).to_be_visible()
-    assert_no_serious_violations(page)
+    assert_no_violations(page)
     assert_no_console_errors(page)
 
 
@@ -81,5 +81,5 @@ def test_the_kinds_of_tax_id_follow_the_country_in_place(
     page.locator("#country").select_option("CH")
     expect(page.locator('input[name="kind"][value="ch_vat"]')).to_be_attached()
     assert seen == [], seen
-    assert_no_serious_violations(page)
+    assert_no_violations(page)
     assert_no_console_errors(page)

@@ -18,7 +18,7 @@ from tests.conftest import SANDBOX_KEY
 from tests.e2e.support import (
     NewPage,
     assert_no_console_errors,
-    assert_no_serious_violations,
+    assert_no_violations,
     axe,
     screenshot,
 )
@@ -192,13 +192,13 @@ def test_sign_in_through_the_email_and_see_the_overview(
     request_link(page, email, locale)
     if width == 1280:
         screenshot(page, f"check-email-{locale}-{width}")
-    assert_no_serious_violations(page)
+    assert_no_violations(page)
 
     link = LINK.search(wait_for_mail(live_portal, email))
     assert link
     page.goto(link.group(1))
     expect(page).to_have_url(re.compile(r"/sign-in/confirm$"))  # the token is gone from the URL
-    assert_no_serious_violations(page)
+    assert_no_violations(page)
     page.get_by_role("button", name=TEXT[locale]["sign_in"]).click()
 
     expect(page).to_have_url(live_portal.url + "/")
@@ -273,7 +273,7 @@ def test_a_second_device_signs_in_with_the_code(
     phone.get_by_label("Code aus der E-Mail").fill(code.group(1))
     phone.get_by_role("button", name="Anmelden").click()
     expect(phone.get_by_role("heading", level=1)).to_have_text("Ihre Rechnungen")
-    assert_no_serious_violations(phone)
+    assert_no_violations(phone)
 
 
 def test_pay_an_overdue_installment_then_the_rest_in_german(
@@ -299,11 +299,11 @@ def test_pay_an_overdue_installment_then_the_rest_in_german(
 
     page.get_by_role("button", name=re.compile("200,00")).click()  # starts the payment (POST)
     expect(page.get_by_role("button", name=re.compile("200,00"))).to_be_visible()
-    assert_no_serious_violations(page)
+    assert_no_violations(page)
     screenshot(page, "pay-de-1280")
     page.get_by_role("button", name=re.compile("200,00")).click()
     expect(page.get_by_role("heading", level=1)).to_be_visible()
-    assert_no_serious_violations(page)
+    assert_no_violations(page)
     page.goto(f"/invoices/{invoice.id}")
     expect(page.locator("h1 .badge")).to_have_text(partial)
 
@@ -329,7 +329,7 @@ def test_add_a_sepa_mandate_through_checkout_in_dutch(
     page = new_page(width=375, locale="nl", base_url=live_portal.url)
     sign_in(page, live_portal, email)
     page.goto("/payment-methods")
-    assert_no_serious_violations(page)
+    assert_no_violations(page)
     page.locator('form[action$="/payment-methods/add"] button').click()
     # The sandbox's hosted page stands in for Stripe Checkout, reached through the portal's own
     # "continuing to Stripe" page (form-action stays 'self').
@@ -339,7 +339,7 @@ def test_add_a_sepa_mandate_through_checkout_in_dutch(
     expect(page).to_have_url(live_portal.url + "/payment-methods")
     expect(page.locator(".method-row")).to_contain_text("3000")
     screenshot(page, "payment-methods-nl-375")
-    assert_no_serious_violations(page)
+    assert_no_violations(page)
     methods = sdk.v1.customers.payment_methods.list(customer.id).data
     assert [m.type for m in methods] == ["sepa_debit"]
 
@@ -365,14 +365,14 @@ def test_pay_all_overdue_with_3d_secure_in_spanish_on_a_phone(
         )
     page.get_by_role("button", name=pay_all).click()
     expect(page.get_by_role("button", name=re.compile("230,00"))).to_be_visible()
-    assert_no_serious_violations(page)
+    assert_no_violations(page)
     screenshot(page, "pay-overdue-es-375")
     page.get_by_role("button", name=re.compile("230,00")).click()
     # The bank (the sandbox's stand-in) asks for each of the two charges in turn.
     for _ in invoices:
         page.get_by_role("button", name="Complete authentication").click()
     expect(page.get_by_role("heading", level=1)).to_have_text(thanks)
-    assert_no_serious_violations(page)
+    assert_no_violations(page)
     assert_no_console_errors(page)
     assert [sdk.v1.invoices.retrieve(i).status for i in invoices] == ["paid", "paid"]
 
@@ -393,7 +393,7 @@ def test_billing_details_and_a_tax_id_in_croatian_on_a_phone(
     page.locator('form[action$="/account"] button[type="submit"]:not([name])').click()
     expect(page.locator("#postal_code-error")).to_be_visible()
     expect(page.locator("#line1")).to_have_value("Ilica 1")  # kept
-    assert_no_serious_violations(page)
+    assert_no_violations(page)
     screenshot(page, "billing-details-hr-375")
     page.locator("#postal_code").fill("10000")
     page.locator('form[action$="/account"] button[type="submit"]:not([name])').click()
@@ -408,7 +408,7 @@ def test_billing_details_and_a_tax_id_in_croatian_on_a_phone(
     page.locator("#value").fill("hr 33392005961")
     page.locator('form[action$="/account/tax-ids"] button[type="submit"]:not([name])').click()
     expect(page.locator(".tax-id-row__value")).to_have_text("HR33392005961")
-    assert_no_serious_violations(page)
+    assert_no_violations(page)
     assert_no_console_errors(page)
 
 

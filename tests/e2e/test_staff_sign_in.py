@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.support import NewPage, assert_no_console_errors, assert_no_serious_violations
+from tests.e2e.support import NewPage, assert_no_console_errors, assert_no_violations
 from tests.functional.staff.staff_support import StaffSetup, staff_portal
 
 
@@ -44,4 +44,4 @@ def test_staff_sign_in_through_the_company_provider(staff: StaffSetup, new_page:
     page.goto("/staff/audit")
     expect(page.locator("table.table--audit")).to_be_visible()
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
-    assert_no_serious_violations(page)
+    assert_no_violations(page)
