@@ -6,7 +6,6 @@ choice and marks the open account after one; axe finds nothing on any of these p
 
 from __future__ import annotations
 
-import re
 import uuid
 from typing import Any
 
@@ -15,7 +14,7 @@ from playwright.sync_api import Page, expect
 
 from portal.formatting import country_name
 from tests.e2e.support import NewPage, assert_no_console_errors, axe, screenshot
-from tests.e2e.test_sign_in_and_overview import LINK, wait_for_mail
+from tests.e2e.test_sign_in_and_overview import sign_in
 from tests.functional.portal_support import Portal
 
 # Two companies of one e-mail address, of similar names, in different cities.
@@ -75,14 +74,7 @@ def two_accounts(portal: Portal, locale: str) -> str:
 
 
 def sign_in_to_the_picker(page: Page, portal: Portal, email: str) -> None:
-    page.goto("/sign-in")
-    page.locator('input[name="email"]').fill(email)
-    page.locator('form[action$="/sign-in"] button').click()
-    link = LINK.search(wait_for_mail(portal, email))
-    assert link
-    page.goto(link.group(1))
-    page.locator('form[action$="/sign-in/confirm"] button').click()
-    expect(page).to_have_url(re.compile(r"/accounts\?choose=1$"))
+    sign_in(page, portal, email, lands_on=r"/accounts\?choose=1$")
 
 
 def assert_places(page: Page, places: list[str]) -> None:
