@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
 from stripe_sandbox import expand, ids, rate_limits
@@ -119,6 +119,10 @@ async def _dispatch(
         params = await _read_params(request)
     except StripeError as error:
         return _error_response(error, headers)
+    except ClientDisconnect:
+        # The client left before sending its whole request (a process stopping mid-call):
+        # nothing was done, and nobody reads an answer (499: nginx's code for it).
+        return Response(status_code=499)
 
     info = RequestInfo(
         request_id=request_id,

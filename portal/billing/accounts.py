@@ -119,7 +119,13 @@ async def accounts(request: Request) -> Response:
     return render(
         request,
         "pages/accounts.html",
-        {"rows": rows, "active": None if choosing else who.customer_id, "choosing": choosing},
+        {
+            "rows": rows,
+            "active": None if choosing else who.customer_id,
+            "choosing": choosing,
+            # Changing the language before a choice stays before the choice.
+            **({"language_next": f"{request.url.path}?choose=1"} if choosing else {}),
+        },
     )
 
 
