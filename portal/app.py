@@ -20,7 +20,7 @@ from portal.middleware import PortalMiddleware
 from portal.routes import routes
 from portal.services import Services
 from portal.settings import Settings
-from portal.storage.database import create_engine, dispose
+from portal.storage.database import create_engine, dispose, listen
 from portal.stripe.cache import CachingGateway
 from portal.stripe.gateway import StripeGateway
 from portal.templating import create_environment
@@ -84,10 +84,16 @@ def create_app(
             sending = asyncio.create_task(outbox.send_periodically(svc.engine, settings.smtp))
             # Payments no request came back to: PaymentIntents to cancel, money to place.
             tidying = asyncio.create_task(sweep.tidy_periodically(svc))
+            tasks = [purging, sending, tidying]
+            # On PostgreSQL, hearing of other instances' changes lets this one keep the rows
+            # every request reads (sessions, change counters) between requests.
+            listener = listen(svc.engine)
+            if listener is not None:
+                tasks.append(asyncio.create_task(listener.run()))
             try:
                 yield {"services": svc}
             finally:
-                for task in (purging, sending, tidying):
+                for task in tasks:
                     task.cancel()
                     with contextlib.suppress(asyncio.CancelledError):
                         await task

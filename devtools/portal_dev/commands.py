@@ -52,6 +52,12 @@ def add_bench(sub: Subcommands) -> None:
     bench.add_argument("--seconds", type=int, default=3, help="each side of a load round")
     bench.add_argument("--connections", type=int, default=50, help="wrk's open connections")
     bench.add_argument("--threads", type=int, default=2, help="wrk's threads")
+    bench.add_argument(
+        "--database",
+        metavar="URL",
+        default=None,
+        help="run the portal on this PostgreSQL database (production's shape) instead of SQLite",
+    )
     bench.set_defaults(func=cmd_bench)
 
 
@@ -75,6 +81,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
             seconds=args.seconds,
             threads=args.threads,
             connections=args.connections,
+            database_url=args.database,
         )
     except WrkMissing as exc:
         return fail(str(exc))

@@ -14,7 +14,7 @@ import weakref
 from collections.abc import AsyncIterator, Hashable, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy
 from sqlalchemy import Executable, Row, Table, event
@@ -22,6 +22,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry, SingletonThreadPool
+
+from portal.storage.kept import MISSING, KeptRows, Listener
 
 # How long a writer waits for another one on SQLite before "database is locked".
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -34,6 +36,8 @@ KEPT_ROWS = 10_000
 
 # SQLite engines' quick reads (`read_one`), made on first use.
 _quick: weakref.WeakKeyDictionary[AsyncEngine, QuickReads | None] = weakref.WeakKeyDictionary()
+# PostgreSQL engines' kept rows, where a listener keeps them current (`storage.kept`).
+_kept: weakref.WeakKeyDictionary[AsyncEngine, KeptRows] = weakref.WeakKeyDictionary()
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
@@ -191,8 +195,8 @@ async def read_one(
     microseconds, while the async driver hands each query to a thread of its own and back,
     which cost a third of a repeat page view's CPU (the bench's profile). Should SQLite be busy
     beyond `QUICK_READ_BUSY_MS`, the read goes the usual way. PostgreSQL's driver is async
-    itself. With `keep_as`, SQLite's answer is kept under that name until the next commit
-    (`QuickReads`).
+    itself. With `keep_as`, the answer is kept under that name until the next commit: SQLite's
+    by `QuickReads`, PostgreSQL's where the instance listens for changes (`listen`).
     """
     quick = _quick_reads(engine)
     if quick is not None:
@@ -201,8 +205,28 @@ async def read_one(
         except sqlalchemy.exc.OperationalError as exc:
             if not isinstance(exc.orig, sqlite3.OperationalError):
                 raise
+    kept = _kept.get(engine) if keep_as is not None else None
+    generation = 0
+    if kept is not None:
+        found = kept.get(keep_as)
+        if found is not MISSING:
+            return cast(Row[Any] | None, found)
+        generation = kept.generation
     async with engine.connect() as conn:
-        return (await conn.execute(query, params)).one_or_none()
+        row = (await conn.execute(query, params)).one_or_none()
+    if kept is not None:
+        kept.put(keep_as, row, generation)
+    return row
+
+
+def listen(engine: AsyncEngine) -> Listener | None:
+    """A PostgreSQL engine's listener for changes (`storage.kept`), to run for as long as rows
+    may be kept (`Listener.run`); None for SQLite, which needs none. While it hears, `read_one`
+    keeps rows."""
+    if engine.url.get_backend_name() != "postgresql":
+        return None
+    kept = _kept.setdefault(engine, KeptRows())
+    return Listener(engine.url.render_as_string(hide_password=False), kept)
 
 
 async def dispose(engine: AsyncEngine) -> None:
@@ -231,6 +255,10 @@ async def transaction(engine: AsyncEngine, *, write: bool = True) -> AsyncIterat
         await conn.execution_options(write=write)
         async with conn.begin():
             yield conn
+    kept = _kept.get(engine) if write else None
+    if kept is not None:
+        # This instance's own change is known here now, before its notice comes back.
+        kept.forget()
 
 
 async def insert_once(conn: AsyncConnection, table: Table, values: Mapping[str, Any]) -> bool:

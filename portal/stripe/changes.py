@@ -39,8 +39,8 @@ _VERSION = select(customer_changes.c.version).where(
 
 
 async def version(engine: AsyncEngine, customer_id: str) -> int:
-    """The customer's counter as committed now: on SQLite read on the event loop's own thread
-    and kept until the next commit anywhere (`storage.database.read_one`), as the session is."""
+    """The customer's counter as committed now, kept until the next change anywhere, as the
+    session is (`storage.database.read_one`: SQLite's `data_version`, PostgreSQL's notices)."""
     found = await read_one(
         engine, _VERSION, {"customer_id": customer_id}, keep_as=("customer_version", customer_id)
     )

@@ -3,6 +3,7 @@ sign-in tokens, sessions, rate limits, webhook ids and the change counters of th
 
 from __future__ import annotations
 
+import asyncio
 import concurrent.futures
 import contextlib
 import os
@@ -11,15 +12,18 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import asyncpg
 import httpx
 import pytest
 import stripe
+from sqlalchemy.engine import make_url
 
 from portal.settings import STRIPE_INVOICE_API_VERSION
+from portal.storage import kept
 from portal_dev.mailbox import DevMailbox, DevMailServer
 from tests.conftest import SANDBOX_KEY
 from tests.functional.app_support import migrate_database
@@ -29,6 +33,7 @@ from tests.support.servers import free_port
 PORTAL = Path(sys.executable).with_name("portal")
 LINK = re.compile(r"http://127\.0\.0\.1:\d+(/sign-in/link/[A-Za-z0-9_-]+)")
 CSRF = re.compile(r'name="csrf_token" value="([0-9a-f]+)"')
+CONFIRM = re.compile(r"http://127\.0\.0\.1:\d+(/account/email/confirm/[A-Za-z0-9_-]+)")
 
 pytestmark = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 
@@ -40,6 +45,8 @@ class Pair:
     base_url: str
     mailbox: DevMailbox
     sdk: stripe.StripeClient
+    database_url: str
+    pids: tuple[int, int]
 
 
 @contextlib.contextmanager
@@ -91,6 +98,8 @@ def two_instances(database_url: str, sandbox_url: str, data_dir: Path) -> Iterat
             base_url,
             mailbox,
             stripe.StripeClient(SANDBOX_KEY, base_addresses={"api": sandbox_url}),
+            database_url,
+            (processes[0].pid, processes[1].pid),
         )
     finally:
         for process in processes:
@@ -208,7 +217,123 @@ def test_a_webhook_received_by_one_is_seen_by_the_others_next_page(pair: Pair) -
             f"{pair.a}/stripe/webhook", content=body, headers=headers | public(pair.base_url)
         )
         assert webhook.json()["received"]
-        assert 'value="Umbenannt AG"' in browser.get(f"{pair.b}/account").text
+        within_a_second(lambda: 'value="Umbenannt AG"' in browser.get(f"{pair.b}/account").text)
+
+
+# -- what one instance changes, the other serves within a second --------------------------------
+
+
+def within_a_second(seen: Callable[[], bool]) -> None:
+    """`seen()` comes true within a second (PostgreSQL's notice to the other instance's
+    listener: `portal.storage.kept`)."""
+    start = time.monotonic()
+    while not seen():
+        assert time.monotonic() - start < 1.0, "still served as it was after a second"
+        time.sleep(0.02)
+
+
+def sign_in(pair: Pair, browser: httpx.Client, url: str, email: str) -> None:
+    before = len([m for m in pair.mailbox.messages() if email in m.recipients])
+    post(browser, f"{url}/sign-in", {"email": email}, pair)
+    deadline = time.monotonic() + 10
+    while len([m for m in pair.mailbox.messages() if email in m.recipients]) == before:
+        assert time.monotonic() < deadline, "no sign-in e-mail"
+        time.sleep(0.05)
+    browser.get(f"{url}{link_for(pair, email)}")
+    assert post(browser, f"{url}/sign-in/confirm", {}, pair).status_code == 303
+
+
+def signed_in_on(browser: httpx.Client, url: str) -> bool:
+    return browser.get(f"{url}/").status_code == 200
+
+
+def test_signing_out_on_one_is_served_by_the_other_within_a_second(pair: Pair) -> None:
+    """The session's cookie, kept by a second client (as a thief would): once the session is
+    ended on A, B refuses it too."""
+    email = customer(pair)
+    with browser_for(pair) as browser, browser_for(pair) as thief:
+        sign_in(pair, browser, pair.a, email)
+        thief.cookies = httpx.Cookies(browser.cookies)
+        assert signed_in_on(thief, pair.b)
+        post(browser, f"{pair.a}/sign-out", {}, pair)
+        within_a_second(lambda: not signed_in_on(thief, pair.b))
+
+
+def test_an_email_change_on_one_ends_the_old_addresss_sessions_on_the_other(pair: Pair) -> None:
+    email = customer(pair)
+    new = f"neu-{uuid.uuid4().hex[:8]}@example.de"
+    with browser_for(pair) as changing, browser_for(pair) as other, browser_for(pair) as phone:
+        sign_in(pair, changing, pair.a, email)
+        sign_in(pair, other, pair.b, email)
+        assert signed_in_on(other, pair.b)
+        assert post(changing, f"{pair.a}/account/email", {"email": new}, pair).status_code == 200
+        deadline = time.monotonic() + 10
+        confirm = None
+        while confirm is None:
+            assert time.monotonic() < deadline, "no confirmation e-mail"
+            for mail in pair.mailbox.messages():
+                if new in mail.recipients:
+                    confirm = CONFIRM.search(mail.part("text/plain") or "")
+            time.sleep(0.05)
+        page = phone.get(f"{pair.a}{confirm.group(1)}")
+        token = re.search(r'name="token" value="([^"]+)"', page.text)
+        assert token
+        done = post(phone, f"{pair.a}/account/email/confirm", {"token": token.group(1)}, pair)
+        assert done.status_code == 200
+        within_a_second(lambda: not signed_in_on(other, pair.b))
+
+
+def test_a_payment_on_one_is_served_by_the_other_within_a_second(pair: Pair) -> None:
+    email = customer(pair)
+    (found,) = pair.sdk.v1.customers.list({"email": email}).data
+    pm = pair.sdk.v1.payment_methods.attach("pm_card_visa", {"customer": found.id}).id
+    invoice = pair.sdk.v1.invoices.create(
+        {"customer": found.id, "collection_method": "send_invoice", "days_until_due": 14,
+         "currency": "eur"}
+    )  # fmt: skip
+    assert invoice.id
+    pair.sdk.v1.invoice_items.create(
+        {"customer": found.id, "invoice": invoice.id, "amount": 4200, "currency": "eur"}
+    )
+    pair.sdk.v1.invoices.finalize_invoice(invoice.id)
+    with browser_for(pair) as browser:
+        sign_in(pair, browser, pair.a, email)
+        to_pay = f'action="/invoices/{invoice.id}/pay"'
+        assert to_pay in browser.get(f"{pair.b}/").text  # B keeps its page
+        started = post(
+            browser, f"{pair.a}/invoices/{invoice.id}/pay?what=whole", {"what": "whole"}, pair
+        )
+        path = started.headers["location"].removeprefix(pair.base_url)
+        assert post(browser, f"{pair.a}{path}", {"payment_method": pm}, pair).status_code == 303
+        within_a_second(lambda: to_pay not in browser.get(f"{pair.b}/").text)
+
+
+async def cut_listener(database_url: str, pid: int) -> None:
+    """End the listening connection of the instance running as `pid`, from the server's side."""
+    url = make_url(database_url).set(drivername="postgresql")
+    conn = await asyncpg.connect(url.render_as_string(hide_password=False))
+    try:
+        ended = await conn.fetchval(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+            " WHERE application_name = $1",
+            kept.application_name(pid),
+        )
+        assert ended == 1
+    finally:
+        await conn.close()
+
+
+def test_a_lost_listening_connection_makes_the_other_read_again(pair: Pair) -> None:
+    """B's listening connection is cut while its rows are kept, and A's change lands at the same
+    moment: B must not serve what it kept (it reads the database until it hears again)."""
+    email = customer(pair)
+    with browser_for(pair) as browser, browser_for(pair) as thief:
+        sign_in(pair, browser, pair.a, email)
+        thief.cookies = httpx.Cookies(browser.cookies)
+        assert signed_in_on(thief, pair.b)
+        asyncio.run(cut_listener(pair.database_url, pair.pids[1]))
+        post(browser, f"{pair.a}/sign-out", {}, pair)
+        within_a_second(lambda: not signed_in_on(thief, pair.b))
 
 
 def test_one_invoice_paid_on_both_at_once_is_charged_once(pair: Pair, sandbox_url: str) -> None:

@@ -117,11 +117,13 @@ class Result:
     pages: dict[str, Comparison]  # "overview", "invoice page"
     workers: Workers | None
     rss_mb: float  # the one-process portal's, after the rounds
+    storage: str = "SQLite"  # the portal's database: "SQLite" or "PostgreSQL"
 
     def table(self) -> str:
         m = self.machine
         head = (
-            f"Measured {m.day.isoformat()} on {m.cpu}, {m.cores} cores, Python {m.python}; "
+            f"Measured {m.day.isoformat()} on {m.cpu}, {m.cores} cores, Python {m.python}, "
+            f"the portal on {self.storage}; "
             f"wrk {m.wrk} ({self.threads} threads, {self.connections} connections), "
             f"{self.rounds} rounds of {self.seconds:g} s per side, portal and floor alternately."
         )

@@ -79,9 +79,10 @@ class Stack:
 
 
 @contextmanager
-def stack(*, log_dir: Path | None = None) -> Iterator[Stack]:
-    """Sandbox with the demo data, `portal serve` (SQLite, default settings: the cache on) and a
-    development mailbox, each a process of its own but the mailbox."""
+def stack(*, log_dir: Path | None = None, database_url: str | None = None) -> Iterator[Stack]:
+    """Sandbox with the demo data, `portal serve` (SQLite, or the PostgreSQL of
+    `database_url`; default settings: the cache on) and a development mailbox, each a process
+    of its own but the mailbox."""
     work = log_dir or Path(tempfile.mkdtemp(prefix="portal-bench-"))
     sandbox_port, portal_port = processes.free_ports(4), processes.free_port()
     sandbox_url = f"http://127.0.0.1:{sandbox_port}"
@@ -102,6 +103,8 @@ def stack(*, log_dir: Path | None = None) -> Iterator[Stack]:
         "PORTAL_DATA_DIR": str(work),
         "PORTAL_LOG_FORMAT": "text",
     }
+    if database_url is not None:
+        env["PORTAL_DATABASE_URL"] = database_url
     try:
         with processes.server(
             [exe, "sandbox", "--port", str(sandbox_port)],
@@ -310,12 +313,14 @@ def run(
     threads: int = 2,
     connections: int = 50,
     with_workers: bool = True,
+    database_url: str | None = None,
 ) -> Result:
-    """Raises `wrk.WrkMissing` (saying how to install it) before starting anything."""
+    """Raises `wrk.WrkMissing` (saying how to install it) before starting anything. The portal
+    runs on SQLite, or on the PostgreSQL of `database_url` (production's shape)."""
     with Wrk(threads=threads, connections=connections) as wrk:
         machine = Machine.here(version())
         with (
-            stack() as found,
+            stack(database_url=database_url) as found,
             httpx.Client(base_url=found.sandbox_url, timeout=30) as control,
             signed_in_client(found) as client,
         ):
@@ -345,6 +350,7 @@ def run(
         pages,
         workers,
         rss,
+        "SQLite" if database_url is None else "PostgreSQL",
     )
 
 
