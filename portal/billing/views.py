@@ -151,7 +151,7 @@ async def invoice_detail(request: Request) -> Response:
                 (part, _installment_state(part, overdue)) for part in invoice.installments
             ],
             "plan_paid": sum(part.status == "paid" for part in invoice.installments),
-            "overdue_parts": overdue,
+            "overdue_parts": tuple(sorted(overdue)),
             # Why an invoice without tax has none (reverse charge, exemption), in the law's words.
             "exemption": exemption_note(invoice.customer_tax_exempt, invoice.tax),
             # Opened from an e-mailed link without signing in: this invoice and nothing else.

@@ -525,19 +525,41 @@ def test_a_credit_note_of_anyone_elses_invoice_is_the_same_404(portal: Portal) -
         assert note_id not in text_of(response)
 
 
-def test_a_repeat_view_is_the_kept_page_until_what_it_shows_changes(portal: Portal) -> None:
+def test_a_repeat_view_is_the_kept_page_until_what_it_shows_changes(
+    portal: Portal, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The overview and an invoice page are kept (portal.pages) with what they were made
     from: the same page again for the same browser, a new one as soon as Stripe's data
     changes, and never another browser's (its own CSRF token in every form)."""
+    from portal.pages import KeptPages
     from tests.functional.billing.test_webhooks import deliver, event
 
+    served: list[bool] = []  # each repeat view: the kept page, or made again
+    looked_up = KeptPages.get
+
+    def counted(self: KeptPages, key: object, made_from: object) -> str | None:
+        found = looked_up(self, key, made_from)  # type: ignore[arg-type]
+        served.append(found is not None)
+        return found
+
+    monkeypatch.setattr(KeptPages, "get", counted)
     browser, customer = signed_in(portal)
-    invoice = portal.invoice(customer, amount=5000)
+    now = int(time.time())
+    invoice = portal.invoice(  # a plan with an overdue part: every kind of value on the page
+        customer,
+        amount=5000,
+        amounts_due=[
+            {"amount": 2000, "due_date": now - 3 * 86400},
+            {"amount": 3000, "due_date": now + 20 * 86400},
+        ],
+    )
     sign_in(browser, portal, customer)
     first = browser.get("/").text
     assert browser.get("/").text == first
+    assert served[-1], "the overview was made again"
     page = browser.get(f"/invoices/{invoice.id}").text
     assert browser.get(f"/invoices/{invoice.id}").text == page
+    assert served[-1], "the invoice page was made again"
     token = re.search(r'name="csrf_token" value="([0-9a-f]+)"', first)
     assert token
 
