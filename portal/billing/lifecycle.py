@@ -415,10 +415,7 @@ async def unattached_on(engine: AsyncEngine, invoice_id: str) -> list[ChargeReco
 async def placing_on(engine: AsyncEngine, invoice_id: str, customer_id: str) -> list[ChargeRecord]:
     """The customer's money for this invoice that is not (or no longer) on it: kept for it,
     being given back, or whose refund failed (for the invoice's page)."""
-    async with engine.connect() as conn:
-        found = await records.with_status(
-            conn, (*MONEY_TO_PLACE, "refund_failed"), invoice_id=invoice_id
-        )
+    found = await records.on_invoice(engine, invoice_id, (*MONEY_TO_PLACE, "refund_failed"))
     return [c for c in found if c.customer_id == customer_id]
 
 

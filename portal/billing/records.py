@@ -21,10 +21,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import Row, delete, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy import Row, bindparam, delete, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from portal.billing.payments import Charge, PaymentKind
+from portal.storage.database import read_all
 from portal.storage.tables import payment_charges, payment_history, payments
 
 # The values of the status columns; which moves between them are allowed, and what each
@@ -356,6 +357,29 @@ async def with_status(
     if limit is not None:
         query = query.order_by(payment_charges.c.updated_at).limit(limit)
     return [charge_from_row(r) for r in (await conn.execute(query)).all()]
+
+
+# An invoice's charges in given states, built once (every view of an invoice's page asks).
+_ON_INVOICE = (
+    select(payment_charges, payments.c.customer_id)
+    .join(payments, payments.c.id == payment_charges.c.payment_id)
+    .where(payment_charges.c.invoice_id == bindparam("invoice_id"))
+    .where(payment_charges.c.status.in_(bindparam("statuses", expanding=True)))
+)
+
+
+async def on_invoice(
+    engine: AsyncEngine, invoice_id: str, statuses: tuple[ChargeStatus, ...]
+) -> list[ChargeRecord]:
+    """The invoice's charges in one of `statuses`, read as the session is (`read_all`: on
+    SQLite on the loop's own thread, kept until the next change)."""
+    rows = await read_all(
+        engine,
+        _ON_INVOICE,
+        {"invoice_id": invoice_id, "statuses": list(statuses)},
+        keep_as=("charges_on_invoice", invoice_id, statuses),
+    )
+    return [charge_from_row(r) for r in rows]
 
 
 async def left_intents(conn: AsyncConnection, *, limit: int) -> list[ChargeRecord]:

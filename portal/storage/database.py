@@ -14,7 +14,7 @@ import weakref
 from collections.abc import AsyncIterator, Hashable, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import sqlalchemy
 from sqlalchemy import Executable, Row, Table, event
@@ -127,28 +127,35 @@ class QuickReads:
         return found
 
     def read(
-        self, query: Executable, params: Mapping[str, Any] | None, keep_as: Hashable | None
-    ) -> Row[Any] | None:
+        self,
+        query: Executable,
+        params: Mapping[str, Any] | None,
+        keep_as: Hashable | None,
+        *,
+        many: bool = False,
+    ) -> Any:
+        """The one row (or None), or with `many` all rows (a tuple), `query` finds."""
         conn = self.connection()
         try:
-            if keep_as is None:
-                return conn.execute(query, params).one_or_none()
-            kept = self._kept(conn)
-            if keep_as in kept:
+            kept = self._kept(conn) if keep_as is not None else None
+            if kept is not None and keep_as in kept:
                 return kept[keep_as]
-            found = kept[keep_as] = conn.execute(query, params).one_or_none()
+            result = conn.execute(query, params)
+            found = tuple(result.all()) if many else result.one_or_none()
+            if kept is not None:
+                kept[keep_as] = found
             return found
         finally:
             # Only SQLAlchemy's bookkeeping: in autocommit no BEGIN was sent, nothing is held.
             conn.rollback()
 
-    def _kept(self, conn: Connection) -> dict[Hashable, Row[Any] | None]:
+    def _kept(self, conn: Connection) -> dict[Hashable, Any]:
         """The rows kept on `conn`, emptied when the database has changed since they were read."""
         dbapi = conn.connection.dbapi_connection
         assert dbapi is not None
         version = dbapi.execute("PRAGMA data_version").fetchone()[0]
         info = conn.info
-        kept: dict[Hashable, Row[Any] | None] = info.setdefault("kept_rows", {})
+        kept: dict[Hashable, Any] = info.setdefault("kept_rows", {})
         if info.get("data_version") != version or len(kept) >= KEPT_ROWS:
             kept.clear()
             info["data_version"] = version
@@ -198,10 +205,35 @@ async def read_one(
     itself. With `keep_as`, the answer is kept under that name until the next commit: SQLite's
     by `QuickReads`, PostgreSQL's where the instance listens for changes (`listen`).
     """
+    found: Row[Any] | None = await _read(engine, query, params, keep_as, many=False)
+    return found
+
+
+async def read_all(
+    engine: AsyncEngine,
+    query: Executable,
+    params: Mapping[str, Any] | None = None,
+    *,
+    keep_as: Hashable | None = None,
+) -> tuple[Row[Any], ...]:
+    """Every row `query` finds, read and kept as `read_one` reads and keeps one (a page's
+    reads of tables that change rarely: keep the statement built once)."""
+    found: tuple[Row[Any], ...] = await _read(engine, query, params, keep_as, many=True)
+    return found
+
+
+async def _read(
+    engine: AsyncEngine,
+    query: Executable,
+    params: Mapping[str, Any] | None,
+    keep_as: Hashable | None,
+    *,
+    many: bool,
+) -> Any:
     quick = _quick_reads(engine)
     if quick is not None:
         try:
-            return quick.read(query, params, keep_as)
+            return quick.read(query, params, keep_as, many=many)
         except sqlalchemy.exc.OperationalError as exc:
             if not isinstance(exc.orig, sqlite3.OperationalError):
                 raise
@@ -210,13 +242,14 @@ async def read_one(
     if kept is not None:
         found = kept.get(keep_as)
         if found is not MISSING:
-            return cast(Row[Any] | None, found)
+            return found
         generation = kept.generation
     async with engine.connect() as conn:
-        row = (await conn.execute(query, params)).one_or_none()
+        result = await conn.execute(query, params)
+        rows = tuple(result.all()) if many else result.one_or_none()
     if kept is not None:
-        kept.put(keep_as, row, generation)
-    return row
+        kept.put(keep_as, rows, generation)
+    return rows
 
 
 def listen(engine: AsyncEngine) -> Listener | None:

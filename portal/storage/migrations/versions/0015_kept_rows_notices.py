@@ -1,6 +1,6 @@
 """On PostgreSQL, a notice to every instance whenever a table whose rows instances keep in
-memory changes (the customer's sessions, the change counters): `storage.kept` forgets its kept
-rows on it. SQLite needs none (`PRAGMA data_version` tells every connection of any commit).
+memory changes (the customer's sessions, the change counters, the payments' charges that an
+invoice's page shows): `storage.kept` forgets its kept rows on it. SQLite needs none (`PRAGMA data_version` tells every connection of any commit).
 
 Revision ID: 0015
 Revises: 0014
@@ -18,7 +18,7 @@ depends_on = None
 
 # The tables whose rows `storage.database.read_one` keeps by name; the channel is
 # `storage.kept.CHANNEL`, the payload empty (a change: forget everything kept).
-KEPT_TABLES = ("sessions", "customer_changes")
+KEPT_TABLES = ("sessions", "customer_changes", "payments", "payment_charges")
 
 
 def upgrade() -> None:
