@@ -169,3 +169,50 @@ async def test_a_silent_listener_stops_kept_rows_being_given(instance: Instance)
     await instance.version()
     assert instance.queries() == before + 1
     instance.task = asyncio.create_task(instance.listener.run())  # for the fixture's cleanup
+
+
+async def test_an_invoices_charges_are_kept_and_forgotten_when_another_instance_moves_one(
+    instance: Instance, database_url: str
+) -> None:
+    """The invoice page's read of charges to place (`records.on_invoice`): kept while nothing
+    changes, seen anew within a second once another instance writes a charge."""
+    from portal.billing import records
+    from portal.storage.tables import payment_charges, payments
+
+    now = datetime.now(UTC)
+    other = create_engine(database_url)
+    try:
+        async with transaction(other) as conn:
+            await conn.execute(
+                payments.insert().values(
+                    id="pay_1",
+                    customer_id="cus_1",
+                    currency="eur",
+                    status="done",
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+        assert await records.on_invoice(instance.engine, "in_1", ("unattached",)) == []
+        before = instance.queries()
+        assert await records.on_invoice(instance.engine, "in_1", ("unattached",)) == []
+        assert instance.queries() == before  # kept
+        async with transaction(other) as conn:
+            await conn.execute(
+                payment_charges.insert().values(
+                    payment_id="pay_1",
+                    position=0,
+                    invoice_id="in_1",
+                    kind="whole",
+                    fingerprint="f",
+                    amount=100,
+                    status="unattached",
+                    updated_at=now,
+                )
+            )
+        committed = time.monotonic()
+        while not await records.on_invoice(instance.engine, "in_1", ("unattached",)):
+            assert time.monotonic() - committed < 1.0, "the new charge went unheard"
+            await asyncio.sleep(0.01)
+    finally:
+        await dispose(other)
