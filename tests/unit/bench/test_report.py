@@ -3,6 +3,7 @@ machine it was measured on, with the median ratio to the floor and its spread.""
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date
 
 from portal_dev.bench.report import Comparison, Machine, Measured, Result, Workers
@@ -56,7 +57,10 @@ def test_the_ratio_is_the_median_of_the_rounds_with_their_range() -> None:
 def test_the_table_names_the_machine_and_is_markdown_with_aligned_columns() -> None:
     text = _result().table()
     head, table = text.split("\n\n")
-    assert head.startswith("Measured 2026-12-01 on Example CPU, 2 cores, Python 3.11.7; wrk 4.1.0")
+    assert head.startswith(
+        "Measured 2026-12-01 on Example CPU, 2 cores, Python 3.11.7, the portal on SQLite;"
+        " wrk 4.1.0"
+    )
     lines = table.splitlines()
     assert [cell.strip() for cell in lines[0].split("|")] == ["", "measure", "value", "target", ""]
     assert set(lines[1]) == {"|", "-"}
@@ -80,3 +84,8 @@ def test_the_workers_line_and_the_note_on_lost_tcp_nodelay() -> None:
     assert "TCP_NODELAY" in text
     quiet = _result(Workers(2, _round(536), _round(1_068), [112.0, 114.0], nagle=False)).table()
     assert "TCP_NODELAY" not in quiet
+
+
+def test_the_table_says_which_database_the_portal_ran_on() -> None:
+    on_postgres = dataclasses.replace(_result(), storage="PostgreSQL")
+    assert ", the portal on PostgreSQL;" in on_postgres.table().split("\n\n")[0]
