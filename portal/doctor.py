@@ -114,7 +114,7 @@ def check_key_mode(settings: Settings) -> Finding:
 async def check_database(settings: Settings) -> Finding:
     engine = create_engine(settings.database_url)
     try:
-        current, head = await migrate.current_revision(engine), migrate.head_revision()
+        current, head = await migrate.current_revision(engine), migrate.HEAD
     except Exception as exc:  # a wrong host, password or file: one line, no traceback
         return failed(
             "database",
