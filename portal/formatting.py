@@ -200,13 +200,16 @@ def format_datetime(
     locale: str,
     format: DateFormat = "medium",
     tz: tzinfo | str | None = None,
+    *,
+    time_format: DateFormat | None = None,
 ) -> str:
     """A moment in `tz`, e.g. "05.03.2026, 14:30:00" (de) for when a payment arrived.
 
-    The day is written as `format_date` writes it, joined to the time by CLDR's pattern."""
+    The day is written as `format_date` writes it, joined to the time (in `time_format`, else
+    `format`: "short" is to the minute) by CLDR's pattern."""
     moment = _aware(value).astimezone(_zone(tz))
     joined = str(Locale.parse(locale).datetime_formats[format]).replace("'", "")
-    time = format_time(moment, locale, format, tz=moment.tzinfo)
+    time = format_time(moment, locale, time_format or format, tz=moment.tzinfo)
     return joined.replace("{0}", time).replace("{1}", format_date(moment.date(), locale, format))
 
 
@@ -247,13 +250,8 @@ def format_moment(value: datetime, locale: str) -> str:
     """When something happened, on the reader's region's clock, to the minute: "6. Dez. 2026,
     21:15" (de_DE), "6 Dec 2026, 20:15" (en_GB); "Dec 6, 2026, 8:15 PM UTC" where the region
     has no single clock (en_US)."""
-    parsed = Locale.parse(locale)
-    zone_name = REGION_ZONES.get(parsed.territory or "")
-    zone: tzinfo = ZoneInfo(zone_name) if zone_name else UTC
-    moment = _aware(value).astimezone(zone)
-    joined = str(parsed.datetime_formats["medium"]).replace("'", "")
-    time = format_time(moment, locale, "short", tz=zone)
-    text = joined.replace("{0}", time).replace("{1}", format_date(moment.date(), locale))
+    zone_name = REGION_ZONES.get(Locale.parse(locale).territory or "")
+    text = format_datetime(value, locale, tz=zone_name or UTC, time_format="short")
     return text if zone_name else f"{text} UTC"
 
 

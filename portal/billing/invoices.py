@@ -29,7 +29,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Final, Literal
 
 from portal.stripe.models import Installment, Invoice, InvoiceStatus
@@ -141,6 +141,12 @@ def next_due_date(invoice: Invoice) -> datetime | None:
         part = next_installment(invoice)
         return part.due_date if part is not None else None
     return invoice.due_date
+
+
+def days_late(due: datetime, now: datetime) -> int:
+    """Calendar days from `due` to `now` in UTC, the zone every date of the portal is shown in
+    (0 before or on the day)."""
+    return max(0, (now.astimezone(UTC).date() - due.astimezone(UTC).date()).days)
 
 
 def is_due_soon(invoice: Invoice, now: datetime) -> bool:

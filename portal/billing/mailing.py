@@ -15,6 +15,7 @@ from email.message import EmailMessage
 
 from portal import i18n
 from portal.billing import charging, notices, transfers
+from portal.billing import invoices as rules
 from portal.billing.notices import Notice
 from portal.identity import invoice_links
 from portal.mail import messages, outbox
@@ -45,9 +46,7 @@ def compose(
         return None
     late_days = 0
     if notice.kind == "overdue" and notice.due_date is not None:
-        # Calendar days in UTC, as the overview counts them.
-        today = (now or datetime.now(UTC)).astimezone(UTC).date()
-        late_days = max(0, (today - notice.due_date.astimezone(UTC).date()).days)
+        late_days = rules.days_late(notice.due_date, now or datetime.now(UTC))
     locale = i18n.first_supported_locale(customer.preferred_locales) or i18n.DEFAULT
     payload = transfers.epc_payload(transfer.qr) if transfer and transfer.qr else None
     return messages.compose(

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Literal
 
 from portal.billing import invoices as rules
@@ -153,8 +153,7 @@ def next_step(invoice: Invoice, now: datetime) -> NextStep | None:
     amount = min(amount, invoice.amount_remaining)
     late_days = 0
     if due is not None and rules.is_overdue(invoice, now):
-        # Calendar days in UTC, the zone every date of the portal is shown in.
-        late_days = max(0, (now.astimezone(UTC).date() - due.astimezone(UTC).date()).days)
+        late_days = rules.days_late(due, now)
     try:
         charge: Charge | None = plan_charge(invoice, kind, now)
     except CannotPay:

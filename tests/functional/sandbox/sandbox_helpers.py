@@ -115,3 +115,15 @@ def wait_until(check: Callable[[], bool], timeout: float = 5) -> None:
     while not check():
         assert time.monotonic() < deadline, "the sandbox did not get there in time"
         time.sleep(0.02)
+
+
+def draft_invoice(client: stripe.StripeClient, customer_id: str, **fields: Any) -> stripe.Invoice:
+    """A draft `send_invoice` invoice in euros, due 14 days after it is finalized."""
+    params: dict[str, Any] = {
+        "customer": customer_id,
+        "collection_method": "send_invoice",
+        "days_until_due": 14,
+        "currency": "eur",
+        **fields,
+    }
+    return client.v1.invoices.create(params)  # type: ignore[arg-type]

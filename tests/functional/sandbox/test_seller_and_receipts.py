@@ -16,6 +16,7 @@ import stripe
 from tests.functional.sandbox.sandbox_helpers import (
     Sandbox,
     customer_with_card,
+    draft_invoice,
     new_customer,
     open_invoice,
 )
@@ -43,14 +44,8 @@ def seller_tax_id(client: stripe.StripeClient, value: str = SELLER_VAT) -> strip
 
 
 def draft(client: stripe.StripeClient, customer_id: str, **fields: Any) -> stripe.Invoice:
-    params: dict[str, Any] = {
-        "customer": customer_id,
-        "collection_method": "send_invoice",
-        "days_until_due": 14,
-        "currency": "eur",
-        **fields,
-    }
-    invoice = client.v1.invoices.create(params)  # type: ignore[arg-type]
+    """A draft with one line of 50.00 €."""
+    invoice = draft_invoice(client, customer_id, **fields)
     client.v1.invoice_items.create(
         {"customer": customer_id, "invoice": invoice.id, "amount": 5000, "currency": "eur",
          "description": "Beratung"}

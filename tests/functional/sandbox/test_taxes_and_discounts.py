@@ -12,18 +12,8 @@ import pypdf
 import pytest
 import stripe
 
+from tests.functional.sandbox.sandbox_helpers import draft_invoice as draft
 from tests.functional.sandbox.sandbox_helpers import new_customer
-
-
-def draft(client: stripe.StripeClient, customer_id: str, **fields: Any) -> stripe.Invoice:
-    params: dict[str, Any] = {
-        "customer": customer_id,
-        "collection_method": "send_invoice",
-        "days_until_due": 14,
-        "currency": "eur",
-        **fields,
-    }
-    return client.v1.invoices.create(params)  # type: ignore[arg-type]
 
 
 def item(client: stripe.StripeClient, invoice: stripe.Invoice, amount: int, **fields: Any) -> None:

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from portal.billing import invoices as rules
 from portal.billing.invoices import (
     DUE_SOON,
     CurrencyTotal,
@@ -420,3 +421,10 @@ def test_the_portal_charges_an_invoice_only_where_its_settings_allow(
     methods: tuple[str, ...], here: bool
 ) -> None:
     assert payable_here(invoice(payment_method_types=methods)) is here
+
+
+def test_days_late_are_calendar_days_in_utc() -> None:
+    due = datetime(2026, 12, 1, 23, 0, tzinfo=UTC)
+    assert rules.days_late(due, datetime(2026, 12, 1, 23, 30, tzinfo=UTC)) == 0
+    assert rules.days_late(due, datetime(2026, 12, 2, 0, 30, tzinfo=UTC)) == 1
+    assert rules.days_late(due, datetime(2026, 11, 30, tzinfo=UTC)) == 0  # not yet due
