@@ -158,13 +158,13 @@ def create_sandbox_app(config: SandboxConfig | None = None) -> Starlette:
 
     # Every request's parameters are checked against the installed SDK's definitions.
     validator = schema.build_validator((method, path) for method, path, _ in API)
-    routes: list[BaseRoute] = [
-        Route(
-            path,
-            endpoint(store, method, path, schema.guarded(validator, method, path, handler)),
-            methods=[method],
-        )
+    handlers = {
+        (method, path): schema.guarded(validator, method, path, handler)
         for method, path, handler in API
+    }
+    routes: list[BaseRoute] = [
+        Route(path, endpoint(store, method, path, handler), methods=[method])
+        for (method, path), handler in handlers.items()
     ]
     routes.append(
         Route(
@@ -191,7 +191,7 @@ def create_sandbox_app(config: SandboxConfig | None = None) -> Starlette:
         ),
         Route("/receipts/{charge}", pages.receipt_page(store), methods=["GET"]),
     ]
-    for path, (methods, handler) in sandbox_control.routes(store, dispatcher).items():
+    for path, (methods, handler) in sandbox_control.routes(store, dispatcher, handlers).items():
         routes.append(Route(path, handler, methods=methods.split(",")))
 
     @contextlib.asynccontextmanager

@@ -1,8 +1,8 @@
 """Sandbox-only control endpoints under /_sandbox/ (not Stripe's API; no API key needed).
 
 Request counts for benchmarks, injected faults for "Stripe is down" tests, the sandbox clock,
-latency, rate limits, webhook delivery state, a refund's answer from the bank now rather than
-after the settlement delay, restricted API keys and the account's settings (which Stripe's
+latency, rate limits, many objects at once for the bench (`bulk`), webhook delivery state, a
+refund's answer from the bank now rather than after the settlement delay, restricted API keys and the account's settings (which Stripe's
 Dashboard makes, not its /v1 API), and a full reset.
 """
 
@@ -17,7 +17,8 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from stripe_sandbox import account_tax_ids, permissions, refunds, webhooks
+from stripe_sandbox import account_tax_ids, bulk, permissions, refunds, webhooks
+from stripe_sandbox.errors import StripeError
 from stripe_sandbox.store import Fault, Store
 from stripe_sandbox.webhooks import WebhookDispatcher
 
@@ -45,8 +46,11 @@ def _int(body: dict[str, Any], key: str) -> int | None:
     return int(value)
 
 
-def routes(store: Store, dispatcher: WebhookDispatcher) -> dict[str, tuple[str, Control]]:
-    """Path -> (method, handler), turned into Starlette routes by app.py."""
+def routes(
+    store: Store, dispatcher: WebhookDispatcher, api: bulk.Handlers
+) -> dict[str, tuple[str, Control]]:
+    """Path -> (method, handler), turned into Starlette routes by app.py; `api` are the /v1
+    handlers behind their parameter checks, which `bulk` makes its objects with."""
 
     async def healthz(request: Request) -> Response:
         return JSONResponse({"ok": True, "now": store.now()})
@@ -93,6 +97,15 @@ def routes(store: Store, dispatcher: WebhookDispatcher) -> dict[str, tuple[str, 
                 except (TypeError, ValueError):
                     return _bad("now/advance must be numbers")
         return JSONResponse({"now": store.now(), "offset": store.clock_offset})
+
+    async def make_in_bulk(request: Request) -> Response:
+        body = await _body(request)
+        async with store.lock:
+            try:
+                made = bulk.make(store, api, body, str(request.base_url))
+            except StripeError as error:
+                return JSONResponse(error.body(), error.status)
+        return JSONResponse(made)
 
     async def latency(request: Request) -> Response:
         body = await _body(request)
@@ -190,6 +203,7 @@ def routes(store: Store, dispatcher: WebhookDispatcher) -> dict[str, tuple[str, 
         "/_sandbox/faults/clear": ("POST", clear_faults),
         "/_sandbox/clock": ("GET,POST", clock),
         "/_sandbox/latency": ("POST", latency),
+        "/_sandbox/bulk": ("POST", make_in_bulk),
         "/_sandbox/rate_limit": ("GET,POST", rate_limit),
         "/_sandbox/webhooks/pending": ("GET", pending),
         "/_sandbox/webhooks/deliveries": ("GET", deliveries),

@@ -16,8 +16,6 @@ does not let take partial payments).
 
 from __future__ import annotations
 
-import copy
-
 from stripe_sandbox import (
     account_tax_ids,
     bank_transfers,
@@ -51,7 +49,7 @@ from stripe_sandbox.params import (
     get_str_list,
     require_str,
 )
-from stripe_sandbox.store import JSON, Store
+from stripe_sandbox.store import JSON, Store, copy_json
 
 SEARCH_FIELDS = frozenset(
     {"created", "currency", "customer", "metadata", "number", "receipt_number", "status",
@@ -71,7 +69,7 @@ REQUIRES_ACTION_MESSAGE = (
 
 
 def _items_of(store: Store, invoice_id: str) -> list[JSON]:
-    return [ii for ii in store.values("invoiceitems") if ii["invoice"] == invoice_id]
+    return store.referring("invoiceitems", "invoice", invoice_id)
 
 
 # What a line's taxes say of why they apply. Stripe Tax explains each (`standard_rated`,
@@ -109,7 +107,7 @@ def _line(store: Store, item: JSON) -> JSON:
         },
         "period": dict(item["period"]),
         "pretax_credit_amounts": _pretax_credits(discount_amounts),
-        "pricing": copy.deepcopy(item["pricing"]),
+        "pricing": copy_json(item["pricing"]),
         "quantity": item["quantity"],
         "quantity_decimal": item["quantity_decimal"],
         "subscription": None,
@@ -153,18 +151,18 @@ def _customer_fields(store: Store, customer_id: str) -> JSON:
         if tax_id["customer"] == customer_id
     ]
     return {
-        "customer_address": copy.deepcopy(customer["address"]),
+        "customer_address": copy_json(customer["address"]),
         "customer_email": customer["email"],
         "customer_name": customer["name"],
         "customer_phone": customer["phone"],
-        "customer_shipping": copy.deepcopy(customer["shipping"]),
+        "customer_shipping": copy_json(customer["shipping"]),
         "customer_tax_exempt": customer["tax_exempt"],
         "customer_tax_ids": tax_ids,
     }
 
 
 def render_invoice(store: Store, invoice: JSON) -> JSON:
-    body = copy.deepcopy(invoice)
+    body = copy_json(invoice)
     body["default_tax_rates"] = tax_rates.render_all(store, invoice["default_tax_rates"])
     if invoice["status"] == "draft":
         # Until finalization the customer_* fields follow the customer (Stripe's documented rule).
@@ -184,7 +182,7 @@ def render_invoice(store: Store, invoice: JSON) -> JSON:
 
 @includable("invoice", "payments", "invoice_payments")
 def _invoice_payments(store: Store, invoice: JSON) -> JSON:
-    items = [p for p in store.values("invoice_payments") if p["invoice"] == invoice["id"]]
+    items = store.referring("invoice_payments", "invoice", invoice["id"])
     return list_object(
         store, "invoice_payments", newest_first(items), {"limit": "100"},
         f"/v1/invoice_payments?invoice={invoice['id']}",
@@ -695,13 +693,9 @@ def create_invoice(call: ApiRequest) -> JSON:
     _apply_invoice_fields(store, invoice, params, creating=True)
     store.insert("invoices", invoice)
     if behavior == "include":
-        for item in store.values("invoiceitems"):
-            if (
-                item["customer"] == customer["id"]
-                and item["invoice"] is None
-                and item["currency"] == currency
-            ):
-                item["invoice"] = invoice["id"]
+        for item in store.referring("invoiceitems", "customer", customer["id"]):
+            if item["invoice"] is None and item["currency"] == currency:
+                store.refer("invoiceitems", item, "invoice", invoice["id"])
     refresh_totals(store, invoice)
     if customer["currency"] is None:
         customer["currency"] = currency
@@ -790,7 +784,7 @@ def list_lines(call: ApiRequest) -> JSON:
     lines = lines_of(call.store, invoice)
     return list_object(
         call.store, "invoice_lines", lines, call.params,
-        f"/v1/invoices/{invoice['id']}/lines", render=copy.deepcopy,
+        f"/v1/invoices/{invoice['id']}/lines", render=copy_json,
     )  # fmt: skip
 
 
@@ -931,7 +925,7 @@ def _mark_paid(store: Store, invoice: JSON, out_of_band: bool = False) -> None:
 
 def credit(store: Store, invoice: JSON, amount: int) -> None:
     """Count a successful payment towards the invoice (installments oldest first)."""
-    before = {key: copy.deepcopy(invoice[key]) for key in
+    before = {key: copy_json(invoice[key]) for key in
               ("amount_paid", "amount_remaining", "amounts_due", "status")}  # fmt: skip
     invoice["amount_paid"] += amount
     remaining = invoice["amount_due"] - invoice["amount_paid"]
@@ -964,7 +958,7 @@ def _follow_remaining(store: Store, invoice: JSON, before: JSON) -> None:
 
 def reduce_by_credit_note(store: Store, invoice: JSON, amount: int) -> None:
     """A credit note before payment: less to pay (`amount` was checked against what remains)."""
-    before = {key: copy.deepcopy(invoice[key]) for key in
+    before = {key: copy_json(invoice[key]) for key in
               ("amount_due", "amount_remaining", "status")}  # fmt: skip
     invoice["amount_due"] -= amount
     invoice["amount_remaining"] -= amount
@@ -1258,7 +1252,7 @@ def register_renderers(store: Store) -> None:
         return preview.hide(store, "invoice", body)
 
     def item(obj: JSON) -> JSON:
-        body = copy.deepcopy(obj)
+        body = copy_json(obj)
         body["tax_rates"] = tax_rates.render_all(store, obj["tax_rates"])
         return body
 
