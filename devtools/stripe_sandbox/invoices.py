@@ -162,7 +162,7 @@ def _customer_fields(store: Store, customer_id: str) -> JSON:
 
 
 def render_invoice(store: Store, invoice: JSON) -> JSON:
-    body = copy_json(invoice)
+    body: JSON = copy_json(invoice)
     body["default_tax_rates"] = tax_rates.render_all(store, invoice["default_tax_rates"])
     if invoice["status"] == "draft":
         # Until finalization the customer_* fields follow the customer (Stripe's documented rule).
@@ -1252,7 +1252,7 @@ def register_renderers(store: Store) -> None:
         return preview.hide(store, "invoice", body)
 
     def item(obj: JSON) -> JSON:
-        body = copy_json(obj)
+        body: JSON = copy_json(obj)
         body["tax_rates"] = tax_rates.render_all(store, obj["tax_rates"])
         return body
 
