@@ -13,10 +13,12 @@ The body (JSON):
     {"customers": [{"params": {...POST /v1/customers...},
                     "invoices": [{"item": {...POST /v1/invoiceitems, without customer...},
                                   "invoice": {...POST /v1/invoices, without customer...},
-                                  "finalize": true, "repeat": 1}]}]}
+                                  "finalize": true, "pay": {...POST .../pay...},
+                                  "repeat": 1}]}]}
 
 Each invoice gets its own pending item (the invoice takes it in, `pending_invoice_items_behavior`
-"include"); `repeat` makes that many alike. The answer names what was made, in order:
+"include"); `pay` pays a finalized one (e.g. `{"paid_out_of_band": true}`); `repeat` makes
+that many alike. The answer names what was made, in order:
 `{"customers": [{"id": "cus_...", "invoices": ["in_...", ...]}]}`.
 """
 
@@ -83,5 +85,7 @@ def _customer(store: Store, api: Handlers, spec: JSON) -> JSON:
             invoice = post("/v1/invoices", params)
             if wanted.get("finalize"):
                 post("/v1/invoices/{invoice}/finalize", {}, invoice=invoice["id"])
+            if wanted.get("pay") is not None:
+                post("/v1/invoices/{invoice}/pay", wanted["pay"], invoice=invoice["id"])
             made.append(invoice["id"])
     return {"id": customer["id"], "invoices": made}

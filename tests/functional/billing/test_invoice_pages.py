@@ -77,6 +77,40 @@ def test_overview_lists_what_to_pay_above_the_history_and_never_a_draft(portal: 
     assert "50,00 €" in shown  # of which overdue: the 50 (the written-off 40 is not chased)
 
 
+def test_every_unpaid_invoice_counts_past_stripes_largest_page(portal: Portal) -> None:
+    browser = portal.browser()
+    # 105 open invoices of 10.00 EUR: Stripe lists at most 100 at a time.
+    made = httpx.post(
+        f"{portal.settings.stripe_api_base}/_sandbox/bulk",
+        json={
+            "customers": [
+                {
+                    "params": {
+                        "email": f"many-{uuid.uuid4().hex[:8]}@example.com",
+                        "preferred_locales": ["en-GB"],
+                    },
+                    "invoices": [
+                        {
+                            "item": {"amount": 1000, "currency": "eur"},
+                            "invoice": {"collection_method": "send_invoice", "days_until_due": 9},
+                            "finalize": True,
+                            "repeat": 105,
+                        }
+                    ],
+                }
+            ]
+        },
+        timeout=60,
+    )
+    assert made.status_code == 200, made.text
+    sign_in(browser, portal, made.json()["customers"][0]["id"])
+    page = browser.get("/")
+    assert page.status_code == 200
+    to_pay = page.text.split('id="history-heading"')[0]
+    assert len(re.findall(r'href="[^"]*/invoices/in_', to_pay)) >= 105
+    assert "€1,050.00" in text_of(page)
+
+
 def test_a_written_off_invoice_is_payable_on_its_page_but_not_among_the_overdue(
     portal: Portal,
 ) -> None:

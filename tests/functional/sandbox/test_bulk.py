@@ -25,7 +25,13 @@ def test_customers_and_finalized_invoices_as_the_api_makes_them(sandbox: Sandbox
                             "invoice": {"collection_method": "send_invoice", "days_until_due": 14},
                             "finalize": True,
                             "repeat": 3,
-                        }
+                        },
+                        {
+                            "item": {"amount": 5_000, "currency": "eur"},
+                            "invoice": {"collection_method": "send_invoice", "days_until_due": 14},
+                            "finalize": True,
+                            "pay": {"paid_out_of_band": True},
+                        },
                     ],
                 }
                 for n in range(2)
@@ -34,7 +40,7 @@ def test_customers_and_finalized_invoices_as_the_api_makes_them(sandbox: Sandbox
     )
     assert answer.status_code == 200, answer.text
     made = answer.json()["customers"]
-    assert [len(c["invoices"]) for c in made] == [3, 3]
+    assert [len(c["invoices"]) for c in made] == [4, 4]
     # Not counted as API requests: the bench's Stripe-call figures start clean.
     assert sandbox.control("GET", "stats").json()["requests"] == 0
     invoice = sandbox.client.v1.invoices.retrieve(made[1]["invoices"][2])
@@ -44,6 +50,8 @@ def test_customers_and_finalized_invoices_as_the_api_makes_them(sandbox: Sandbox
     assert invoice.lines.data[0].description == "Wartung"
     listed = sandbox.client.v1.invoices.list({"customer": made[0]["id"], "status": "open"})
     assert len(listed.data) == 3
+    paid = sandbox.client.v1.invoices.retrieve(made[0]["invoices"][3])
+    assert (paid.status, paid.amount_paid) == ("paid", 5_000)
 
 
 def test_a_parameter_stripe_refuses_is_refused_here_too(sandbox: Sandbox) -> None:
