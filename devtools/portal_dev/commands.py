@@ -58,6 +58,15 @@ def add_bench(sub: Subcommands) -> None:
         default=None,
         help="run the portal on this PostgreSQL database (production's shape) instead of SQLite",
     )
+    bench.add_argument(
+        "--scale",
+        nargs="*",
+        metavar="NAME",
+        default=None,
+        help="instead, how costs grow: invoices (a customer with 2,000), customers (memory after"
+        " 10,000), reminders (50,000 open invoices at Stripe's rate limit), webhooks (1,000 in"
+        " 10 s); all four when no NAME is given",
+    )
     bench.set_defaults(func=cmd_bench)
 
 
@@ -72,6 +81,18 @@ def add_demo(sub: Subcommands) -> None:
 def cmd_bench(args: argparse.Namespace) -> int:
     from portal_dev.bench.runner import run
     from portal_dev.bench.wrk import WrkMissing
+
+    if args.scale is not None:
+        from portal_dev.bench import scale
+
+        unknown = sorted(set(args.scale) - set(scale.SCALES))
+        if unknown:
+            return fail(
+                f"--scale: unknown {', '.join(unknown)} (choose from {', '.join(scale.SCALES)})"
+            )
+        figures = scale.run(args.scale or scale.SCALES, database_url=args.database)
+        print(scale.markdown(figures, "SQLite" if args.database is None else "PostgreSQL"))
+        return 0
 
     try:
         result = run(

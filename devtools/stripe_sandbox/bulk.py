@@ -17,7 +17,8 @@ The body (JSON):
                                   "repeat": 1}]}]}
 
 Each invoice gets its own pending item (the invoice takes it in, `pending_invoice_items_behavior`
-"include"); `pay` pays a finalized one (e.g. `{"paid_out_of_band": true}`); `repeat` makes
+"include"); a spec naming `"customer": "cus_..."` instead of `params` adds invoices to that
+customer; `pay` pays a finalized one (e.g. `{"paid_out_of_band": true}`); `repeat` makes
 that many alike. The answer names what was made, in order:
 `{"customers": [{"id": "cus_...", "invoices": ["in_...", ...]}]}`.
 """
@@ -74,7 +75,10 @@ def _customer(store: Store, api: Handlers, spec: JSON) -> JSON:
         call = ApiRequest(store, as_form(params), path, "POST", url)
         return api["POST", template](call)
 
-    customer = post("/v1/customers", spec.get("params") or {})
+    if spec.get("customer"):
+        customer = store.require("customers", str(spec["customer"]), "customer", "customer")
+    else:
+        customer = post("/v1/customers", spec.get("params") or {})
     made: list[str] = []
     for wanted in spec.get("invoices") or []:
         for _ in range(int(wanted.get("repeat", 1))):

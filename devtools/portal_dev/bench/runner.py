@@ -213,29 +213,29 @@ def dockerfile_portal(found: Stack, command: Sequence[str]) -> Iterator[Server]:
 
 
 @contextmanager
-def signed_in_client(found: Stack) -> Iterator[httpx.Client]:
-    """A client signed in as the demo customer, through the e-mailed link."""
+def signed_in_client(found: Stack, email: str = CUSTOMER_EMAIL) -> Iterator[httpx.Client]:
+    """A client signed in as the customer of `email` (the demo's), through the e-mailed link."""
     with httpx.Client(
         base_url=found.portal_url, headers={"origin": found.portal_url}, timeout=30
     ) as client:
-        _sign_in(client, found.mailbox)
+        _sign_in(client, found.mailbox, email)
         yield client
 
 
-def _sign_in(client: httpx.Client, mailbox: DevMailbox) -> None:
+def _sign_in(client: httpx.Client, mailbox: DevMailbox, email: str) -> None:
     page = client.get("/sign-in")
     csrf = CSRF.search(page.text)
     assert csrf
-    asked = client.post("/sign-in", data={"csrf_token": csrf.group(1), "email": CUSTOMER_EMAIL})
+    asked = client.post("/sign-in", data={"csrf_token": csrf.group(1), "email": email})
     if asked.status_code >= 400:  # e.g. 429: the sign-in limit, on a database used before
         raise RuntimeError(f"sign-in refused ({asked.status_code}): {asked.text[:500]}")
     deadline = time.monotonic() + 20
     found: list[ReceivedMail] = []
     while not found and time.monotonic() < deadline:
-        found = [m for m in mailbox.messages() if CUSTOMER_EMAIL in m.recipients]
+        found = [m for m in mailbox.messages() if email in m.recipients]
         time.sleep(0.05)
     if not found:
-        raise RuntimeError(f"no sign-in e-mail to {CUSTOMER_EMAIL} within 20 s")
+        raise RuntimeError(f"no sign-in e-mail to {email} within 20 s")
     link = LINK.search(found[0].part("text/plain") or "")
     assert link
     confirm = client.get(link.group(1), follow_redirects=True)
@@ -478,10 +478,8 @@ def _stripe_and_latency(
     return result_calls, first, repeat
 
 
-def _customer_id(control: httpx.Client) -> str:
-    found = control.get(
-        "/v1/customers", params={"email": CUSTOMER_EMAIL}, auth=(SANDBOX_KEY, "")
-    ).json()
+def _customer_id(control: httpx.Client, email: str = CUSTOMER_EMAIL) -> str:
+    found = control.get("/v1/customers", params={"email": email}, auth=(SANDBOX_KEY, "")).json()
     return str(found["data"][0]["id"])
 
 

@@ -78,3 +78,18 @@ def test_a_parameter_stripe_refuses_is_refused_here_too(sandbox: Sandbox) -> Non
     assert error["type"] == "invalid_request_error"
     assert error["customer_index"] == 1
     assert len(error["made"]) == 1
+
+
+def test_invoices_added_to_a_customer_made_before(sandbox: Sandbox) -> None:
+    customer = sandbox.client.v1.customers.create({"email": "known@example.com"})
+    invoice = {
+        "item": {"amount": 700, "currency": "eur"},
+        "invoice": {"collection_method": "send_invoice", "days_until_due": 3},
+        "finalize": True,
+    }
+    answer = _bulk(sandbox, {"customers": [{"customer": customer.id, "invoices": [invoice]}]})
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["customers"][0]["id"] == customer.id
+    missing = _bulk(sandbox, {"customers": [{"customer": "cus_missing", "invoices": [invoice]}]})
+    assert missing.status_code == 404
+    assert missing.json()["error"]["code"] == "resource_missing"
