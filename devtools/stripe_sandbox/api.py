@@ -82,6 +82,8 @@ async def dispatch(
     """`routed`: the request matched a route of the API table (whose permission a restricted key
     needs); an unknown URL is answered 404 whatever the key."""
     store.stats[label] += 1
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    store.requests.append((request.method, target, request.headers.get("stripe-version")))
     limited = rate_limits.check(store, label)
     if limited is not None:
         return limited

@@ -1,9 +1,10 @@
 """Sandbox-only control endpoints under /_sandbox/ (not Stripe's API; no API key needed).
 
-Request counts for benchmarks, injected faults for "Stripe is down" tests, the sandbox clock,
-latency, rate limits, many objects at once for the bench (`bulk`), webhook delivery state, a
-refund's answer from the bank now rather than after the settlement delay, restricted API keys and the account's settings (which Stripe's
-Dashboard makes, not its /v1 API), and a full reset.
+Request counts and the latest requests for benchmarks, injected faults for "Stripe is down"
+tests, the sandbox clock, latency, rate limits, many objects at once for the bench (`bulk`),
+webhook delivery state, a refund's answer from the bank now rather than after the settlement
+delay, restricted API keys and the account's settings (which Stripe's Dashboard makes, not its
+/v1 API), and a full reset.
 """
 
 from __future__ import annotations
@@ -62,7 +63,18 @@ def routes(
 
     async def reset_stats(request: Request) -> Response:
         store.stats.clear()
+        store.requests.clear()
         return JSONResponse({"requests": 0, "by_endpoint": {}})
+
+    async def requests(request: Request) -> Response:
+        return JSONResponse(
+            {
+                "requests": [
+                    {"method": method, "path": path, "stripe_version": version}
+                    for method, path, version in store.requests
+                ]
+            }
+        )
 
     async def faults(request: Request) -> Response:
         body = await _body(request)
@@ -199,6 +211,7 @@ def routes(
         "/_sandbox/healthz": ("GET", healthz),
         "/_sandbox/stats": ("GET", stats),
         "/_sandbox/stats/reset": ("POST", reset_stats),
+        "/_sandbox/requests": ("GET", requests),
         "/_sandbox/faults": ("POST", faults),
         "/_sandbox/faults/clear": ("POST", clear_faults),
         "/_sandbox/clock": ("GET,POST", clock),

@@ -125,6 +125,12 @@ class Store:
     # Keys whose first request is still being answered (a second one gets 409).
     idempotency_in_flight: set[str] = field(default_factory=set)
     stats: Counter[str] = field(default_factory=Counter)
+    # The API requests since the counts were last reset, as (method, path?query, Stripe-Version)
+    # of the latest 1,000: the bench sends a view's calls again from a bare client, which is
+    # what Stripe alone costs that view.
+    requests: deque[tuple[str, str, str | None]] = field(
+        default_factory=lambda: deque(maxlen=1_000)
+    )
     faults: list[Fault] = field(default_factory=list)
     # Requests per second before 429 (None: no limit), and the moments of recent requests.
     rate_limit: float | None = None
@@ -329,6 +335,7 @@ class Store:
         self.idempotency.clear()
         self.search_versions.clear()
         self.stats.clear()
+        self.requests.clear()
         self.faults.clear()
         self.restricted_keys.clear()
         self.clock_offset = 0.0

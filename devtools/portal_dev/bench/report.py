@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import platform
 import statistics
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
@@ -118,6 +118,7 @@ class Result:
     workers: Workers | None
     rss_mb: float  # the one-process portal's, after the rounds
     storage: str = "SQLite"  # the portal's database: "SQLite" or "PostgreSQL"
+    alone: list[float] = field(default_factory=list)  # each first view's calls, Stripe alone, ms
 
     def table(self) -> str:
         m = self.machine
@@ -150,6 +151,16 @@ class Result:
             ),
             ("Overview repeat view p50 / p95, one client", f"{r50:.1f} / {r95:.1f} ms", ""),
         ]
+        if self.alone:
+            alone = statistics.median(self.alone)
+            rows[-1:-1] = [
+                (
+                    "Overview first view: its Stripe calls alone, p50 (bare client)",
+                    f"{alone:.0f} ms",
+                    "",
+                ),
+                ("Overview first view p50 / its Stripe calls alone", f"{f50 / alone:.2f}", ""),
+            ]
         for name, c in self.pages.items():
             title = name[0].upper() + name[1:]
             lo, hi = min(c.ratios), max(c.ratios)

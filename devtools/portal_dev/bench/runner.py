@@ -40,7 +40,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from portal_dev.bench import bare, processes
+from portal_dev.bench import alone, bare, processes
 from portal_dev.bench.report import Comparison, Machine, Measured, Result, Workers
 from portal_dev.bench.wrk import Wrk, version
 from portal_dev.demo.seed import seed_demo
@@ -327,7 +327,9 @@ def run(
             invoice = INVOICE.search(_page(client, "/"))
             assert invoice
             paths = {"overview": "/", "invoice page": invoice.group(1)}
-            calls, first, repeat = _stripe_and_latency(found, control, client, latency_ms, samples)
+            calls, first, repeat, by_stripe = _stripe_and_latency(
+                found, control, client, latency_ms, samples
+            )
             headers = portal_headers(found, client)
             shapes = {name: bare.shape_of(_page(client, path)) for name, path in paths.items()}
             pages = _against_floors(wrk, found, headers, paths, shapes, rounds, seconds)
@@ -351,6 +353,7 @@ def run(
         workers,
         rss,
         "SQLite" if database_url is None else "PostgreSQL",
+        by_stripe,
     )
 
 
@@ -434,9 +437,10 @@ def workers_lose_nodelay() -> bool:
 
 def _stripe_and_latency(
     found: Stack, control: httpx.Client, client: httpx.Client, latency_ms: int, samples: int
-) -> tuple[dict[str, tuple[int, int]], list[float], list[float]]:
+) -> tuple[dict[str, tuple[int, int]], list[float], list[float], list[float]]:
     """Stripe calls per page (first view after a change, repeat view), and the overview's
-    first and repeat view latency from one client, with `latency_ms` per Stripe call."""
+    first and repeat view latency from one client, with `latency_ms` per Stripe call, and
+    what Stripe alone takes for each first view's calls (`alone`), measured after it."""
     portal_url = found.portal_url
     overview = client.get("/")
     invoice = INVOICE.search(overview.text)
@@ -466,16 +470,18 @@ def _stripe_and_latency(
         changed()
         result_calls[name] = calls(path)
 
-    first, repeat = [], []
-    for _ in range(samples):
-        changed()
-        started = time.perf_counter()
-        client.get("/")
-        first.append((time.perf_counter() - started) * 1000)
-        started = time.perf_counter()
-        client.get("/")
-        repeat.append((time.perf_counter() - started) * 1000)
-    return result_calls, first, repeat
+    first, repeat, by_stripe = [], [], []
+    with alone.Replay(found.sandbox_url, SANDBOX_KEY) as replay:
+        for _ in range(samples):
+            changed()
+            started = time.perf_counter()
+            client.get("/")
+            first.append((time.perf_counter() - started) * 1000)
+            by_stripe.append(replay.time(alone.recorded(control)))
+            started = time.perf_counter()
+            client.get("/")
+            repeat.append((time.perf_counter() - started) * 1000)
+    return result_calls, first, repeat, by_stripe
 
 
 def _customer_id(control: httpx.Client, email: str = CUSTOMER_EMAIL) -> str:

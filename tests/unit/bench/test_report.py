@@ -89,3 +89,11 @@ def test_the_workers_line_and_the_note_on_lost_tcp_nodelay() -> None:
 def test_the_table_says_which_database_the_portal_ran_on() -> None:
     on_postgres = dataclasses.replace(_result(), storage="PostgreSQL")
     assert ", the portal on PostgreSQL;" in on_postgres.table().split("\n\n")[0]
+
+
+def test_the_first_view_is_set_beside_its_stripe_calls_alone() -> None:
+    table = dataclasses.replace(_result(), alone=[90.0, 92.0, 88.0]).table()
+    assert "| Overview first view: its Stripe calls alone, p50 (bare client) | 90 ms" in table
+    assert "| Overview first view p50 / its Stripe calls alone" in table
+    assert "| 1.11 " in table  # 100 ms / 90 ms
+    assert "Stripe calls alone" not in _result().table()
