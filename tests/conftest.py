@@ -83,7 +83,18 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         return
     url: str = request.getfixturevalue("postgres_url")
     yield url
+    empty_postgres(url)
 
+
+@pytest.fixture
+def postgres_database_url(postgres_url: str) -> Iterator[str]:
+    """The session's PostgreSQL database for one test (skipped, saying why, without
+    PORTAL_TEST_POSTGRES_URL), emptied afterwards."""
+    yield postgres_url
+    empty_postgres(postgres_url)
+
+
+def empty_postgres(url: str) -> None:
     async def empty() -> None:
         engine = create_async_engine(url, isolation_level="AUTOCOMMIT")
         async with engine.connect() as conn:

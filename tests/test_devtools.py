@@ -55,6 +55,19 @@ def test_demo_bench_and_sandbox_are_commands_of_the_development_tools() -> None:
     assert set(entries[cli.COMMANDS]) == {"demo", "bench", "sandbox"}
 
 
+def test_bench_scale_names_its_measurements_and_refuses_others(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    parser = cli.build_parser()
+    assert parser.parse_args(["bench", "--scale"]).scale == []  # all of them
+    assert parser.parse_args(["bench", "--scale", "invoices"]).scale == ["invoices"]
+    args = parser.parse_args(["bench", "--scale", "invoices", "speed"])
+    assert args.func(args) == 2
+    assert "--scale: unknown speed (choose from invoices, customers, reminders, webhooks)" in (
+        capsys.readouterr().err
+    )
+
+
 def test_without_the_development_tools_there_is_no_demo_command(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

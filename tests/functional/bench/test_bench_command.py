@@ -33,3 +33,23 @@ def test_the_benchmark_runs_and_repeat_views_cost_no_stripe_call() -> None:
         assert line in table
     assert "Resident memory" in table
     assert "cores, Python" in table
+
+
+def test_the_benchmark_measures_production_shape_on_postgresql(
+    postgres_database_url: str,
+) -> None:
+    result = runner.run(
+        latency_ms=20,
+        samples=3,
+        rounds=1,
+        seconds=1,
+        with_workers=False,
+        database_url=postgres_database_url,
+    )
+    assert result.storage == "PostgreSQL"
+    assert "the portal on PostgreSQL" in result.table()
+    for page, (first, repeat) in result.calls.items():
+        assert first >= 1, page
+        assert repeat == 0, page
+    assert len(result.alone) == 3
+    assert "| Overview first view p50 / its Stripe calls alone" in result.table()

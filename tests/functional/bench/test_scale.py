@@ -1,0 +1,19 @@
+"""`portal bench --scale`, small (`scale.QUICK`), on PostgreSQL as production runs: every
+measurement runs and prints its figures."""
+
+from __future__ import annotations
+
+import pytest
+
+from portal_dev.bench import scale
+
+pytestmark = [pytest.mark.slow]
+
+
+def test_every_scale_figure_is_printed_on_postgresql(postgres_database_url: str) -> None:
+    figures = scale.run(scale.QUICK, database_url=postgres_database_url, quick=True)
+    assert [name for name, _ in figures] == list(scale.QUICK)
+    text = scale.markdown(figures, "PostgreSQL")
+    for name in scale.QUICK:
+        assert f"### {name} (PostgreSQL)" in text
+    assert "| overview | 240 | 40 | 4 |" in text
