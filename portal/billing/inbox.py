@@ -1,10 +1,12 @@
 """Webhook events recorded on receipt and handled from there, during or after the answer.
 
-The request that receives an event records it (`webhook_inbox`) and handles it; when handling
-outlasts `ANSWER_WITHIN` (a burst, a slow Stripe) the answer goes out and handling goes on, so
-Stripe's delivery never times out. An event whose handling failed, or whose process stopped
-before it was done, is taken up again by a worker on any instance (`work_off`): nothing
-acknowledged is lost.
+The request that receives an event records it (`webhook_inbox`). When this process has room
+(fewer than `AT_ONCE` events under way) the request handles it and answers when done, or after
+`ANSWER_WITHIN` with handling going on; otherwise it answers at once and the instance's worker
+(`work_off`) takes it up as room frees. So a burst is answered quickly and worked off at the
+pace Stripe and the database allow. An event whose handling failed, or whose process stopped
+before it was done, is taken up again by the worker of any instance: nothing acknowledged is
+lost.
 
 Handled once: the handler's effects are applied in the transaction that inserts the event's
 `webhook_events` row and deletes its inbox row, so a second handling finds the row and applies
@@ -16,12 +18,13 @@ on PostgreSQL (SQLite has one writer at a time).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import weakref
 from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -44,11 +47,16 @@ ANSWER_WITHIN = timedelta(seconds=1)
 # gateway's timeout and retries). A process that stopped without giving its claims up holds
 # its events this long.
 CLAIM = timedelta(seconds=120)
-# How often an instance's worker looks for events due again, and how many it handles at once.
-POLL_SECONDS = 1.0
+# How many events one process handles at once (what the answers' event loop has to share),
+# and how often its worker looks for events due that no delivery woke it for.
 AT_ONCE = 16
+POLL_SECONDS = 1.0
 # Waits after the first, second, ... failed try; the last repeats (Stripe retries for days).
 RETRY_AFTER = tuple(timedelta(seconds=s) for s in (5, 30, 120, 600, 3600))
+
+
+# What a delivery found: its event to handle now, left to the worker, or handled (being handled).
+Recorded = Literal["claimed", "queued", "duplicate"]
 
 
 @dataclass(frozen=True)
@@ -63,6 +71,11 @@ class _Box:
     handling: dict[str, asyncio.Task[Handled]] = field(default_factory=dict)
     # E-mails sent after a commit: held so that they are not collected half-way.
     sending: set[asyncio.Task[Any]] = field(default_factory=set)
+    # Set when an event was left for the worker, or room freed up.
+    wake: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def has_room(self) -> bool:
+        return len(self.handling) < AT_ONCE
 
 
 _boxes: weakref.WeakKeyDictionary[AsyncEngine, _Box] = weakref.WeakKeyDictionary()
@@ -75,20 +88,28 @@ def _box(engine: AsyncEngine) -> _Box:
     return found
 
 
-async def record(svc: Services, event: WebhookEvent, now: datetime) -> bool:
-    """Record `event` and claim it for this delivery; False when it was handled before or is
-    being handled (by a delivery in flight, by a worker) under a claim that still holds."""
+async def record(svc: Services, event: WebhookEvent, now: datetime) -> Recorded:
+    """Record `event`: claimed for this delivery to handle when the process has room, left to
+    the worker otherwise; or found handled before, or under a claim that still holds."""
+    claim = _box(svc.engine).has_room()
     async with transaction(svc.engine) as conn:
         if await _handled(conn, event.id):
-            return False
-        if await insert_once(conn, webhook_inbox, _row(event, now)):
-            return True
+            return "duplicate"
+        if await insert_once(conn, webhook_inbox, _row(event, now, claim)):
+            return "claimed" if claim else "queued"
+        if not claim:  # the worker takes it when it is due and unclaimed
+            return "duplicate"
         taken = await conn.execute(
             update(webhook_inbox)
             .where(webhook_inbox.c.event_id == event.id, _unclaimed(now))
             .values(claimed_until=now + CLAIM)
         )
-        return bool(taken.rowcount == 1)
+        return "claimed" if taken.rowcount == 1 else "duplicate"
+
+
+def wake(engine: AsyncEngine) -> None:
+    """Have this process's worker look for events to take now."""
+    _box(engine).wake.set()
 
 
 async def _handled(conn: AsyncConnection, event_id: str) -> bool:
@@ -98,7 +119,7 @@ async def _handled(conn: AsyncConnection, event_id: str) -> bool:
     return found.first() is not None
 
 
-def _row(event: WebhookEvent, now: datetime) -> dict[str, Any]:
+def _row(event: WebhookEvent, now: datetime, claim: bool) -> dict[str, Any]:
     return {
         "event_id": event.id,
         "type": event.type,
@@ -107,7 +128,7 @@ def _row(event: WebhookEvent, now: datetime) -> dict[str, Any]:
         "customer_id": event.customer_id,
         "created": event.created,
         "received_at": now,
-        "claimed_until": now + CLAIM,
+        "claimed_until": now + CLAIM if claim else None,
         "attempts": 0,
         "next_try_at": now,
     }
@@ -125,6 +146,7 @@ def start(svc: Services, event: WebhookEvent) -> asyncio.Task[Handled]:
 
     def done(finished: asyncio.Task[Handled]) -> None:
         box.handling.pop(event.id, None)
+        box.wake.set()
         if not finished.cancelled() and finished.exception() is not None:
             log.warning("webhook %s %s: handling failed, tried again later", event.type, event.id)
 
@@ -227,11 +249,14 @@ async def take_due(svc: Services, now: datetime) -> int:
 
 
 async def work_off(svc: Services) -> None:
-    """`take_due` every `POLL_SECONDS` until cancelled; then this process's unfinished
+    """`take_due` when woken, and every `POLL_SECONDS`, until cancelled; then this process's unfinished
     handling is stopped and its claims given up, for the next process to take at once."""
+    box = _box(svc.engine)
     try:
         while True:
-            await asyncio.sleep(POLL_SECONDS)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(box.wake.wait(), POLL_SECONDS)
+            box.wake.clear()
             try:
                 await take_due(svc, datetime.now(UTC))
             except Exception:

@@ -3,7 +3,7 @@
 The signature is checked on the raw body before anything else. The event is recorded before it
 is handled, and the answer waits for its handling at most `inbox.ANSWER_WITHIN`: a 200 when it
 was handled by then (a 503 when Stripe could not be reached, so that Stripe delivers it again
-as well), a 202 when handling goes on after the answer. What each event type does is in
+as well), a 202 when handling goes on after the answer or is left to the worker. What each event type does is in
 `portal.billing.events`.
 """
 
@@ -13,13 +13,11 @@ import asyncio
 import logging
 from datetime import UTC, datetime
 
-from sqlalchemy import select
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from portal.billing import inbox
-from portal.services import Services, services
-from portal.storage.tables import webhook_events
+from portal.services import services
 from portal.stripe.errors import WebhookMalformed, WebhookSignatureInvalid
 
 log = logging.getLogger(__name__)
@@ -38,20 +36,15 @@ async def receive(request: Request) -> Response:
     except WebhookMalformed as exc:  # nothing of it is recorded: it is no event to act on
         log.warning("signed webhook whose body is not an event refused: %s", exc)
         return JSONResponse({"error": "not an event"}, status_code=400)
-    # A redelivery of a handled event is answered from a read, without a write.
-    if await _seen(svc, event.id) or not await inbox.record(svc, event, datetime.now(UTC)):
+    recorded = await inbox.record(svc, event, datetime.now(UTC))
+    if recorded == "duplicate":
         return JSONResponse({"received": True, "duplicate": True})
+    if recorded == "queued":  # this process is busy: its worker takes it up as room frees
+        inbox.wake(svc.engine)
+        return JSONResponse({"received": True, "duplicate": False}, status_code=202)
     handling = inbox.start(svc, event)
     done, _ = await asyncio.wait({handling}, timeout=inbox.ANSWER_WITHIN.total_seconds())
     if not done:
         return JSONResponse({"received": True, "duplicate": False}, status_code=202)
     handled = handling.result()  # Stripe unreachable: raised, answered 503
     return JSONResponse({"received": True, "duplicate": not handled.first})
-
-
-async def _seen(svc: Services, event_id: str) -> bool:
-    async with svc.engine.connect() as conn:
-        found = await conn.execute(
-            select(webhook_events.c.event_id).where(webhook_events.c.event_id == event_id)
-        )
-        return found.first() is not None
