@@ -21,7 +21,7 @@ import asyncio
 import contextlib
 import logging
 import weakref
-from collections.abc import Coroutine
+from collections.abc import AsyncIterator, Coroutine
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
@@ -73,6 +73,9 @@ class _Box:
     sending: set[asyncio.Task[Any]] = field(default_factory=set)
     # Set when an event was left for the worker, or room freed up.
     wake: asyncio.Event = field(default_factory=asyncio.Event)
+    # SQLite: this process's writes here take turns in the event loop, in order, rather than
+    # in SQLite's busy handler, whose growing sleeps leave some answers waiting for seconds.
+    turns: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     def has_room(self) -> bool:
         return len(self.handling) < AT_ONCE
@@ -88,11 +91,21 @@ def _box(engine: AsyncEngine) -> _Box:
     return found
 
 
+@contextlib.asynccontextmanager
+async def _writing(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    if engine.dialect.name != "sqlite":  # row locks and SKIP LOCKED: no need to take turns
+        async with transaction(engine) as conn:
+            yield conn
+        return
+    async with _box(engine).turns, transaction(engine) as conn:
+        yield conn
+
+
 async def record(svc: Services, event: WebhookEvent, now: datetime) -> Recorded:
     """Record `event`: claimed for this delivery to handle when the process has room, left to
     the worker otherwise; or found handled before, or under a claim that still holds."""
     claim = _box(svc.engine).has_room()
-    async with transaction(svc.engine) as conn:
+    async with _writing(svc.engine) as conn:
         if await _handled(conn, event.id):
             return "duplicate"
         if await insert_once(conn, webhook_inbox, _row(event, now, claim)):
@@ -160,7 +173,7 @@ async def handle(svc: Services, event: WebhookEvent) -> Handled:
     try:
         reaction = await _react(svc, event)
         now = datetime.now(UTC)
-        async with transaction(svc.engine) as conn:
+        async with _writing(svc.engine) as conn:
             first = await insert_once(
                 conn, webhook_events, {"event_id": event.id, "type": event.type, "received_at": now}
             )
@@ -192,7 +205,7 @@ async def _react(svc: Services, event: WebhookEvent) -> Reaction | None:
 
 
 async def _put_off(engine: AsyncEngine, event_id: str, now: datetime) -> None:
-    async with transaction(engine) as conn:
+    async with _writing(engine) as conn:
         found = await conn.execute(
             select(webhook_inbox.c.attempts).where(webhook_inbox.c.event_id == event_id)
         )
@@ -228,7 +241,7 @@ async def take_due(svc: Services, now: datetime) -> int:
         .limit(room)
         .with_for_update(skip_locked=True)  # PostgreSQL: rows another instance claims now
     )
-    async with transaction(svc.engine) as conn:
+    async with _writing(svc.engine) as conn:
         taken = await conn.execute(
             update(webhook_inbox)
             .where(webhook_inbox.c.event_id.in_(due))
@@ -273,7 +286,7 @@ async def _give_up(engine: AsyncEngine) -> None:
     await asyncio.gather(*(task for _, task in unfinished), return_exceptions=True)
     ids = [event_id for event_id, _ in unfinished]
     if ids:
-        async with transaction(engine) as conn:
+        async with _writing(engine) as conn:
             await conn.execute(
                 update(webhook_inbox)
                 .where(webhook_inbox.c.event_id.in_(ids))
