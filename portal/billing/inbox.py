@@ -51,6 +51,9 @@ CLAIM = timedelta(seconds=120)
 # and how often its worker looks for events due that no delivery woke it for.
 AT_ONCE = 16
 POLL_SECONDS = 1.0
+# How long a stopping process lets the handling under way finish before it gives it up (a
+# deploy's grace period is longer: fly.toml's kill_timeout).
+FINISH_WITHIN = timedelta(seconds=5)
 # Waits after the first, second, ... failed try; the last repeats (Stripe retries for days).
 RETRY_AFTER = tuple(timedelta(seconds=s) for s in (5, 30, 120, 600, 3600))
 
@@ -262,8 +265,9 @@ async def take_due(svc: Services, now: datetime) -> int:
 
 
 async def work_off(svc: Services) -> None:
-    """`take_due` when woken, and every `POLL_SECONDS`, until cancelled; then this process's unfinished
-    handling is stopped and its claims given up, for the next process to take at once."""
+    """`take_due` when woken, and every `POLL_SECONDS`, until cancelled; then the handling
+    under way gets `FINISH_WITHIN` to finish, and what has not is stopped and its claims given
+    up, for the next process to take at once."""
     box = _box(svc.engine)
     try:
         while True:
@@ -280,6 +284,8 @@ async def work_off(svc: Services) -> None:
 
 async def _give_up(engine: AsyncEngine) -> None:
     box = _box(engine)
+    if box.handling:
+        await asyncio.wait(list(box.handling.values()), timeout=FINISH_WITHIN.total_seconds())
     unfinished = list(box.handling.items())
     for _, task in unfinished:
         task.cancel()
