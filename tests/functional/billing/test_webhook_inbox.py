@@ -4,6 +4,7 @@ lapsed; once each."""
 
 from __future__ import annotations
 
+import concurrent.futures
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -11,12 +12,13 @@ from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from portal.billing import inbox
-from portal.storage.tables import webhook_inbox
-from tests.functional.billing.test_webhooks import changes_of, deliver, event, recorded
-from tests.functional.portal_support import Portal, serve_portal
+from portal.storage.tables import customer_changes, webhook_events, webhook_inbox
+from tests.functional.billing.test_webhooks import changes_of, deliver, event, recorded, signed
+from tests.functional.portal_support import Portal, PostgresDb, serve_portal
+from tests.functional.test_two_instances import public, two_instances
 
 SLOW_STRIPE_MS = 2500  # each Stripe call: longer than a delivery waits for its handling
 
@@ -107,3 +109,47 @@ def test_an_event_whose_claim_lapsed_is_taken_up_by_any_instance(portal: Portal)
     # A late delivery of it changes nothing more.
     assert deliver(portal, updated).json() == {"received": True, "duplicate": True}
     assert changes_of(portal, customer) == 1
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_two_instances_given_each_event_at_once_handle_each_once(
+    database_url: str, sandbox_url: str, tmp_path: Path
+) -> None:
+    """Stripe delivering each event to both instances behind the load balancer at the same
+    moment, more than either handles at once: every event handled, each once."""
+    count = 3 * inbox.AT_ONCE
+    with two_instances(database_url, sandbox_url, tmp_path) as pair:
+        customer = pair.sdk.v1.customers.create({"name": "Zwei Instanzen GmbH"}).id
+        events = [
+            event("customer.updated", {"id": customer, "object": "customer"}) for _ in range(count)
+        ]
+
+        def send(delivery: tuple[str, dict[str, object]]) -> int:
+            body, headers = signed(delivery[1])
+            answer = httpx.post(
+                f"{delivery[0]}/stripe/webhook",
+                content=body,
+                headers=headers | public(pair.base_url),
+                timeout=30,
+            )
+            return answer.status_code
+
+        deliveries = [(url, e) for e in events for url in (pair.a, pair.b)]
+        with concurrent.futures.ThreadPoolExecutor(32) as pool:
+            statuses = list(pool.map(send, deliveries))
+        assert set(statuses) <= {200, 202}
+        db = PostgresDb(pair.database_url)
+        try:
+
+            def handled() -> int:
+                ids = [e["id"] for e in events]
+                found = db.execute(select(func.count()).where(webhook_events.c.event_id.in_(ids)))
+                return int(found.scalar() or 0)
+
+            wait_until(lambda: handled() == count, seconds=60)
+            version = db.execute(
+                select(customer_changes.c.version).where(customer_changes.c.customer_id == customer)
+            )
+            assert version.scalar() == count
+        finally:
+            db.dispose()
