@@ -153,3 +153,16 @@ def test_two_instances_given_each_event_at_once_handle_each_once(
             assert version.scalar() == count
         finally:
             db.dispose()
+
+
+def test_an_event_whose_handling_failed_is_tried_again_without_a_redelivery(
+    portal: Portal, stripe_faults: httpx.Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(inbox, "RETRY_AFTER", (timedelta(milliseconds=100),))
+    customer = portal.customer()
+    updated = event("customer.updated", {"id": customer, "object": "customer"})
+    stripe_faults.post("/_sandbox/faults", json={"status": 500, "count": 1})
+    assert deliver(portal, updated).status_code == 503  # Stripe will deliver it again, too
+    wait_until(lambda: recorded(portal, updated["id"]))  # ... but need not
+    assert changes_of(portal, customer) == 1
+    assert in_inbox(portal, updated["id"]) is None
