@@ -47,8 +47,9 @@ ANSWER_WITHIN = timedelta(seconds=1)
 # gateway's timeout and retries). A process that stopped without giving its claims up holds
 # its events this long.
 CLAIM = timedelta(seconds=120)
-# How many events one process handles at once (what the answers' event loop has to share),
-# and how often its worker looks for events due that no delivery woke it for.
+# How many events one process handles at once (what the answers' event loop has to share; a
+# few more when deliveries find room at the same moment), and how often its worker looks for
+# events due that no delivery woke it for.
 AT_ONCE = 16
 POLL_SECONDS = 1.0
 # How long a stopping process lets the handling under way finish before it gives it up (a
