@@ -13,7 +13,7 @@ from starlette.routing import BaseRoute, Router
 
 from portal import housekeeping
 from portal.assets import Assets
-from portal.billing import sweep
+from portal.billing import inbox, sweep
 from portal.errors import HANDLERS
 from portal.mail import outbox
 from portal.middleware import PortalMiddleware
@@ -84,7 +84,9 @@ def create_app(
             sending = asyncio.create_task(outbox.send_periodically(svc.engine, settings.smtp))
             # Payments no request came back to: PaymentIntents to cancel, money to place.
             tidying = asyncio.create_task(sweep.tidy_periodically(svc))
-            tasks = [purging, sending, tidying]
+            # Webhook events whose handling failed or was left unfinished by a stopped process.
+            handling = asyncio.create_task(inbox.work_off(svc))
+            tasks = [purging, sending, tidying, handling]
             # On PostgreSQL, hearing of other instances' changes lets this one keep the rows
             # every request reads (sessions, change counters) between requests.
             listener = listen(svc.engine)

@@ -28,6 +28,26 @@ webhook_events = Table(
     Column("received_at", UTCDateTime(), nullable=False),
 )
 
+# Events acknowledged but not yet handled: each is worked off from here (`billing.inbox`), by
+# the request that received it or, once its claim has lapsed, by any instance; the row goes in
+# the transaction that inserts its `webhook_events` row. Only the event's typed fields are kept.
+webhook_inbox = Table(
+    "webhook_inbox",
+    metadata,
+    Column("event_id", String(255), primary_key=True),
+    Column("type", String(255), nullable=False),
+    Column("object_type", String(255), nullable=False),
+    Column("object_id", String(255), nullable=True),
+    Column("customer_id", String(255), nullable=True),
+    Column("created", UTCDateTime(), nullable=False),
+    Column("received_at", UTCDateTime(), nullable=False),
+    # Someone is handling it until then (NULL: nobody); a lapsed claim is anyone's to take.
+    Column("claimed_until", UTCDateTime(), nullable=True),
+    # Failed tries so far, and when the instances' workers may try again.
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("next_try_at", UTCDateTime(), nullable=False, index=True),
+)
+
 # Every e-mail is written here before it is sent, under a key that names what it is about, so a
 # retry after a failure neither loses nor doubles it.
 mail_outbox = Table(
