@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from portal_dev.bench import scale
+from portal_dev.bench import scale, scale_webhooks
+from tests.functional.bench import test_scale_webhooks
 
 pytestmark = [pytest.mark.slow]
 
@@ -17,3 +18,8 @@ def test_every_scale_figure_is_printed_on_postgresql(postgres_database_url: str)
     for name in scale.QUICK:
         assert f"### {name} (PostgreSQL)" in text
     assert "| overview | 240 | 40 | 4 |" in text
+    found = dict(figures)
+    burst = found["webhooks"]
+    assert isinstance(burst, scale_webhooks.WebhookBurst)
+    assert burst.database == "PostgreSQL"
+    test_scale_webhooks.check(burst)

@@ -1,4 +1,4 @@
-"""The webhook burst at a small size, on SQLite and on PostgreSQL: every delivery answered 2xx,
+"""The webhook burst at a small size, on SQLite (on PostgreSQL: test_scale.py): every delivery answered 2xx,
 every event recorded once and its effect applied once, duplicates included, nothing left."""
 
 from __future__ import annotations
@@ -29,10 +29,3 @@ def check(found: scale_webhooks.WebhookBurst) -> None:
 
 def test_a_burst_on_sqlite_is_handled_once_each() -> None:
     check(scale_webhooks.run(size=SIZE))
-
-
-@pytest.mark.postgres
-def test_a_burst_on_postgresql_is_handled_once_each(postgres_url: str) -> None:
-    found = scale_webhooks.run(database_url=postgres_url, size=SIZE)
-    assert found.database == "PostgreSQL"
-    check(found)
