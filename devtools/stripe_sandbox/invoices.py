@@ -10,8 +10,10 @@ invoice payments. While one of those is `open`, the invoice can be neither voide
 uncollectible until its PaymentIntent is canceled. Finalizing applies the customer's credit
 balance (`credit_balance`); an invoice that takes bank transfers waits for the money in the
 cash balance (`cash_balance`); a payment that lands on a paid invoice overpays it, the excess
-credited to the customer. Not modelled: subscription invoices (whose automatic charges Stripe
-does not let take partial payments).
+credited to the customer. A draft with `auto_advance` is finalized at its
+`automatically_finalizes_at` (`scheduled`), and a `charge_automatically` one then charged once
+with its default payment method. Not modelled: subscription invoices (whose automatic charges
+Stripe does not let take partial payments), retries of a failed automatic charge.
 """
 
 from __future__ import annotations
