@@ -189,6 +189,7 @@ async def _execute(
     async with store.lock:
         token = current_request.set(info)
         try:
+            store.run_due()
             body = handler(call)
             paths = get_str_list(call.params, "expand") or []
             if paths and restricted is not None:

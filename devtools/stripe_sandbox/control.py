@@ -108,6 +108,8 @@ def routes(
                         return _bad('send {"now": unix}, {"advance": seconds} or {"reset": true}')
                 except (TypeError, ValueError):
                     return _bad("now/advance must be numbers")
+                # What fell due on the way (a draft's scheduled finalization) happens now.
+                store.run_due()
         return JSONResponse({"now": store.now(), "offset": store.clock_offset})
 
     async def make_in_bulk(request: Request) -> Response:

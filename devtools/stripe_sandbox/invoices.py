@@ -10,8 +10,10 @@ invoice payments. While one of those is `open`, the invoice can be neither voide
 uncollectible until its PaymentIntent is canceled. Finalizing applies the customer's credit
 balance (`credit_balance`); an invoice that takes bank transfers waits for the money in the
 cash balance (`cash_balance`); a payment that lands on a paid invoice overpays it, the excess
-credited to the customer. Not modelled: subscription invoices (whose automatic charges Stripe
-does not let take partial payments).
+credited to the customer. A draft with `auto_advance` is finalized at its
+`automatically_finalizes_at` (`scheduled`), and a `charge_automatically` one then charged once
+with its default payment method. Not modelled: subscription invoices (whose automatic charges
+Stripe does not let take partial payments), retries of a failed automatic charge.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from stripe_sandbox import (
     payment_methods,
     payments,
     preview,
+    scheduled,
     tax_rates,
     totals,
 )
@@ -485,6 +488,19 @@ def _plan(params: Params) -> list[JSON]:
 
 
 def _apply_invoice_fields(store: Store, invoice: JSON, params: Params, creating: bool) -> None:
+    if invoice["status"] == "draft":
+        # Checked first: a refused schedule changes nothing.
+        auto_advance = (
+            bool(get_bool(params, "auto_advance", False))
+            if "auto_advance" in params
+            else invoice["auto_advance"]
+        )
+        finalizes_at = scheduled.finalizes_at(
+            get_int(params, scheduled.PARAM),
+            auto_advance,
+            invoice["automatically_finalizes_at"],
+            store.now(),
+        )
     if "collection_method" in params:
         invoice["collection_method"] = get_enum(
             params, "collection_method", COLLECTION_METHODS, "charge_automatically"
@@ -501,8 +517,8 @@ def _apply_invoice_fields(store: Store, invoice: JSON, params: Params, creating:
             invoice[field] = get_str(params, field)
     if "auto_advance" in params:
         invoice["auto_advance"] = bool(get_bool(params, "auto_advance", False))
-    if "automatically_finalizes_at" in params:
-        invoice["automatically_finalizes_at"] = get_int(params, "automatically_finalizes_at")
+    if invoice["status"] == "draft":
+        invoice["automatically_finalizes_at"] = finalizes_at
     if "default_payment_method" in params:
         pm_id = get_str(params, "default_payment_method")
         if pm_id is not None:
@@ -700,6 +716,7 @@ def create_invoice(call: ApiRequest) -> JSON:
     if customer["currency"] is None:
         customer["currency"] = currency
     store.emit("invoice.created", "invoices", invoice)
+    scheduled.follow(store, invoice, _advance_when_due)
     return store.render("invoices", invoice)
 
 
@@ -734,6 +751,7 @@ def update_invoice(call: ApiRequest) -> JSON:
     _apply_invoice_fields(store, invoice, params, creating=False)
     if invoice["status"] == "draft":
         refresh_totals(store, invoice)
+        scheduled.follow(store, invoice, _advance_when_due)
     after = store.render("invoices", invoice)
     previous = changes(before, after)
     previous.pop("lines", None)
@@ -751,6 +769,7 @@ def delete_invoice(call: ApiRequest) -> JSON:
         store.remove("invoiceitems", item["id"])
         coupons.forget(store, item["discounts"])
     store.remove("invoices", invoice["id"])
+    scheduled.forget(store, invoice["id"])
     store.insert("deleted_invoices", invoice)
     store.emit("invoice.deleted", "deleted_invoices", invoice)
     return {"id": invoice["id"], "object": "invoice", "deleted": True}
@@ -838,6 +857,11 @@ def finalize(store: Store, invoice: JSON) -> None:
     invoice["invoice_pdf"] = f"{base}/invoice/{invoice['id']}/pdf"
     invoice["status_transitions"]["finalized_at"] = now
     invoice["effective_at"] = invoice["effective_at"] or now
+    # Null on anything but a draft (the SDK's `Invoice`); a successful finalization clears the
+    # last failed one's error.
+    invoice["automatically_finalizes_at"] = None
+    invoice["last_finalization_error"] = None
+    scheduled.forget(store, invoice["id"])
     invoice_rules.schedule_installments(invoice["amounts_due"], now)
     days, due = invoice.get("_days_until_due"), invoice["due_date"]
     if days is None and due is None and invoice["amounts_due"]:
@@ -910,6 +934,9 @@ def _default_pi(store: Store, invoice: JSON) -> JSON | None:
 def _mark_paid(store: Store, invoice: JSON, out_of_band: bool = False) -> None:
     now = store.now()
     invoice["status"] = "paid"
+    # Paid, void and uncollectible invoices never advance automatically (Stripe's
+    # automatic-advancement guide).
+    invoice["auto_advance"] = False
     invoice["status_transitions"]["paid_at"] = now
     invoice["amount_remaining"] = 0
     invoice_rules.settle_all(invoice["amounts_due"], now)
@@ -1062,16 +1089,9 @@ def _payment_method_for(store: Store, invoice: JSON, pm_id: str | None) -> JSON:
     return pm
 
 
-def pay_invoice(call: ApiRequest) -> JSON:
-    store, params = call.store, call.params
-    invoice = _require_invoice(store, call.path_id("invoice"))
-    invoice_rules.check(invoice["status"], "pay")
-    if get_bool(params, "paid_out_of_band", False):
-        amount = invoice["amount_remaining"]
-        invoice["amount_paid"] += amount
-        _mark_paid(store, invoice, out_of_band=True)
-        return store.render("invoices", invoice)
-    pm = _payment_method_for(store, invoice, get_str(params, "payment_method"))
+def _payment_intent_for(store: Store, invoice: JSON, pm: JSON) -> JSON:
+    """The invoice's default PaymentIntent set to take what remains with `pm` (a new one if
+    the last is spent), not yet confirmed."""
     pi = _default_pi(store, invoice)
     if pi is None or pi["status"] in ("succeeded", "canceled", "processing"):
         pi = intents.new_payment_intent(
@@ -1090,6 +1110,20 @@ def pay_invoice(call: ApiRequest) -> JSON:
         pi["payment_method_types"] = [*pi["payment_method_types"], pm["type"]]
     pi["payment_method"] = pm["id"]
     pi["amount"] = invoice["amount_remaining"]
+    return pi
+
+
+def pay_invoice(call: ApiRequest) -> JSON:
+    store, params = call.store, call.params
+    invoice = _require_invoice(store, call.path_id("invoice"))
+    invoice_rules.check(invoice["status"], "pay")
+    if get_bool(params, "paid_out_of_band", False):
+        amount = invoice["amount_remaining"]
+        invoice["amount_paid"] += amount
+        _mark_paid(store, invoice, out_of_band=True)
+        return store.render("invoices", invoice)
+    pm = _payment_method_for(store, invoice, get_str(params, "payment_method"))
+    pi = _payment_intent_for(store, invoice, pm)
     try:
         payments.confirm_payment(
             store,
@@ -1115,6 +1149,55 @@ def pay_invoice(call: ApiRequest) -> JSON:
             extra={"payment_intent": store.render("payment_intents", pi)},
         )
     return store.render("invoices", invoice)
+
+
+# -- scheduled finalization and automatic collection -------------------------------------------
+
+
+def _advance_when_due(store: Store, invoice_id: str) -> None:
+    """A draft's `automatically_finalizes_at` has come: finalized as POST .../finalize would
+    finalize it; a `charge_automatically` one is then charged (`_collect_automatically`). A
+    finalization that fails leaves the draft, its error in `last_finalization_error`."""
+    invoice = store.get("invoices", invoice_id)
+    if invoice is None or invoice["status"] != "draft" or not invoice["auto_advance"]:
+        return
+    try:
+        finalize(store, invoice)
+    except StripeError as error:
+        previous = {"automatically_finalizes_at": invoice["automatically_finalizes_at"],
+                    "last_finalization_error": invoice["last_finalization_error"]}  # fmt: skip
+        invoice["automatically_finalizes_at"] = None
+        invoice["last_finalization_error"] = error.as_last_error()
+        store.emit("invoice.finalization_failed", "invoices", invoice, previous)
+        return
+    if invoice["status"] == "open" and invoice["collection_method"] == "charge_automatically":
+        _collect_automatically(store, invoice)
+
+
+def _collect_automatically(store: Store, invoice: JSON) -> None:
+    """Stripe's automatic collection of a finalized invoice: one off-session attempt with the
+    invoice's default payment method, else the customer's `invoice_settings` one (the SDK's
+    `InvoiceCreateParams.default_payment_method`). A decline or a missing method fails the
+    attempt (`invoice.payment_failed`) and the invoice stays open; a SEPA debit is
+    `processing` until it settles. An invoice waiting for a bank transfer waits for it."""
+    if invoice["payment_settings"]["payment_method_types"] == ["customer_balance"]:
+        return
+    attempts = invoice["attempt_count"]
+    try:
+        pm = _payment_method_for(store, invoice, None)
+        pi = _payment_intent_for(store, invoice, pm)
+        payments.confirm_payment(store, pi, off_session=True, return_url=None, for_invoice=True)
+    except StripeError:
+        if invoice["attempt_count"] == attempts:
+            # Refused before any charge (no payment method, one of a type the invoice does
+            # not take): the attempt fails all the same.
+            invoice["attempt_count"] += 1
+            invoice["attempted"] = True
+            store.emit("invoice.payment_failed", "invoices", invoice)
+        return
+    if invoice["attempt_count"] == attempts:
+        invoice["attempt_count"] += 1
+        invoice["attempted"] = True
 
 
 def attach_payment(call: ApiRequest) -> JSON:
@@ -1194,6 +1277,7 @@ def void_invoice(call: ApiRequest) -> JSON:
     _refuse_while_payments_open(store, invoice, "void this invoice", voiding=True)
     previous = {"status": invoice["status"]}
     invoice["status"] = "void"
+    invoice["auto_advance"] = False
     invoice["status_transitions"]["voided_at"] = store.now()
     for entry in invoice["amounts_due"]:
         entry["status"] = entry["status"] if entry["amount_remaining"] == 0 else "open"
@@ -1212,6 +1296,7 @@ def mark_uncollectible(call: ApiRequest) -> JSON:
     _refuse_while_payments_open(store, invoice, "mark this invoice as uncollectible", voiding=False)
     previous = {"status": invoice["status"]}
     invoice["status"] = "uncollectible"
+    invoice["auto_advance"] = False
     invoice["status_transitions"]["marked_uncollectible_at"] = store.now()
     store.emit("invoice.marked_uncollectible", "invoices", invoice, previous)
     store.emit("invoice.updated", "invoices", invoice, previous)

@@ -9,6 +9,8 @@ them in `Store.private`.
 from __future__ import annotations
 
 import asyncio
+import heapq
+import logging
 import time
 from collections import Counter, deque
 from collections.abc import Callable
@@ -23,6 +25,8 @@ from stripe_sandbox.permissions import RestrictedKey
 
 JSON = dict[str, Any]
 Renderer = Callable[[JSON], JSON]
+
+log = logging.getLogger(__name__)
 
 # Which collection an id belongs to, by its prefix (for `expand[]` and events).
 PREFIXES: dict[str, str] = {
@@ -110,6 +114,15 @@ class AccountSettings:
 
 
 @dataclass
+class Due:
+    """Work to run once the sandbox clock reaches `at` (`Store.at`)."""
+
+    at: int
+    work: Callable[[], None]
+    base_url: str
+
+
+@dataclass
 class Store:
     config: SandboxConfig
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
@@ -146,6 +159,13 @@ class Store:
     deferred: list[Callable[[], None]] = field(default_factory=list)
     # Work scheduled by `later` that is running now (kept so the loop does not drop it).
     tasks: set[asyncio.Task[None]] = field(default_factory=set)
+    # Work due at a moment of the sandbox clock (a draft's scheduled finalization), by key, and
+    # its (moment, key) heap, whose entries no longer in `due` are skipped; `run_due` runs it.
+    due: dict[str, Due] = field(default_factory=dict)
+    due_order: list[tuple[int, str]] = field(default_factory=list)
+    due_timer: asyncio.TimerHandle | None = None
+    # What the timer is armed for: (moment, clock offset) of the earliest work when armed.
+    due_timer_for: tuple[int, float] | None = None
     # The one account everything belongs to (named in Stripe's permission errors), and the
     # restricted keys made for it by POST /_sandbox/keys.
     account_id: str = field(default_factory=lambda: ids.new_id("acct", 16))
@@ -328,7 +348,88 @@ class Store:
 
         asyncio.get_running_loop().call_later(delay_ms / 1000, start)
 
+    def at(self, key: str, moment: int, work: Callable[[], None]) -> None:
+        """Run `work` once the sandbox clock reaches `moment`, in place of what `key` had.
+
+        It runs at the first of: an API request (before its handler), a move of the clock, or a
+        timer when real time gets there; so no request ever sees it not yet done."""
+        kept = self.due.get(key)
+        self.due[key] = Due(moment, work, self.base_url())
+        if kept is None or kept.at != moment:
+            heapq.heappush(self.due_order, (moment, key))
+            self._arm_due_timer()
+
+    def cancel_at(self, key: str) -> None:
+        self.due.pop(key, None)
+
+    def run_due(self) -> None:
+        """Run the work whose moment has come, earliest first, under the lock, its events tied
+        to no request as Stripe's own are. Each runs at its own moment on the clock (its
+        timestamps say when it was due, not when the clock was moved past it), as a Stripe
+        test clock advancing through it would."""
+        now = self.now()
+        offset = self.clock_offset
+        while self.due_order and self.due_order[0][0] <= now:
+            moment, key = heapq.heappop(self.due_order)
+            entry = self.due.get(key)
+            if entry is None or entry.at != moment:
+                continue
+            del self.due[key]
+            token = current_request.set(RequestInfo(base_url=entry.base_url))
+            self.clock_offset = min(offset, moment - time.time())
+            try:
+                entry.work()
+                self.run_deferred()
+            except Exception:
+                # A fault in one piece of timed work must not fail the request that ran it.
+                log.exception("sandbox timed work %s failed", key)
+                self.deferred.clear()
+            finally:
+                self.clock_offset = offset
+                current_request.reset(token)
+        self._arm_due_timer()
+
+    def _arm_due_timer(self) -> None:
+        """Have a timer run `run_due` when real time reaches the earliest work (again only if
+        that work or the clock changed: this runs at every request)."""
+        while self.due_order:
+            moment, key = self.due_order[0]
+            entry = self.due.get(key)
+            if entry is not None and entry.at == moment:
+                break
+            heapq.heappop(self.due_order)
+        target = (self.due_order[0][0], self.clock_offset) if self.due_order else None
+        if target == self.due_timer_for and self.due_timer is not None:
+            return
+        if self.due_timer is not None:
+            self.due_timer.cancel()
+            self.due_timer = None
+        self.due_timer_for = None
+        if target is None:
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return  # no event loop (a handler called directly): requests and clock moves run it
+        delay = max(0.0, target[0] - self.precise_now())
+
+        async def run() -> None:
+            async with self.lock:
+                self.run_due()
+
+        def start() -> None:
+            self.due_timer = None  # fired: `run_due` arms the next
+            task = asyncio.ensure_future(run())
+            self.tasks.add(task)
+            task.add_done_callback(self.tasks.discard)
+
+        self.due_timer = loop.call_later(delay, start)
+        self.due_timer_for = target
+
     def reset(self) -> None:
+        self.due.clear()
+        self.due_order.clear()
+        self._arm_due_timer()
         self.collections.clear()
         self.indexes.clear()
         self.private.clear()
