@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
@@ -39,6 +40,7 @@ RETRY_DELAYS = (
     timedelta(minutes=30),
     timedelta(hours=2),
 )
+BATCH = 100  # rows one round of sending reads
 GIVE_UP_AFTER = 12  # attempts; the row stays, with its last error, for an operator to see
 
 
@@ -192,8 +194,15 @@ async def _give_up(engine: AsyncEngine, outbox_id: int, reason: str) -> None:
     log.error("e-mail %s can never be sent, given up: %s", outbox_id, reason)
 
 
-async def send_due(engine: AsyncEngine, smtp: SmtpSettings, *, limit: int = 100) -> SendReport:
-    """Send whatever is due (new messages and retries whose delay has passed)."""
+async def send_due(
+    engine: AsyncEngine,
+    smtp: SmtpSettings,
+    *,
+    limit: int = BATCH,
+    stop: Callable[[], bool] = lambda: False,
+) -> SendReport:
+    """Send whatever is due (new messages and retries whose delay has passed), at most `limit`;
+    `stop` is asked before each message (a job asked to end finishes the one in hand)."""
     now = datetime.now(UTC)
     async with engine.connect() as conn:
         due = (
@@ -215,11 +224,37 @@ async def send_due(engine: AsyncEngine, smtp: SmtpSettings, *, limit: int = 100)
         )
     sent = failed = 0
     for outbox_id in due:
+        if stop():
+            break
         if await send_one(engine, smtp, outbox_id):
             sent += 1
         else:
             failed += 1
     return SendReport(sent, failed)
+
+
+async def send_all_due(
+    engine: AsyncEngine, smtp: SmtpSettings, *, stop: Callable[[], bool] = lambda: False
+) -> SendReport:
+    """`send_due` until nothing is due: a failed message waits for its retry delay, a row
+    another process holds waits for its lease, so each batch is new rows only."""
+    sent = failed = 0
+    while not stop():
+        report = await send_due(engine, smtp, stop=stop)
+        sent, failed = sent + report.sent, failed + report.failed
+        if report.sent + report.failed < BATCH:
+            break
+    return SendReport(sent, failed)
+
+
+async def stored(conn: AsyncConnection, keys: Sequence[str]) -> set[str]:
+    """Which of these keys the outbox holds already (queued or sent)."""
+    if not keys:
+        return set()
+    found = await conn.execute(
+        select(mail_outbox.c.dedupe_key).where(mail_outbox.c.dedupe_key.in_(keys))
+    )
+    return set(found.scalars())
 
 
 # While a portal runs, what could not be sent is tried again this often: a sign-in e-mail's
