@@ -9,6 +9,7 @@ that opens and pays the invoice without signing in.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Sequence, Set
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -111,16 +112,22 @@ def plan_page(
     return PagePlan(due, to_write)
 
 
+@dataclass
+class _Progress:
+    due: int = 0
+    queued: int = 0
+
+
 async def send_reminders(
     svc: Services, now: datetime | None = None, *, stop: Callable[[], bool] = lambda: False
 ) -> ReminderReport:
     """Queue the reminders every open invoice calls for at `now` and send them.
 
     Page by page (a hundred invoices, with their customers, in one Stripe read): each page's
-    reminders are written to the outbox in a transaction of their own and sent before the next
-    page is read, so memory holds a page, and a run stopped halfway keeps what it queued and
-    sent; the next run reads only what the outbox lacks and sends the rest. `stop` is asked
-    between pages and between messages.
+    reminders are written to the outbox in a transaction of their own, and sent while the
+    next pages are read, so memory holds a page, and a run stopped halfway keeps what it
+    queued and sent; the next run reads only what the outbox lacks and sends the rest. `stop`
+    is asked between pages and between messages.
 
     Safe to run as often as a scheduler likes, and in several processes at once: each
     reminder has one outbox key, and the outbox sends each message once.
@@ -130,19 +137,49 @@ async def send_reminders(
     the debit is returned (each at the latest step reached by then).
     """
     planning_time = now or datetime.now(UTC)
-    due = queued = sent = failed = 0
+    progress = _Progress()
+    queued = asyncio.Event()
+    reader = asyncio.create_task(_read_pages(svc, planning_time, stop, progress, queued))
+    sent = failed = 0
+    try:
+        # The sending is never cancelled: a message is sent and marked sent, or not begun.
+        while True:
+            more = asyncio.create_task(queued.wait())
+            await asyncio.wait({reader, more}, return_when=asyncio.FIRST_COMPLETED)
+            more.cancel()
+            queued.clear()
+            read_all = reader.done()
+            report = await outbox.send_all_due(svc.engine, svc.settings.smtp, stop=stop)
+            sent, failed = sent + report.sent, failed + report.failed
+            if read_all:
+                break
+    except BaseException:  # sending failed: the page being queued rolls back
+        reader.cancel()
+        await asyncio.gather(reader, return_exceptions=True)
+        raise
+    reached_end = reader.result()  # Stripe's error, if any, once what was queued is sent
+    return ReminderReport(progress.due, progress.queued, sent, failed, stopped=not reached_end)
+
+
+async def _read_pages(
+    svc: Services,
+    now: datetime,
+    stop: Callable[[], bool],
+    progress: _Progress,
+    queued: asyncio.Event,
+) -> bool:
+    """Read, plan and queue page after page; True once the last page is queued."""
     cursor: str | None = None
     while not stop():
         page = await svc.gateway.open_invoices(cursor)
-        plan = await _plan(svc, page.items, planning_time)
-        due += len(plan.due)
-        queued += await _queue(svc, plan, planning_time)
-        report = await outbox.send_all_due(svc.engine, svc.settings.smtp, stop=stop)
-        sent, failed = sent + report.sent, failed + report.failed
+        plan = await _plan(svc, page.items, now)
+        progress.due += len(plan.due)
+        progress.queued += await _queue(svc, plan, now)
+        queued.set()
         cursor = page.next_cursor
         if cursor is None:
-            return ReminderReport(due, queued, sent, failed)
-    return ReminderReport(due, queued, sent, failed, stopped=True)
+            return True
+    return False
 
 
 async def _plan(svc: Services, page: Sequence[OpenInvoice], now: datetime) -> PagePlan:

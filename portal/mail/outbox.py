@@ -4,7 +4,10 @@ A message is written under a key that names what it is about (`signin:<token id>
 `reminder:<invoice>:<installment>:<step>`); the key is unique, so writing it twice stores it once.
 Sending claims a row with a conditional UPDATE (a lease), so two processes never send the same row
 at once; a failed send stays in the outbox with its error and is tried again later with growing
-delays. A crash between sending and marking sent can at worst send a message twice, never lose it.
+delays. SMTP and the database cannot commit together: a process killed after the server
+accepted a message (its reply to DATA) and before `sent_at` is committed sends that message
+again once its lease has passed, the one case of a message sent twice; a message is never lost.
+Jobs stop between messages on SIGTERM (`portal send-reminders`), outside that window.
 A message this server can never carry (an address needing SMTPUTF8, which it does not offer) is
 not tried again: its row keeps the reason, and the log says it as an error.
 

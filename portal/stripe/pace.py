@@ -38,12 +38,14 @@ class TokenBucket:
         *,
         burst: int = 1,
         clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         if per_second <= 0 or burst < 1:
             raise ValueError("a token bucket needs a positive rate and room for one token")
         self.per_second = per_second
         self.burst = burst
         self._clock = clock
+        self._sleep = sleep
         self._tokens = float(burst)
         self._updated = clock()
 
@@ -67,7 +69,7 @@ class TokenBucket:
     async def take(self) -> None:
         delay = self.reserve()
         if delay > 0:
-            await asyncio.sleep(delay)
+            await self._sleep(delay)
 
 
 def backoff(attempt: int, jitter: float) -> float:
