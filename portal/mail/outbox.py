@@ -243,7 +243,7 @@ async def send_all_due(
     another process holds waits for its lease, so each batch is new rows only."""
     sent = failed = 0
     while not stop():
-        report = await send_due(engine, smtp, stop=stop)
+        report = await send_due(engine, smtp, limit=BATCH, stop=stop)
         sent, failed = sent + report.sent, failed + report.failed
         if report.sent + report.failed < BATCH:
             break
