@@ -50,7 +50,8 @@ GIVE_UP_AFTER = 12  # attempts; the row stays, with its last error, for an opera
 @dataclass(frozen=True)
 class SendReport:
     sent: int
-    failed: int
+    failed: int  # stays in the outbox, for a later round
+    taken: int = 0  # sent or being sent by another process meanwhile
 
 
 async def enqueue(
@@ -143,10 +144,16 @@ async def _claim(engine: AsyncEngine, outbox_id: int, now: datetime) -> str | No
 
 async def send_one(engine: AsyncEngine, smtp: SmtpSettings, outbox_id: int) -> bool:
     """Send one stored message now if nobody else is; True when it went out."""
+    return await _send_row(engine, smtp, outbox_id) is True
+
+
+async def _send_row(engine: AsyncEngine, smtp: SmtpSettings, outbox_id: int) -> bool | None:
+    """True when the message went out, False when it failed, None when another process had
+    it (or sent it) first."""
     now = datetime.now(UTC)
     stored = await _claim(engine, outbox_id, now)
     if stored is None:
-        return False
+        return None
     try:
         message = messages.from_stored(stored)
     except ValueError as exc:  # no sender or recipient: it can never go out
@@ -225,15 +232,18 @@ async def send_due(
             .scalars()
             .all()
         )
-    sent = failed = 0
+    sent = failed = taken = 0
     for outbox_id in due:
         if stop():
             break
-        if await send_one(engine, smtp, outbox_id):
+        outcome = await _send_row(engine, smtp, outbox_id)
+        if outcome is None:
+            taken += 1
+        elif outcome:
             sent += 1
         else:
             failed += 1
-    return SendReport(sent, failed)
+    return SendReport(sent, failed, taken)
 
 
 async def send_all_due(
@@ -241,13 +251,13 @@ async def send_all_due(
 ) -> SendReport:
     """`send_due` until nothing is due: a failed message waits for its retry delay, a row
     another process holds waits for its lease, so each batch is new rows only."""
-    sent = failed = 0
+    sent = failed = taken = 0
     while not stop():
         report = await send_due(engine, smtp, limit=BATCH, stop=stop)
-        sent, failed = sent + report.sent, failed + report.failed
-        if report.sent + report.failed < BATCH:
+        sent, failed, taken = sent + report.sent, failed + report.failed, taken + report.taken
+        if report.sent + report.failed + report.taken < BATCH:
             break
-    return SendReport(sent, failed)
+    return SendReport(sent, failed, taken)
 
 
 async def stored(conn: AsyncConnection, keys: Sequence[str]) -> set[str]:

@@ -98,7 +98,6 @@ class Invoices(Connection):
         params: dict[str, Any] = {
             "status": "open",
             "limit": limit,
-            # The seller's tax IDs, which the reminders show beside its name.
             "expand": list(OPEN_EXPAND),
         }
         if starting_after:
