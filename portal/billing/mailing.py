@@ -155,7 +155,7 @@ async def send_reminders(
                 break
     except BaseException:  # sending failed: the page being queued rolls back
         reader.cancel()
-        await asyncio.gather(reader, return_exceptions=True)
+        await asyncio.wait({reader})
         raise
     reached_end = reader.result()  # Stripe's error, if any, once what was queued is sent
     return ReminderReport(progress.due, progress.queued, sent, failed, stopped=not reached_end)
