@@ -134,27 +134,44 @@ def _with_services(work: Callable[[Services], Awaitable[int]]) -> int:
 
 
 def cmd_send_reminders(args: argparse.Namespace) -> int:
+    import signal
+
     from portal.billing.mailing import send_reminders
+    from portal.stripe import pace
     from portal.stripe.errors import GatewayError
 
-    async def once(svc: Services) -> int:
+    async def once(svc: Services, stop: asyncio.Event, job: pace.Pace) -> int:
         try:
-            report = await send_reminders(svc)
-        except GatewayError as exc:  # Stripe unreachable: nothing queued, the next run retries
+            report = await send_reminders(svc, stop=stop.is_set)
+        except (
+            GatewayError
+        ) as exc:  # Stripe unreachable: what was queued stays, the next run goes on
             return _fail([f"Stripe could not be asked for the open invoices: {exc}"])
         print(
             f"portal: {report.due} reminders due, {report.queued} new, "
-            f"{report.sent} sent, {report.failed} left for the next run",
+            f"{report.sent} sent, {report.failed} left for the next run; "
+            f"{job.rate_limited} Stripe requests refused (429) and tried again"
+            + ("; stopped before the end, the next run goes on" if report.stopped else ""),
             flush=True,
         )
         return 0 if report.failed == 0 else 1
 
     async def work(svc: Services) -> int:
-        if args.every is None:
-            return await once(svc)
-        while True:  # a scheduler of its own (fly.toml's "reminders" process); stop with SIGTERM
-            await once(svc)
-            await asyncio.sleep(args.every)
+        # SIGTERM (a scheduler stopping the job) and Ctrl-C end it between two messages, never
+        # between sending one and marking it sent.
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        # The batch's own pace: the serving processes share Stripe's limit with it.
+        with pace.paced(pace.for_rate(svc.settings.stripe_batch_requests_per_second)) as job:
+            status = await once(svc, stop, job)
+            while args.every is not None and not stop.is_set():  # a scheduler of its own
+                try:  # (fly.toml's "reminders" process)
+                    await asyncio.wait_for(stop.wait(), args.every)
+                except TimeoutError:
+                    status = await once(svc, stop, job)
+        return status
 
     return _with_services(work)
 

@@ -73,6 +73,7 @@ class Settings:
     stripe_max_network_retries: int = 2
     stripe_cache_seconds: float = 60.0
     stripe_max_concurrent_requests: int = STRIPE_MAX_CONCURRENT_REQUESTS
+    stripe_batch_requests_per_second: float = 20.0
     stripe_invoice_api_version: str = STRIPE_INVOICE_API_VERSION
     log_format: str = "json"
     company_name: str = "Billing"
@@ -428,6 +429,12 @@ SETTINGS: tuple[Setting, ...] = (
         "stripe_max_concurrent_requests",
         _positive_int,
         "How many Stripe requests one portal process has under way at most; more wait their turn. Stripe allows 25 requests per second in test mode and 100 live, for all instances together; a 429 is retried like a network failure (STRIPE_MAX_NETWORK_RETRIES).",
+    ),
+    Setting(
+        "STRIPE_BATCH_REQUESTS_PER_SECOND",
+        "stripe_batch_requests_per_second",
+        _positive_float,
+        "How many Stripe requests per second `portal send-reminders` makes at most, leaving the rest of Stripe's limit (25 per second in test mode, 100 live, for all processes together) to the pages; a 429 it meets is tried again after a growing pause.",
     ),
     Setting(
         "STRIPE_INVOICE_API_VERSION",

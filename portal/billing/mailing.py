@@ -9,6 +9,8 @@ that opens and pays the invoice without signing in.
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable, Sequence, Set
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.message import EmailMessage
@@ -21,7 +23,7 @@ from portal.identity import invoice_links
 from portal.mail import messages, outbox
 from portal.services import Services
 from portal.storage.database import transaction
-from portal.stripe.models import Customer, Invoice
+from portal.stripe.models import Customer, Invoice, OpenInvoice
 
 
 def invoice_link_url(svc: Services, invoice: Invoice, locale: str | None = None) -> str:
@@ -83,10 +85,49 @@ class ReminderReport:
     queued: int  # of those, new in the outbox (the others were queued by an earlier run)
     sent: int
     failed: int  # left in the outbox for the next run
+    stopped: bool = False  # asked to stop before the end: the next run goes on from there
 
 
-async def send_reminders(svc: Services, now: datetime | None = None) -> ReminderReport:
-    """Queue the reminders every open invoice calls for at `now` and send what is due.
+@dataclass(frozen=True)
+class PagePlan:
+    """What one page of open invoices calls for: the reminders due now, and of those the ones
+    to write (not in the outbox yet, to a customer with an address)."""
+
+    due: tuple[tuple[OpenInvoice, Notice], ...]
+    to_write: tuple[tuple[OpenInvoice, Notice], ...]
+
+
+def plan_page(
+    page: Sequence[OpenInvoice], now: datetime, *, waiting: Set[str], stored: Set[str]
+) -> PagePlan:
+    """The reminders `page` calls for at `now`, but for invoices with a debit still being
+    collected (`waiting`); to write: those whose key the outbox does not hold (`stored`)."""
+    due = tuple(
+        (o, n)
+        for o in page
+        if o.invoice.id not in waiting
+        for n in notices.reminders(o.invoice, now)
+    )
+    to_write = tuple((o, n) for o, n in due if n.key not in stored and o.customer.email)
+    return PagePlan(due, to_write)
+
+
+@dataclass
+class _Progress:
+    due: int = 0
+    queued: int = 0
+
+
+async def send_reminders(
+    svc: Services, now: datetime | None = None, *, stop: Callable[[], bool] = lambda: False
+) -> ReminderReport:
+    """Queue the reminders every open invoice calls for at `now` and send them.
+
+    Page by page (a hundred invoices, with their customers, in one Stripe read): each page's
+    reminders are written to the outbox in a transaction of their own, and sent while the
+    next pages are read, so memory holds a page, and a run stopped halfway keeps what it
+    queued and sent; the next run reads only what the outbox lacks and sends the rest. `stop`
+    is asked between pages and between messages.
 
     Safe to run as often as a scheduler likes, and in several processes at once: each
     reminder has one outbox key, and the outbox sends each message once.
@@ -96,34 +137,84 @@ async def send_reminders(svc: Services, now: datetime | None = None) -> Reminder
     the debit is returned (each at the latest step reached by then).
     """
     planning_time = now or datetime.now(UTC)
-    invoices = await svc.gateway.all_open_invoices()
-    planned = [(i, n) for i in invoices for n in notices.reminders(i, planning_time)]
+    progress = _Progress()
+    queued = asyncio.Event()
+    reader = asyncio.create_task(_read_pages(svc, planning_time, stop, progress, queued))
+    sent = failed = 0
+    try:
+        # The sending is never cancelled: a message is sent and marked sent, or not begun.
+        while True:
+            more = asyncio.create_task(queued.wait())
+            await asyncio.wait({reader, more}, return_when=asyncio.FIRST_COMPLETED)
+            more.cancel()
+            queued.clear()
+            read_all = reader.done()
+            report = await outbox.send_all_due(svc.engine, svc.settings.smtp, stop=stop)
+            sent, failed = sent + report.sent, failed + report.failed
+            if read_all:
+                break
+    except BaseException:  # sending failed: the page being queued rolls back
+        reader.cancel()
+        await asyncio.wait({reader})
+        raise
+    reached_end = reader.result()  # Stripe's error, if any, once what was queued is sent
+    return ReminderReport(progress.due, progress.queued, sent, failed, stopped=not reached_end)
+
+
+async def _read_pages(
+    svc: Services,
+    now: datetime,
+    stop: Callable[[], bool],
+    progress: _Progress,
+    queued: asyncio.Event,
+) -> bool:
+    """Read, plan and queue page after page; True once the last page is queued."""
+    cursor: str | None = None
+    while not stop():
+        page = await svc.gateway.open_invoices(cursor)
+        plan = await _plan(svc, page.items, now)
+        progress.due += len(plan.due)
+        progress.queued += await _queue(svc, plan, now)
+        queued.set()
+        cursor = page.next_cursor
+        if cursor is None:
+            return True
+    return False
+
+
+async def _plan(svc: Services, page: Sequence[OpenInvoice], now: datetime) -> PagePlan:
+    candidates = [o for o in page if notices.reminders(o.invoice, now)]
+    if not candidates:
+        return PagePlan((), ())
     waiting = await charging.still_collecting(
-        svc.engine, svc.gateway, {invoice.id for invoice, _ in planned}
+        svc.engine, svc.gateway, {o.invoice.id for o in candidates}
     )
-    planned = [(i, n) for i, n in planned if i.id not in waiting]
-    customer_ids = tuple(sorted({invoice.customer_id for invoice, _ in planned}))
-    customers = {c.id: c for c in await svc.gateway.get_customers(customer_ids)}
-    queued = 0
+    keys = [n.key for o in candidates for n in notices.reminders(o.invoice, now)]
+    async with svc.engine.connect() as conn:
+        stored = await outbox.stored(conn, keys)
+    return plan_page(candidates, now, waiting=waiting, stored=stored)
+
+
+async def _queue(svc: Services, plan: PagePlan, now: datetime) -> int:
+    """Write the page's new reminders to the outbox, in one short transaction; how many were
+    new (another process may have written some meanwhile)."""
+    if not plan.to_write:
+        return 0
+    # Read before the transaction: no database lock is held while Stripe answers.
+    awaited = await transfers.read_awaited_each(
+        svc.gateway, list({o.id: o for o, _ in plan.to_write}.values())
+    )
+    messages = [
+        (notice.key, compose(svc, o.invoice, o.customer, notice, awaited.get(o.id), now=now))
+        for o, notice in plan.to_write
+    ]
     # The outbox keeps real time (when to send, when to retry); `now` only plans what is due.
     queue_time = datetime.now(UTC)
-    # Read before the transaction: no database lock is held while Stripe answers.
-    awaited = {
-        invoice.id: await awaited_transfer(svc, invoice) for invoice in {i for i, _ in planned}
-    }
+    queued = 0
     async with transaction(svc.engine) as conn:
-        for invoice, notice in planned:
-            message = compose(
-                svc,
-                invoice,
-                customers[invoice.customer_id],
-                notice,
-                awaited[invoice.id],
-                now=planning_time,
-            )
+        for key, message in messages:
             if message is not None and await outbox.enqueue(
-                conn, key=notice.key, message=message, now=queue_time
+                conn, key=key, message=message, now=queue_time
             ):
                 queued += 1
-    report = await outbox.send_due(svc.engine, svc.settings.smtp)
-    return ReminderReport(len(planned), queued, report.sent, report.failed)
+    return queued

@@ -10,7 +10,7 @@ instructions alone.
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
@@ -20,7 +20,13 @@ from markupsafe import Markup
 from portal.billing import invoices as rules
 from portal.concurrency import at_once
 from portal.stripe.cache import CachingGateway
-from portal.stripe.models import BankAccount, BankTransferInstructions, Invoice, InvoicePayment
+from portal.stripe.models import (
+    BankAccount,
+    BankTransferInstructions,
+    Invoice,
+    InvoicePayment,
+    OpenInvoice,
+)
 
 # A bank transfer's kind by currency, when the invoice's payment settings do not name one
 # (Stripe's bank transfer types: https://docs.stripe.com/payments/bank-transfers).
@@ -151,7 +157,7 @@ async def read_awaited(
     """The bank transfer an invoice still to be paid waits for, read from Stripe: its
     PaymentIntent's instructions or the customer's funding instructions, and their cash
     balance. None (nothing read) for invoices that cannot be paid by transfer."""
-    if "customer_balance" not in invoice.payment_method_types or not rules.needs_payment(invoice):
+    if not _by_transfer(invoice):
         return None
     if payments is None:
         payments = await gateway.uncached().list_invoice_payments(invoice.id)
@@ -179,6 +185,60 @@ async def read_awaited(
     return awaited(
         instructions, requested=requested, waiting=balances.cash.get(invoice.currency, 0)
     )
+
+
+def _by_transfer(invoice: Invoice) -> bool:
+    return "customer_balance" in invoice.payment_method_types and rules.needs_payment(invoice)
+
+
+async def read_awaited_each(
+    gateway: CachingGateway, open_invoices: Sequence[OpenInvoice]
+) -> dict[str, Awaited]:
+    """`read_awaited` for many invoices at once (a batch job's page), by invoice id, with fewer
+    reads: the cash balance as the list read it with each invoice, and each customer's funding
+    instructions once per currency and kind (the same account for all their invoices); only
+    each invoice's own payments are read per invoice."""
+    payable = [o for o in open_invoices if _by_transfer(o.invoice)]
+    uncached = gateway.uncached()
+    payments = await at_once(*(uncached.list_invoice_payments(o.invoice.id) for o in payable))
+    owns = [intent_instructions(paid) for paid in payments]
+    wanted = sorted(
+        {
+            (o.invoice.customer_id, *key)
+            for o, own in zip(payable, owns, strict=True)
+            if (own is None or own.transfer is None) and (key := _funding_key(o.invoice))
+        },
+        key=str,
+    )
+    read = await at_once(
+        *(
+            gateway.funding_instructions(
+                customer_id,
+                currency=currency,
+                transfer_type=kind,
+                country=country,
+                reference=None,
+                amount=0,
+            )
+            for customer_id, currency, kind, country in wanted
+        )
+    )
+    funding = dict(zip(wanted, read, strict=True))
+    found: dict[str, Awaited] = {}
+    for o, own in zip(payable, owns, strict=True):
+        invoice, waiting = o.invoice, o.cash.get(o.invoice.currency, 0)
+        if own is not None and own.transfer is not None:
+            found[invoice.id] = awaited(
+                own.transfer, requested=own.amount_requested, waiting=waiting
+            )
+        elif (key := _funding_key(invoice)) is not None:
+            instructions = replace(
+                funding[(invoice.customer_id, *key)],
+                reference=invoice.number,
+                amount_remaining=invoice.amount_remaining,
+            )
+            found[invoice.id] = awaited(instructions, requested=None, waiting=waiting)
+    return found
 
 
 def _funding_key(invoice: Invoice) -> tuple[str, str, str | None] | None:

@@ -4,7 +4,10 @@ A message is written under a key that names what it is about (`signin:<token id>
 `reminder:<invoice>:<installment>:<step>`); the key is unique, so writing it twice stores it once.
 Sending claims a row with a conditional UPDATE (a lease), so two processes never send the same row
 at once; a failed send stays in the outbox with its error and is tried again later with growing
-delays. A crash between sending and marking sent can at worst send a message twice, never lose it.
+delays. SMTP and the database cannot commit together: a process killed after the server
+accepted a message (its reply to DATA) and before `sent_at` is committed sends that message
+again once its lease has passed, the one case of a message sent twice; a message is never lost.
+Jobs stop between messages on SIGTERM (`portal send-reminders`), outside that window.
 A message this server can never carry (an address needing SMTPUTF8, which it does not offer) is
 not tried again: its row keeps the reason, and the log says it as an error.
 
@@ -16,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
@@ -39,13 +43,15 @@ RETRY_DELAYS = (
     timedelta(minutes=30),
     timedelta(hours=2),
 )
+BATCH = 100  # rows one round of sending reads
 GIVE_UP_AFTER = 12  # attempts; the row stays, with its last error, for an operator to see
 
 
 @dataclass(frozen=True)
 class SendReport:
     sent: int
-    failed: int
+    failed: int  # stays in the outbox, for a later round
+    taken: int = 0  # sent or being sent by another process meanwhile
 
 
 async def enqueue(
@@ -138,10 +144,16 @@ async def _claim(engine: AsyncEngine, outbox_id: int, now: datetime) -> str | No
 
 async def send_one(engine: AsyncEngine, smtp: SmtpSettings, outbox_id: int) -> bool:
     """Send one stored message now if nobody else is; True when it went out."""
+    return await _send_row(engine, smtp, outbox_id) is True
+
+
+async def _send_row(engine: AsyncEngine, smtp: SmtpSettings, outbox_id: int) -> bool | None:
+    """True when the message went out, False when it failed, None when another process had
+    it (or sent it) first."""
     now = datetime.now(UTC)
     stored = await _claim(engine, outbox_id, now)
     if stored is None:
-        return False
+        return None
     try:
         message = messages.from_stored(stored)
     except ValueError as exc:  # no sender or recipient: it can never go out
@@ -192,8 +204,15 @@ async def _give_up(engine: AsyncEngine, outbox_id: int, reason: str) -> None:
     log.error("e-mail %s can never be sent, given up: %s", outbox_id, reason)
 
 
-async def send_due(engine: AsyncEngine, smtp: SmtpSettings, *, limit: int = 100) -> SendReport:
-    """Send whatever is due (new messages and retries whose delay has passed)."""
+async def send_due(
+    engine: AsyncEngine,
+    smtp: SmtpSettings,
+    *,
+    limit: int = BATCH,
+    stop: Callable[[], bool] = lambda: False,
+) -> SendReport:
+    """Send whatever is due (new messages and retries whose delay has passed), at most `limit`;
+    `stop` is asked before each message (a job asked to end finishes the one in hand)."""
     now = datetime.now(UTC)
     async with engine.connect() as conn:
         due = (
@@ -213,13 +232,42 @@ async def send_due(engine: AsyncEngine, smtp: SmtpSettings, *, limit: int = 100)
             .scalars()
             .all()
         )
-    sent = failed = 0
+    sent = failed = taken = 0
     for outbox_id in due:
-        if await send_one(engine, smtp, outbox_id):
+        if stop():
+            break
+        outcome = await _send_row(engine, smtp, outbox_id)
+        if outcome is None:
+            taken += 1
+        elif outcome:
             sent += 1
         else:
             failed += 1
-    return SendReport(sent, failed)
+    return SendReport(sent, failed, taken)
+
+
+async def send_all_due(
+    engine: AsyncEngine, smtp: SmtpSettings, *, stop: Callable[[], bool] = lambda: False
+) -> SendReport:
+    """`send_due` until nothing is due: a failed message waits for its retry delay, a row
+    another process holds waits for its lease, so each batch is new rows only."""
+    sent = failed = taken = 0
+    while not stop():
+        report = await send_due(engine, smtp, limit=BATCH, stop=stop)
+        sent, failed, taken = sent + report.sent, failed + report.failed, taken + report.taken
+        if report.sent + report.failed + report.taken < BATCH:
+            break
+    return SendReport(sent, failed, taken)
+
+
+async def stored(conn: AsyncConnection, keys: Sequence[str]) -> set[str]:
+    """Which of these keys the outbox holds already (queued or sent)."""
+    if not keys:
+        return set()
+    found = await conn.execute(
+        select(mail_outbox.c.dedupe_key).where(mail_outbox.c.dedupe_key.in_(keys))
+    )
+    return set(found.scalars())
 
 
 # While a portal runs, what could not be sent is tried again this often: a sign-in e-mail's

@@ -379,7 +379,7 @@ class CachingGateway:
 
     find_customers_by_email = Through(StripeGateway.find_customers_by_email)
     find_customers = Through(StripeGateway.find_customers)
-    all_open_invoices = Through(StripeGateway.all_open_invoices)
+    open_invoices = Through(StripeGateway.open_invoices)
     get_invoice = Through(StripeGateway.get_invoice)
     get_invoice_with_lines = Through(StripeGateway.get_invoice_with_lines)
     list_invoice_payments = Through(StripeGateway.list_invoice_payments)

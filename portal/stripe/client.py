@@ -17,6 +17,7 @@ import httpx
 import stripe
 
 from portal.settings import STRIPE_INVOICE_API_VERSION, STRIPE_MAX_CONCURRENT_REQUESTS
+from portal.stripe import pace as pacing
 from portal.stripe.errors import stripe_errors
 
 # The SDK's longest backoff between two tries of one request.
@@ -43,6 +44,9 @@ class StripeHttp(stripe.HTTPXClient):
       SDK itself retries a 429 only when Stripe adds `Stripe-Should-Retry: true` (lock
       timeouts), not for `rate_limit`. Repeating is safe: Stripe refused the request before
       doing anything, and a repeated POST carries the same idempotency key.
+
+    Inside a batch job's `pace.paced(...)`, each request also waits for the job's pace, which
+    tries a 429 again more patiently than the SDK (`portal.stripe.pace`).
     """
 
     def __init__(self, *, timeout: float, max_in_flight: int) -> None:
@@ -51,6 +55,14 @@ class StripeHttp(stripe.HTTPXClient):
 
     async def request_async(
         self, method: str, url: str, headers: Mapping[str, str], post_data: Any = None
+    ) -> tuple[bytes, int, Mapping[str, str]]:
+        pace = pacing.current()
+        if pace is None:
+            return await self._one(method, url, headers, post_data)
+        return await pace.send(lambda: self._one(method, url, headers, post_data))
+
+    async def _one(
+        self, method: str, url: str, headers: Mapping[str, str], post_data: Any
     ) -> tuple[bytes, int, Mapping[str, str]]:
         async with self._slots:
             return await super().request_async(method, url, headers, post_data)

@@ -380,3 +380,17 @@ class WebhookEvent:
     object_id: str | None
     customer_id: str | None
     created: datetime
+
+
+@dataclass(frozen=True)
+class OpenInvoice:
+    """An open invoice as a batch job reads it: with its customer and what waits in their cash
+    balance (transfers that arrived, by currency), all from the list's one request."""
+
+    invoice: Invoice
+    customer: Customer
+    cash: Mapping[str, int] = field(default_factory=dict)
+
+    @property
+    def id(self) -> str:  # the list's cursor (`Page.next_cursor`)
+        return self.invoice.id

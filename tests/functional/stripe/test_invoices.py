@@ -52,8 +52,15 @@ async def test_invoices_are_read_with_the_preview_version_and_show_their_plan(
     assert [part.amount for part in invoice.installments] == [5000, 5000]
     listed = await gateway.list_invoices(invoice.customer_id)
     assert [len(i.installments) for i in listed.items] == [2]
-    everything = {i.id: i for i in await gateway.all_open_invoices()}
-    assert len(everything[invoice_id].installments) == 2
+    everything = {}
+    cursor = None
+    while True:  # the open invoices of the account, page by page, each with its customer
+        page = await gateway.open_invoices(cursor)
+        everything.update((o.id, o) for o in page.items)
+        if (cursor := page.next_cursor) is None:
+            break
+    assert len(everything[invoice_id].invoice.installments) == 2
+    assert everything[invoice_id].customer.id == invoice.customer_id
 
 
 async def test_with_a_ga_version_the_plan_is_absent_and_the_invoice_whole(
