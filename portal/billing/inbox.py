@@ -290,7 +290,7 @@ async def _give_up(engine: AsyncEngine) -> None:
     unfinished = list(box.handling.items())
     for _, task in unfinished:
         task.cancel()
-    await asyncio.gather(*(task for _, task in unfinished), return_exceptions=True)
+    await _settled([task for _, task in unfinished])
     ids = [event_id for event_id, _ in unfinished]
     if ids:
         async with _writing(engine) as conn:
@@ -301,4 +301,14 @@ async def _give_up(engine: AsyncEngine) -> None:
             )
     for task in list(box.sending):
         task.cancel()
-    await asyncio.gather(*box.sending, return_exceptions=True)
+    await _settled(list(box.sending))
+
+
+async def _settled(tasks: list[asyncio.Task[Any]]) -> None:
+    """Wait for cancelled `tasks` to end, their failures read (none is left unretrieved)."""
+    if not tasks:
+        return
+    await asyncio.wait(tasks)
+    for task in tasks:
+        if not task.cancelled():
+            task.exception()

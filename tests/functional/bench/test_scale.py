@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from portal_dev.bench import scale, scale_webhooks
-from tests.functional.bench import test_scale_webhooks
+from portal_dev.bench import scale, scale_reminders, scale_webhooks
+from tests.functional.bench import test_scale_reminders, test_scale_webhooks
 
 pytestmark = [pytest.mark.slow]
 
@@ -23,3 +23,6 @@ def test_every_scale_figure_is_printed_on_postgresql(postgres_database_url: str)
     assert isinstance(burst, scale_webhooks.WebhookBurst)
     assert burst.database == "PostgreSQL"
     test_scale_webhooks.check(burst)
+    reminders = found["reminders"]
+    assert isinstance(reminders, scale_reminders.RemindersFigure)
+    test_scale_reminders.check(reminders)

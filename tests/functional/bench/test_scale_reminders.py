@@ -11,7 +11,10 @@ pytestmark = [pytest.mark.slow]
 
 
 def test_a_run_stopped_halfway_and_a_second_run_deliver_each_reminder_once() -> None:
-    figure = scale_reminders.run(size=300)
+    check(scale_reminders.run(size=300))
+
+
+def check(figure: scale_reminders.RemindersFigure) -> None:
     assert figure.invoices == 300
     assert figure.reminders >= 2 * figure.customers  # a fifth of the bench's, and the demo's
     assert 0 < figure.stopped_after < figure.reminders
