@@ -18,7 +18,6 @@ from typing import Any
 
 import sqlalchemy
 from sqlalchemy import Executable, Row, Table, event
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry, SingletonThreadPool
@@ -302,9 +301,14 @@ async def insert_once(conn: AsyncConnection, table: Table, values: Mapping[str, 
     """
     dialect = conn.dialect.name
     stmt: Any
+    # Each dialect's module is loaded by its engine already: one database's, not both.
     if dialect == "postgresql":
+        from sqlalchemy.dialects import postgresql
+
         stmt = postgresql.insert(table).values(dict(values)).on_conflict_do_nothing()
     elif dialect == "sqlite":
+        from sqlalchemy.dialects import sqlite
+
         stmt = sqlite.insert(table).values(dict(values)).on_conflict_do_nothing()
     else:  # pragma: no cover - the settings accept only the two
         raise RuntimeError(f"unsupported database {dialect}")

@@ -28,10 +28,12 @@ import logging
 import os
 import time
 from collections.abc import Hashable
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
-import asyncpg
 from sqlalchemy.engine import make_url
+
+if TYPE_CHECKING:  # imported by the listener when it runs: a process on SQLite needs no asyncpg
+    import asyncpg
 
 log = logging.getLogger(__name__)
 
@@ -105,6 +107,8 @@ class Listener:
 
     async def run(self) -> None:
         """Listen, ping, and connect again whenever the connection is lost; until cancelled."""
+        import asyncpg
+
         failures = 0
         while True:
             try:
@@ -117,6 +121,8 @@ class Listener:
             await asyncio.sleep(RECONNECT_DELAYS[min(failures, len(RECONNECT_DELAYS) - 1)])
 
     async def _listen(self) -> None:
+        import asyncpg
+
         conn: asyncpg.Connection = await asyncpg.connect(
             self._dsn,
             timeout=5,
