@@ -15,8 +15,10 @@ from portal import housekeeping
 from portal.assets import Assets
 from portal.billing import sweep
 from portal.errors import HANDLERS
+from portal.lru import MB
 from portal.mail import outbox
 from portal.middleware import PortalMiddleware
+from portal.pages import KeptPages
 from portal.routes import routes
 from portal.services import Services
 from portal.settings import Settings
@@ -35,7 +37,10 @@ async def open_services(
     table: Sequence[BaseRoute] | None = None,
 ) -> AsyncIterator[Services]:
     """What views and commands work with: the database, Stripe, the templates."""
-    engine = create_engine(settings.database_url)
+    # PORTAL_CACHE_MB shared as its help text says: half for Stripe's data, three eighths for
+    # pages, an eighth for database rows.
+    budget = settings.cache_mb * MB
+    engine = create_engine(settings.database_url, kept_budget=budget // 8)
     gateway = CachingGateway(
         StripeGateway(
             api_key=settings.stripe_api_key,
@@ -47,6 +52,7 @@ async def open_services(
         ),
         engine=engine,
         ttl=settings.stripe_cache_seconds,
+        budget=budget // 2,
     )
     try:
         yield Services(
@@ -57,6 +63,7 @@ async def open_services(
             # The app's own table where there is an app; commands build theirs.
             router=Router(list(table or routes(assets=assets or Assets(), demo=demo))),
             demo=demo,
+            pages=KeptPages(budget * 3 // 8),
         )
     finally:
         await gateway.aclose()
