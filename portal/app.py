@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
@@ -22,10 +23,22 @@ from portal.pages import KeptPages
 from portal.routes import routes
 from portal.services import Services
 from portal.settings import Settings
-from portal.storage.database import create_engine, dispose, listen
+from portal.storage.database import create_engine, dispose, kept_rows, listen
 from portal.stripe.cache import CachingGateway
 from portal.stripe.gateway import StripeGateway
 from portal.templating import create_environment
+
+
+log = logging.getLogger(__name__)
+
+
+def cache_figures(svc: Services) -> dict[str, tuple[int, int]]:
+    """Each cache bounded by PORTAL_CACHE_MB: its entries and their estimated bytes."""
+    return {
+        "stripe": svc.gateway.kept(),
+        "pages": svc.pages.kept(),
+        "rows": kept_rows(svc.engine),
+    }
 
 
 @asynccontextmanager
@@ -104,6 +117,12 @@ def create_app(
                     task.cancel()
                     with contextlib.suppress(asyncio.CancelledError):
                         await task
+                # What the caches held, for whoever sizes PORTAL_CACHE_MB (and the bench).
+                figures = " ".join(
+                    f"{name}={entries}/{size}"
+                    for name, (entries, size) in cache_figures(svc).items()
+                )
+                log.info("caches at shutdown (entries/bytes): %s", figures)
 
     return Starlette(
         routes=[*table, *extra_routes],
