@@ -28,7 +28,6 @@ from portal.stripe.cache import CachingGateway
 from portal.stripe.gateway import StripeGateway
 from portal.templating import create_environment
 
-
 log = logging.getLogger(__name__)
 
 

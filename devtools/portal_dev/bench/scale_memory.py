@@ -143,7 +143,9 @@ def _make_customers(sandbox_url: str, size: int) -> list[Customer]:
             for spec, customer in zip(specs, answer.json()["customers"], strict=True):
                 params = spec["params"]
                 made.append(
-                    Customer(customer["id"], params["email"], params["name"], customer["invoices"][0])
+                    Customer(
+                        customer["id"], params["email"], params["name"], customer["invoices"][0]
+                    )
                 )
     return made
 
