@@ -19,6 +19,7 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -150,7 +151,7 @@ def _make_customers(sandbox_url: str, size: int) -> list[Customer]:
     return made
 
 
-def _spec(n: int) -> dict[str, object]:
+def _spec(n: int) -> dict[str, Any]:
     return {
         "params": {"email": f"scale{n}@example.com", "name": f"Scale Customer {n}"},
         "invoices": [
