@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
@@ -15,15 +16,28 @@ from portal import housekeeping
 from portal.assets import Assets
 from portal.billing import inbox, sweep
 from portal.errors import HANDLERS
+from portal.lru import MB
 from portal.mail import outbox
 from portal.middleware import PortalMiddleware
+from portal.pages import KeptPages
 from portal.routes import routes
 from portal.services import Services
 from portal.settings import Settings
-from portal.storage.database import create_engine, dispose, listen
+from portal.storage.database import create_engine, dispose, kept_rows, listen
 from portal.stripe.cache import CachingGateway
 from portal.stripe.gateway import StripeGateway
 from portal.templating import create_environment
+
+log = logging.getLogger(__name__)
+
+
+def cache_figures(svc: Services) -> dict[str, tuple[int, int]]:
+    """Each cache bounded by PORTAL_CACHE_MB: its entries and their estimated bytes."""
+    return {
+        "stripe": svc.gateway.kept(),
+        "pages": svc.pages.kept(),
+        "rows": kept_rows(svc.engine),
+    }
 
 
 @asynccontextmanager
@@ -35,7 +49,10 @@ async def open_services(
     table: Sequence[BaseRoute] | None = None,
 ) -> AsyncIterator[Services]:
     """What views and commands work with: the database, Stripe, the templates."""
-    engine = create_engine(settings.database_url)
+    # PORTAL_CACHE_MB shared as its help text says: half for Stripe's data, three eighths for
+    # pages, an eighth for database rows.
+    budget = settings.cache_mb * MB
+    engine = create_engine(settings.database_url, kept_budget=budget // 8)
     gateway = CachingGateway(
         StripeGateway(
             api_key=settings.stripe_api_key,
@@ -47,6 +64,7 @@ async def open_services(
         ),
         engine=engine,
         ttl=settings.stripe_cache_seconds,
+        budget=budget // 2,
     )
     try:
         yield Services(
@@ -57,6 +75,7 @@ async def open_services(
             # The app's own table where there is an app; commands build theirs.
             router=Router(list(table or routes(assets=assets or Assets(), demo=demo))),
             demo=demo,
+            pages=KeptPages(budget * 3 // 8),
         )
     finally:
         await gateway.aclose()
@@ -99,6 +118,12 @@ def create_app(
                     task.cancel()
                     with contextlib.suppress(asyncio.CancelledError):
                         await task
+                # What the caches held, for whoever sizes PORTAL_CACHE_MB (and the bench).
+                figures = " ".join(
+                    f"{name}={entries}/{size}"
+                    for name, (entries, size) in cache_figures(svc).items()
+                )
+                log.info("caches at shutdown (entries/bytes): %s", figures)
 
     return Starlette(
         routes=[*table, *extra_routes],

@@ -59,8 +59,12 @@ def format_plain_amount(amount_minor: int, currency: str, locale: str) -> str:
 
 
 # A page formats the same few amounts and dates again and again (and Babel parses the locale each
-# time): the results are kept, keyed by their inputs, which is all they depend on.
-@functools.lru_cache(maxsize=65_536)
+# time): the results are kept, keyed by their inputs, which is all they depend on. Each entry is
+# a short text and its key, under half a kilobyte: the count bounds the bytes (about 2 MB each).
+FORMATTED = 4_096
+
+
+@functools.lru_cache(maxsize=FORMATTED)
 def format_money(amount_minor: int, currency: str, locale: str) -> str:
     """An amount in minor units, e.g. `123456, "eur", "de"` -> "1.234,56 €".
 
@@ -181,7 +185,7 @@ def date_pattern(locale: str, format: DateFormat = "medium") -> DateTimePattern:
     return babel_dates.parse_pattern(found)
 
 
-@functools.lru_cache(maxsize=65_536)
+@functools.lru_cache(maxsize=FORMATTED)
 def format_date(
     value: datetime | date,
     locale: str,

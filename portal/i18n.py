@@ -266,9 +266,25 @@ def first_supported_locale(tags: Iterable[str]) -> str | None:
     return None
 
 
+# The supported languages' names for themselves, as Babel gives them (a test compares): every
+# page's language menu names all six, and asking Babel would load each language's whole locale
+# data into every process, megabytes for languages it may never serve.
+OWN_NAMES: dict[str, str] = {
+    "de": "Deutsch",
+    "en": "English",
+    "nl": "Nederlands",
+    "es": "Español",
+    "pl": "Polski",
+    "hr": "Hrvatski",
+}
+
+
 def locale_name(locale: str) -> str:
-    """A language's own name for itself, e.g. "Deutsch", "polski"."""
-    return str(Locale.parse(locale).get_display_name(locale)).capitalize()
+    """A language's own name for itself, e.g. "Deutsch", "Polski"."""
+    found = OWN_NAMES.get(locale)
+    if found is None:
+        found = str(Locale.parse(locale).get_display_name(locale)).capitalize()
+    return found
 
 
 def use_request_locale(cookie: str | None, accept_language: str | None) -> None:

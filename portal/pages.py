@@ -15,13 +15,16 @@ makes a new page. Pages that show support's view or stale data are never kept.
 from __future__ import annotations
 
 import dataclasses
-from collections import OrderedDict
 from collections.abc import Hashable
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-# At most this many pages per process, the least recently used going first (about 10 KB each).
+from portal.lru import MB, LruCache, size_of
+
+# The bytes of pages kept per process (settings: a share of PORTAL_CACHE_MB), the least
+# recently used going first, and at most this many pages however small.
+DEFAULT_BUDGET = 12 * MB
 KEPT_PAGES = 1_000
 
 _VALUES = (str, int, float, bool, bytes, datetime, date, timedelta, Decimal, type(None))
@@ -77,21 +80,24 @@ def _frozen_fields(kind: type) -> tuple[str, ...] | None:
 
 
 class KeptPages:
-    """Pages by what addresses them (`key`), each with what it was made from."""
+    """Pages by what addresses them (`key`), each with what it was made from, within `budget`
+    bytes: a page's HTML and what it was made from (most of that is the Stripe cache's own
+    objects, counted there too: the two budgets together bound both)."""
 
-    def __init__(self, size: int = KEPT_PAGES) -> None:
-        self.size = size
-        self._pages: OrderedDict[Hashable, tuple[Any, str]] = OrderedDict()
+    def __init__(self, budget: int = DEFAULT_BUDGET, *, size: int = KEPT_PAGES) -> None:
+        self._pages: LruCache[Hashable, tuple[Any, str]] = LruCache(budget, most=size)
+
+    def kept(self) -> tuple[int, int]:
+        """How many pages are kept, and their estimated bytes."""
+        return len(self._pages), self._pages.bytes
 
     def get(self, key: Hashable, made_from: Any) -> str | None:
-        found = self._pages.get(key)
+        found = self._pages.peek(key)
         if found is None or not same(found[0], made_from):
             return None
-        self._pages.move_to_end(key)
+        self._pages.get(key)  # now the most recently used
         return found[1]
 
     def put(self, key: Hashable, made_from: Any, html: str) -> None:
-        self._pages[key] = (made_from, html)
-        self._pages.move_to_end(key)
-        while len(self._pages) > self.size:
-            self._pages.popitem(last=False)
+        size = size_of(html) + size_of(key) + size_of(made_from)
+        self._pages.put(key, (made_from, html), size)

@@ -9,10 +9,9 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Literal
+from typing import Any, Literal
 
 from sqlalchemy import delete
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from portal.storage.database import transaction
@@ -57,10 +56,18 @@ async def hit(conn: AsyncConnection, limit: Limit, subject: str, now: datetime) 
         "window_start": _window_start(now, limit.window),
         "count": 1,
     }
-    insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+    # Each dialect's module is loaded by its engine already: one database's, not both.
+    stmt: Any  # PostgreSQL's or SQLite's INSERT, the same upsert on either
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+
+        stmt = insert(rate_limits)
+    else:
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        stmt = sqlite_insert(rate_limits)
     stmt = (
-        insert(rate_limits)
-        .values(values)
+        stmt.values(values)
         .on_conflict_do_update(
             index_elements=[rate_limits.c.key, rate_limits.c.window_start],
             set_={"count": rate_limits.c.count + 1},

@@ -100,6 +100,11 @@ def _ngettext(
     return i18n.interpolate(translated, {"num": num} | variables)
 
 
+# Paths kept for `url_for`, each a short text and its key (under half a kilobyte), all
+# forgotten beyond it: a few megabytes at most, however many customers and invoices.
+PATHS = 8_192
+
+
 def _url_for(request: Request) -> Callable[..., str]:
     """Links in pages: paths on this site (the same host), built once per route and parameters
     (Starlette walks the whole route table for each URL, which a page with many links feels)."""
@@ -112,7 +117,7 @@ def _url_for(request: Request) -> Callable[..., str]:
         key = (name, tuple(sorted(params.items())))
         found = cache.get(key)
         if found is None:
-            if len(cache) > 50_000:  # ids in paths: keep the cache bounded
+            if len(cache) >= PATHS:  # ids in paths: keep the cache bounded
                 cache.clear()
             found = cache[key] = str(router.url_path_for(name, **params))
         return found

@@ -9,20 +9,11 @@ value sent is in the form of Stripe's examples for the type
 
 from __future__ import annotations
 
+import importlib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
-
-from stdnum.ch import vat as ch_vat
-from stdnum.de import stnr
-from stdnum.es import cif
-from stdnum.eu import vat as eu_vat
-from stdnum.exceptions import InvalidChecksum, ValidationError
-from stdnum.gb import vat as gb_vat
-from stdnum.hr import oib
-from stdnum.no import mva
-from stdnum.pl import nip
 
 from portal.account.addresses import EU_STATES
 from portal.forms import Checked, invalid, valid
@@ -92,9 +83,12 @@ def normalize(kind: str, country: str, value: str) -> str:
 
 def check(kind: str, country: str, value: str) -> str:
     """The value as Stripe expects it for `kind`, once format and check digit are right."""
+    from stdnum.exceptions import InvalidChecksum, ValidationError
+
     normalized = normalize(kind, country, value)
+    validate: Callable[[str], str] = importlib.import_module(_VALIDATORS[kind]).validate
     try:
-        number = _VALIDATORS[kind](normalized)
+        number = validate(normalized)
     except InvalidChecksum:
         raise InvalidTaxId("checksum") from None
     except ValidationError:  # InvalidFormat, InvalidLength, InvalidComponent (a wrong suffix)
@@ -133,13 +127,15 @@ def _swiss(compact: str) -> str:
     return f"CHE-{match[1]}.{match[2]}.{match[3]} {suffix}"
 
 
-_VALIDATORS: dict[str, Callable[[str], str]] = {
-    "eu_vat": eu_vat.validate,  # by the value's prefix, which normalize made the country's
-    "gb_vat": gb_vat.validate,
-    "ch_vat": ch_vat.validate,
-    "no_vat": mva.validate,
-    "de_stn": stnr.validate,  # the format of one of the Länder; the Steuernummer has no check digit
-    "es_cif": cif.validate,
-    "hr_oib": oib.validate,
-    "pl_nip": nip.validate,
+# python-stdnum's module for each type, imported on the first check of one: most processes
+# never check a number, and the library's modules take megabytes.
+_VALIDATORS: dict[str, str] = {
+    "eu_vat": "stdnum.eu.vat",  # by the value's prefix, which normalize made the country's
+    "gb_vat": "stdnum.gb.vat",
+    "ch_vat": "stdnum.ch.vat",
+    "no_vat": "stdnum.no.mva",
+    "de_stn": "stdnum.de.stnr",  # the format of one of the Länder; the Steuernummer has no check digit
+    "es_cif": "stdnum.es.cif",
+    "hr_oib": "stdnum.hr.oib",
+    "pl_nip": "stdnum.pl.nip",
 }

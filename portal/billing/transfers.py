@@ -13,8 +13,8 @@ import io
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
-import segno
 from markupsafe import Markup
 
 from portal.billing import invoices as rules
@@ -27,6 +27,9 @@ from portal.stripe.models import (
     InvoicePayment,
     OpenInvoice,
 )
+
+if TYPE_CHECKING:
+    import segno
 
 # A bank transfer's kind by currency, when the invoice's payment settings do not name one
 # (Stripe's bank transfer types: https://docs.stripe.com/payments/bank-transfers).
@@ -93,6 +96,8 @@ def epc_payload(transfer: Transfer) -> str | None:
 
 
 def _code(payload: str) -> segno.QRCode:
+    import segno  # on the first code drawn: most processes draw none
+
     code = segno.make_qr(payload, error="m", boost_error=False, encoding="utf-8")
     if isinstance(code.version, str) or code.version > VERSION_MAX:  # a Micro QR: never
         raise ValueError(f"EPC QR code of version {code.version}")

@@ -18,14 +18,12 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import httpx
-from joserfc import jwt
-from joserfc.errors import JoseError
-from joserfc.jwk import KeySet
 
 from portal.settings import Settings
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # imported on the first staff sign-in: customers' processes need neither
     from authlib.integrations.httpx_client import AsyncOAuth2Client
+    from joserfc.jwk import KeySet
 
 DISCOVERY_TTL = 3600.0
 ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "ES256", "ES384"]
@@ -129,6 +127,8 @@ async def redeem(
     id_token = token.get("id_token")
     if not id_token:
         raise SignInFailed("the provider sent no ID token")
+    from joserfc.jwk import KeySet
+
     return verify_id_token(
         id_token, KeySet.import_key_set(keys), issuer=found.issuer, settings=settings, nonce=nonce
     )
@@ -137,6 +137,9 @@ async def redeem(
 def verify_id_token(
     id_token: str, keys: KeySet, *, issuer: str, settings: Settings, nonce: str
 ) -> dict[str, Any]:
+    from joserfc import jwt
+    from joserfc.errors import JoseError
+
     client_id = settings.staff_oidc_client_id or ""
     try:
         decoded = jwt.decode(id_token, keys, algorithms=ALGORITHMS)

@@ -18,12 +18,11 @@ from typing import Any
 
 import sqlalchemy
 from sqlalchemy import Executable, Row, Table, event
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry, SingletonThreadPool
 
-from portal.storage.kept import MISSING, KeptRows, Listener
+from portal.storage.kept import DEFAULT_BUDGET, MISSING, KeptRows, Listener, Rows
 
 # How long a writer waits for another one on SQLite before "database is locked".
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -31,13 +30,13 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 # goes the usual way instead: in WAL mode readers do not wait for writers, so only rare
 # moments (a checkpoint's lock) come near it, and the loop must never stall for long.
 QUICK_READ_BUSY_MS = 50
-# At most this many rows kept per connection (each a session's), all forgotten beyond it.
-KEPT_ROWS = 10_000
 
 # SQLite engines' quick reads (`read_one`), made on first use.
 _quick: weakref.WeakKeyDictionary[AsyncEngine, QuickReads | None] = weakref.WeakKeyDictionary()
 # PostgreSQL engines' kept rows, where a listener keeps them current (`storage.kept`).
 _kept: weakref.WeakKeyDictionary[AsyncEngine, KeptRows] = weakref.WeakKeyDictionary()
+# The bytes of rows each engine keeps (`create_engine`'s `kept_budget`).
+_budgets: weakref.WeakKeyDictionary[AsyncEngine, int] = weakref.WeakKeyDictionary()
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
@@ -47,8 +46,9 @@ class UnstorableText(ValueError):
     UTF-8, which both databases store): refused before the statement is sent."""
 
 
-def create_engine(database_url: str) -> AsyncEngine:
-    """An engine for `database_url` (already normalised by the settings to an async driver)."""
+def create_engine(database_url: str, *, kept_budget: int = DEFAULT_BUDGET) -> AsyncEngine:
+    """An engine for `database_url` (already normalised by the settings to an async driver),
+    keeping at most `kept_budget` bytes of rows read with `keep_as`."""
     url = make_url(database_url)
     if url.get_backend_name() == "sqlite":
         if url.database and url.database != ":memory:":
@@ -59,6 +59,7 @@ def create_engine(database_url: str) -> AsyncEngine:
     else:
         engine = create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
     event.listen(engine.sync_engine, "before_cursor_execute", _refuse_unstorable)
+    _budgets[engine] = kept_budget
     return engine
 
 
@@ -108,7 +109,8 @@ class QuickReads:
     so every commit anywhere (this process or another) moves it.
     """
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, budget: int = DEFAULT_BUDGET) -> None:
+        self.budget = budget
         self.engine = sqlalchemy.create_engine(
             engine.url.set(drivername="sqlite"),
             poolclass=SingletonThreadPool,
@@ -138,25 +140,27 @@ class QuickReads:
         conn = self.connection()
         try:
             kept = self._kept(conn) if keep_as is not None else None
-            if kept is not None and keep_as in kept:
-                return kept[keep_as]
+            if kept is not None and (found := kept.get(keep_as)) is not MISSING:
+                return found
             result = conn.execute(query, params)
             found = tuple(result.all()) if many else result.one_or_none()
             if kept is not None:
-                kept[keep_as] = found
+                kept.put(keep_as, found)
             return found
         finally:
             # Only SQLAlchemy's bookkeeping: in autocommit no BEGIN was sent, nothing is held.
             conn.rollback()
 
-    def _kept(self, conn: Connection) -> dict[Hashable, Any]:
+    def _kept(self, conn: Connection) -> Rows:
         """The rows kept on `conn`, emptied when the database has changed since they were read."""
         dbapi = conn.connection.dbapi_connection
         assert dbapi is not None
         version = dbapi.execute("PRAGMA data_version").fetchone()[0]
         info = conn.info
-        kept: dict[Hashable, Any] = info.setdefault("kept_rows", {})
-        if info.get("data_version") != version or len(kept) >= KEPT_ROWS:
+        kept: Rows | None = info.get("kept_rows")
+        if kept is None:
+            kept = info["kept_rows"] = Rows(self.budget)
+        if info.get("data_version") != version:
             kept.clear()
             info["data_version"] = version
         return kept
@@ -176,7 +180,9 @@ def _quick_reads(engine: AsyncEngine) -> QuickReads | None:
         pass
     url = engine.url
     on_file = url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:")
-    found = _quick[engine] = QuickReads(engine) if on_file else None
+    found = _quick[engine] = (
+        QuickReads(engine, _budgets.get(engine, DEFAULT_BUDGET)) if on_file else None
+    )
     return found
 
 
@@ -252,13 +258,25 @@ async def _read(
     return rows
 
 
+def kept_rows(engine: AsyncEngine) -> tuple[int, int]:
+    """How many rows the engine keeps, and their estimated bytes."""
+    quick = _quick.get(engine)
+    found: list[Rows] = []
+    if quick is not None:
+        found = [c.info["kept_rows"] for c in quick._held.values() if "kept_rows" in c.info]
+    kept = _kept.get(engine)
+    if kept is not None:
+        found.append(kept.rows)
+    return sum(len(rows) for rows in found), sum(rows.bytes for rows in found)
+
+
 def listen(engine: AsyncEngine) -> Listener | None:
     """A PostgreSQL engine's listener for changes (`storage.kept`), to run for as long as rows
     may be kept (`Listener.run`); None for SQLite, which needs none. While it hears, `read_one`
     keeps rows."""
     if engine.url.get_backend_name() != "postgresql":
         return None
-    kept = _kept.setdefault(engine, KeptRows())
+    kept = _kept.setdefault(engine, KeptRows(_budgets.get(engine, DEFAULT_BUDGET)))
     return Listener(engine.url.render_as_string(hide_password=False), kept)
 
 
@@ -302,9 +320,14 @@ async def insert_once(conn: AsyncConnection, table: Table, values: Mapping[str, 
     """
     dialect = conn.dialect.name
     stmt: Any
+    # Each dialect's module is loaded by its engine already: one database's, not both.
     if dialect == "postgresql":
+        from sqlalchemy.dialects import postgresql
+
         stmt = postgresql.insert(table).values(dict(values)).on_conflict_do_nothing()
     elif dialect == "sqlite":
+        from sqlalchemy.dialects import sqlite
+
         stmt = sqlite.insert(table).values(dict(values)).on_conflict_do_nothing()
     else:  # pragma: no cover - the settings accept only the two
         raise RuntimeError(f"unsupported database {dialect}")

@@ -28,10 +28,14 @@ import logging
 import os
 import time
 from collections.abc import Hashable
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
-import asyncpg
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import Row, make_url
+
+from portal.lru import MB, LruCache, size_of
+
+if TYPE_CHECKING:  # imported by the listener when it runs: a process on SQLite needs no asyncpg
+    import asyncpg
 
 log = logging.getLogger(__name__)
 
@@ -43,8 +47,12 @@ PING_EVERY: Final = 0.2
 STALE_AFTER: Final = 0.75
 # Waiting before connecting again after a failure, doubled each time up to the last.
 RECONNECT_DELAYS: Final = (0.1, 0.5, 1.0, 2.0, 5.0)
-# At most this many rows kept, all forgotten beyond it (each a session's or a counter).
+# At most this many rows kept (each a session's or a counter), and at most this many bytes
+# (settings: a share of PORTAL_CACHE_MB), the least recently used going first.
 MOST_ROWS: Final = 10_000
+DEFAULT_BUDGET: Final = 4 * MB
+# A kept row's own bytes besides its values (the row object, the cache's bookkeeping).
+ROW_SIZE: Final = 200
 
 MISSING: Final = object()
 
@@ -54,11 +62,47 @@ def application_name(pid: int) -> str:
     return f"portal kept rows {pid}"
 
 
+def row_size(name: Hashable, found: Any) -> int:
+    """The estimated bytes of what a read found (a row, None, or a tuple of rows) kept under
+    `name`."""
+    rows = found if isinstance(found, tuple) else () if found is None else (found,)
+    return size_of(name) + ROW_SIZE + sum(_one_row_size(row) for row in rows)
+
+
+def _one_row_size(row: Any) -> int:
+    # A Row holds its values as a tuple does, which `size_of` walks; it is no tuple itself.
+    return ROW_SIZE + size_of(tuple(row) if isinstance(row, Row) else row)
+
+
+class Rows:
+    """Rows by name within a byte budget. A row found may be None (nothing there), so
+    `MISSING` says there is none kept."""
+
+    def __init__(self, budget: int = DEFAULT_BUDGET) -> None:
+        self._rows: LruCache[Hashable, Any] = LruCache(budget, most=MOST_ROWS)
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    @property
+    def bytes(self) -> int:
+        return self._rows.bytes
+
+    def get(self, name: Hashable) -> Any:
+        return self._rows.get(name) if name in self._rows else MISSING
+
+    def put(self, name: Hashable, found: Any) -> None:
+        self._rows.put(name, found, row_size(name, found))
+
+    def clear(self) -> None:
+        self._rows.clear()
+
+
 class KeptRows:
     """The rows kept by name, and whether they may be given (see the module's docstring)."""
 
-    def __init__(self) -> None:
-        self._rows: dict[Hashable, Any] = {}
+    def __init__(self, budget: int = DEFAULT_BUDGET) -> None:
+        self.rows = Rows(budget)
         # Moved by every notice of a change and every local write: a read that saw it move
         # keeps nothing.
         self.generation = 0
@@ -72,19 +116,17 @@ class KeptRows:
         """The row kept under `name`, or `MISSING` (none, or none may be given now)."""
         if not self.current():
             return MISSING
-        return self._rows.get(name, MISSING)
+        return self.rows.get(name)
 
     def put(self, name: Hashable, row: Any, generation: int) -> None:
         """Keep `row`, read while `generation` was current, unless a change came meanwhile."""
         if generation != self.generation or not self.current():
             return
-        if len(self._rows) >= MOST_ROWS:
-            self._rows.clear()
-        self._rows[name] = row
+        self.rows.put(name, row)
 
     def forget(self) -> None:
         self.generation += 1
-        self._rows.clear()
+        self.rows.clear()
 
     def deaf(self) -> None:
         """The listener lost its connection: nothing kept may be given until it hears again."""
@@ -105,6 +147,8 @@ class Listener:
 
     async def run(self) -> None:
         """Listen, ping, and connect again whenever the connection is lost; until cancelled."""
+        import asyncpg
+
         failures = 0
         while True:
             try:
@@ -117,6 +161,8 @@ class Listener:
             await asyncio.sleep(RECONNECT_DELAYS[min(failures, len(RECONNECT_DELAYS) - 1)])
 
     async def _listen(self) -> None:
+        import asyncpg
+
         conn: asyncpg.Connection = await asyncpg.connect(
             self._dsn,
             timeout=5,

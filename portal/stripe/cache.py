@@ -25,7 +25,6 @@ from __future__ import annotations
 import functools
 import inspect
 import time
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping
 from contextvars import ContextVar, Token
 from dataclasses import dataclass
@@ -35,6 +34,7 @@ from typing import Any, Concatenate, Generic, ParamSpec, Self, TypeVar, cast, ov
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from portal.concurrency import Ready, at_once, then
+from portal.lru import MB, LruCache, size_of
 from portal.storage.database import transaction
 from portal.stripe import changes
 from portal.stripe.errors import StripeUnavailable
@@ -45,6 +45,9 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 DEFAULT_TTL = 60.0
+# The bytes kept per process (settings: a share of PORTAL_CACHE_MB), and at most this many
+# entries however small.
+DEFAULT_BUDGET = 16 * MB
 MAX_ENTRIES = 20_000
 
 # Per request: when the oldest stale entry served was read (a list, so that tasks gathered from
@@ -124,7 +127,7 @@ class KeptOwner:
     argument: str
 
     def of(self, cache: CachingGateway, call: Mapping[str, Any], answer: Any) -> str | None:
-        entry = cache._entries.get((self.read, call[self.argument]))
+        entry = cache._entries.peek((self.read, call[self.argument]))
         return entry.customer_id if entry else None
 
 
@@ -301,6 +304,10 @@ class _Entry:
     value: Any
 
 
+# An entry's own bytes besides its key and value (the `_Entry` and the cache's bookkeeping).
+_ENTRY_SIZE = 400
+
+
 def _invoice_owner(invoice: Invoice) -> str:
     return invoice.customer_id
 
@@ -313,12 +320,17 @@ class CachingGateway:
     """The gateway the pages use: `StripeGateway`'s methods, a customer's reads kept."""
 
     def __init__(
-        self, gateway: StripeGateway, *, engine: AsyncEngine, ttl: float = DEFAULT_TTL
+        self,
+        gateway: StripeGateway,
+        *,
+        engine: AsyncEngine,
+        ttl: float = DEFAULT_TTL,
+        budget: int = DEFAULT_BUDGET,
     ) -> None:
         self._gateway = gateway
         self._engine = engine
         self._ttl = ttl
-        self._entries: OrderedDict[tuple[Any, ...], _Entry] = OrderedDict()
+        self._entries: LruCache[tuple[Any, ...], _Entry] = LruCache(budget, most=MAX_ENTRIES)
 
     # --- the table: reads a customer's pages make, kept ---
 
@@ -413,6 +425,10 @@ class CachingGateway:
 
     # --- the cache itself ---
 
+    def kept(self) -> tuple[int, int]:
+        """How many reads this process keeps, and their estimated bytes."""
+        return len(self._entries), self._entries.bytes
+
     def uncached(self) -> StripeGateway:
         """Reads straight from Stripe: for webhooks, which must act on the object as it is now,
         and for reads that decide money."""
@@ -445,7 +461,7 @@ class CachingGateway:
         """The entry for `key` if it is current by what this request already knows of its
         customer's counter (the session's query brings it along); None if that takes a look
         at the database or Stripe (`_cached`)."""
-        entry = self._entries.get(key)
+        entry = self._entries.peek(key)
         if entry is None or self._ttl <= 0:
             return None
         seen = _versions.get()
@@ -456,7 +472,7 @@ class CachingGateway:
             or time.monotonic() - entry.stored_at >= self._ttl
         ):
             return None
-        self._entries.move_to_end(key)
+        self._entries.get(key)  # now the most recently used
         return entry
 
     async def _cached(
@@ -469,7 +485,7 @@ class CachingGateway:
         """`load()` unless a current entry exists; the customer whose counter it follows is the
         call's (or, when only the value tells, the value's)."""
         customer_id = customer.of(self, call, _NO_ANSWER)
-        entry = self._entries.get(key)
+        entry = self._entries.peek(key)
         whose = customer_id or (entry.customer_id if entry else None)
         version = await self._version(whose) if whose else None
         # Whose it is may show only in the answer: the counters this request read before the
@@ -482,7 +498,7 @@ class CachingGateway:
             and entry.version == version
             and time.monotonic() - entry.stored_at < self._ttl
         ):
-            self._entries.move_to_end(key)
+            self._entries.get(key)  # now the most recently used
             return entry.value
         try:
             value = await load()
@@ -499,8 +515,6 @@ class CachingGateway:
         elif whose != expected:  # not whose counter was read: kept by nothing
             version = None
         if whose is not None and version is not None:
-            self._entries[key] = _Entry(whose, version, time.monotonic(), datetime.now(UTC), value)
-            self._entries.move_to_end(key)
-            while len(self._entries) > MAX_ENTRIES:
-                self._entries.popitem(last=False)
+            entry = _Entry(whose, version, time.monotonic(), datetime.now(UTC), value)
+            self._entries.put(key, entry, size_of(key) + size_of(value) + _ENTRY_SIZE)
         return value

@@ -102,6 +102,12 @@ def test_language_names_are_in_their_own_language() -> None:
     ]
 
 
+def test_the_language_names_kept_are_babels() -> None:
+    assert set(i18n.OWN_NAMES) == set(i18n.SUPPORTED)
+    for code, name in i18n.OWN_NAMES.items():
+        assert name == str(Locale.parse(code).get_display_name(code)).capitalize()
+
+
 def test_stripe_preferred_locales_keep_a_region_we_know() -> None:
     assert i18n.first_supported_locale(["fr-FR", "nl-BE", "de"]) == "nl-BE"
     assert i18n.first_supported_locale(["en_gb"]) == "en-GB"

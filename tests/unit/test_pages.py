@@ -61,3 +61,14 @@ def test_the_least_recently_used_page_goes_first() -> None:
     pages.put("c", 1, "C")
     assert pages.get("b", 1) is None
     assert (pages.get("a", 1), pages.get("c", 1)) == ("A", "C")
+
+
+def test_kept_pages_stay_within_their_byte_budget() -> None:
+    pages = KeptPages(budget=20_000, size=100)
+    for n in range(10):
+        pages.put(("page", n), (Step(n, datetime(2026, 1, 1, tzinfo=UTC)),), "x" * 5_000)
+    entries, size = pages.kept()
+    assert 1 < entries < 10
+    assert size <= 20_000
+    assert pages.get(("page", 9), (Step(9, datetime(2026, 1, 1, tzinfo=UTC)),)) is not None
+    assert pages.get(("page", 0), (Step(0, datetime(2026, 1, 1, tzinfo=UTC)),)) is None

@@ -79,10 +79,15 @@ class Stack:
 
 
 @contextmanager
-def stack(*, log_dir: Path | None = None, database_url: str | None = None) -> Iterator[Stack]:
+def stack(
+    *,
+    log_dir: Path | None = None,
+    database_url: str | None = None,
+    settings: dict[str, str] | None = None,
+) -> Iterator[Stack]:
     """Sandbox with the demo data, `portal serve` (SQLite, or the PostgreSQL of
-    `database_url`; default settings: the cache on) and a development mailbox, each a process
-    of its own but the mailbox."""
+    `database_url`; default settings but any `PORTAL_*` of `settings`: the cache on) and a
+    development mailbox, each a process of its own but the mailbox."""
     work = log_dir or Path(tempfile.mkdtemp(prefix="portal-bench-"))
     sandbox_port, portal_port = processes.free_ports(4), processes.free_port()
     sandbox_url = f"http://127.0.0.1:{sandbox_port}"
@@ -105,6 +110,7 @@ def stack(*, log_dir: Path | None = None, database_url: str | None = None) -> It
     }
     if database_url is not None:
         env["PORTAL_DATABASE_URL"] = database_url
+    env |= settings or {}
     try:
         with processes.server(
             [exe, "sandbox", "--port", str(sandbox_port)],

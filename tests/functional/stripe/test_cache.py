@@ -220,3 +220,34 @@ async def test_a_change_while_a_page_is_read_from_stripe_is_not_missed(
         control.close()
         await dispose(here)
         await dispose(there)
+
+
+@pytest.mark.anyio
+async def test_the_reads_kept_stay_within_the_byte_budget(
+    gateway: StripeGateway, sdk: stripe.StripeClient, tmp_path: Path
+) -> None:
+    """Each read is kept with its estimated size; the least recently used go first."""
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'budget.sqlite3'}")
+    await migrate.upgrade(engine)
+    customers = [
+        sdk.v1.customers.create({"email": f"budget{n}@example.com", "name": "x" * 2_000}).id
+        for n in range(6)
+    ]
+    budget = 12_000  # room for a few customers of some 2-3 KB each, not six
+    cached = CachingGateway(gateway, engine=engine, ttl=60, budget=budget)
+    try:
+        record = cache.start_request()
+        try:
+            for customer in customers:
+                await cached.get_customer(customer)
+                entries, size = cached.kept()
+                assert size <= budget
+            assert 1 < entries < len(customers)
+            assert isinstance(cached.get_customer(customers[-1]), Ready)  # the newest kept
+            oldest = cached.get_customer(customers[0])
+            assert not isinstance(oldest, Ready)  # gone: read at Stripe again
+            await oldest
+        finally:
+            cache.end_request(record)
+    finally:
+        await dispose(engine)

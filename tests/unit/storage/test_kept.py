@@ -11,8 +11,8 @@ from portal.storage import kept as kept_rows
 from portal.storage.kept import MISSING, KeptRows
 
 
-def hearing() -> KeptRows:
-    kept = KeptRows()
+def hearing(budget: int = kept_rows.DEFAULT_BUDGET) -> KeptRows:
+    kept = KeptRows(budget)
     kept.heard_until = time.monotonic()
     return kept
 
@@ -61,4 +61,13 @@ def test_kept_rows_are_bounded() -> None:
     for number in range(kept_rows.MOST_ROWS + 1):
         kept.put(number, number, kept.generation)
     assert kept.get(kept_rows.MOST_ROWS) == kept_rows.MOST_ROWS
+    assert kept.get(0) is MISSING
+
+
+def test_kept_rows_stay_within_their_byte_budget() -> None:
+    kept = hearing(budget=10_000)
+    for number in range(20):
+        kept.put(number, "x" * 1_000, kept.generation)
+    assert kept.rows.bytes <= 10_000
+    assert kept.get(19) == "x" * 1_000
     assert kept.get(0) is MISSING
