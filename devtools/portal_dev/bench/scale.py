@@ -22,6 +22,7 @@ class Figure(Protocol):
 # What `quick` runs each at: small, for the test that the whole of it works, not its figures.
 QUICK: dict[str, dict[str, int]] = {
     "invoices": {"size": 240, "unpaid": 130, "samples": 2, "latency_ms": 5},
+    "customers": {"size": 120, "cache_mb": 1},
     "reminders": {"size": 300},
     "webhooks": {"size": 100},
 }

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from portal_dev.bench import scale, scale_reminders, scale_webhooks
-from tests.functional.bench import test_scale_reminders, test_scale_webhooks
+from portal_dev.bench import scale, scale_memory, scale_reminders, scale_webhooks
+from tests.functional.bench import test_scale_memory, test_scale_reminders, test_scale_webhooks
 
 pytestmark = [pytest.mark.slow]
 
@@ -26,3 +26,6 @@ def test_every_scale_figure_is_printed_on_postgresql(postgres_database_url: str)
     reminders = found["reminders"]
     assert isinstance(reminders, scale_reminders.RemindersFigure)
     test_scale_reminders.check(reminders)
+    memory = found["customers"]
+    assert isinstance(memory, scale_memory.MemoryFigure)
+    test_scale_memory.check(memory)
