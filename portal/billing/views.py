@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response, StreamingResponse
 
 from portal.billing import invoices as rules
-from portal.billing import lifecycle, mailing, transfers
+from portal.billing import lifecycle, mailing, transfers, upcoming
 from portal.billing.messages import cannot_pay_message
 from portal.billing.payments import CannotPay, PaymentKind, choices, next_step, plan_charge
 from portal.billing.summary import discount_label, totals_rows
@@ -32,25 +32,38 @@ from portal.taxes import exemption_note
 from portal.templating import render
 
 HISTORY_PAGE = 20
+# Stripe's largest page: a seller with more drafts than that has its soonest scheduled ones
+# missed only if over a hundred unscheduled drafts are newer (Stripe lists newest first).
+DRAFTS = 100
 STRIPE_ID_PREFIX = "in_"
 CREDIT_NOTE_PREFIX = "cn_"
 
 
 async def overview(request: Request) -> Response:
-    """What to pay at the top, the customer's balances, history below: four Stripe calls,
-    made at the same time (and, when invoices may be paid by bank transfer, the customer's
-    account for it, kept)."""
+    """What to pay at the top, what Stripe will issue on a set date, the customer's balances,
+    history below: five Stripe calls, made at the same time (and, when invoices may be paid by
+    bank transfer, the customer's account for it, kept; when an upcoming invoice is to be
+    charged to a method of its own, the customer's methods, kept)."""
     who = principal(request)
     gateway = services(request).gateway
-    owed, recent, balances = await at_once(
-        unpaid_invoices(gateway, who.customer_id),
-        gateway.list_invoices(who.customer_id, limit=HISTORY_PAGE),
-        gateway.get_balances(who.customer_id),
+    (owed, recent, balances), drafts = await at_once(
+        at_once(
+            unpaid_invoices(gateway, who.customer_id),
+            gateway.list_invoices(who.customer_id, limit=HISTORY_PAGE),
+            gateway.get_balances(who.customer_id),
+        ),
+        gateway.list_invoices(who.customer_id, status="draft", limit=DRAFTS),
     )
     now = datetime.now(UTC)
     payable = rules.to_pay(owed, now)
+    scheduled = upcoming.scheduled(drafts.items, now)
     # Where to transfer, for the invoices that may be paid by bank transfer (kept per currency).
     accounts = await transfers.accounts_for(gateway, who.customer_id, payable)
+    methods = (
+        {method.id: method for method in await gateway.list_payment_methods(who.customer_id)}
+        if upcoming.own_methods_needed(scheduled, balances.default_method)
+        else {}
+    )
     return render(
         request,
         "pages/overview.html",
@@ -60,6 +73,9 @@ async def overview(request: Request) -> Response:
                 for invoice in payable
             ],
             "totals": rules.totals_to_pay(payable, now),
+            "upcoming": upcoming.upcoming(
+                scheduled, now, methods=methods, default=balances.default_method
+            ),
             "history": rules.history(recent.items),
             "more_after": recent.next_cursor,
             "accounts": accounts,

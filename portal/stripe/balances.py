@@ -27,7 +27,13 @@ class CustomerBalances(Connection):
         """The customer's credit balance (per currency) and cash balance, in one read."""
         data = await self._get(
             f"/v1/customers/{quote(customer_id, safe='')}",
-            expand=["cash_balance", "invoice_credit_balance"],
+            # With the default payment method: what the overview says upcoming invoices are
+            # charged to, in the same read.
+            expand=[
+                "cash_balance",
+                "invoice_credit_balance",
+                "invoice_settings.default_payment_method",
+            ],
         )
         return balances_from_stripe(data)
 

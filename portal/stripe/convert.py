@@ -205,6 +205,9 @@ def invoice_from_stripe(data: Mapping[str, Any]) -> Invoice:
         ),
         customer_tax_exempt=data.get("customer_tax_exempt"),
         starting_balance=int(data.get("starting_balance") or 0),
+        auto_advance=bool(data.get("auto_advance")),
+        automatically_finalizes_at=timestamp(data.get("automatically_finalizes_at")),
+        default_payment_method_id=object_id(data.get("default_payment_method")),
         subtotal=data.get("subtotal", 0),
         tax=tax,
         total=data.get("total", 0),
@@ -316,7 +319,13 @@ def balances_from_stripe(customer: Mapping[str, Any]) -> Balances:
     if balance < 0 and currency and currency not in credit:
         credit[currency] = -balance
     cash = (customer.get("cash_balance") or {}).get("available") or {}
-    return Balances(credit=credit, cash={c: a for c, a in cash.items() if a > 0})
+    method = (customer.get("invoice_settings") or {}).get("default_payment_method")
+    return Balances(
+        credit=credit,
+        cash={c: a for c, a in cash.items() if a > 0},
+        # Described only when the read expanded it (an id alone says nothing to show).
+        default_method=payment_method_from_stripe(method) if isinstance(method, Mapping) else None,
+    )
 
 
 def invoice_payment_from_stripe(data: Mapping[str, Any]) -> InvoicePayment:

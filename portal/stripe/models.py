@@ -187,6 +187,12 @@ class Invoice:
     # The customer's balance the invoice took on when it was finalized: negative is credit that
     # lowered `amount_due`, positive an earlier debt it added.
     starting_balance: int = 0
+    # Stripe finalizes a draft with `auto_advance` by itself, at `automatically_finalizes_at`
+    # (null unless a draft is scheduled); then it sends or charges it.
+    auto_advance: bool = False
+    automatically_finalizes_at: datetime | None = None
+    # The method set on the invoice itself; Stripe charges the customer's default without one.
+    default_payment_method_id: str | None = None
 
     @property
     def purpose(self) -> str | None:
@@ -265,6 +271,9 @@ class Balances:
 
     credit: Mapping[str, int] = field(default_factory=dict)
     cash: Mapping[str, int] = field(default_factory=dict)
+    # The method Stripe charges the customer's invoices with (`invoice_settings`), read with
+    # the balances: the same customer object, so no request more.
+    default_method: PaymentMethod | None = None
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,8 @@
 """`portal bench --scale`: a customer with thousands of invoices.
 
 A customer billed for years has thousands of invoices. The overview reads what is unpaid (every
-open and written-off invoice, `portal.billing.unpaid`) and the newest page of the history; the
+open and written-off invoice, `portal.billing.unpaid`), the newest page of the history and the
+drafts Stripe will issue on a set date (`portal.billing.upcoming`, up to 100); the
 history's older pages are read by cursor, a page at a time; so no view should cost more as the
 invoices grow, except the overview of a customer with more unpaid invoices than Stripe lists at
 once (100): one round trip more per further 100, since each page names the next.

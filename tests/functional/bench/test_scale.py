@@ -17,7 +17,7 @@ def test_every_scale_figure_is_printed_on_postgresql(postgres_database_url: str)
     text = scale.markdown(figures, "PostgreSQL")
     for name in scale.QUICK:
         assert f"### {name} (PostgreSQL)" in text
-    assert "| overview | 240 | 40 | 4 |" in text
+    assert "| overview | 240 | 40 | 5 |" in text
     found = dict(figures)
     burst = found["webhooks"]
     assert isinstance(burst, scale_webhooks.WebhookBurst)

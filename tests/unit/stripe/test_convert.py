@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from portal.stripe.convert import (
+    balances_from_stripe,
     credit_note_from_stripe,
     customer_from_stripe,
     invoice_from_stripe,
@@ -280,3 +281,31 @@ def test_a_payments_receipt_is_said_to_be_sent_only_once_stripe_numbered_it() ->
     )
     assert (unsent.receipt_sent_to, unsent.receipt_number) == (None, None)
     assert unsent.receipt_url == "https://pay.stripe.com/receipts/x"
+
+
+def test_a_scheduled_drafts_finalization_and_own_method_are_read() -> None:
+    data = EXAMPLES["invoice"] | {
+        "auto_advance": True,
+        "automatically_finalizes_at": 1_800_000_000,
+        "default_payment_method": {**EXAMPLES["payment_method"], "id": "pm_own"},
+    }
+    invoice = invoice_from_stripe(data)
+    assert invoice.auto_advance
+    assert invoice.automatically_finalizes_at == datetime.fromtimestamp(1_800_000_000, UTC)
+    assert invoice.default_payment_method_id == "pm_own"
+    plain = invoice_from_stripe(EXAMPLES["invoice"] | {"automatically_finalizes_at": None})
+    assert plain.automatically_finalizes_at is None
+    assert plain.default_payment_method_id is None
+
+
+def test_the_balances_read_describes_the_customers_default_method_when_expanded() -> None:
+    card = {**EXAMPLES["payment_method"], "id": "pm_default"}
+    expanded = balances_from_stripe(
+        EXAMPLES["customer"] | {"invoice_settings": {"default_payment_method": card}}
+    )
+    assert expanded.default_method is not None
+    assert expanded.default_method.id == "pm_default"
+    only_id = balances_from_stripe(
+        EXAMPLES["customer"] | {"invoice_settings": {"default_payment_method": "pm_default"}}
+    )
+    assert only_id.default_method is None
