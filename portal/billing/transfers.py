@@ -10,7 +10,7 @@ instructions alone.
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import TYPE_CHECKING
@@ -217,15 +217,8 @@ async def read_awaited_each(
     )
     read = await at_once(
         *(
-            gateway.funding_instructions(
-                customer_id,
-                currency=currency,
-                transfer_type=kind,
-                country=country,
-                reference=None,
-                amount=0,
-            )
-            for customer_id, currency, kind, country in wanted
+            _funding(gateway, customer, (currency, kind, country))
+            for customer, currency, kind, country in wanted
         )
     )
     funding = dict(zip(wanted, read, strict=True))
@@ -244,6 +237,22 @@ async def read_awaited_each(
             )
             found[invoice.id] = awaited(instructions, requested=None, waiting=waiting)
     return found
+
+
+def _funding(
+    gateway: CachingGateway, customer_id: str, key: tuple[str, str, str | None]
+) -> Awaitable[BankTransferInstructions]:
+    """The customer's funding instructions for `key` (`_funding_key`), without an invoice's
+    reference and amount: the same for every invoice of that currency and kind."""
+    currency, kind, country = key
+    return gateway.funding_instructions(
+        customer_id,
+        currency=currency,
+        transfer_type=kind,
+        country=country,
+        reference=None,
+        amount=0,
+    )
 
 
 def _funding_key(invoice: Invoice) -> tuple[str, str, str | None] | None:
@@ -265,19 +274,7 @@ async def accounts_for(
         and (key := _funding_key(invoice)) is not None
     }
     wanted = sorted(set(keys.values()), key=str)
-    found = await at_once(
-        *(
-            gateway.funding_instructions(
-                customer_id,
-                currency=currency,
-                transfer_type=kind,
-                country=country,
-                reference=None,
-                amount=0,
-            )
-            for currency, kind, country in wanted
-        )
-    )
+    found = await at_once(*(_funding(gateway, customer_id, key) for key in wanted))
     first = {
         key: instructions.accounts[0]
         for key, instructions in zip(wanted, found, strict=True)
