@@ -89,10 +89,12 @@ def _sqlite_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None
     # SQLAlchemy's documented recipe turns them off and emits BEGIN itself (`_sqlite_begin`).
     dbapi_connection.isolation_level = None
     # WAL lets readers proceed while one writer commits; the busy timeout makes a second
-    # writer (another request, another process) wait instead of failing with "locked".
+    # writer (another request, another process) wait instead of failing with "locked". The
+    # timeout first: turning WAL on takes a lock too, which two connections opening a new
+    # database at once (two instances migrating) would otherwise meet as "locked" at once.
     cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
 
