@@ -13,9 +13,12 @@ from pathlib import Path
 from portal_dev.bench.wrk import Round
 
 # The issue's targets (issue 16), printed beside the values.
-FIRST_VIEW_TARGET = 1.3  # first-view p50 / one Stripe round trip, at most
-RATIO_TARGET = 0.5  # repeat view / same-size floor, at least
-MEMORY_TARGET_MB = 150  # resident memory per process, below
+FIRST_VIEW_TARGET = 1.3  # first-view p50 / one Stripe round trip (injected), at most
+# First-view p50 / its Stripe calls sent alone (`alone`: the sandbox's own time counted as
+# Stripe's, as any real round trip counts Stripe's), at most.
+ALONE_TARGET = 1.1
+RATIO_TARGET = 0.8  # repeat view / same-size floor, at least
+MEMORY_TARGET_MB = 100  # resident memory per process, below
 NAGLE_NOTE = (
     "With --workers {count}, uvicorn's supervisor binds the socket without IPPROTO_TCP, so asyncio"
     " leaves TCP_NODELAY off on its connections: an answer on a kept-alive connection can wait"
@@ -159,7 +162,11 @@ class Result:
                     f"{alone:.0f} ms",
                     "",
                 ),
-                ("Overview first view p50 / its Stripe calls alone", f"{f50 / alone:.2f}", ""),
+                (
+                    "Overview first view p50 / its Stripe calls alone",
+                    f"{f50 / alone:.2f}",
+                    f"<= {ALONE_TARGET}",
+                ),
             ]
         for name, c in self.pages.items():
             title = name[0].upper() + name[1:]

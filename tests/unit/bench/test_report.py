@@ -69,7 +69,8 @@ def test_the_table_names_the_machine_and_is_markdown_with_aligned_columns() -> N
     assert "5,175 / 5,175 bytes (5 rows, 1 form)" in table
     assert "| 1.25 " in table  # first view p50 / one round trip
     assert "| <= 1.3 " in table
-    assert "| >= 0.5 " in table
+    assert "| >= 0.8 " in table
+    assert "| < 100 MB " in table
     assert "| 116 MB " in table
 
 
@@ -96,4 +97,5 @@ def test_the_first_view_is_set_beside_its_stripe_calls_alone() -> None:
     assert "| Overview first view: its Stripe calls alone, p50 (bare client) | 90 ms" in table
     assert "| Overview first view p50 / its Stripe calls alone" in table
     assert "| 1.11 " in table  # 100 ms / 90 ms
+    assert "| <= 1.1 " in table
     assert "Stripe calls alone" not in _result().table()
