@@ -23,6 +23,7 @@ U = TypeVar("U")
 A = TypeVar("A")
 B = TypeVar("B")
 C = TypeVar("C")
+D = TypeVar("D")
 
 
 class Ready(Generic[T]):
@@ -45,6 +46,10 @@ class Ready(Generic[T]):
 def at_once(a: Awaitable[A], b: Awaitable[B], /) -> Awaitable[tuple[A, B]]: ...
 @overload
 def at_once(a: Awaitable[A], b: Awaitable[B], c: Awaitable[C], /) -> Awaitable[tuple[A, B, C]]: ...
+@overload
+def at_once(
+    a: Awaitable[A], b: Awaitable[B], c: Awaitable[C], d: Awaitable[D], /
+) -> Awaitable[tuple[A, B, C, D]]: ...
 @overload
 def at_once(*reads: Awaitable[T]) -> Awaitable[tuple[T, ...]]: ...
 def at_once(*reads: Awaitable[Any]) -> Awaitable[tuple[Any, ...]]:

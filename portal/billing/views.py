@@ -17,7 +17,7 @@ from portal.billing.messages import cannot_pay_message
 from portal.billing.payments import CannotPay, PaymentKind, choices, next_step, plan_charge
 from portal.billing.summary import discount_label, totals_rows
 from portal.billing.unpaid import unpaid_invoices
-from portal.concurrency import at_once
+from portal.concurrency import Ready, at_once
 from portal.cookies import set_cookie
 from portal.i18n import _
 from portal.identity import invoice_links
@@ -46,24 +46,24 @@ async def overview(request: Request) -> Response:
     charged to a method of its own, the customer's methods, kept)."""
     who = principal(request)
     gateway = services(request).gateway
-    (owed, recent, balances), drafts = await at_once(
-        at_once(
-            unpaid_invoices(gateway, who.customer_id),
-            gateway.list_invoices(who.customer_id, limit=HISTORY_PAGE),
-            gateway.get_balances(who.customer_id),
-        ),
+    owed, recent, balances, drafts = await at_once(
+        unpaid_invoices(gateway, who.customer_id),
+        gateway.list_invoices(who.customer_id, limit=HISTORY_PAGE),
+        gateway.get_balances(who.customer_id),
         gateway.list_invoices(who.customer_id, status="draft", limit=DRAFTS),
     )
     now = datetime.now(UTC)
     payable = rules.to_pay(owed, now)
     scheduled = upcoming.scheduled(drafts.items, now)
-    # Where to transfer, for the invoices that may be paid by bank transfer (kept per currency).
-    accounts = await transfers.accounts_for(gateway, who.customer_id, payable)
-    methods = (
-        {method.id: method for method in await gateway.list_payment_methods(who.customer_id)}
+    # Where to transfer, for the invoices that may be paid by bank transfer (kept per currency),
+    # and the methods upcoming invoices name, when not the default: both at once.
+    accounts, own_methods = await at_once(
+        transfers.accounts_for(gateway, who.customer_id, payable),
+        gateway.list_payment_methods(who.customer_id)
         if upcoming.own_methods_needed(scheduled, balances.default_method)
-        else {}
+        else Ready([]),
     )
+    methods = {method.id: method for method in own_methods}
     return render(
         request,
         "pages/overview.html",
