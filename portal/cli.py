@@ -148,7 +148,7 @@ def cmd_send_reminders(args: argparse.Namespace) -> int:
         ) as exc:  # Stripe unreachable: what was queued stays, the next run goes on
             return _fail([f"Stripe could not be asked for the open invoices: {exc}"])
         print(
-            f"portal: {report.due} reminders due, {report.queued} new, "
+            f"portal: {report.due} e-mails due (reminders, announced charges), {report.queued} new, "
             f"{report.sent} sent, {report.failed} left for the next run; "
             f"{job.rate_limited} Stripe requests refused (429) and tried again"
             + ("; stopped before the end, the next run goes on" if report.stopped else ""),

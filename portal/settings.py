@@ -85,6 +85,8 @@ class Settings:
     privacy_url: str | None = None
     data_dir: Path = Path("data")
     invoice_emails: bool = False
+    charge_notice_days: int = 5
+    stripe_debit_emails: bool = True
     staff_oidc_issuer: str | None = None
     staff_oidc_client_id: str | None = None
     staff_oidc_client_secret: str | None = field(default=None, repr=False)
@@ -506,6 +508,18 @@ SETTINGS: tuple[Setting, ...] = (
         "invoice_emails",
         _yes_no,
         "true: when Stripe finalizes an invoice (webhook invoice.finalized), the portal e-mails the customer, in their language, with the amount, the due date or payment plan and a link that opens and pays the invoice. Turn off Stripe's own invoice e-mails then, or customers get two.",
+    ),
+    Setting(
+        "CHARGE_NOTICE_DAYS",
+        "charge_notice_days",
+        _non_negative_int,
+        "How many days before Stripe charges a scheduled invoice (a draft it finalizes by itself at automatically_finalizes_at, charged automatically) `portal send-reminders` e-mails the customer the amount, the date and the payment method, in their language; again if the amount or date changes. 0: no such e-mails.",
+    ),
+    Setting(
+        "STRIPE_DEBIT_EMAILS",
+        "stripe_debit_emails",
+        _yes_no,
+        "true while Stripe's own debit notification e-mails are on (Stripe Dashboard, customer e-mail settings; on by default, and always with Stripe's SEPA Creditor ID): the portal then announces scheduled card charges only and leaves debits (SEPA, Bacs, BECS, pre-authorized debit) to Stripe's notice, so no one is told of one debit twice. false: the portal announces debits too, days ahead of Stripe's notice.",
     ),
     Setting(
         "STAFF_OIDC_ISSUER",

@@ -1,5 +1,6 @@
 """The portal's own e-mails about invoices: "invoice ready" (on `invoice.finalized`, when the
-deployment turns it on) and the reminders of `portal send-reminders`.
+deployment turns it on), and the reminders and announcements of scheduled charges of
+`portal send-reminders`.
 
 Every e-mail is written to the outbox under its notice's key first and sent from there, so a
 failed send is retried later and nothing is sent twice (see `portal.mail.outbox`). Each is in
@@ -12,18 +13,18 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Sequence, Set
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 
 from portal import i18n
-from portal.billing import charging, notices, transfers
+from portal.billing import charging, notices, transfers, upcoming
 from portal.billing import invoices as rules
 from portal.billing.notices import Notice
 from portal.identity import invoice_links
 from portal.mail import messages, outbox
 from portal.services import Services
 from portal.storage.database import transaction
-from portal.stripe.models import Customer, Invoice, OpenInvoice
+from portal.stripe.models import Customer, Draft, Invoice, OpenInvoice
 
 
 def invoice_link_url(svc: Services, invoice: Invoice, locale: str | None = None) -> str:
@@ -74,6 +75,31 @@ def compose(
     )
 
 
+def compose_charge_notice(
+    svc: Services, draft: Invoice, customer: Customer, notice: upcoming.ChargeNotice
+) -> EmailMessage | None:
+    """The e-mail announcing a scheduled charge, or None for a customer without an address.
+    A draft has no number and no page yet: the button opens the portal (after signing in),
+    where the overview shows it among the upcoming invoices, with the methods beside."""
+    if not customer.email:
+        return None
+    locale = i18n.first_supported_locale(customer.preferred_locales) or i18n.DEFAULT
+    return messages.compose(
+        svc.templates,
+        svc.settings,
+        "upcoming_charge",
+        locale=locale,
+        to=customer.email,
+        to_name=customer.name,
+        context={
+            "name": customer.individual_name,
+            "notice": notice,
+            "invoice": draft,
+            "link": svc.link("billing:overview"),
+        },
+    )
+
+
 async def awaited_transfer(svc: Services, invoice: Invoice) -> transfers.Awaited | None:
     """The bank transfer an invoice that may be paid by one waits for (`transfers`)."""
     return await transfers.read_awaited(svc.gateway, invoice)
@@ -81,7 +107,7 @@ async def awaited_transfer(svc: Services, invoice: Invoice) -> transfers.Awaited
 
 @dataclass(frozen=True)
 class ReminderReport:
-    due: int  # reminders the open invoices call for now
+    due: int  # e-mails the open invoices and scheduled drafts call for now
     queued: int  # of those, new in the outbox (the others were queued by an earlier run)
     sent: int
     failed: int  # left in the outbox for the next run
@@ -112,6 +138,31 @@ def plan_page(
     return PagePlan(due, to_write)
 
 
+def plan_charge_notices(
+    page: Sequence[Draft],
+    now: datetime,
+    *,
+    lead: timedelta,
+    stripe_announces_debits: bool,
+) -> list[tuple[Draft, upcoming.ChargeNotice]]:
+    """The announcements a page of drafts calls for at `now` (`upcoming.charge_notice`), each
+    with the method Stripe would charge."""
+    found = []
+    for draft in page:
+        own = {draft.own_method.id: draft.own_method} if draft.own_method else {}
+        method = upcoming.charged_with(draft.invoice, own, draft.default_method)
+        notice = upcoming.charge_notice(
+            draft.invoice,
+            method,
+            now,
+            lead=lead,
+            stripe_announces_debits=stripe_announces_debits,
+        )
+        if notice is not None:
+            found.append((draft, notice))
+    return found
+
+
 @dataclass
 class _Progress:
     due: int = 0
@@ -121,7 +172,9 @@ class _Progress:
 async def send_reminders(
     svc: Services, now: datetime | None = None, *, stop: Callable[[], bool] = lambda: False
 ) -> ReminderReport:
-    """Queue the reminders every open invoice calls for at `now` and send them.
+    """Queue the reminders every open invoice calls for at `now`, and the announcements of
+    the charges Stripe will make on scheduled drafts (`upcoming.charge_notice`), and send
+    them.
 
     Page by page (a hundred invoices, with their customers, in one Stripe read): each page's
     reminders are written to the outbox in a transaction of their own, and sent while the
@@ -135,6 +188,9 @@ async def send_reminders(
     An invoice with a debit (SEPA) still being collected stays open at Stripe for days,
     though the customer has paid: its reminders wait until the bank answers, and go on if
     the debit is returned (each at the latest step reached by then).
+
+    An announcement queued but not yet sent when Stripe finalizes its draft (the mail server
+    down until after the date) is still sent: the outbox does not ask Stripe again.
     """
     planning_time = now or datetime.now(UTC)
     progress = _Progress()
@@ -168,7 +224,8 @@ async def _read_pages(
     progress: _Progress,
     queued: asyncio.Event,
 ) -> bool:
-    """Read, plan and queue page after page; True once the last page is queued."""
+    """Read, plan and queue page after page, open invoices then drafts to be charged; True
+    once the last page is queued."""
     cursor: str | None = None
     while not stop():
         page = await svc.gateway.open_invoices(cursor)
@@ -178,8 +235,53 @@ async def _read_pages(
         queued.set()
         cursor = page.next_cursor
         if cursor is None:
+            return await _read_drafts(svc, now, stop, progress, queued)
+    return False
+
+
+async def _read_drafts(
+    svc: Services,
+    now: datetime,
+    stop: Callable[[], bool],
+    progress: _Progress,
+    queued: asyncio.Event,
+) -> bool:
+    """The announcements of scheduled charges, page after page of drafts."""
+    lead = timedelta(days=svc.settings.charge_notice_days)
+    if not lead:
+        return True
+    cursor: str | None = None
+    while not stop():
+        page = await svc.gateway.charged_drafts(cursor)
+        due = plan_charge_notices(
+            page.items,
+            now,
+            lead=lead,
+            stripe_announces_debits=svc.settings.stripe_debit_emails,
+        )
+        progress.due += len(due)
+        progress.queued += await _queue_charge_notices(svc, due)
+        queued.set()
+        cursor = page.next_cursor
+        if cursor is None:
             return True
     return False
+
+
+async def _queue_charge_notices(
+    svc: Services, due: Sequence[tuple[Draft, upcoming.ChargeNotice]]
+) -> int:
+    """Write the announcements the outbox lacks, in one short transaction; how many were new."""
+    if not due:
+        return 0
+    async with svc.engine.connect() as conn:
+        stored = await outbox.stored(conn, [notice.key for _draft, notice in due])
+    messages = [
+        (notice.key, compose_charge_notice(svc, draft.invoice, draft.customer, notice))
+        for draft, notice in due
+        if notice.key not in stored
+    ]
+    return await _enqueue(svc, messages)
 
 
 async def _plan(svc: Services, page: Sequence[OpenInvoice], now: datetime) -> PagePlan:
@@ -208,7 +310,13 @@ async def _queue(svc: Services, plan: PagePlan, now: datetime) -> int:
         (notice.key, compose(svc, o.invoice, o.customer, notice, awaited.get(o.id), now=now))
         for o, notice in plan.to_write
     ]
-    # The outbox keeps real time (when to send, when to retry); `now` only plans what is due.
+    return await _enqueue(svc, messages)
+
+
+async def _enqueue(svc: Services, messages: Sequence[tuple[str, EmailMessage | None]]) -> int:
+    """Write `messages` (None: a customer without an address) to the outbox under their keys,
+    in one short transaction; how many were new (another process may have written some)."""
+    # The outbox keeps real time (when to send, when to retry); a job's `now` only plans.
     queue_time = datetime.now(UTC)
     queued = 0
     async with transaction(svc.engine) as conn:

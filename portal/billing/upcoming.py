@@ -13,15 +13,26 @@ The rules, in one place:
   `Invoice.default_payment_method`). None: no saved method Stripe would use.
 - A `send_invoice` draft is sent on that date; its due date is shown when the draft has one
   (one made with `days_until_due` gets its date only when Stripe finalizes it).
+- Announced (`charge_notice`): a scheduled `charge_automatically` draft with something to
+  charge, once it is within the lead time of its date (one scheduled sooner at once), under a
+  key naming its amount and date, so that a changed amount or date is announced again and an
+  unchanged one never twice. A finalized invoice is no draft: nothing is announced after.
+  Debits whose notice Stripe e-mails itself are left to Stripe while the company keeps those
+  e-mails on, so that no one is told of one debit twice.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from portal.stripe.models import Invoice, PaymentMethod
+
+# Bank debits whose schemes ask that the payer be told of each debit before it is made, and
+# whose notice Stripe e-mails by default ("debit notification emails", per method in Stripe's
+# docs). A card charge Stripe announces to nobody.
+DEBITS_STRIPE_ANNOUNCES = frozenset({"acss_debit", "au_becs_debit", "bacs_debit", "sepa_debit"})
 
 
 @dataclass(frozen=True)
@@ -89,3 +100,44 @@ def upcoming(
         for invoice in scheduled(drafts, now)
         if invoice.automatically_finalizes_at is not None  # for mypy: `scheduled` checked it
     )
+
+
+@dataclass(frozen=True)
+class ChargeNotice:
+    """The e-mail telling a customer that Stripe will charge `amount` on `charge_on` to
+    `method` (None: no saved method Stripe could use, so the e-mail asks for one)."""
+
+    invoice_id: str
+    amount: int
+    currency: str
+    charge_on: datetime
+    method: PaymentMethod | None
+
+    @property
+    def key(self) -> str:
+        """One per draft, amount and date: a change of either is news, a repeat is not."""
+        moment = int(self.charge_on.timestamp())
+        return f"upcoming_charge:{self.invoice_id}:{self.amount}{self.currency}:{moment}"
+
+
+def charge_notice(
+    draft: Invoice,
+    method: PaymentMethod | None,
+    now: datetime,
+    *,
+    lead: timedelta,
+    stripe_announces_debits: bool,
+) -> ChargeNotice | None:
+    """The announcement `draft` calls for at `now`, if any: Stripe will charge it within `lead`
+    to `method` (as `charged_with` finds it). Nothing for a lead of zero, for a draft that
+    would charge nothing (a credit balance covers it), or for a debit Stripe announces."""
+    if not lead or draft.collection_method != "charge_automatically":
+        return None
+    moment = draft.automatically_finalizes_at
+    if not scheduled([draft], now) or moment is None or moment > now + lead:
+        return None
+    if draft.amount_due <= 0:
+        return None
+    if stripe_announces_debits and method is not None and method.type in DEBITS_STRIPE_ANNOUNCES:
+        return None
+    return ChargeNotice(draft.id, draft.amount_due, draft.currency, moment, method)

@@ -392,6 +392,7 @@ class CachingGateway:
     find_customers_by_email = Through(StripeGateway.find_customers_by_email)
     find_customers = Through(StripeGateway.find_customers)
     open_invoices = Through(StripeGateway.open_invoices)
+    charged_drafts = Through(StripeGateway.charged_drafts)
     get_invoice = Through(StripeGateway.get_invoice)
     get_invoice_with_lines = Through(StripeGateway.get_invoice_with_lines)
     list_invoice_payments = Through(StripeGateway.list_invoice_payments)

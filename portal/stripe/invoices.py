@@ -26,17 +26,20 @@ from portal.stripe.convert import (
     invoice_from_stripe,
     invoice_payment_from_stripe,
     line_from_stripe,
+    payment_method_from_stripe,
     plain,
 )
 from portal.stripe.errors import stripe_errors
 from portal.stripe.models import (
     CreditNote,
+    Draft,
     Invoice,
     InvoiceLine,
     InvoicePage,
     InvoicePayment,
     OpenInvoice,
     Page,
+    PaymentMethod,
 )
 
 # Each tax's rate, for its name and percentage: expandable since 2026-04-22.dahlia
@@ -54,6 +57,14 @@ PAGE_EXPAND = (
 # their cash balance (an includable field of the customer: what arrived by bank transfer), the
 # seller's tax IDs.
 OPEN_EXPAND = ("data.customer", "data.customer.cash_balance", "data.account_tax_ids")
+# What the announcements of scheduled charges read with each draft: the customer (their address
+# and languages) with the method Stripe charges their invoices to, and the draft's own method
+# (four levels at most, Stripe's limit).
+DRAFT_EXPAND = (
+    "data.customer",
+    "data.customer.invoice_settings.default_payment_method",
+    "data.default_payment_method",
+)
 # A further page of lines names its own discounts' coupons (the invoice's read covers the rest).
 LINES_EXPAND = ("data.discounts.source.coupon",)
 
@@ -64,6 +75,23 @@ def _open_invoice(data: dict[str, Any]) -> OpenInvoice:
         invoice_from_stripe(data),
         customer_from_stripe(customer),
         balances_from_stripe(customer).cash,
+    )
+
+
+def _method(data: Any) -> PaymentMethod | None:
+    """A method the read expanded (an id alone says nothing to show)."""
+    return payment_method_from_stripe(data) if isinstance(data, dict) else None
+
+
+def _draft(data: dict[str, Any]) -> Draft:
+    customer = data["customer"]
+    return Draft(
+        invoice_from_stripe(data),
+        customer_from_stripe(customer),
+        own_method=_method(data.get("default_payment_method")),
+        default_method=_method(
+            (customer.get("invoice_settings") or {}).get("default_payment_method")
+        ),
     )
 
 
@@ -95,16 +123,37 @@ class Invoices(Connection):
         """One page of the account's open invoices, all customers (for reminders), each with
         its customer and their cash balance expanded in the same request: a page costs one
         call, however many customers it names. Raw JSON, no StripeObjects (`_get`)."""
-        params: dict[str, Any] = {
+        params: stripe.params.InvoiceListParams = {
             "status": "open",
             "limit": limit,
             "expand": list(OPEN_EXPAND),
         }
         if starting_after:
             params["starting_after"] = starting_after
-        page = await self._get("/v1/invoices", **params, **self._invoice_reads())
+        page = await self._get("/v1/invoices", **dict(params), **self._invoice_reads())
         return Page(
             items=tuple(_open_invoice(item) for item in page["data"]),
+            has_more=bool(page.get("has_more")),
+        )
+
+    async def charged_drafts(
+        self, starting_after: str | None = None, *, limit: int = 100
+    ) -> Page[Draft]:
+        """One page of the account's drafts that Stripe charges when it finalizes them
+        (`charge_automatically`), all customers, each with its customer and the methods it
+        would be charged to: a page costs one call. Which of them are scheduled, and when, is
+        the caller's to judge (`billing.upcoming`): Stripe's list cannot filter on it."""
+        params: stripe.params.InvoiceListParams = {
+            "status": "draft",
+            "collection_method": "charge_automatically",
+            "limit": limit,
+            "expand": list(DRAFT_EXPAND),
+        }
+        if starting_after:
+            params["starting_after"] = starting_after
+        page = await self._get("/v1/invoices", **dict(params), **self._invoice_reads())
+        return Page(
+            items=tuple(_draft(item) for item in page["data"]),
             has_more=bool(page.get("has_more")),
         )
 

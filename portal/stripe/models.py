@@ -403,3 +403,19 @@ class OpenInvoice:
     @property
     def id(self) -> str:  # the list's cursor (`Page.next_cursor`)
         return self.invoice.id
+
+
+@dataclass(frozen=True)
+class Draft:
+    """A draft Stripe will charge, as the announcements read it: with its customer, and the
+    saved methods Stripe would charge it to (the draft's own, the customer's default), all
+    from the list's one request."""
+
+    invoice: Invoice
+    customer: Customer
+    own_method: PaymentMethod | None = None  # the draft's `default_payment_method`
+    default_method: PaymentMethod | None = None  # the customer's, for their invoices
+
+    @property
+    def id(self) -> str:  # the list's cursor (`Page.next_cursor`)
+        return self.invoice.id

@@ -296,6 +296,11 @@ class _CustomerSeeder:
             "account_tax_ids": [self.seller_tax_id],
             "metadata": {"demo": "true"},
         }
+        if plan.finalizes_at is not None:
+            del params["due_date"]
+            params["collection_method"] = "charge_automatically"
+            params["auto_advance"] = True
+            params["automatically_finalizes_at"] = plan.finalizes_at
         if plan.tax is not None:
             params["default_tax_rates"] = [await self._tax_rate(plan.tax)]
         if plan.discount is not None:

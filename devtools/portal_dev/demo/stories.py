@@ -115,6 +115,9 @@ class InvoicePlan:
     discount: Coupon | None = None
     # Paid by bank transfer only: Stripe's instructions for it (the customer's virtual IBAN).
     by_transfer: bool = False
+    # A draft Stripe finalizes and charges by itself then (`automatically_finalizes_at`,
+    # `charge_automatically`): the overview's upcoming invoices, announced by e-mail.
+    finalizes_at: datetime | None = None
 
     @property
     def total(self) -> int:
@@ -411,6 +414,14 @@ def _schmidt_haustechnik(at: _Dates) -> CustomerPlan:
                 14,
                 Line("Jährliche Heizungswartung inkl. Abgasmessung", 24900),
                 memo="Storniert: doppelt erfasst.",
+            ),
+            InvoicePlan(
+                outcome="draft",
+                issued=at.days_ago(1, hour=9),
+                due=at.end_of_day(4),
+                lines=(Line("Jährliche Heizungswartung inkl. Abgasmessung", 24900),),
+                tax=_GERMAN_VAT,
+                finalizes_at=at.days_ago(-4, hour=8),
             ),
             _draft(
                 at,

@@ -129,6 +129,21 @@ def test_uncollectible_void_and_draft_invoices_exist(seeded: Seeded) -> None:
     assert {"draft", "open", "paid", "uncollectible", "void"} <= statuses
 
 
+def test_a_draft_is_scheduled_to_be_charged_within_the_announcements_lead_time(
+    seeded: Seeded,
+) -> None:
+    now = _now()
+    scheduled = [
+        i
+        for i in _all_invoices(seeded)
+        if i.status == "draft"
+        and i.auto_advance
+        and i.collection_method == "charge_automatically"
+        and now < (i.automatically_finalizes_at or 0) <= now + 5 * 86400
+    ]
+    assert len(scheduled) == 1
+
+
 def test_a_customer_has_over_a_page_of_paid_history_reaching_back_a_year(seeded: Seeded) -> None:
     by_customer = {
         cid: [i for i in invoices if i.status == "paid"]

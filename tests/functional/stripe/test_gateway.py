@@ -233,6 +233,7 @@ async def calls(
         "find_customers": lambda: gateway.find_customers("Sweep"),
         "list_invoices": lambda: gateway.list_invoices(customer, status="open", limit=5),
         "open_invoices": lambda: gateway.open_invoices(limit=3),
+        "charged_drafts": lambda: gateway.charged_drafts(limit=3),
         "get_invoice": lambda: gateway.get_invoice(ids["plan"]),
         "get_invoice_with_lines": lambda: gateway.get_invoice_with_lines(ids["plan"]),
         "invoice_page": lambda: gateway.invoice_page(ids["plan"]),

@@ -78,3 +78,39 @@ async def test_with_a_ga_version_the_plan_is_absent_and_the_invoice_whole(
         await gateway.aclose()
     assert invoice.installments == ()
     assert (invoice.amount_due, invoice.amount_remaining) == (10000, 10000)
+
+
+async def test_drafts_to_be_charged_come_with_their_customer_and_both_methods(
+    gateway: StripeGateway, sdk: stripe.StripeClient
+) -> None:
+    customer_id, card_id = customer_with_card(sdk)
+    own = sdk.v1.payment_methods.attach("pm_card_mastercard", {"customer": customer_id})
+    charged = sdk.v1.invoices.create(
+        {
+            "customer": customer_id,
+            "currency": "eur",
+            "collection_method": "charge_automatically",
+            "auto_advance": True,
+            "automatically_finalizes_at": int(time.time()) + 3 * 86400,
+            "default_payment_method": own.id,
+        }
+    )
+    sent = sdk.v1.invoices.create(
+        {"customer": customer_id, "currency": "eur", "collection_method": "send_invoice",
+         "days_until_due": 14}
+    )  # fmt: skip
+    found = {}
+    cursor = None
+    while True:  # every draft of the account to be charged, page by page
+        page = await gateway.charged_drafts(cursor, limit=10)
+        found.update((d.id, d) for d in page.items)
+        if (cursor := page.next_cursor) is None:
+            break
+    assert sent.id not in found
+    draft = found[charged.id]
+    assert draft.customer.id == customer_id
+    assert draft.own_method is not None
+    assert draft.own_method.id == own.id
+    assert draft.own_method.brand == "mastercard"
+    assert draft.default_method is not None
+    assert draft.default_method.id == card_id

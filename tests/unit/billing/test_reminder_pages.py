@@ -1,6 +1,7 @@
 """A page of open invoices for `send-reminders`: which reminders it calls for and which to
 write (`mailing.plan_page`), and the bank transfers they wait for read with one funding read
-per customer and currency (`transfers.read_awaited_each`)."""
+per customer and currency (`transfers.read_awaited_each`); a page of drafts and the charges it
+announces, each with the method Stripe would charge (`mailing.plan_charge_notices`)."""
 
 from __future__ import annotations
 
@@ -9,15 +10,17 @@ from dataclasses import replace
 from typing import Any
 
 from portal.billing import transfers
-from portal.billing.mailing import plan_page
+from portal.billing.mailing import plan_charge_notices, plan_page
 from portal.stripe.models import (
     BankAccount,
     BankTransferInstructions,
     Customer,
+    Draft,
     InvoicePayment,
     OpenInvoice,
 )
 from tests.unit.billing.test_payments import DAY, NOW, invoice
+from tests.unit.billing.test_upcoming import CARD, SEPA, draft
 
 ANNA = Customer("cus_1", "anna@example.de", "Anna")
 
@@ -107,3 +110,22 @@ def test_funding_instructions_are_read_once_per_customer_and_the_cash_balance_no
     )
     assert found["in_A"].arrived == 5000
     assert found["in_C"].instructions.reference == "REF-OWN"  # the invoice's own PaymentIntent
+
+
+def test_a_page_of_drafts_announces_each_charge_with_the_method_stripe_would_use() -> None:
+    soon = {"automatically_finalizes_at": NOW + 2 * DAY}
+    page = [
+        Draft(draft("in_default", **soon), ANNA, default_method=CARD),
+        Draft(
+            draft("in_own", default_payment_method_id=SEPA.id, **soon),
+            ANNA,
+            own_method=SEPA,
+            default_method=CARD,
+        ),
+        Draft(draft("in_later", automatically_finalizes_at=NOW + 30 * DAY), ANNA),
+    ]
+    lead = 5 * DAY
+    kept_on = plan_charge_notices(page, NOW, lead=lead, stripe_announces_debits=True)
+    assert [(d.id, n.method) for d, n in kept_on] == [("in_default", CARD)]
+    turned_off = plan_charge_notices(page, NOW, lead=lead, stripe_announces_debits=False)
+    assert [(d.id, n.method) for d, n in turned_off] == [("in_default", CARD), ("in_own", SEPA)]

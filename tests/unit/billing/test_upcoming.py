@@ -1,4 +1,5 @@
-"""Which drafts the overview calls upcoming, in what order, and the method each is charged to."""
+"""Which drafts the overview calls upcoming, in what order, and the method each is charged to;
+which of them are announced by e-mail, when, and under what key."""
 
 from __future__ import annotations
 
@@ -6,7 +7,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from portal.billing.upcoming import (
+    ChargeNotice,
     Upcoming,
+    charge_notice,
     charged_with,
     own_methods_needed,
     scheduled,
@@ -97,3 +100,56 @@ def test_upcoming_pairs_each_scheduled_draft_with_its_date_and_method() -> None:
     assert found == (
         Upcoming(invoice=draft(automatically_finalizes_at=at), issued_on=at, charged_with=CARD),
     )
+
+
+LEAD = 5 * DAY
+
+
+def notice(invoice: Invoice, method: PaymentMethod | None = CARD, **kw: Any) -> ChargeNotice | None:
+    return charge_notice(
+        invoice, method, kw.get("now", NOW), lead=kw.get("lead", LEAD),
+        stripe_announces_debits=kw.get("stripe_announces_debits", True),
+    )  # fmt: skip
+
+
+def test_a_charge_is_announced_once_within_the_lead_time_of_its_date() -> None:
+    in_six_days = draft(automatically_finalizes_at=NOW + 6 * DAY)
+    assert notice(in_six_days) is None
+    found = notice(in_six_days, now=NOW + DAY)
+    assert found == ChargeNotice("in_1", 5000, "eur", NOW + 6 * DAY, CARD)
+    # A draft scheduled sooner than the lead time is announced at once.
+    assert notice(draft(automatically_finalizes_at=NOW + DAY)) is not None
+
+
+def test_the_key_names_the_amount_and_the_date_so_a_change_is_announced_again() -> None:
+    def key(invoice: Invoice, now: datetime = NOW) -> str:
+        found = notice(invoice, now=now)
+        assert found is not None
+        return found.key
+
+    first = key(draft(automatically_finalizes_at=NOW + 3 * DAY))
+    same = key(draft(automatically_finalizes_at=NOW + 3 * DAY), NOW + DAY)
+    more = key(draft(automatically_finalizes_at=NOW + 3 * DAY, amount_due=6200))
+    later = key(draft(automatically_finalizes_at=NOW + 4 * DAY))
+    assert first == same
+    assert len({first, more, later}) == 3
+
+
+def test_nothing_is_announced_once_finalized_or_without_a_charge_ahead() -> None:
+    soon = NOW + 2 * DAY
+    assert notice(draft(status="open", automatically_finalizes_at=soon)) is None
+    assert notice(draft(automatically_finalizes_at=soon), now=soon) is None  # its moment came
+    assert notice(draft(auto_advance=False, automatically_finalizes_at=soon)) is None
+    assert notice(draft(automatically_finalizes_at=None)) is None
+    assert notice(draft(collection_method="send_invoice", automatically_finalizes_at=soon)) is None
+    assert notice(draft(amount_due=0, automatically_finalizes_at=soon)) is None  # credit covers it
+    assert notice(draft(automatically_finalizes_at=soon), lead=timedelta(0)) is None
+
+
+def test_debits_are_left_to_stripes_notice_while_the_company_keeps_it_on() -> None:
+    soon = draft(automatically_finalizes_at=NOW + 2 * DAY)
+    assert notice(soon, SEPA) is None
+    assert notice(soon, SEPA, stripe_announces_debits=False) is not None
+    assert notice(soon, CARD) is not None  # Stripe announces no card charge
+    # Without a saved method the e-mail asks for one: Stripe has nothing to announce.
+    assert notice(soon, None) == ChargeNotice("in_1", 5000, "eur", NOW + 2 * DAY, None)
