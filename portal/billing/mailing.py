@@ -11,10 +11,11 @@ that opens and pays the invoice without signing in.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence, Set
+from collections.abc import Callable, Mapping, Sequence, Set
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
+from typing import Any
 
 from portal import i18n
 from portal.billing import charging, notices, transfers, upcoming
@@ -50,17 +51,14 @@ def compose(
     late_days = 0
     if notice.kind == "overdue" and notice.due_date is not None:
         late_days = rules.days_late(notice.due_date, now or datetime.now(UTC))
-    locale = i18n.first_supported_locale(customer.preferred_locales) or i18n.DEFAULT
+    locale = _language(customer)
     payload = transfers.epc_payload(transfer.qr) if transfer and transfer.qr else None
-    return messages.compose(
-        svc.templates,
-        svc.settings,
+    return _to(
+        svc,
+        customer,
         "invoice_notice",
-        locale=locale,
-        to=customer.email,
-        to_name=customer.name,
-        context={
-            "name": customer.individual_name,  # the person, not the company
+        locale,
+        {
             "notice": notice,
             "invoice": invoice,
             "installment": None
@@ -83,20 +81,39 @@ def compose_charge_notice(
     where the overview shows it among the upcoming invoices, with the methods beside."""
     if not customer.email:
         return None
-    locale = i18n.first_supported_locale(customer.preferred_locales) or i18n.DEFAULT
+    return _to(
+        svc,
+        customer,
+        "upcoming_charge",
+        _language(customer),
+        {"notice": notice, "invoice": draft, "link": svc.link("billing:overview")},
+    )
+
+
+def _language(customer: Customer) -> str:
+    return i18n.first_supported_locale(customer.preferred_locales) or i18n.DEFAULT
+
+
+def _to(
+    svc: Services,
+    customer: Customer,
+    template: str,
+    locale: str,
+    context: dict[str, Any],
+    images: Mapping[str, bytes] | None = None,
+) -> EmailMessage:
+    """The e-mail `template` to a customer with an address, greeting the person (Stripe's
+    `individual_name`), not the company."""
+    assert customer.email
     return messages.compose(
         svc.templates,
         svc.settings,
-        "upcoming_charge",
+        template,
         locale=locale,
         to=customer.email,
         to_name=customer.name,
-        context={
-            "name": customer.individual_name,
-            "notice": notice,
-            "invoice": draft,
-            "link": svc.link("billing:overview"),
-        },
+        context={"name": customer.individual_name, **context},
+        images=images,
     )
 
 
