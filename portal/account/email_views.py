@@ -191,6 +191,12 @@ async def confirm_email(request: Request) -> Response:
 
 async def _confirm(request: Request, token: str, change: email_change.EmailChange) -> Response:
     svc = services(request)
+    # Asked again now that the customer is held: an undo that went first ended every change
+    # not yet confirmed, this one included, and its address must not reach Stripe after the
+    # owner's (nor one that another tab confirmed meanwhile be set twice).
+    async with svc.engine.connect() as conn:
+        if await email_change.pending(conn, token, datetime.now(UTC)) is None:
+            return _link_problem(request)
     # Stripe's own record of the address being replaced, not the cache's: it is told.
     before = await svc.gateway.uncached().get_customer(change.customer_id)
     async with transaction(svc.engine) as conn:

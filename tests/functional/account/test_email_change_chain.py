@@ -16,12 +16,13 @@ from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy import update
 
 from portal import i18n
 from portal.account import email_change
 from portal.storage import migrate
 from portal.storage.database import create_engine, dispose, transaction
-from portal.storage.tables import email_change_holds
+from portal.storage.tables import email_change_holds, email_changes
 from tests.functional.account.test_email_change import confirmation_link
 from tests.functional.billing.billing_support import signed_in
 from tests.functional.billing.test_one_charge_at_a_time import lossy_stripe
@@ -205,6 +206,46 @@ def test_a_confirmation_and_an_undo_at_the_same_moment_leave_the_owners_address(
         assert use_undo(portal, late).status_code == 409
         assert stripe_email(portal, customer) == owner
     assert intruder.get("/").status_code == 303
+
+
+def test_a_confirmation_let_in_after_an_undo_finds_its_link_ended_and_changes_nothing(
+    portal: Portal,
+) -> None:
+    """The confirmation read its link as pending, then waited its turn behind the owner's
+    undo, which ended every change not yet confirmed: let in, it must not set the intruder's
+    address at Stripe behind the owner's back."""
+    owner, first, second = address("owner"), address("first"), address("second")
+    customer = portal.customer(email=owner)
+    change_address(portal, signed_in(portal, owner), first)
+    ask_for_change(signed_in(portal, first), second)
+    token = confirm_token(portal, second)
+    with portal.db.begin() as conn:  # the owner's undo, under way in another instance
+        conn.execute(
+            email_change_holds.insert().values(
+                customer_id=customer,
+                holder="the-owners-undo",
+                lease_until=datetime.now(UTC) + timedelta(minutes=1),
+            )
+        )
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        confirming = pool.submit(portal.browser().post, "/account/email/confirm", {"token": token})
+        time.sleep(1)  # it has found its link pending and waits for the hold (up to 4 s)
+        # What the undo does before it lets go: the owner's address at Stripe, and every
+        # change of the customer not yet confirmed ended.
+        portal.sdk.v1.customers.update(customer, {"email": owner})
+        with portal.db.begin() as conn:
+            conn.execute(
+                update(email_changes)
+                .where(
+                    email_changes.c.customer_id == customer,
+                    email_changes.c.consumed_at.is_(None),
+                )
+                .values(consumed_at=datetime.now(UTC))
+            )
+            conn.execute(email_change_holds.delete())
+        confirmed = confirming.result()
+    assert confirmed.status_code == 410
+    assert stripe_email(portal, customer) == owner
 
 
 def test_a_change_at_stripe_ends_sessions_signed_in_under_the_old_address(
