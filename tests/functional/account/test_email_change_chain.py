@@ -25,7 +25,7 @@ from portal.storage.database import create_engine, dispose, transaction
 from portal.storage.tables import email_change_holds, email_changes
 from tests.functional.account.test_email_change import confirmation_link
 from tests.functional.billing.billing_support import signed_in
-from tests.functional.billing.test_one_charge_at_a_time import lossy_stripe
+from tests.functional.billing.test_one_charge_at_a_time import LOSSY_TIMEOUT, lossy_stripe
 from tests.functional.billing.test_webhooks import deliver, event
 from tests.functional.portal_support import Browser, Portal, serve_portal, text_of
 
@@ -342,7 +342,7 @@ def test_a_confirmation_whose_answer_was_lost_is_finished_by_the_same_link(
     with (
         lossy_stripe(sandbox_url) as lossy,
         serve_portal(
-            tmp_path, lossy.url, stripe_timeout=1.0, stripe_max_network_retries=0
+            tmp_path, lossy.url, stripe_timeout=LOSSY_TIMEOUT, stripe_max_network_retries=0
         ) as portal,
     ):
         old, new = address("old"), address("new")
