@@ -286,13 +286,20 @@ def measure(wrk: Wrk, target: Target, seconds: float) -> Measured:
     return Measured(found, cpu * 1000 / found.requests)
 
 
+# How many warm-ups a target gets at most before its rounds, while it answers nothing.
+WARMUPS = 10
+
+
 def alternate(
     wrk: Wrk, targets: Sequence[Target], *, rounds: int, seconds: float, warmup: float = 1.0
 ) -> dict[str, list[Measured]]:
-    """Each target warmed up once, then `rounds` rounds of `seconds` each, in the targets'
-    order and back (A B C D, D C B A, ...), so that neighbours meet the same moment."""
+    """Each target warmed up until it answers (workers still starting answer nothing for a
+    while on a busy machine), then `rounds` rounds of `seconds` each, in the targets' order and
+    back (A B C D, D C B A, ...), so that neighbours meet the same moment."""
     for target in targets:
-        wrk.run(target.url, warmup, target.headers)
+        for _ in range(WARMUPS):
+            if wrk.run(target.url, warmup, target.headers).requests:
+                break
     found: dict[str, list[Measured]] = {t.name: [] for t in targets}
     for n in range(rounds):
         _progress(f"round {n + 1} of {rounds} ...")
