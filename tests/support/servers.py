@@ -94,7 +94,16 @@ def _serving(
     app: Any, *, port: int = 0, sockets: list[socket.socket] | None = None
 ) -> Iterator[None]:
     config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, log_level="warning", lifespan="on", proxy_headers=False
+        app,
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        lifespan="on",
+        proxy_headers=False,
+        # Longer than any pause of a test: a client that sends on a kept connection just as
+        # the server closes it for idling gets no answer (RemoteDisconnected), and the tests'
+        # own SDK client does not retry.
+        timeout_keep_alive=600,
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": sockets}, daemon=True)
