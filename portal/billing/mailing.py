@@ -11,11 +11,11 @@ that opens and pays the invoice without signing in.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Mapping, Sequence, Set
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Mapping, Sequence, Set
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
-from typing import Any
+from typing import Any, TypeVar
 
 from portal import i18n
 from portal.billing import charging, notices, transfers, upcoming
@@ -25,7 +25,9 @@ from portal.identity import invoice_links
 from portal.mail import messages, outbox
 from portal.services import Services
 from portal.storage.database import transaction
-from portal.stripe.models import Customer, Draft, Invoice, OpenInvoice
+from portal.stripe.models import Customer, Draft, Invoice, OpenInvoice, Page
+
+T = TypeVar("T")
 
 
 def invoice_link_url(svc: Services, invoice: Invoice, locale: str | None = None) -> str:
@@ -181,9 +183,32 @@ def plan_charge_notices(
 
 
 @dataclass
-class _Progress:
+class _Reading:
+    """The reading side of a run: page after page planned and queued, counted, and the sending
+    side woken after each (`queued`)."""
+
+    stop: Callable[[], bool]
+    queued: asyncio.Event = field(default_factory=asyncio.Event)
     due: int = 0
-    queued: int = 0
+    new: int = 0
+
+    async def pages(
+        self,
+        read: Callable[[str | None], Awaitable[Page[T]]],
+        plan: Callable[[Sequence[T]], Awaitable[tuple[int, int]]],
+    ) -> bool:
+        """`read` page after page, `plan` each (what it calls for, and of that what is new in
+        the outbox); True once the last page is done, False when asked to stop before."""
+        cursor: str | None = None
+        while not self.stop():
+            page = await read(cursor)
+            due, new = await plan(page.items)
+            self.due, self.new = self.due + due, self.new + new
+            self.queued.set()
+            cursor = page.next_cursor
+            if cursor is None:
+                return True
+        return False
 
 
 async def send_reminders(
@@ -209,18 +234,16 @@ async def send_reminders(
     An announcement queued but not yet sent when Stripe finalizes its draft (the mail server
     down until after the date) is still sent: the outbox does not ask Stripe again.
     """
-    planning_time = now or datetime.now(UTC)
-    progress = _Progress()
-    queued = asyncio.Event()
-    reader = asyncio.create_task(_read_pages(svc, planning_time, stop, progress, queued))
+    reading = _Reading(stop)
+    reader = asyncio.create_task(_read_all(svc, now or datetime.now(UTC), reading))
     sent = failed = 0
     try:
         # The sending is never cancelled: a message is sent and marked sent, or not begun.
         while True:
-            more = asyncio.create_task(queued.wait())
+            more = asyncio.create_task(reading.queued.wait())
             await asyncio.wait({reader, more}, return_when=asyncio.FIRST_COMPLETED)
             more.cancel()
-            queued.clear()
+            reading.queued.clear()
             read_all = reader.done()
             report = await outbox.send_all_due(svc.engine, svc.settings.smtp, stop=stop)
             sent, failed = sent + report.sent, failed + report.failed
@@ -231,58 +254,29 @@ async def send_reminders(
         await asyncio.wait({reader})
         raise
     reached_end = reader.result()  # Stripe's error, if any, once what was queued is sent
-    return ReminderReport(progress.due, progress.queued, sent, failed, stopped=not reached_end)
+    return ReminderReport(reading.due, reading.new, sent, failed, stopped=not reached_end)
 
 
-async def _read_pages(
-    svc: Services,
-    now: datetime,
-    stop: Callable[[], bool],
-    progress: _Progress,
-    queued: asyncio.Event,
-) -> bool:
-    """Read, plan and queue page after page, open invoices then drafts to be charged; True
-    once the last page is queued."""
-    cursor: str | None = None
-    while not stop():
-        page = await svc.gateway.open_invoices(cursor)
-        plan = await _plan(svc, page.items, now)
-        progress.due += len(plan.due)
-        progress.queued += await _queue(svc, plan, now)
-        queued.set()
-        cursor = page.next_cursor
-        if cursor is None:
-            return await _read_drafts(svc, now, stop, progress, queued)
-    return False
+async def _read_all(svc: Services, now: datetime, reading: _Reading) -> bool:
+    """Open invoices, then drafts to be charged; True once the last page is queued."""
 
+    async def reminders(page: Sequence[OpenInvoice]) -> tuple[int, int]:
+        plan = await _plan(svc, page, now)
+        return len(plan.due), await _queue(svc, plan, now)
 
-async def _read_drafts(
-    svc: Services,
-    now: datetime,
-    stop: Callable[[], bool],
-    progress: _Progress,
-    queued: asyncio.Event,
-) -> bool:
-    """The announcements of scheduled charges, page after page of drafts."""
+    if not await reading.pages(svc.gateway.open_invoices, reminders):
+        return False
     lead = timedelta(days=svc.settings.charge_notice_days)
     if not lead:
         return True
-    cursor: str | None = None
-    while not stop():
-        page = await svc.gateway.charged_drafts(cursor)
+
+    async def announcements(page: Sequence[Draft]) -> tuple[int, int]:
         due = plan_charge_notices(
-            page.items,
-            now,
-            lead=lead,
-            stripe_announces_debits=svc.settings.stripe_debit_emails,
+            page, now, lead=lead, stripe_announces_debits=svc.settings.stripe_debit_emails
         )
-        progress.due += len(due)
-        progress.queued += await _queue_charge_notices(svc, due)
-        queued.set()
-        cursor = page.next_cursor
-        if cursor is None:
-            return True
-    return False
+        return len(due), await _queue_charge_notices(svc, due)
+
+    return await reading.pages(svc.gateway.charged_drafts, announcements)
 
 
 async def _queue_charge_notices(

@@ -12,7 +12,8 @@ round trip more than the invoice itself.
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 import stripe
@@ -53,6 +54,8 @@ PAGE_EXPAND = (
     "total_discount_amounts.discount.source.coupon",
     "account_tax_ids",
 )
+T = TypeVar("T")
+
 # What the reminders read with each open invoice: the customer (their address and languages),
 # their cash balance (an includable field of the customer: what arrived by bank transfer), the
 # seller's tax IDs.
@@ -128,13 +131,7 @@ class Invoices(Connection):
             "limit": limit,
             "expand": list(OPEN_EXPAND),
         }
-        if starting_after:
-            params["starting_after"] = starting_after
-        page = await self._get("/v1/invoices", **dict(params), **self._invoice_reads())
-        return Page(
-            items=tuple(_open_invoice(item) for item in page["data"]),
-            has_more=bool(page.get("has_more")),
-        )
+        return await self._account_page(params, starting_after, _open_invoice)
 
     async def charged_drafts(
         self, starting_after: str | None = None, *, limit: int = 100
@@ -149,11 +146,20 @@ class Invoices(Connection):
             "limit": limit,
             "expand": list(DRAFT_EXPAND),
         }
+        return await self._account_page(params, starting_after, _draft)
+
+    async def _account_page(
+        self,
+        params: stripe.params.InvoiceListParams,
+        starting_after: str | None,
+        convert: Callable[[dict[str, Any]], T],
+    ) -> Page[T]:
+        """One page of the account's invoices as a batch job reads them, all customers."""
         if starting_after:
-            params["starting_after"] = starting_after
+            params = {**params, "starting_after": starting_after}
         page = await self._get("/v1/invoices", **dict(params), **self._invoice_reads())
         return Page(
-            items=tuple(_draft(item) for item in page["data"]),
+            items=tuple(convert(item) for item in page["data"]),
             has_more=bool(page.get("has_more")),
         )
 
