@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import random
 import socket
 import threading
 import time
@@ -15,30 +14,14 @@ from typing import TYPE_CHECKING, Any
 
 import uvicorn
 
+from portal_dev.bench import processes
+
 if TYPE_CHECKING:
     from stripe_sandbox.config import SandboxConfig
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def free_ports(count: int) -> int:
-    """The first of `count` consecutive free ports: `portal sandbox` and `portal demo` serve the
-    sandbox's 3-D Secure, Checkout and files pages on the three ports after its API's."""
-    for _ in range(200):
-        first = random.randint(20_000, 60_000)
-        with contextlib.ExitStack() as stack:
-            try:
-                for port in range(first, first + count):
-                    s = stack.enter_context(socket.socket())
-                    s.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return first
-    raise RuntimeError("no free block of ports")
+# Ports chosen as the bench chooses them: below the kernel's ephemeral range.
+free_port, free_ports = processes.free_port, processes.free_ports
 
 
 @contextlib.contextmanager

@@ -19,11 +19,24 @@ def free_port() -> int:
     return free_ports(1)
 
 
+def _ephemeral_floor() -> int:
+    """Where the ports the kernel gives outgoing connections (and port 0) begin."""
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
 def free_ports(count: int) -> int:
-    """The first of `count` consecutive free ports (the sandbox serves its API and its pages
-    for 3-D Secure, Checkout and files on four)."""
-    for _ in range(100):
-        first = random.randint(20_000, 60_000)  # noqa: S311 (a port, not a secret)
+    """The first of `count` consecutive ports free now (the sandbox serves its API and its
+    pages for 3-D Secure, Checkout and files on four).
+
+    Chosen at random below the kernel's ephemeral range: a server binds its port a while after
+    it was chosen, and a port from that range (what binding port 0 gives) can be taken
+    meanwhile by any outgoing connection, such as those of the test suite's other processes."""
+    top = _ephemeral_floor() - count
+    for _ in range(200):
+        first = random.randint(10_000, top)  # noqa: S311 (a port, not a secret)
         sockets = []
         try:
             for port in range(first, first + count):
